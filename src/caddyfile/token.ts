@@ -7,7 +7,7 @@ export type QuoteKind = '' | '"' | '`' | '<<';
 export interface Token {
   /** Path of the file the token was read from, as the user named it (e.g. "Caddyfile"). */
   file: string;
-  /** 1-based line of the token's start (for multi-line quoted tokens: the line where it ends counts for "same line"). */
+  /** 1-based line where the token starts; multi-line tokens end `lineBreaksIn` lines later. */
   line: number;
   text: string;
   /** How the token was written: unquoted, "double", `backtick` or <<HEREDOC. Quoted tokens are never structural. */
@@ -33,13 +33,22 @@ export function newlinesIn(t: Token): number {
 }
 
 /**
- * Whether `next` starts a new line relative to `prev`: Caddy compares line numbers, accounting for the
- * newlines inside a multi-line quoted token (its "last line") and for tokens from different files/imports.
+ * Line breaks a token spans (Caddy's NumLineBreaks): a heredoc also spans its opener line and its marker line, which
+ * are not part of its text.
+ */
+export function lineBreaksIn(t: Token): number {
+  return newlinesIn(t) + (t.quote === '<<' ? 2 : 0);
+}
+
+/**
+ * Whether `next` starts a new line relative to `prev`: a token from another file or import chain always does;
+ * otherwise compare where `prev` ends (multi-line quoted tokens end lines later) with where `next` starts.
  */
 export function isNextOnNewLine(prev: Token, next: Token): boolean {
   if (prev.file !== next.file) return true;
-  if ((prev.imports?.length ?? 0) !== (next.imports?.length ?? 0)) return true;
-  // Heredoc bodies are not counted: the lexer gives heredoc tokens the line of their closing marker.
-  const prevEnd = prev.quote === '<<' ? prev.line : prev.line + newlinesIn(prev);
-  return prevEnd < next.line;
+  const a = prev.imports ?? [];
+  const b = next.imports ?? [];
+  if (a.length !== b.length) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return true;
+  return prev.line + lineBreaksIn(prev) < next.line;
 }
