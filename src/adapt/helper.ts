@@ -14,7 +14,8 @@ export interface Warning {
 /**
  * What a directive contributes to the config (Caddy's httpcaddyfile.ConfigValue). Classes Gatehouse uses:
  * - `route`: value is a RouteJSON for the site's route list (sorted by directive order);
- * - `error_route`: a RouteJSON subroute for the server's `errors.routes` (handle_errors);
+ * - `error_route`: a RouteJSON for the server's `errors.routes` (handle_errors): `{match?, handle: [subroute]}`;
+ *   `match` holds the status-code expression when the block named codes (those sort before catch-alls);
  * - `named_route`: `&(name)` definitions; `bind`, `custom_log`, `tls.*`: listener/logging/TLS data.
  */
 export interface ConfigValue {
@@ -48,6 +49,11 @@ export interface Helper extends Dispenser {
   parseSegmentAsConfig(): ConfigValue[];
   /** Builds routes from config values as a site block does: sort by directive order, group, consolidate. */
   buildSubroute(values: ConfigValue[]): RouteJSON[];
+  /**
+   * Like buildSubroute but keeps the values in file order (no directive sort), as Caddy does for `route` blocks;
+   * grouping of handle/rewrite/root and consolidation still apply. Optional: `route` falls back to buildSubroute.
+   */
+  buildSubrouteUnsorted?(values: ConfigValue[]): RouteJSON[];
   /** Parses a matcher definition block/line body (`@name` lines or a `match { … }` block) into one set. */
   parseMatcherSetFromBlock(): MatcherSetJSON;
   /** Adds an adapter warning at the current token. */
@@ -72,3 +78,9 @@ export type UnmarshalFunc = (h: Helper) => ConfigValue[];
  * before the directive name, so the parser starts with `h.next()`.
  */
 export type UnmarshalHandlerFunc = (h: Helper) => HandlerJSON;
+
+/**
+ * Key in Helper.state under which `invoke` records the named routes it uses (a Set<string> of names), so the adapter
+ * can copy those `&(name)` routes into the server's `named_routes` (Caddy's "named_route" state).
+ */
+export const NAMED_ROUTE_STATE_KEY = 'named_route';

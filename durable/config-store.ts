@@ -1,0 +1,271 @@
+import { DurableObject } from 'cloudflare:workers';
+
+/**
+ * Config versions and the rollout state (issue 7). One instance (named "config") holds every config ever loaded,
+ * which one is active, and an optional candidate served to a percentage of clients. Each change is one SQLite
+ * transaction, so an isolate never sees a half-applied state; `revision` increases on every change and is the
+ * admin API's ETag.
+ */
+
+export interface NewVersion {
+  /** Caddy JSON, already validated by the Worker (adapted and compiled). */
+  json: string;
+  /** The Caddyfile it came from, when it came from one. */
+  caddyfile?: string;
+  note?: string;
+}
+
+export interface VersionSummary {
+  id: number;
+  hash: string;
+  source: 'caddyfile' | 'json';
+  note: string;
+  createdAt: number;
+}
+
+export interface ConfigVersion extends VersionSummary {
+  json: string;
+  caddyfile: string | null;
+}
+
+/** What isolates poll: the active config, the candidate and its share of clients. */
+export interface ConfigSnapshot {
+  revision: number;
+  active: ConfigVersion | null;
+  candidate: ConfigVersion | null;
+  /** Percentage (0–100) of clients served by the candidate. */
+  percent: number;
+}
+
+/**
+ * Outcome of a state change. Errors are values, not exceptions: custom error classes do not survive Durable Object
+ * RPC, and the admin API needs to tell a conflict (412) from a bad request (400/404).
+ */
+export type StoreResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404 | 412; message: string };
+
+class StoreRefusal extends Error {
+  readonly status: 400 | 404 | 412;
+  constructor(status: 400 | 404 | 412, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function attempt<T>(fn: () => T): StoreResult<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    if (e instanceof StoreRefusal) return { ok: false, status: e.status, message: e.message };
+    throw e;
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hash TEXT NOT NULL,
+  source TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  caddyfile TEXT
+);
+CREATE TABLE IF NOT EXISTS activations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  version_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  undone INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS state (
+  key TEXT PRIMARY KEY,
+  value INTEGER
+);`;
+
+type Row = Record<string, SqlStorageValue>;
+
+export class ConfigStore extends DurableObject {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(SCHEMA);
+    });
+  }
+
+  /** The state isolates serve from. */
+  snapshot(): ConfigSnapshot {
+    const activeId = this.stateValue('active');
+    const candidateId = this.stateValue('candidate');
+    return {
+      revision: this.stateValue('revision') ?? 0,
+      active: activeId === null ? null : this.version(activeId),
+      candidate: candidateId === null ? null : this.version(candidateId),
+      percent: this.stateValue('percent') ?? 0,
+    };
+  }
+
+  /** Makes `initial` the first active version if the store is empty (the bundled Caddyfile). */
+  async seed(initial: NewVersion): Promise<ConfigSnapshot> {
+    const hash = await sha256(initial.json);
+    if (this.stateValue('active') === null) {
+      this.ctx.storage.transactionSync(() => this.activateLocked(this.insert(initial, hash)));
+    }
+    return this.snapshot();
+  }
+
+  /** Stores a new version and makes it active for everyone (admin `/load`); clears any rollout. */
+  async load(input: NewVersion, ifRevision?: number): Promise<StoreResult<VersionSummary>> {
+    const hash = await sha256(input.json);
+    return attempt(() =>
+      this.ctx.storage.transactionSync(() => {
+        this.checkRevision(ifRevision);
+        const id = this.insert(input, hash);
+        this.activateLocked(id);
+        return this.summary(id)!;
+      }),
+    );
+  }
+
+  /** Serves version `id` (or a new config) to `percent`% of clients, the rest stay on the active version. */
+  async rollout(
+    target: { id?: number; config?: NewVersion },
+    percent: number,
+    ifRevision?: number,
+  ): Promise<StoreResult<ConfigSnapshot>> {
+    const hash = target.config ? await sha256(target.config.json) : '';
+    return attempt(() => {
+      if (!(percent >= 0 && percent <= 100)) throw new StoreRefusal(400, 'percent must be a number from 0 to 100');
+      this.ctx.storage.transactionSync(() => {
+        this.checkRevision(ifRevision);
+        const id = target.config ? this.insert(target.config, hash) : target.id;
+        if (id === undefined || !this.summary(id)) throw new StoreRefusal(404, `no such config version: ${id}`);
+        this.setState('candidate', id);
+        this.setState('percent', percent);
+        this.bump();
+      });
+      return this.snapshot();
+    });
+  }
+
+  /** Makes the candidate the active version for everyone. */
+  promote(ifRevision?: number): StoreResult<ConfigSnapshot> {
+    return attempt(() => {
+      this.ctx.storage.transactionSync(() => {
+        this.checkRevision(ifRevision);
+        const candidate = this.stateValue('candidate');
+        if (candidate === null) throw new StoreRefusal(400, 'there is no rollout to promote');
+        this.activateLocked(candidate);
+      });
+      return this.snapshot();
+    });
+  }
+
+  /**
+   * Activates `id`, or steps back to the version active before the current one (repeated rollbacks keep walking
+   * back through the history, like undo); cancels any rollout.
+   */
+  rollback(id?: number, ifRevision?: number): StoreResult<ConfigSnapshot> {
+    return attempt(() => {
+      this.ctx.storage.transactionSync(() => {
+        this.checkRevision(ifRevision);
+        if (id !== undefined) {
+          if (!this.summary(id)) throw new StoreRefusal(404, `no such config version: ${id}`);
+          this.activateLocked(id);
+          return;
+        }
+        const [current, previous] = this.sql
+          .exec('SELECT seq, version_id FROM activations WHERE undone = 0 ORDER BY seq DESC LIMIT 2')
+          .toArray();
+        if (!previous) throw new StoreRefusal(400, 'there is no earlier version to roll back to');
+        this.sql.exec('UPDATE activations SET undone = 1 WHERE seq = ?', current.seq);
+        this.setActive(Number(previous.version_id));
+      });
+      return this.snapshot();
+    });
+  }
+
+  /** Newest first. */
+  versions(limit = 100): VersionSummary[] {
+    return this.sql
+      .exec('SELECT id, hash, source, note, created_at FROM versions ORDER BY id DESC LIMIT ?', limit)
+      .toArray()
+      .map(toSummary);
+  }
+
+  version(id: number): ConfigVersion | null {
+    const row = this.sql.exec('SELECT * FROM versions WHERE id = ?', id).toArray()[0];
+    if (!row) return null;
+    return { ...toSummary(row), json: String(row.json), caddyfile: row.caddyfile === null ? null : String(row.caddyfile) };
+  }
+
+  // --- internals (called inside transactions) ---
+
+  private insert(input: NewVersion, hash = ''): number {
+    const row = this.sql
+      .exec(
+        'INSERT INTO versions (hash, source, note, created_at, json, caddyfile) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+        hash,
+        input.caddyfile === undefined ? 'json' : 'caddyfile',
+        input.note ?? '',
+        Date.now(),
+        input.json,
+        input.caddyfile ?? null,
+      )
+      .one();
+    return Number(row.id);
+  }
+
+  private activateLocked(id: number): void {
+    this.sql.exec('INSERT INTO activations (version_id, at) VALUES (?, ?)', id, Date.now());
+    this.setActive(id);
+  }
+
+  private setActive(id: number): void {
+    this.setState('active', id);
+    this.setState('candidate', null);
+    this.setState('percent', 0);
+    this.bump();
+  }
+
+  private summary(id: number): VersionSummary | null {
+    const row = this.sql.exec('SELECT id, hash, source, note, created_at FROM versions WHERE id = ?', id).toArray()[0];
+    return row ? toSummary(row) : null;
+  }
+
+  private checkRevision(expected: number | undefined): void {
+    const current = this.stateValue('revision') ?? 0;
+    if (expected !== undefined && expected !== current) {
+      throw new StoreRefusal(412, `config changed: revision is ${current}, request expected ${expected}`);
+    }
+  }
+
+  private bump(): void {
+    this.setState('revision', (this.stateValue('revision') ?? 0) + 1);
+  }
+
+  private stateValue(key: string): number | null {
+    const row = this.sql.exec('SELECT value FROM state WHERE key = ?', key).toArray()[0];
+    return row && row.value !== null ? Number(row.value) : null;
+  }
+
+  private setState(key: string, value: number | null): void {
+    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+}
+
+function toSummary(row: Row): VersionSummary {
+  return {
+    id: Number(row.id),
+    hash: String(row.hash),
+    source: row.source === 'caddyfile' ? 'caddyfile' : 'json',
+    note: String(row.note ?? ''),
+    createdAt: Number(row.created_at),
+  };
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,52 @@
+import { DurableObject } from 'cloudflare:workers';
+import { mergeSeries, seriesKey, type SeriesData } from '../src/metrics/batch.ts';
+
+/**
+ * One shard of the metrics store (issue 8). Isolates spread their flushes over several shards so no single object
+ * takes every write; the scrape endpoint reads and merges all of them. Totals are kept in SQLite, so they survive
+ * the object being evicted, as Prometheus counters must.
+ */
+export class MetricsShard extends DurableObject {
+  private readonly sql: SqlStorage;
+  private cache: Map<string, SeriesData> | undefined;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec('CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, data TEXT NOT NULL)');
+    });
+  }
+
+  /** Adds a batch of deltas from one isolate. */
+  add(batch: SeriesData[]): void {
+    const all = this.load();
+    this.ctx.storage.transactionSync(() => {
+      for (const s of batch) {
+        const key = seriesKey(s.name, s.labels);
+        let current = all.get(key);
+        if (current) mergeSeries(current, s);
+        else all.set(key, (current = { ...s }));
+        this.sql.exec(
+          'INSERT INTO series (key, data) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET data = excluded.data',
+          key,
+          JSON.stringify(current),
+        );
+      }
+    });
+  }
+
+  dump(): SeriesData[] {
+    return [...this.load().values()];
+  }
+
+  private load(): Map<string, SeriesData> {
+    if (!this.cache) {
+      this.cache = new Map();
+      for (const row of this.sql.exec('SELECT key, data FROM series')) {
+        this.cache.set(String(row.key), JSON.parse(String(row.data)) as SeriesData);
+      }
+    }
+    return this.cache;
+  }
+}

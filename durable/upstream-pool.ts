@@ -1,0 +1,216 @@
+import { DurableObject } from 'cloudflare:workers';
+
+/**
+ * Shared state of one upstream pool (issue 5): one object per distinct upstream set + health config, named by the
+ * pool key, so two routes with different `health_uri` keep separate state as in Caddy (active health is per
+ * handler there). It runs active health checks on alarms, aggregates passive failures and in-flight load reported
+ * by isolates, and publishes a snapshot that isolates cache (they never call it on the request path).
+ */
+
+export interface ActiveHealthConfig {
+  /** Path and query to request, e.g. "/health". */
+  uri: string;
+  /** Overrides the upstream's port for checks. */
+  port?: number;
+  intervalMs: number;
+  timeoutMs: number;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Expected status: an exact code (200) or a class (2 = 2xx); default any 2xx. */
+  expectStatus?: number;
+  /** Regular expression the body must match. */
+  expectBody?: string;
+  followRedirects: boolean;
+  passes: number;
+  fails: number;
+  scheme: 'http' | 'https';
+}
+
+export interface PassiveHealthConfig {
+  failDurationMs: number;
+  maxFails: number;
+}
+
+export interface PoolConfig {
+  upstreams: string[];
+  active?: ActiveHealthConfig;
+  passive?: PassiveHealthConfig;
+}
+
+export interface UpstreamState {
+  /** Result of active checks (true until a check says otherwise: Caddy's initial state). */
+  activeHealthy: boolean;
+  /** Passive failures inside fail_duration, summed over isolates. */
+  fails: number;
+  /** In-flight requests summed over isolates' recent reports. */
+  inFlight: number;
+  lastCheck?: number;
+  lastError?: string;
+  /** Counters since the last flip (Caddy's health_passes / health_fails counting). */
+  passCount: number;
+  failCount: number;
+}
+
+export interface PoolSnapshot {
+  at: number;
+  upstreams: Record<string, UpstreamState>;
+}
+
+interface Stored {
+  config: PoolConfig;
+  states: Record<string, UpstreamState>;
+  /** Passive failure times per upstream. */
+  failures: Record<string, number[]>;
+  /** Latest in-flight report per isolate: upstream → count, with its time. */
+  load: Record<string, { at: number; counts: Record<string, number> }>;
+  lastUsed: number;
+}
+
+/** Isolates' load reports older than this are ignored (an isolate that went away stops counting). */
+const LOAD_REPORT_TTL_MS = 30_000;
+/** Alarms stop when no isolate has touched the pool for this long (its config is no longer served). */
+const IDLE_STOP_MS = 10 * 60_000;
+
+export class UpstreamPool extends DurableObject {
+  private stored: Stored | undefined;
+
+  /** Registers (or refreshes) the pool's config and starts health checks if it has them. Called by isolates. */
+  async configure(config: PoolConfig): Promise<PoolSnapshot> {
+    const s = this.load();
+    const changed = JSON.stringify(s?.config) !== JSON.stringify(config);
+    const next: Stored = s && !changed ? s : { config, states: {}, failures: {}, load: {}, lastUsed: 0 };
+    next.lastUsed = Date.now();
+    for (const u of config.upstreams) next.states[u] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
+    this.save(next);
+    if (config.active && (changed || (await this.ctx.storage.getAlarm()) === null)) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+    return this.snapshot();
+  }
+
+  snapshot(): PoolSnapshot {
+    const s = this.load();
+    if (!s) return { at: Date.now(), upstreams: {} };
+    const now = Date.now();
+    this.expire(s, now);
+    const upstreams: Record<string, UpstreamState> = {};
+    for (const u of s.config.upstreams) {
+      const st = s.states[u];
+      let inFlight = 0;
+      for (const report of Object.values(s.load)) inFlight += report.counts[u] ?? 0;
+      upstreams[u] = { ...st, fails: s.failures[u]?.length ?? 0, inFlight };
+    }
+    return { at: now, upstreams };
+  }
+
+  /** Passive failures seen by an isolate (sent in batches through waitUntil). */
+  reportFailures(reports: Array<{ upstream: string; at: number }>): PoolSnapshot {
+    const s = this.load();
+    if (s?.config.passive) {
+      for (const r of reports) (s.failures[r.upstream] ??= []).push(Math.min(r.at, Date.now()));
+      this.expire(s, Date.now());
+      this.save(s);
+    }
+    return this.snapshot();
+  }
+
+  /** An isolate's current in-flight counts per upstream (replaces its previous report). */
+  reportLoad(isolate: string, counts: Record<string, number>): PoolSnapshot {
+    const s = this.load();
+    if (s) {
+      s.load[isolate] = { at: Date.now(), counts };
+      s.lastUsed = Date.now();
+      this.save(s);
+    }
+    return this.snapshot();
+  }
+
+  /** One round of active checks, then re-arm; stops once the pool is idle or has no active checks. */
+  override async alarm(): Promise<void> {
+    const s = this.load();
+    if (!s?.config.active) return;
+    if (Date.now() - s.lastUsed > IDLE_STOP_MS) return;
+    const active = s.config.active;
+    await Promise.all(s.config.upstreams.map(async (u) => this.record(s, u, await checkUpstream(u, active))));
+    this.save(s);
+    await this.ctx.storage.setAlarm(Date.now() + active.intervalMs);
+  }
+
+  private record(s: Stored, upstream: string, result: { ok: boolean; error?: string }): void {
+    const st = (s.states[upstream] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 });
+    const active = s.config.active!;
+    st.lastCheck = Date.now();
+    st.lastError = result.error;
+    // Caddy counts passes and fails since the last flip (not strictly consecutive) and flips at the threshold.
+    if (result.ok) {
+      st.passCount++;
+      if (!st.activeHealthy && st.passCount >= active.passes) {
+        st.activeHealthy = true;
+        st.passCount = st.failCount = 0;
+      }
+    } else {
+      st.failCount++;
+      if (st.activeHealthy && st.failCount >= active.fails) {
+        st.activeHealthy = false;
+        st.passCount = st.failCount = 0;
+      }
+    }
+  }
+
+  private expire(s: Stored, now: number): void {
+    const window = s.config.passive?.failDurationMs ?? 0;
+    for (const [u, times] of Object.entries(s.failures)) s.failures[u] = times.filter((t) => now - t < window);
+    for (const [id, report] of Object.entries(s.load)) if (now - report.at > LOAD_REPORT_TTL_MS) delete s.load[id];
+  }
+
+  private load(): Stored | undefined {
+    this.stored ??= this.ctx.storage.kv.get('pool') as Stored | undefined;
+    return this.stored;
+  }
+
+  private save(s: Stored): void {
+    this.stored = s;
+    this.ctx.storage.kv.put('pool', s);
+  }
+}
+
+/** One active health check of one upstream, with Caddy's pass criteria. */
+export async function checkUpstream(upstream: string, cfg: ActiveHealthConfig): Promise<{ ok: boolean; error?: string }> {
+  const [host, port] = splitHostPort(upstream);
+  const target = `${cfg.scheme}://${host}${cfg.port ?? port ? `:${cfg.port ?? port}` : ''}${cfg.uri.startsWith('/') ? '' : '/'}${cfg.uri}`;
+  const headers = new Headers(cfg.headers);
+  try {
+    const res = await fetch(target, {
+      method: cfg.method,
+      headers,
+      body: cfg.body,
+      redirect: cfg.followRedirects ? 'follow' : 'manual',
+      signal: AbortSignal.timeout(cfg.timeoutMs),
+    });
+    const statusOk =
+      cfg.expectStatus === undefined
+        ? res.status >= 200 && res.status < 300
+        : cfg.expectStatus < 10
+          ? Math.floor(res.status / 100) === cfg.expectStatus
+          : res.status === cfg.expectStatus;
+    if (!statusOk) {
+      await res.body?.cancel();
+      return { ok: false, error: `status code ${res.status} unexpected` };
+    }
+    if (cfg.expectBody !== undefined) {
+      const text = await res.text();
+      if (!new RegExp(cfg.expectBody).test(text)) return { ok: false, error: 'response body failed expectations' };
+    } else {
+      await res.body?.cancel();
+    }
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+function splitHostPort(addr: string): [string, string] {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(addr);
+  return m ? [m[1], m[2] ?? ''] : [addr, ''];
+}

@@ -1,0 +1,83 @@
+import type { Dispenser } from '../../caddyfile/dispenser.ts';
+import { isQuoted, type Token } from '../../caddyfile/token.ts';
+
+/**
+ * Context a matcher parser gets besides its tokens: the named matcher's name without `@` (Caddy passes it so regexp
+ * matchers can default their capture name to it); empty inside nested sets such as `not { … }`.
+ */
+export interface MatcherContext {
+  name: string;
+}
+
+/**
+ * Parses the concatenated segments of one matcher type (every `path …` line of a definition, say) into that
+ * matcher's JSON. Each parser loops `while (d.next())` once per segment, which is how repeated lines merge.
+ */
+export type MatcherParser = (d: Dispenser, ctx: MatcherContext) => unknown;
+
+/**
+ * Caddy's NextArg: the next token on the same line, except that an unquoted `{` opens a block and is not an
+ * argument (the project Dispenser's nextArg does not roll back on `{`, so matcher code uses this).
+ */
+export function nextArg(d: Dispenser): boolean {
+  if (!d.nextArg()) return false;
+  if (d.val() === '{' && !d.quoted()) {
+    d.prev();
+    return false;
+  }
+  return true;
+}
+
+/** Caddy's Args: loads `n` arguments, or returns undefined as soon as one is missing. */
+export function args(d: Dispenser, n: number): string[] | undefined {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!nextArg(d)) return undefined;
+    out.push(d.val());
+  }
+  return out;
+}
+
+/** Caddy's ValRaw: a quoted token's text with its quotes put back (heredocs stay bare). */
+export function rawText(t: Token): string {
+  if (t.quote === '"' || t.quote === '`') return t.quote + t.text + t.quote;
+  return t.text;
+}
+
+/** A token with the same provenance as `t` but other text (Caddy clones tokens for synthetic ones). */
+export function withText(t: Token, text: string): Token {
+  return { ...t, text, quote: '' };
+}
+
+export function isOpenBrace(t: Token): boolean {
+  return t.text === '{' && !isQuoted(t);
+}
+
+/** Go marshals maps with sorted keys; matcher maps are built in insertion order, so sort them for output. */
+export function sortedKeys<T>(obj: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(obj).sort()) out[k] = obj[k];
+  return out;
+}
+
+/** Bytes Go accepts in a header field name (RFC 7230 tchar). */
+function isTokenChar(c: number): boolean {
+  if (c >= 0x30 && c <= 0x39) return true;
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  return "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
+}
+
+/**
+ * Go's textproto.CanonicalMIMEHeaderKey, which http.Header.Add applies: `x-foo-bar` → `X-Foo-Bar`. A key with any
+ * byte that is not a token character (space, `{`, non-ASCII …) is left as written, so placeholders survive.
+ */
+export function canonicalHeaderKey(s: string): string {
+  for (let i = 0; i < s.length; i++) if (!isTokenChar(s.charCodeAt(i))) return s;
+  let upper = true;
+  let out = '';
+  for (const ch of s) {
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === '-';
+  }
+  return out;
+}

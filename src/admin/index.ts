@@ -1,0 +1,71 @@
+import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
+import { hasAdminToken } from './auth.ts';
+import { errorResponse } from './responses.ts';
+import { prepareConfig } from './prepare.ts';
+import { adminRouter } from './routes.ts';
+
+/** The admin route's settings, from Worker vars and secrets. */
+export interface AdminEnv {
+  /** Secret; without it there is no admin route at all. */
+  ADMIN_TOKEN?: string;
+  /** Path prefix of the admin API (default `/gatehouse-admin`). */
+  ADMIN_PATH?: string;
+  /** Alternatively a dedicated host name: every path on it is the admin API, as on Caddy's :2019. */
+  ADMIN_HOST?: string;
+  CONFIG_STORE?: DurableObjectNamespace<ConfigStore>;
+}
+
+export const DEFAULT_ADMIN_PATH = '/gatehouse-admin';
+
+/** The config store's one instance. */
+export function configStoreStub(env: AdminEnv): DurableObjectStub<ConfigStore> | undefined {
+  return env.CONFIG_STORE?.get(env.CONFIG_STORE.idFromName('config'));
+}
+
+/**
+ * Answers the request if it is for the admin API, else returns undefined so the gateway serves it. The route does
+ * not exist unless ADMIN_TOKEN is set; the token is compared in constant time and never logged.
+ */
+export async function handleAdmin(
+  request: Request,
+  env: AdminEnv & Record<string, unknown>,
+  onChange: (snapshot: ConfigSnapshot) => void,
+): Promise<Response | undefined> {
+  if (!env.ADMIN_TOKEN) return undefined;
+  const url = new URL(request.url);
+  const base = adminBase(url, env);
+  if (base === undefined) return undefined;
+  if (!(await hasAdminToken(request, env.ADMIN_TOKEN))) {
+    return new Response(JSON.stringify({ error: 'missing or invalid admin token' }) , {
+      status: 401,
+      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="gatehouse-admin"' },
+    });
+  }
+  const store = configStoreStub(env);
+  if (!store) return errorResponse(503, 'the CONFIG_STORE Durable Object binding is missing; see wrangler.toml');
+  const vars = stringVars(env);
+  const router = adminRouter(base, {
+    store,
+    prepare: (body, contentType) => prepareConfig(body, contentType, vars),
+    changed: onChange,
+  });
+  try {
+    return await router.fetch(request);
+  } catch (e) {
+    return errorResponse(500, `admin: ${(e as Error).message}`);
+  }
+}
+
+/** The path prefix the admin API lives under for this request, or undefined if it is not an admin request. */
+function adminBase(url: URL, env: AdminEnv): string | undefined {
+  if (env.ADMIN_HOST) return url.hostname === env.ADMIN_HOST.toLowerCase() ? '' : undefined;
+  const prefix = (env.ADMIN_PATH ?? DEFAULT_ADMIN_PATH).replace(/\/+$/, '');
+  return url.pathname === prefix || url.pathname.startsWith(prefix + '/') ? prefix : undefined;
+}
+
+/** String-valued vars for `{$VAR}` in Caddyfiles loaded through the admin API (bindings and secrets excluded). */
+function stringVars(env: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && k !== 'ADMIN_TOKEN') out[k] = v;
+  return out;
+}

@@ -1,0 +1,163 @@
+import { Router, type IRequest } from 'itty-router';
+import type { ConfigSnapshot, ConfigStore, NewVersion, StoreResult } from '../../durable/config-store.ts';
+import { traverseConfig } from './config-path.ts';
+import { etagFor, parseIfMatch } from './etag.ts';
+import { errorResponse, jsonResponse } from './responses.ts';
+import type { PreparedConfig } from './prepare.ts';
+
+/**
+ * The admin API (issue 7). Caddy-compatible where Caddy has the endpoint (`/load`, `/adapt`, `GET /config/…` with
+ * Etag/If-Match), plus versions and staged rollout. Every change goes through the config store in one transaction;
+ * a config that does not adapt or compile is rejected with its file:line error and nothing changes.
+ */
+export interface AdminDeps {
+  store: DurableObjectStub<ConfigStore>;
+  /** Adapts (if Caddyfile) and compiles a request body; throws a user-facing error. */
+  prepare(body: string, contentType: string): PreparedConfig;
+  /** Tells this isolate's config cache that the store changed. */
+  changed(snapshot: ConfigSnapshot): void;
+}
+
+export function adminRouter(base: string, deps: AdminDeps) {
+  const router = Router({ base });
+
+  router.post('/load', async (req) => {
+    const prepared = await prepareBody(req, deps);
+    if (prepared instanceof Response) return prepared;
+    const snapshot = await deps.store.snapshot();
+    const conflict = await checkIfMatch(req, '/config/', snapshot);
+    if (conflict) return conflict;
+    const result = await deps.store.load(toVersion(prepared, req), snapshot.revision);
+    const failed = refusal(result);
+    if (failed) return failed;
+    deps.changed(await deps.store.snapshot());
+    return prepared.warnings.length ? jsonResponse(prepared.warnings) : new Response(null, { status: 200 });
+  });
+
+  router.post('/adapt', async (req) => {
+    const prepared = await prepareBody(req, deps);
+    if (prepared instanceof Response) return prepared;
+    return jsonResponse({ warnings: prepared.warnings.length ? prepared.warnings : undefined, result: JSON.parse(prepared.json) });
+  });
+
+  router.get('/config/versions', async () => {
+    const [versions, snapshot] = await Promise.all([deps.store.versions(), deps.store.snapshot()]);
+    return jsonResponse({
+      revision: snapshot.revision,
+      active: snapshot.active?.id ?? null,
+      candidate: snapshot.candidate?.id ?? null,
+      percent: snapshot.percent,
+      versions,
+    });
+  });
+
+  router.post('/config/rollout', async (req) => {
+    const body = await readJsonObject(req);
+    if (body instanceof Response) return body;
+    const percent = Number(body.percent);
+    let target: { id?: number; config?: NewVersion };
+    if (body.config !== undefined || body.caddyfile !== undefined) {
+      const text = typeof body.caddyfile === 'string' ? body.caddyfile : JSON.stringify(body.config);
+      const prepared = tryPrepare(deps, text, typeof body.caddyfile === 'string' ? 'text/caddyfile' : 'application/json');
+      if (prepared instanceof Response) return prepared;
+      target = { config: toVersion(prepared, req, typeof body.note === 'string' ? body.note : undefined) };
+    } else if (Number.isInteger(body.version)) {
+      target = { id: Number(body.version) };
+    } else {
+      return errorResponse(400, 'rollout needs "version" (an existing version id) or "config"/"caddyfile" (a new config)');
+    }
+    return snapshotResult(deps, await deps.store.rollout(target, percent, await ifRevision(req, deps)));
+  });
+
+  router.post('/config/promote', async (req) => snapshotResult(deps, await deps.store.promote(await ifRevision(req, deps))));
+
+  router.post('/config/rollback', async (req) => {
+    const body = await readJsonObject(req, true);
+    if (body instanceof Response) return body;
+    const id = body.version === undefined ? undefined : Number(body.version);
+    if (id !== undefined && !Number.isInteger(id)) return errorResponse(400, '"version" must be a version id');
+    return snapshotResult(deps, await deps.store.rollback(id, await ifRevision(req, deps)));
+  });
+
+  router.get('/config/*', async (req) => {
+    const snapshot = await deps.store.snapshot();
+    const config: unknown = snapshot.active ? JSON.parse(snapshot.active.json) : null;
+    const path = new URL(req.url).pathname.slice(base.length);
+    const found = traverseConfig(config, path.slice('/config'.length));
+    if (!found.found) return errorResponse(404, `invalid traversal path at: ${found.at}`);
+    const text = JSON.stringify(found.value ?? null);
+    return new Response(text + '\n', {
+      headers: { 'Content-Type': 'application/json', Etag: etagFor(path, text) },
+    });
+  });
+
+  router.all('*', () => errorResponse(404, 'not found'));
+  return router;
+}
+
+async function prepareBody(req: IRequest, deps: AdminDeps): Promise<PreparedConfig | Response> {
+  const contentType = req.headers.get('Content-Type') ?? '';
+  return tryPrepare(deps, await req.text(), contentType);
+}
+
+function tryPrepare(deps: AdminDeps, body: string, contentType: string): PreparedConfig | Response {
+  try {
+    return deps.prepare(body, contentType);
+  } catch (e) {
+    return errorResponse(400, (e as Error).message);
+  }
+}
+
+function toVersion(prepared: PreparedConfig, req: IRequest, note?: string): NewVersion {
+  return { json: prepared.json, caddyfile: prepared.caddyfile, note: note ?? req.headers.get('X-Gatehouse-Note') ?? '' };
+}
+
+/** Caddy's If-Match: the Etag of the current JSON at `path`; a stale one means someone else changed it (412). */
+async function checkIfMatch(req: IRequest, path: string, snapshot: ConfigSnapshot): Promise<Response | undefined> {
+  const header = req.headers.get('If-Match');
+  if (header === null) return undefined;
+  const parsed = parseIfMatch(header);
+  if (!parsed) return errorResponse(400, 'malformed If-Match header; expect the Etag value, quoted');
+  const config: unknown = snapshot.active ? JSON.parse(snapshot.active.json) : null;
+  const found = traverseConfig(config, path.slice('/config'.length));
+  const current = etagFor(parsed.path, JSON.stringify(found.found ? (found.value ?? null) : null));
+  if (current !== header.trim()) return errorResponse(412, 'If-Match header did not match current config hash');
+  return undefined;
+}
+
+/** Rollout, promote and rollback accept the `/config/` Etag as If-Match, checked against the current revision. */
+async function ifRevision(req: IRequest, deps: AdminDeps): Promise<number | undefined> {
+  if (req.headers.get('If-Match') === null) return undefined;
+  const snapshot = await deps.store.snapshot();
+  const conflict = await checkIfMatch(req, '/config/', snapshot);
+  // A mismatch is reported as an impossible revision so the store refuses it with 412.
+  return conflict ? -1 : snapshot.revision;
+}
+
+async function readJsonObject(req: IRequest, emptyOk = false): Promise<Record<string, unknown> | Response> {
+  const text = await req.text();
+  if (text.trim() === '' && emptyOk) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  return errorResponse(400, 'request body must be a JSON object');
+}
+
+function refusal<T>(result: StoreResult<T>): Response | undefined {
+  return result.ok ? undefined : errorResponse(result.status, result.message);
+}
+
+function snapshotResult(deps: AdminDeps, result: StoreResult<ConfigSnapshot>): Response {
+  if (!result.ok) return errorResponse(result.status, result.message);
+  deps.changed(result.value);
+  const s = result.value;
+  return jsonResponse({
+    revision: s.revision,
+    active: s.active?.id ?? null,
+    candidate: s.candidate?.id ?? null,
+    percent: s.percent,
+  });
+}

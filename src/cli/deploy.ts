@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { compileConfig } from '../config/compile.ts';
+import { CliError, type Command } from './command.ts';
+import { chooseAdapter, configPath, loadConfig } from './load.ts';
+import { warningLine } from './log.ts';
+
+/**
+ * `gatehouse deploy`: validates the Caddyfile locally (adapt and compile, so a bad config never reaches the edge),
+ * then runs `wrangler deploy` with the adapted JSON baked into the bundle (the Worker then skips adapting at cold
+ * start). `--dry-run` builds the bundle into --outdir without uploading, which works offline.
+ */
+export const deployCommand: Command = {
+  name: 'deploy',
+  usage: '[--config <file>] [--dry-run] [--outdir <dir>] [--env <name>]',
+  short: 'Validates the config and deploys Gatehouse to Cloudflare (wrangler deploy)',
+  long:
+    'Adapts and compiles the config first; on success runs wrangler deploy with the config baked into the bundle. ' +
+    'Pass --dry-run to build without uploading (offline).',
+  flags: [
+    { name: 'config', short: 'c', kind: 'string', help: 'Configuration file (default ./Caddyfile)' },
+    { name: 'adapter', short: 'a', kind: 'string', help: 'Name of config adapter (caddyfile; default by file name)' },
+    { name: 'dry-run', kind: 'bool', help: 'Build the bundle without deploying' },
+    { name: 'outdir', kind: 'string', help: 'Where --dry-run writes the bundle (default dist)' },
+    { name: 'env', kind: 'string', help: 'wrangler environment to deploy to' },
+  ],
+  async run(args, ctx) {
+    const path = configPath(args.strings.get('config'), ctx);
+    const loaded = await loadConfig(path, chooseAdapter(path, args.strings.get('adapter')), ctx);
+    for (const w of loaded.warnings) ctx.err(warningLine(w));
+    try {
+      compileConfig(loaded.config);
+    } catch (e) {
+      throw new CliError(`${path}: ${(e as Error).message}`);
+    }
+    const json = JSON.stringify(loaded.config);
+    const wranglerArgs = ['deploy', '--define', `GATEHOUSE_BAKED_CONFIG:${JSON.stringify(json)}`];
+    if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
+    const env = args.strings.get('env');
+    if (env) wranglerArgs.push('--env', env);
+    ctx.err(`gatehouse: ${path} is valid (${json.length} bytes of JSON); running wrangler ${wranglerArgs[0]}${args.bools.has('dry-run') ? ' --dry-run' : ''}\n`);
+    return runWrangler(wranglerArgs, ctx.cwd);
+  },
+};
+
+/** wrangler from this package's dependencies, run with the same Node (wrangler needs Node 22). */
+function runWrangler(args: string[], cwd: string): Promise<number> {
+  const require = createRequire(import.meta.url);
+  const bin = require.resolve('wrangler/bin/wrangler.js');
+  const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: projectRoot,
+      stdio: 'inherit',
+      env: { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false', GATEHOUSE_CWD: cwd },
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+    child.on('error', () => resolve(1));
+  });
+}

@@ -1,0 +1,137 @@
+import type { CaddyConfigJSON, RouteJSON, ServerJSON } from './caddy-json.ts';
+import { ConfigError } from './errors.ts';
+import { listensOn, parseListen } from './listen.ts';
+import type { PortRange } from './listen.ts';
+import { compileRouteList, emptyNext } from './routes.ts';
+import { AbortConnection, handlerError } from '../http/handlers/errors.ts';
+import { replaceRequest } from '../http/handlers/request.ts';
+import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/handlers/response.ts';
+import { isRecord } from '../http/handlers/util.ts';
+import { createRequestContext } from '../http/context.ts';
+import type { Handler } from '../http/types.ts';
+
+export { AbortConnection };
+
+/** The part of the Worker's ExecutionContext the runtime uses. */
+export interface WaitUntil {
+  waitUntil(p: Promise<unknown>): void;
+}
+
+export interface ServeOptions {
+  /** The port the request arrived on when the URL does not say (local runs); picks the server. */
+  localPort?: number;
+  /** Client address when not taken from CF-Connecting-IP (local runs, tests). */
+  remoteIp?: string;
+}
+
+export interface CompiledServer {
+  readonly name: string;
+  readonly listen: PortRange[];
+  readonly routes: Handler;
+  readonly errorRoutes?: Handler;
+}
+
+export interface CompiledConfig {
+  readonly servers: readonly CompiledServer[];
+  /** Every port some server listens on (single ports only; ranges give their first port). */
+  readonly ports: number[];
+  serve(request: Request, env: Record<string, unknown>, exec?: WaitUntil, opts?: ServeOptions): Promise<Response>;
+}
+
+export interface CompileOptions {
+  /** Names of the Worker's bindings (file_server needs ASSETS); omitted = unknown, checked per request. */
+  bindings?: Iterable<string>;
+}
+
+// Server fields that configure sockets, TLS or logging: meaningless in a Worker, so accepted and ignored.
+const IGNORED_SERVER_FIELDS = new Set([
+  'automatic_https', 'logs', 'read_timeout', 'read_header_timeout', 'write_timeout', 'idle_timeout', 'keepalive_interval',
+  'max_header_bytes', 'protocols', 'tls_connection_policies', 'listener_wrappers', 'strict_sni_host', 'enable_full_duplex',
+  'metrics', 'trusted_proxies', 'client_ip_headers', 'trusted_proxies_strict', 'trusted_proxies_unix',
+  'allow_h2c', 'keepalive_idle', 'keepalive_count', 'listen_protocols', 'shutdown_delay',
+]);
+const IGNORED_APPS = new Set(['tls', 'pki', 'events']);
+
+/** Compiles Caddy JSON into a servable route tree. Every problem is a ConfigError here, never at request time. */
+export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}): CompiledConfig {
+  if (!isRecord(config)) throw new ConfigError('config must be a JSON object');
+  const bindings = opts.bindings ? new Set(opts.bindings) : undefined;
+  for (const app of Object.keys(config.apps ?? {})) {
+    if (app !== 'http' && !IGNORED_APPS.has(app)) throw new ConfigError(`app "${app}" is not supported`, 'apps');
+  }
+  const servers: CompiledServer[] = [];
+  for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
+    servers.push(compileServer(name, srv, bindings));
+  }
+  const ports = [...new Set(servers.flatMap((s) => s.listen.map((r) => r.from)))];
+
+  return {
+    servers,
+    ports,
+    serve: (request, env, exec, serveOpts = {}) => serve(servers, request, env, exec, serveOpts),
+  };
+}
+
+function compileServer(name: string, srv: ServerJSON, bindings: ReadonlySet<string> | undefined): CompiledServer {
+  const path = `apps.http.servers.${name}`;
+  if (!isRecord(srv)) throw new ConfigError('server must be an object', path);
+  for (const key of Object.keys(srv)) {
+    if (!['listen', 'routes', 'errors', 'named_routes'].includes(key) && !IGNORED_SERVER_FIELDS.has(key)) {
+      throw new ConfigError(`server: unsupported field "${key}"`, path);
+    }
+  }
+  if (srv.named_routes && Object.keys(srv.named_routes).length) {
+    throw new ConfigError('named_routes (invoke) are not supported yet', path);
+  }
+  const opts = { bindings };
+  const listen = parseListen(srv.listen, `${path}.listen`);
+  const routes = compileRouteList(srv.routes ?? [], `${path}.routes`, opts);
+  let errorRoutes: Handler | undefined;
+  if (srv.errors !== undefined) {
+    if (!isRecord(srv.errors)) throw new ConfigError('errors must be an object', `${path}.errors`);
+    const errRoutes: RouteJSON[] = srv.errors.routes ?? [];
+    if (errRoutes.length) errorRoutes = compileRouteList(errRoutes, `${path}.errors.routes`, opts);
+  }
+  return { name, listen, routes, errorRoutes };
+}
+
+/** Caddy picks the server by the listener the connection came in on: here the port of the request. */
+function pickServer(servers: CompiledServer[], url: URL, localPort?: number): CompiledServer | undefined {
+  const port = localPort ?? (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+  return servers.find((s) => listensOn(s.listen, port)) ?? servers[0];
+}
+
+async function serve(
+  servers: CompiledServer[],
+  request: Request,
+  env: Record<string, unknown>,
+  exec: WaitUntil | undefined,
+  opts: ServeOptions,
+): Promise<Response> {
+  const url = new URL(request.url);
+  const server = pickServer(servers, url, opts.localPort);
+  if (!server) return emptyResponse(200);
+  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp });
+  const originalMethod = request.method;
+  let res: Response;
+  try {
+    res = await server.routes(ctx, emptyNext);
+  } catch (e) {
+    if (e instanceof AbortConnection) throw e;
+    const err = handlerError(500, e);
+    // Error routes see the original method and URI (rewrites undone); header changes stay, as in Caddy.
+    replaceRequest(ctx, new URL(ctx.originalUrl), { method: originalMethod });
+    ctx.error = err;
+    dropDeferredHooks(ctx);
+    res = emptyResponse(err.statusCode || 500);
+    if (server.errorRoutes) {
+      try {
+        res = await server.errorRoutes(ctx, emptyNext);
+      } catch (e2) {
+        if (e2 instanceof AbortConnection) throw e2;
+        dropDeferredHooks(ctx);
+      }
+    }
+  }
+  return finalizeResponse(ctx, res);
+}

@@ -1,0 +1,87 @@
+import type { HandlerJSON, RouteJSON } from './caddy-json.ts';
+import { ConfigError } from './errors.ts';
+import { handlerCompiler } from '../http/handlers/index.ts';
+import type { CompileDeps } from '../http/handlers/index.ts';
+import { emptyResponse } from '../http/handlers/response.ts';
+import { isRecord } from '../http/handlers/util.ts';
+import { compileMatcherSets } from '../http/matchers/index.ts';
+import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
+
+/**
+ * Caddy's route list (modules/caddyhttp/routes.go), compiled once: each route is an OR of matcher sets and a
+ * handler chain. At request time a route that does not match, or whose `group` already had a route run for this
+ * request, passes to the next route; a `terminal` route ends the list after its handlers.
+ */
+interface CompiledRoute {
+  group?: string;
+  match?: Matcher;
+  handlers: Handler[];
+  terminal: boolean;
+}
+
+/** Groups that already had a route run, per request (shared by every route list, including error routes). */
+const groupsRun = new WeakMap<RequestContext, Set<string>>();
+
+function groupsOf(ctx: RequestContext): Set<string> {
+  let g = groupsRun.get(ctx);
+  if (!g) groupsRun.set(ctx, (g = new Set()));
+  return g;
+}
+
+/** End of the chain when nothing wrote a response: an empty 200, or the error status inside error routes. */
+export const emptyNext: Next = async (ctx) => emptyResponse(ctx.error ? ctx.error.statusCode || 500 : 200);
+
+export interface RouteCompileOptions {
+  bindings: ReadonlySet<string> | undefined;
+}
+
+export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteCompileOptions): Handler {
+  if (!Array.isArray(routes)) throw new ConfigError('routes must be a list', path);
+  const compiled = routes.map((r, i) => compileRoute(r, `${path}[${i}]`, opts));
+  if (compiled.length === 0) return (ctx, next) => next(ctx);
+
+  const run = async (from: number, ctx: RequestContext, next: Next): Promise<Response> => {
+    for (let i = from; i < compiled.length; i++) {
+      const route = compiled[i];
+      if (route.match && !route.match(ctx)) continue;
+      if (route.group !== undefined) {
+        const groups = groupsOf(ctx);
+        if (groups.has(route.group)) continue;
+        groups.add(route.group);
+      }
+      const after: Next = route.terminal ? emptyNext : (c) => run(i + 1, c, next);
+      return chain(route.handlers, 0, ctx, after);
+    }
+    return next(ctx);
+  };
+  return (ctx, next) => run(0, ctx, next);
+}
+
+function chain(handlers: Handler[], k: number, ctx: RequestContext, end: Next): Promise<Response> {
+  if (k >= handlers.length) return end(ctx);
+  return handlers[k](ctx, (c) => chain(handlers, k + 1, c, end));
+}
+
+function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions): CompiledRoute {
+  if (!isRecord(route)) throw new ConfigError('a route must be an object', path);
+  for (const key of Object.keys(route)) {
+    if (!['group', 'match', 'handle', 'terminal'].includes(key)) throw new ConfigError(`route: unsupported field "${key}"`, path);
+  }
+  if (route.group !== undefined && typeof route.group !== 'string') throw new ConfigError('route group must be a string', path);
+  if (route.terminal !== undefined && typeof route.terminal !== 'boolean') throw new ConfigError('route terminal must be a boolean', path);
+  if (route.match !== undefined && !Array.isArray(route.match)) throw new ConfigError('route match must be a list of matcher sets', path);
+  if (route.handle !== undefined && !Array.isArray(route.handle)) throw new ConfigError('route handle must be a list of handlers', path);
+
+  const match = route.match && route.match.length > 0 ? compileMatcherSets(route.match, `${path}.match`) : undefined;
+  const handlers = (route.handle ?? []).map((h, j) => {
+    const hpath = `${path}.handle[${j}]`;
+    if (!isRecord(h)) throw new ConfigError('a handler must be an object', hpath);
+    const deps: CompileDeps = {
+      path: hpath,
+      bindings: opts.bindings,
+      compileRoutes: (routes, p) => compileRouteList(routes, p, opts),
+    };
+    return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
+  });
+  return { group: route.group || undefined, match, handlers, terminal: route.terminal === true };
+}

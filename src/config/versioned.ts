@@ -1,0 +1,65 @@
+import type { ConfigSnapshot, ConfigVersion } from '../../durable/config-store.ts';
+import { SwrCache } from '../util/swr-cache.ts';
+import { servesCandidate } from './rollout.ts';
+
+/**
+ * The isolate's view of the config store: the active and candidate versions, polled in the background at most
+ * every `maxAgeMs` (the bounded staleness of a config change), each version compiled once. A version that fails
+ * to compile here is skipped and the last good one keeps serving, so a bad rollout can never take an isolate down.
+ */
+export interface Selected<C> {
+  config: C;
+  version: number;
+}
+
+export class VersionedConfigs<C> {
+  private readonly snapshots: SwrCache<ConfigSnapshot>;
+  private readonly compiled = new Map<number, C | Error>();
+  private lastGood: Selected<C> | undefined;
+  private readonly compile: (json: string) => C;
+  private readonly log: (msg: string) => void;
+
+  constructor(
+    load: () => Promise<ConfigSnapshot>,
+    compile: (json: string) => C,
+    maxAgeMs: number,
+    log: (msg: string) => void = (m) => console.warn(m),
+  ) {
+    this.compile = compile;
+    this.log = log;
+    this.snapshots = new SwrCache(load, maxAgeMs, (e) => log(`gatehouse: config store unreachable, serving the last known config: ${String(e)}`));
+  }
+
+  /** The config this client is served by: the candidate for its rollout bucket, else the active one. */
+  async select(clientKey: string, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<Selected<C> | undefined> {
+    const snapshot = await this.snapshots.get(exec);
+    if (snapshot.candidate && servesCandidate(snapshot, clientKey)) {
+      const candidate = this.use(snapshot.candidate);
+      if (candidate) return candidate;
+    }
+    if (snapshot.active) {
+      const active = this.use(snapshot.active);
+      if (active) return (this.lastGood = active);
+    }
+    return this.lastGood;
+  }
+
+  /** Admin changes made through this isolate take effect here at once. */
+  update(snapshot: ConfigSnapshot): void {
+    this.snapshots.set(snapshot);
+  }
+
+  private use(version: ConfigVersion): Selected<C> | undefined {
+    let entry = this.compiled.get(version.id);
+    if (entry === undefined) {
+      try {
+        entry = this.compile(version.json);
+      } catch (e) {
+        entry = e instanceof Error ? e : new Error(String(e));
+        this.log(`gatehouse: config version ${version.id} does not compile here, keeping the previous one: ${entry.message}`);
+      }
+      this.compiled.set(version.id, entry);
+    }
+    return entry instanceof Error ? undefined : { config: entry, version: version.id };
+  }
+}

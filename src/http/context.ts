@@ -1,0 +1,34 @@
+import { ORIG_METHOD_VAR } from './placeholders/http.ts';
+import type { RequestContext } from './types.ts';
+
+export interface RequestContextOptions {
+  /** Socket peer address (local dev); at the edge CF-Connecting-IP wins. */
+  remoteIp?: string;
+  remotePort?: string;
+  exec?: { waitUntil(p: Promise<unknown>): void };
+}
+
+/**
+ * Builds the per-request state. The client address at the edge is CF-Connecting-IP (Cloudflare's view of the peer);
+ * otherwise the socket address given by the caller. `client_ip` starts as that address (Caddy sets it per request;
+ * the server's trusted-proxy logic may overwrite it).
+ */
+export function createRequestContext(request: Request, env: Record<string, unknown>, opts: RequestContextOptions = {}): RequestContext {
+  const url = new URL(request.url);
+  const remoteIp = request.headers.get('cf-connecting-ip') ?? opts.remoteIp ?? '127.0.0.1';
+  const vars = new Map<string, unknown>();
+  vars.set('client_ip', remoteIp);
+  vars.set(ORIG_METHOD_VAR, request.method);
+  return {
+    request,
+    url,
+    originalUrl: new URL(request.url),
+    remoteIp,
+    remotePort: opts.remotePort ?? '0',
+    vars,
+    env,
+    startedAt: Date.now(),
+    responseHooks: [],
+    exec: opts.exec,
+  };
+}

@@ -1,0 +1,69 @@
+import { ConfigError } from '../../config/errors.ts';
+import { AbortConnection, handlerError } from './errors.ts';
+import { responseHeaderMap, takeResponseHeaderMap } from './response.ts';
+import { replaceAll, replaceKnown } from './tpl.ts';
+import type { HandlerCompiler } from './types.ts';
+import { checkHandler, headerMap, optBool, optString, weakString } from './util.ts';
+
+/**
+ * `static_response` (respond, redir, abort): writes a fixed response. The body keeps unknown placeholders
+ * (ReplaceKnown), the status and headers drop them (ReplaceAll). Inside error routes the default status is the
+ * error's. 103 Early Hints cannot be sent from a Worker, so such a handler just continues the chain.
+ */
+export const compileStaticResponse: HandlerCompiler = (json, deps) => {
+  const path = deps.path;
+  checkHandler(json, ['status_code', 'headers', 'body', 'close', 'abort'], path);
+  if (optBool(json.abort, 'abort', path)) {
+    return async () => {
+      throw new AbortConnection();
+    };
+  }
+  const close = optBool(json.close, 'close', path);
+  const headers = headerMap(json.headers, 'headers', path).map(([f, vs]) => [replaceAll(f), vs.map(replaceAll)] as const);
+  const bodySrc = optString(json.body, 'body', path) ?? '';
+  const body = replaceKnown(bodySrc);
+  const statusSrc = weakString(json.status_code, 'status_code', path);
+  const status = statusSrc === undefined ? undefined : replaceAll(statusSrc);
+  if (statusSrc !== undefined && !statusSrc.includes('{') && !/^\d+$/.test(statusSrc)) {
+    throw new ConfigError(`static_response: status_code ${JSON.stringify(statusSrc)} is not an integer`, path);
+  }
+
+  return async (ctx, next) => {
+    const h = responseHeaderMap(ctx);
+    if (close) h.set('Connection', 'close');
+    for (const [f, vs] of headers) {
+      const name = f(ctx);
+      h.delete(name);
+      for (const v of vs.map((t) => t(ctx))) h.append(name, v);
+    }
+    const text = body(ctx);
+    if (text !== '' && !h.has('content-type')) h.set('Content-Type', contentTypeFor(text));
+
+    let code = ctx.error && ctx.error.statusCode > 0 ? ctx.error.statusCode : 200;
+    if (status) {
+      const s = status(ctx);
+      if (!/^[+-]?\d+$/.test(s)) throw handlerError(500, new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
+      code = Number(s);
+    }
+    if (code === 103) return next(ctx);
+    if (code < 200 || code > 599) throw handlerError(500, new Error(`invalid status code ${code}`));
+    const nullBody = code === 204 || code === 205 || code === 304 || ctx.request.method === 'HEAD';
+    // The written header map becomes the response's headers (also keeps the runtime from adding its own Content-Type).
+    return new Response(nullBody || text === '' ? null : text, { status: code, headers: takeResponseHeaderMap(ctx) });
+  };
+};
+
+/** Caddy's sniffing replacement: JSON-looking bodies are application/json, everything else plain text. */
+function contentTypeFor(body: string): string {
+  const t = body.trim();
+  const jsonish = t.length > 2 && ((t[0] === '{' && t.endsWith('}')) || (t[0] === '[' && t.endsWith(']')));
+  if (jsonish) {
+    try {
+      JSON.parse(t);
+      return 'application/json';
+    } catch {
+      // not JSON after all
+    }
+  }
+  return 'text/plain; charset=utf-8';
+}

@@ -1,0 +1,16 @@
+import type { Template } from '../types.ts';
+import { replaceAll } from './tpl.ts';
+import type { HandlerCompiler } from './types.ts';
+
+/** `vars`: sets request variables ({http.vars.*}, the `vars` matcher); string values expand placeholders. */
+export const compileVars: HandlerCompiler = (json) => {
+  const entries: Array<[Template, unknown]> = [];
+  for (const [k, v] of Object.entries(json)) {
+    if (k === 'handler') continue;
+    entries.push([replaceAll(k), typeof v === 'string' ? replaceAll(v) : v]);
+  }
+  return async (ctx, next) => {
+    for (const [k, v] of entries) ctx.vars.set(k(ctx), typeof v === 'function' ? (v as Template)(ctx) : v);
+    return next(ctx);
+  };
+};

@@ -1,0 +1,61 @@
+import { compileTemplate } from '../placeholders/index.ts';
+import { requestHostport } from '../placeholders/request.ts';
+import type { Matcher, RequestContext, Template } from '../types.ts';
+import { matcherError, stringMap, type MatcherCompileContext } from './types.ts';
+
+// `header`: every configured field must match (AND); a field matches if any request value matches any configured
+// value (`*` present, `*x*` contains, `*x` suffix, `x*` prefix, else exact, case-sensitive). JSON `null` = the field
+// must be absent; an empty list = it must be present. `Host` is the request's Host (Go keeps it out of the headers).
+
+/** Request values of `field` as Caddy sees them (undefined = absent). Workers join repeated fields with ", ". */
+export function requestFieldValues(ctx: RequestContext, field: string): string[] | undefined {
+  const lower = field.toLowerCase();
+  if (lower === 'host') return [requestHostport(ctx)];
+  const v = ctx.request.headers.get(lower);
+  return v === null ? undefined : [v];
+}
+
+export function valueMatches(allowed: string, actual: string): boolean {
+  if (allowed === '*') return true;
+  const pre = allowed.startsWith('*');
+  const suf = allowed.endsWith('*');
+  if (pre && suf) return actual.includes(allowed.slice(1, -1));
+  if (pre) return actual.endsWith(allowed.slice(1));
+  if (suf) return actual.startsWith(allowed.slice(0, -1));
+  return actual === allowed;
+}
+
+export function compileHeaderFields(
+  json: unknown,
+  c: MatcherCompileContext,
+  values: (ctx: RequestContext, field: string) => string[] | undefined,
+): Matcher {
+  const map = stringMap(json, c, 'header');
+  const fields: Array<{ field: string; allowed: Template[] | null }> = [];
+  for (const [field, v] of Object.entries(map)) {
+    if (v === null) fields.push({ field, allowed: null });
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields.push({ field, allowed: v.map((x) => compileTemplate(x)) });
+    else throw matcherError(c, `header ${field}: values must be a list of strings or null`);
+  }
+  return (ctx) => {
+    for (const { field, allowed } of fields) {
+      const actual = values(ctx, field);
+      if (allowed === null) {
+        if (actual === undefined) continue;
+        return false;
+      }
+      if (allowed.length === 0) {
+        if (actual !== undefined) continue;
+        return false;
+      }
+      if (!actual) return false;
+      const want = allowed.map((t) => t(ctx));
+      if (!actual.some((a) => want.some((w) => valueMatches(w, a)))) return false;
+    }
+    return true;
+  };
+}
+
+export function compileHeader(json: unknown, c: MatcherCompileContext): Matcher {
+  return compileHeaderFields(json, c, requestFieldValues);
+}

@@ -1,0 +1,44 @@
+import { compileTemplate } from '../placeholders/index.ts';
+import { requestHost } from '../placeholders/request.ts';
+import type { Matcher } from '../types.ts';
+import { matcherError, stringList, type MatcherCompileContext } from './types.ts';
+
+// `host`: request host without port, case-insensitive; `*` stands for exactly one label; placeholders allowed.
+
+function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  if (!pattern.includes('*')) return false;
+  const want = pattern.split('.');
+  const got = host.split('.');
+  if (want.length !== got.length) return false;
+  return want.every((label, i) => label === '*' || label === got[i]);
+}
+
+/** Internationalised names are compared in their ASCII (punycode) form, which is what clients send. */
+function toASCII(host: string): string {
+  if (/^[\x00-\x7f]*$/.test(host)) return host;
+  return host
+    .split('.')
+    .map((label) => (label === '*' || /^[\x00-\x7f]*$/.test(label) ? label : new URL(`http://${label}`).hostname))
+    .join('.');
+}
+
+export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
+  const hosts = stringList(json, c, 'host').map((h) => (h.includes('{') ? h : toASCII(h)));
+  const seen = new Set<string>();
+  for (const h of hosts) {
+    const k = h.toLowerCase();
+    if (seen.has(k)) throw matcherError(c, `host at index ${hosts.indexOf(h)} is repeated: ${h}`);
+    seen.add(k);
+  }
+  const fixed = new Set(hosts.filter((h) => !h.includes('{') && !h.includes('*')).map((h) => h.toLowerCase()));
+  const others = hosts.filter((h) => h.includes('{') || h.includes('*')).map((h) => {
+    const t = compileTemplate(h);
+    return (ctx: Parameters<Matcher>[0]) => t(ctx).toLowerCase();
+  });
+  return (ctx) => {
+    const host = requestHost(ctx).toLowerCase();
+    if (fixed.has(host)) return true;
+    return others.some((p) => hostMatches(p(ctx), host));
+  };
+}

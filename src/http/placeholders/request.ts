@@ -1,0 +1,140 @@
+import type { RequestContext } from '../types.ts';
+
+// Request facts shared by the placeholders and the matchers, in Go's net/http terms (req.Host, req.URL.Path, …)
+// computed from the Workers Request/URL.
+
+/** Go's net.SplitHostPort, tolerant: returns [host, ''] when there is no port; strips IPv6 brackets. */
+export function splitHostPort(hostport: string): [string, string] {
+  if (hostport.startsWith('[')) {
+    const close = hostport.indexOf(']');
+    if (close < 0) return [hostport, ''];
+    const rest = hostport.slice(close + 1);
+    return [hostport.slice(1, close), rest.startsWith(':') ? rest.slice(1) : ''];
+  }
+  const colon = hostport.lastIndexOf(':');
+  // More than one colon without brackets is a bare IPv6 address, not host:port.
+  if (colon < 0 || hostport.indexOf(':') !== colon) return [hostport, ''];
+  return [hostport.slice(0, colon), hostport.slice(colon + 1)];
+}
+
+/** req.Host: the Host header as sent (Request objects built in code may lack it, then the URL's host). */
+export function requestHostport(ctx: RequestContext): string {
+  return ctx.request.headers.get('host') ?? ctx.url.host;
+}
+
+/** Host without port, brackets stripped. */
+export function requestHost(ctx: RequestContext): string {
+  return splitHostPort(requestHostport(ctx))[0];
+}
+
+/** Percent-decodes a path like Go's url.PathUnescape (%2F becomes `/`); malformed escapes leave the input as is. */
+export function decodePath(raw: string): string {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** req.URL.Path: the decoded current path. */
+export function requestPath(ctx: RequestContext): string {
+  return decodePath(ctx.url.pathname);
+}
+
+/** req.URL.RequestURI(): escaped path plus `?query` when present. */
+export function requestURI(url: URL): string {
+  return url.pathname + url.search;
+}
+
+/** req.URL.RawQuery (without the `?`). */
+export function rawQuery(url: URL): string {
+  return url.search.startsWith('?') ? url.search.slice(1) : url.search;
+}
+
+export function isTLS(ctx: RequestContext): boolean {
+  return ctx.url.protocol === 'https:';
+}
+
+interface CfProps {
+  httpProtocol?: string;
+  tlsVersion?: string;
+  tlsCipher?: string;
+}
+
+export function cfProps(ctx: RequestContext): CfProps | undefined {
+  return (ctx.request as Request & { cf?: CfProps }).cf;
+}
+
+/** req.Proto, e.g. `HTTP/1.1`, `HTTP/2`, `HTTP/3` (from request.cf at the edge; HTTP/1.1 locally). */
+export function requestProto(ctx: RequestContext): string {
+  const p = cfProps(ctx)?.httpProtocol;
+  if (!p) return 'HTTP/1.1';
+  return p.toUpperCase() === 'HTTP/2' ? 'HTTP/2.0' : p.toUpperCase() === 'HTTP/3' ? 'HTTP/3.0' : p.toUpperCase();
+}
+
+/** Major protocol version (1, 2, 3). */
+export function protoMajor(ctx: RequestContext): number {
+  const m = /^HTTP\/(\d)/.exec(requestProto(ctx));
+  return m ? Number(m[1]) : 1;
+}
+
+/** Cookies from the Cookie header(s), in order (Go's req.Cookies(), lenient). */
+export function requestCookies(ctx: RequestContext): Array<[string, string]> {
+  const header = ctx.request.headers.get('cookie');
+  if (!header) return [];
+  const out: Array<[string, string]> = [];
+  for (const part of header.split(';')) {
+    const s = part.trim();
+    if (!s) continue;
+    const eq = s.indexOf('=');
+    const name = eq < 0 ? s : s.slice(0, eq).trim();
+    if (!name || eq < 0) continue;
+    let value = s.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/** Go's textproto.CanonicalMIMEHeaderKey: `x-forwarded-for` → `X-Forwarded-For`. */
+export function canonicalHeaderKey(name: string): string {
+  if (!/^[A-Za-z0-9-]+$/.test(name)) return name;
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
+}
+
+/** The values of a request header as Go sees them: Host is not a header field (it is req.Host). */
+export function headerValues(ctx: RequestContext, field: string): string[] | undefined {
+  const lower = field.toLowerCase();
+  if (lower === 'host') return undefined;
+  const v = ctx.request.headers.get(lower);
+  if (v === null) return undefined;
+  // Workers join repeated fields with ", "; Set-Cookie is the only one kept apart.
+  if (lower === 'set-cookie') return ctx.request.headers.getSetCookie();
+  return [v];
+}
+
+/** Go's url.QueryEscape. */
+export function queryEscape(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%20/g, '+');
+}
+
+/** Go's path.Split: dir includes the trailing slash. */
+export function splitPath(p: string): [string, string] {
+  const i = p.lastIndexOf('/');
+  return [p.slice(0, i + 1), p.slice(i + 1)];
+}
+
+/** Go's path.Ext. */
+export function pathExt(p: string): string {
+  for (let i = p.length - 1; i >= 0 && p[i] !== '/'; i--) if (p[i] === '.') return p.slice(i);
+  return '';
+}
+
+/** Go's path.Base. */
+export function pathBase(p: string): string {
+  if (p === '') return '.';
+  const trimmed = p.replace(/\/+$/, '');
+  if (trimmed === '') return '/';
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,92 @@
+import type { MetricsShard } from '../../durable/metrics-shard.ts';
+import { hasAdminToken } from '../admin/auth.ts';
+import type { SeriesData } from './batch.ts';
+import { METRICS } from './catalog.ts';
+import { MetricsRecorder } from './recorder.ts';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './render.ts';
+
+/**
+ * Wiring of metrics to the Worker: one recorder per isolate, flushed to a shard chosen once per isolate, and the
+ * Prometheus scrape endpoint that merges all shards.
+ */
+export interface MetricsEnv {
+  METRICS?: DurableObjectNamespace<MetricsShard>;
+  /** Number of shards (default 4); raise it if one shard's write rate becomes a bottleneck. */
+  METRICS_SHARDS?: string;
+  /** Flush interval in ms (default 10000): the most an evicted isolate can lose. */
+  METRICS_FLUSH_MS?: string;
+  /** Scrape path (default /gatehouse-admin/metrics). */
+  METRICS_PATH?: string;
+  /** Token for the scrape endpoint; ADMIN_TOKEN also works. Without either, there is no endpoint. */
+  METRICS_TOKEN?: string;
+  ADMIN_TOKEN?: string;
+  ADMIN_PATH?: string;
+}
+
+let recorder: MetricsRecorder | undefined;
+const isolateShard = Math.random();
+
+export function metricsRecorder(env: MetricsEnv): MetricsRecorder {
+  recorder ??= new MetricsRecorder(Number(env.METRICS_FLUSH_MS ?? 10_000));
+  return recorder;
+}
+
+function shardCount(env: MetricsEnv): number {
+  const n = Number(env.METRICS_SHARDS ?? 4);
+  return Number.isInteger(n) && n > 0 ? n : 4;
+}
+
+function shard(env: MetricsEnv, index: number): DurableObjectStub<MetricsShard> {
+  const ns = env.METRICS!;
+  return ns.get(ns.idFromName(`shard-${index}`));
+}
+
+function sender(env: MetricsEnv): (batch: SeriesData[]) => Promise<void> {
+  const index = Math.floor(isolateShard * shardCount(env));
+  return async (batch) => {
+    await shard(env, index).add(batch);
+  };
+}
+
+/** Called after each request: hands a due flush to waitUntil. */
+export function flushMetricsIfDue(env: MetricsEnv, exec?: { waitUntil(p: Promise<unknown>): void }): void {
+  if (!env.METRICS) return;
+  const p = metricsRecorder(env).maybeFlush(sender(env));
+  if (p) exec?.waitUntil(p.catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`)));
+}
+
+export interface ConfigGauges {
+  active: number | null;
+  candidate: number | null;
+  percent: number;
+}
+
+/** The scrape endpoint, or undefined when the request is not for it. */
+export async function handleScrape(request: Request, env: MetricsEnv, config?: ConfigGauges): Promise<Response | undefined> {
+  const token = env.METRICS_TOKEN ?? env.ADMIN_TOKEN;
+  if (!token || !env.METRICS) return undefined;
+  const path = env.METRICS_PATH ?? `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics`;
+  if (new URL(request.url).pathname !== path) return undefined;
+  const allowed =
+    (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
+    (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
+  if (!allowed) return new Response('missing or invalid metrics token\n', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+  return new Response(await scrape(env, config), { headers: { 'Content-Type': METRICS_CONTENT_TYPE } });
+}
+
+/** Everything all isolates flushed, plus this isolate's pending deltas and the config gauges. */
+export async function scrape(env: MetricsEnv, config?: ConfigGauges): Promise<string> {
+  const rec = metricsRecorder(env);
+  await rec.flush(sender(env)).catch((e) => console.error(`gatehouse: metrics flush failed: ${String(e)}`));
+  const dumps: SeriesData[][] = await Promise.all(Array.from({ length: shardCount(env) }, (_, i) => shard(env, i).dump() as Promise<SeriesData[]>));
+  if (config) {
+    const now = Date.now();
+    const gauge = (name: string, value: number): SeriesData => ({ name, kind: 'gauge', labels: {}, value, set: true, at: now });
+    dumps.push([
+      gauge(METRICS.configActive.name, config.active ?? 0),
+      gauge(METRICS.configCandidate.name, config.candidate ?? 0),
+      gauge(METRICS.configRolloutPercent.name, config.percent),
+    ]);
+  }
+  return renderMetrics(dumps as SeriesData[][]);
+}

@@ -1,0 +1,170 @@
+import { ConfigError } from '../config/errors.ts';
+import { goRegexp } from '../http/handlers/regexp.ts';
+import type { RequestContext, Template } from '../http/types.ts';
+import { durationMs, statusMatches } from './passive-health.ts';
+import type { ProxyUpstream } from './upstreams.ts';
+
+// Active health checks without a background goroutine: a Worker has no timers between requests, so a round of
+// checks starts (in waitUntil) on the first request after each interval; requests never wait for it. Until the
+// first round completes every upstream counts as healthy, as in Caddy before its first check.
+
+export interface ActiveHealth {
+  readonly upstreams: readonly ProxyUpstream[];
+  readonly tls: boolean;
+  readonly uri: string;
+  readonly hostOverride: string;
+  readonly port: string;
+  readonly method: string;
+  readonly headers: Array<[string, Template[]]>;
+  readonly body: string;
+  readonly followRedirects: boolean;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly passes: number;
+  readonly fails: number;
+  readonly maxSize: number;
+  readonly expectStatus: number;
+  readonly expectBody: RegExp | undefined;
+  nextAt: number;
+  running: boolean;
+}
+
+const FIELDS = [
+  'uri', 'path', 'upstream', 'port', 'headers', 'method', 'body', 'follow_redirects', 'interval', 'timeout', 'passes', 'fails',
+  'max_size', 'expect_status', 'expect_body',
+];
+
+export function compileActiveHealth(
+  json: unknown,
+  path: string,
+  upstreams: readonly ProxyUpstream[],
+  tls: boolean,
+  compile: (s: string) => Template,
+): ActiveHealth | undefined {
+  if (json === undefined || json === null) return undefined;
+  if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('active health checks must be an object', path);
+  const rec = json as Record<string, unknown>;
+  for (const k of Object.keys(rec)) if (!FIELDS.includes(k)) throw new ConfigError(`active health checks: unsupported field "${k}"`, path);
+  const str = (k: string): string => {
+    const v = rec[k];
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') throw new ConfigError(`${k} must be a string`, path);
+    return v;
+  };
+  const int = (k: string): number => {
+    const v = rec[k] ?? 0;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${k} must be a non-negative integer`, path);
+    return v;
+  };
+  const uri = str('uri') || str('path');
+  const port = rec.port === undefined || rec.port === null ? '' : String(rec.port);
+  // Caddy runs active checks only when a URI/path or a port is configured.
+  if (!uri && !port) return undefined;
+  const headers: Array<[string, Template[]]> = [];
+  if (rec.headers !== undefined && rec.headers !== null) {
+    if (typeof rec.headers !== 'object' || Array.isArray(rec.headers)) throw new ConfigError('headers must be an object', path);
+    for (const [name, vals] of Object.entries(rec.headers)) {
+      if (!Array.isArray(vals) || !vals.every((v) => typeof v === 'string')) throw new ConfigError(`headers.${name} must be a list of strings`, path);
+      headers.push([name, (vals as string[]).map(compile)]);
+    }
+  }
+  const expectBody = str('expect_body');
+  return {
+    upstreams: upstreams.filter((u) => typeof u.target !== 'function'),
+    tls,
+    uri: uri.startsWith('/') || uri === '' ? uri : `/${uri}`,
+    hostOverride: str('upstream'),
+    port,
+    method: (str('method') || 'GET').toUpperCase(),
+    headers,
+    body: str('body'),
+    followRedirects: rec.follow_redirects === true,
+    intervalMs: durationMs(rec.interval, 'interval', path) || 30_000,
+    timeoutMs: durationMs(rec.timeout, 'timeout', path) || 5_000,
+    passes: int('passes') || 1,
+    fails: int('fails') || 1,
+    maxSize: int('max_size'),
+    expectStatus: int('expect_status'),
+    expectBody: expectBody ? goRegexp(expectBody, path) : undefined,
+    nextAt: 0,
+    running: false,
+  };
+}
+
+/** Starts a round of checks when one is due; the request never waits for it. */
+export function maybeRunActiveChecks(a: ActiveHealth, ctx: RequestContext): void {
+  const now = Date.now();
+  if (a.running || now < a.nextAt) return;
+  a.running = true;
+  a.nextAt = now + a.intervalMs;
+  const round = Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx))).finally(() => {
+    a.running = false;
+  });
+  if (ctx.exec) ctx.exec.waitUntil(round);
+}
+
+/** Runs one round now and waits for it (tests, and the first request of a fresh isolate if desired). */
+export async function runActiveChecks(a: ActiveHealth, ctx: RequestContext): Promise<void> {
+  a.nextAt = Date.now() + a.intervalMs;
+  await Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx)));
+}
+
+async function checkOne(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<void> {
+  const ok = await probe(a, up, ctx).catch(() => false);
+  if (ok) {
+    up.activePasses++;
+    if (up.activeUnhealthy && up.activePasses >= a.passes) {
+      up.activeUnhealthy = false;
+      up.activePasses = 0;
+      up.activeFails = 0;
+    }
+  } else {
+    up.activeFails++;
+    if (!up.activeUnhealthy && up.activeFails >= a.fails) {
+      up.activeUnhealthy = true;
+      up.activePasses = 0;
+      up.activeFails = 0;
+    }
+  }
+}
+
+async function probe(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<boolean> {
+  if (typeof up.target === 'function') return true;
+  let hostport: string;
+  if (up.target.kind === 'service') hostport = ctx.url.host;
+  else {
+    const host = up.target.host.includes(':') ? `[${up.target.host}]` : up.target.host;
+    hostport = a.hostOverride || `${host}:${a.port || up.target.port}`;
+  }
+  const scheme = a.tls ? 'https' : 'http';
+  const url = `${scheme}://${hostport}${a.uri || '/'}`;
+  const headers = new Headers();
+  ctx.vars.set('http.reverse_proxy.active.target_upstream', hostport);
+  for (const [name, vals] of a.headers) for (const v of vals) headers.append(name, v(ctx));
+  ctx.vars.delete('http.reverse_proxy.active.target_upstream');
+  const init: RequestInit = {
+    method: a.method,
+    headers,
+    body: a.body && a.method !== 'GET' && a.method !== 'HEAD' ? a.body : undefined,
+    redirect: a.followRedirects ? 'follow' : 'manual',
+    signal: AbortSignal.timeout(a.timeoutMs),
+  };
+  let res: Response;
+  if (up.target.kind === 'service') {
+    const binding = ctx.env[up.target.name] as { fetch?: (r: Request) => Promise<Response> } | undefined;
+    if (!binding?.fetch) return false;
+    res = await binding.fetch(new Request(url, init));
+  } else res = await fetch(url, init);
+  const statusOk = a.expectStatus ? statusMatches(res.status, a.expectStatus) : res.status >= 200 && res.status < 300;
+  if (!statusOk) {
+    await res.body?.cancel();
+    return false;
+  }
+  if (a.expectBody) {
+    let text = await res.text();
+    if (a.maxSize > 0) text = text.slice(0, a.maxSize);
+    return a.expectBody.test(text);
+  }
+  await res.body?.cancel();
+  return true;
+}

@@ -1,0 +1,257 @@
+import { ConfigError } from '../config/errors.ts';
+import { responseHeaderMap } from '../http/handlers/response.ts';
+import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
+import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
+import { goDuration } from './go-duration.ts';
+import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
+import { compileHeaderOps } from './header-ops.ts';
+import { cleanResponseHeaders, isTrusted, prepareRequestHeaders, requestHost } from './headers.ts';
+import { parseRange } from './ip.ts';
+import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
+import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
+import { compileResponseMatch } from './response-match.ts';
+import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
+import { ProxyError, roundTrip } from './round-trip.ts';
+import { compileTransport } from './transport.ts';
+import type { ProxyDeps, SelectRequest, Upstream } from './types.ts';
+import { compileUpstreams, type ProxyUpstream } from './upstreams.ts';
+
+export type { ProxyDeps } from './types.ts';
+export { compileCopyResponse, compileCopyResponseHeaders } from './handle-response.ts';
+
+const FIELDS = [
+  'handler', 'transport', 'load_balancing', 'health_checks', 'upstreams', 'flush_interval', 'trusted_proxies', 'headers',
+  'request_buffers', 'response_buffers', 'stream_timeout', 'stream_close_delay', 'stream_buffer_size', 'rewrite',
+  'handle_response', 'verbose_logs',
+];
+
+/** Without request_buffers, a body up to this size is kept so a retry can resend it; a longer one is sent once. */
+const DEFAULT_REPLAY_LIMIT = 1 << 20;
+
+/** Policies whose choice depends on in-flight counts: those need the count held until the body is streamed. */
+const COUNTING_POLICIES = new Set(['least_conn', 'random_choose']);
+
+function record(v: unknown, what: string, path: string): Record<string, unknown> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${what} must be an object`, path);
+  return v as Record<string, unknown>;
+}
+
+/** Compiles Caddy's `reverse_proxy` handler JSON into a Handler that proxies with fetch(). */
+export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDeps): Handler {
+  const path = deps.path ?? 'reverse_proxy';
+  for (const k of Object.keys(json)) {
+    if (k === 'dynamic_upstreams' || k === 'circuit_breaker') throw new ConfigError(`reverse_proxy: ${k} is not supported at the edge`, path);
+    if (!FIELDS.includes(k)) throw new ConfigError(`reverse_proxy: unsupported field "${k}"`, path);
+  }
+  const keep = (s: string): Template => deps.compileTemplate(s, 'keep');
+  const empty = (s: string): Template => deps.compileTemplate(s, 'empty');
+
+  const hc = record(json.health_checks, 'health_checks', path);
+  for (const k of Object.keys(hc)) if (k !== 'active' && k !== 'passive') throw new ConfigError(`health_checks: unsupported field "${k}"`, path);
+  const passive = compilePassiveHealth(hc.passive, `${path}.health_checks.passive`);
+  const upstreams = compileUpstreams(json.upstreams, path, passive, empty);
+  if (upstreams.length === 0) throw new ConfigError('reverse_proxy: no upstreams configured', path);
+  const lb = compileLoadBalancing(json.load_balancing, deps, `${path}.load_balancing`);
+  const transport = compileTransport(json.transport, `${path}.transport`);
+  const active = compileActiveHealth(hc.active, `${path}.health_checks.active`, upstreams, transport.tls, keep);
+  const trustedRanges = (Array.isArray(json.trusted_proxies) ? json.trusted_proxies : json.trusted_proxies === undefined ? [] : null)
+    ?.map((r: unknown) => {
+      if (typeof r !== 'string') throw new ConfigError('trusted_proxies must be a list of strings', path);
+      return parseRange(r, path);
+    });
+  if (!trustedRanges) throw new ConfigError('trusted_proxies must be a list of strings', path);
+
+  const hdrs = record(json.headers, 'headers', path);
+  for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
+  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, keep);
+  const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, keep, ['require', 'deferred']);
+  const downRequire = compileResponseMatch(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
+
+  const rw = record(json.rewrite, 'rewrite', path);
+  for (const k of Object.keys(rw)) if (k !== 'method' && k !== 'uri') throw new ConfigError(`rewrite: unsupported field "${k}"`, path);
+  const rwMethod = typeof rw.method === 'string' && rw.method ? empty(rw.method) : undefined;
+  const rwUri = typeof rw.uri === 'string' && rw.uri ? empty(rw.uri) : undefined;
+
+  const handleResponse = compileHandleResponse(json.handle_response, deps, path);
+  const requestBuffers = typeof json.request_buffers === 'number' ? json.request_buffers : 0;
+  const retrying = lb.retries > 0 || lb.tryDurationMs > 0;
+  const replayLimit = requestBuffers > 0 ? requestBuffers : requestBuffers < 0 ? Infinity : DEFAULT_REPLAY_LIMIT;
+  const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
+
+  /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
+  const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
+    const h = cleanResponseHeaders(res.headers, status);
+    if (headerDown && (!downRequire || downRequire(status, h))) headerDown(h, ctx);
+    const base = responseHeaderMap(ctx);
+    const out = new Headers();
+    for (const [name, value] of base) if (name !== 'set-cookie' && name !== 'server') out.append(name, value);
+    for (const c of base.getSetCookie()) out.append('set-cookie', c);
+    for (const name of [...base.keys()]) base.delete(name);
+    out.append('via', '1.1 Caddy');
+    for (const [name, value] of h) if (name !== 'set-cookie') out.append(name, value);
+    for (const c of h.getSetCookie()) out.append('set-cookie', c);
+    if (status === 101) {
+      release();
+      const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
+      return new Response(null, { status: 101, headers: out, webSocket } as ResponseInit);
+    }
+    const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 304 || res.body === null;
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (noBody) {
+      void res.body?.cancel();
+      release();
+    } else if (holdCountThroughBody) {
+      // Count the request as in flight until the body has been streamed to the client.
+      const pipe = new TransformStream<Uint8Array, Uint8Array>();
+      const done = res.body!.pipeTo(pipe.writable).catch(() => {}).finally(release);
+      ctx.exec?.waitUntil(done);
+      body = pipe.readable;
+    } else {
+      release();
+      body = res.body;
+    }
+    return new Response(body, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusText, headers: out });
+  };
+
+  const handler: Handler = async (ctx, next) => {
+    const start = Date.now();
+    if (active) maybeRunActiveChecks(active, ctx);
+    const method = rwMethod?.(ctx).toUpperCase() || ctx.request.method;
+    const uri = rwUri ? rewriteUri(ctx, rwUri(ctx)) : ctx.url.pathname + ctx.url.search;
+    const trusted = isTrusted(ctx, trustedRanges);
+    const prepared = prepareRequestHeaders(ctx, trusted);
+    const host = requestHost(ctx);
+    const sendBody = method !== 'GET' && method !== 'HEAD';
+    let body: ProxyBody = { kind: 'none' };
+    if (sendBody && ctx.request.body) {
+      body = retrying || requestBuffers !== 0
+        ? await bufferBody(ctx.request.body, replayLimit)
+        : { kind: 'stream', stream: ctx.request.body, used: false };
+    }
+    const q = uri.indexOf('?');
+    const selReq: SelectRequest = { ctx, uri, query: new URLSearchParams(q >= 0 ? uri.slice(q + 1) : ''), headers: prepared, host };
+
+    let retries = 0;
+    let lastErr: ProxyError | undefined;
+    for (;;) {
+      const effects = { setCookies: [] as string[] };
+      const up = (await lb.policy(upstreams, selReq, effects)) as ProxyUpstream | null;
+      for (const c of effects.setCookies) responseHeaderMap(ctx).append('set-cookie', c);
+      if (!up) {
+        lastErr ??= new ProxyError('no-upstream', 503, 'no upstreams available');
+        if (await tryAgain(lb, start, retries, 'no-upstream', ctx, method)) {
+          retries++;
+          continue;
+        }
+        break;
+      }
+      let target;
+      try {
+        target = up.resolve(ctx);
+      } catch (e) {
+        throw new HandlerError(500, (e as Error).message);
+      }
+      const hostport = target.kind === 'service' ? `service:${target.name}` : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+      setUpstreamPlaceholders(ctx, up, hostport, target.kind === 'service' ? target.name : target.host, target.kind === 'service' ? '' : target.port);
+      setRp(ctx, 'retries', retries);
+      const https = transport.tls && !(target.kind === 'tcp' && transport.tlsExceptPorts.includes(target.port));
+      const headers = new Headers(prepared);
+      if (https) headers.set('host', hostport);
+      headerUp?.(headers, ctx);
+      if (body.kind === 'stream' && body.used) break; // a streamed body cannot be sent twice
+
+      up.host.numRequests++;
+      const t0 = Date.now();
+      let res: Response;
+      try {
+        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, classify: retrying });
+      } catch (e) {
+        up.host.numRequests--;
+        const err = e instanceof ProxyError ? e : new ProxyError('transport', 502, String(e));
+        countFailure(up.host, passive);
+        lastErr = err;
+        if (body.kind === 'stream' && body.used && err.kind !== 'dial') break;
+        if (await tryAgain(lb, start, retries, err.kind, ctx, method)) {
+          retries++;
+          continue;
+        }
+        break;
+      }
+      const latency = Date.now() - t0;
+      setRp(ctx, 'upstream.latency', goDuration(latency));
+      setRp(ctx, 'upstream.latency_ms', latency);
+      setRp(ctx, 'upstream.duration', goDuration(latency));
+      setRp(ctx, 'upstream.duration_ms', latency);
+      for (let n = responseStrikes(passive, res.status, latency); n > 0; n--) countFailure(up.host, passive);
+      setResponsePlaceholders(ctx, res.status, res.statusText, res.headers);
+      setRp(ctx, 'duration', goDuration(Date.now() - start));
+      setRp(ctx, 'duration_ms', Date.now() - start);
+
+      let released = false;
+      const release = (): void => {
+        if (!released) {
+          released = true;
+          up.host.numRequests--;
+        }
+      };
+      let status = res.status;
+      for (const rh of handleResponse) {
+        if (rh.match && !rh.match(res.status, res.headers)) continue;
+        if (rh.statusCode) {
+          const s = rh.statusCode(ctx);
+          if (!/^\d+$/.test(s)) {
+            release();
+            throw new HandlerError(500, `invalid status code ${JSON.stringify(s)}`);
+          }
+          if (Number(s) !== 0) status = Number(s);
+          break;
+        }
+        if (!rh.routes) continue;
+        const state: InterceptedResponse = {
+          response: res,
+          finalized: false,
+          finalize: (override) => finalize(ctx, res, override ?? res.status, release),
+        };
+        setIntercepted(ctx, state);
+        try {
+          return await rh.routes(ctx, next);
+        } finally {
+          setIntercepted(ctx, undefined);
+          if (!state.finalized) {
+            void res.body?.cancel();
+            release();
+          }
+        }
+      }
+      return finalize(ctx, res, status, release);
+    }
+    setRp(ctx, 'duration', goDuration(Date.now() - start));
+    setRp(ctx, 'duration_ms', Date.now() - start);
+    const err = lastErr ?? new ProxyError('transport', 502, 'request body could not be replayed');
+    throw new HandlerError(err.status, err.message);
+  };
+  return handler;
+}
+
+function setUpstreamPlaceholders(ctx: RequestContext, up: Upstream, hostport: string, host: string, port: string): void {
+  setRp(ctx, 'upstream.address', hostport);
+  setRp(ctx, 'upstream.hostport', hostport);
+  setRp(ctx, 'upstream.host', host);
+  setRp(ctx, 'upstream.port', port);
+  setRp(ctx, 'upstream.requests', up.host.numRequests);
+  setRp(ctx, 'upstream.max_requests', up.maxRequests);
+  setRp(ctx, 'upstream.fails', currentFails(up.host));
+}
+
+/** The proxy's own `rewrite.uri`: a path part replaces the path, a `?query` part replaces the query. */
+function rewriteUri(ctx: RequestContext, uri: string): string {
+  const q = uri.indexOf('?');
+  const path = q >= 0 ? uri.slice(0, q) : uri;
+  const query = q >= 0 ? uri.slice(q + 1) : undefined;
+  const newPath = path === '' ? ctx.url.pathname : path.startsWith('/') ? path : `/${path}`;
+  const newQuery = query === undefined ? ctx.url.search : query === '' ? '' : `?${query}`;
+  return newPath + newQuery;
+}
+
+export { RP };

@@ -1,0 +1,38 @@
+import { ConfigError } from '../config/errors.ts';
+import { durationMs } from './passive-health.ts';
+
+// The `http` transport as far as fetch() can honour it. Socket-level options (buffers, keep-alive, dial tuning,
+// HTTP versions, proxy protocol, client certificates) are accepted and ignored: the Workers runtime owns the
+// connections. What matters here: TLS on or off (https upstreams) and the response-header timeout.
+
+export interface Transport {
+  readonly tls: boolean;
+  /** Ports for which TLS stays off even when `tls` is set (tls.except_ports). */
+  readonly tlsExceptPorts: readonly string[];
+  /** 0 = wait as long as it takes. */
+  readonly responseHeaderTimeoutMs: number;
+}
+
+const HTTP_FIELDS = [
+  'protocol', 'resolver', 'tls', 'keep_alive', 'compression', 'max_conns_per_host', 'proxy_protocol', 'forward_proxy_url',
+  'network_proxy', 'dial_timeout', 'dial_fallback_delay', 'response_header_timeout', 'expect_continue_timeout',
+  'max_response_header_size', 'write_buffer_size', 'read_buffer_size', 'read_timeout', 'write_timeout', 'versions',
+  'local_address',
+];
+
+export function compileTransport(json: unknown, path: string): Transport {
+  if (json === undefined || json === null) return { tls: false, tlsExceptPorts: [], responseHeaderTimeoutMs: 0 };
+  if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('transport must be an object', path);
+  const rec = json as Record<string, unknown>;
+  if (rec.protocol !== 'http') throw new ConfigError(`transport ${JSON.stringify(rec.protocol)} is not supported (only http)`, path);
+  for (const k of Object.keys(rec)) if (!HTTP_FIELDS.includes(k)) throw new ConfigError(`http transport: unsupported field "${k}"`, path);
+  const tls = rec.tls !== undefined && rec.tls !== null;
+  const tlsRec = (tls ? rec.tls : {}) as Record<string, unknown>;
+  const except = tlsRec.except_ports ?? [];
+  if (!Array.isArray(except) || !except.every((p) => typeof p === 'string')) throw new ConfigError('tls.except_ports must be a list of strings', path);
+  return {
+    tls,
+    tlsExceptPorts: except as string[],
+    responseHeaderTimeoutMs: durationMs(rec.response_header_timeout, 'response_header_timeout', path),
+  };
+}
