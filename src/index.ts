@@ -1,26 +1,49 @@
-// Worker entry (thin): picks the active config (src/config/active.ts) and serves the request through it.
-import { activeConfig } from './config/active.ts';
+// Worker entry (thin): metrics scrape and admin API first, then the config this client is served by, then the
+// route tree. Durable Object classes are exported here for wrangler.toml's bindings.
+import { handleAdmin } from './admin/index.ts';
+import { selectConfig, storeConfigs } from './config/active.ts';
 import { AbortConnection } from './config/compile.ts';
+import { flushMetricsIfDue, handleScrape } from './metrics/index.ts';
+
+export { ConfigStore } from '../durable/config-store.ts';
+export { MetricsShard } from '../durable/metrics-shard.ts';
+export { RateLimiter } from '../durable/rate-limiter.ts';
+export { UpstreamPool } from '../durable/upstream-pool.ts';
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const vars = env as Record<string, unknown>;
-    let config;
+    const scrape = await handleScrape(request, vars);
+    if (scrape) return scrape;
+    const admin = await handleAdmin(request, vars, (snapshot) => storeConfigs(vars)?.update(snapshot));
+    if (admin) return admin;
+
+    const clientKey = request.headers.get('CF-Connecting-IP') ?? '';
+    let selected;
     try {
-      config = activeConfig(vars);
+      selected = await selectConfig(vars, clientKey, ctx);
     } catch (e) {
       // A broken config must be visible to the operator (in the logs), not look like an empty 200 from the gateway.
       console.error(`gatehouse: config error: ${(e as Error).message}`);
       return new Response('Gatehouse: the configuration does not load (see the Worker logs)\n', { status: 500 });
     }
     try {
-      return await config.serve(request, vars, ctx);
+      const res = await selected.config.serve(request, vars, ctx);
+      flushMetricsIfDue(vars, ctx);
+      return vars.VERSION_HEADER === 'true' ? withVersion(res, selected.version) : res;
     } catch (e) {
       if (e instanceof AbortConnection) return abortedResponse();
       throw e;
     }
   },
 } satisfies ExportedHandler;
+
+/** Opt-in (VERSION_HEADER = "true"): which config version served the response, for rollout debugging. */
+function withVersion(res: Response, version: number): Response {
+  const out = new Response(res.body, res);
+  out.headers.set('X-Gatehouse-Config-Version', String(version));
+  return out;
+}
 
 /**
  * `abort` drops the connection without a response. A Worker cannot reset its client connection, so the closest

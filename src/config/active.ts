@@ -1,36 +1,100 @@
+import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
 import { adaptCaddyfile } from '../adapt/index.ts';
 import type { CaddyConfigJSON } from './caddy-json.ts';
 import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
 import { ConfigError } from './errors.ts';
 import { bundledCaddyfile } from './bundled.ts';
+import { VersionedConfigs } from './versioned.ts';
 
 /**
- * Which config this isolate serves: env.GATEHOUSE_CONFIG (Caddy JSON) if set, else the bundled Caddyfile adapted
- * with the Worker's string vars as `{$VAR}` values. Compiled once per isolate and kept while its source is the
- * same; a config that does not compile is remembered too, so it is not recompiled on every request.
+ * Which config serves a request.
+ * - Base config (what a fresh deployment serves): the JSON `gatehouse deploy` baked into the bundle, else
+ *   env.GATEHOUSE_CONFIG (Caddy JSON; `gatehouse run` passes it), else the bundled Caddyfile adapted with the
+ *   Worker's string vars as `{$VAR}` values. Compiled once per isolate; a config that fails is remembered too.
+ * - With the CONFIG_STORE Durable Object bound, the store's active version (seeded with the base config) and, for
+ *   the clients in its rollout share, the candidate; read through a per-isolate cache refreshed in the background
+ *   every CONFIG_REFRESH_MS (default 5 s: the bounded staleness of a config change). If the store cannot be
+ *   reached, the last snapshot keeps serving, else the base config.
  */
 export interface ActiveEnv {
   GATEHOUSE_CONFIG?: string;
+  CONFIG_STORE?: DurableObjectNamespace<ConfigStore>;
+  CONFIG_REFRESH_MS?: string;
 }
 
-let cache: { source: string; result: CompiledConfig | Error } | undefined;
+/** Set at build time by `gatehouse deploy` (wrangler --define); absent otherwise. */
+declare const GATEHOUSE_BAKED_CONFIG: string | undefined;
+const baked: string | undefined = typeof GATEHOUSE_BAKED_CONFIG === 'string' ? GATEHOUSE_BAKED_CONFIG : undefined;
 
-export function activeConfig(env: ActiveEnv & Record<string, unknown>): CompiledConfig {
-  const json = typeof env.GATEHOUSE_CONFIG === 'string' && env.GATEHOUSE_CONFIG.trim() !== '' ? env.GATEHOUSE_CONFIG : undefined;
+let cache: { source: string; json: string | Error; result: CompiledConfig | Error } | undefined;
+
+function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error; result: CompiledConfig | Error } {
+  const fromEnv = typeof env.GATEHOUSE_CONFIG === 'string' && env.GATEHOUSE_CONFIG.trim() !== '' ? env.GATEHOUSE_CONFIG : undefined;
+  const json = baked ?? fromEnv;
   const source = json ?? `caddyfile:${bundledCaddyfile}`;
   if (cache?.source !== source) {
+    let text: string | Error;
     let result: CompiledConfig | Error;
     try {
       const config = json !== undefined ? parseJson(json) : adaptBundled(env);
+      text = JSON.stringify(config);
       result = compileConfig(config, { bindings: Object.keys(env) });
     } catch (e) {
-      result = e instanceof Error ? e : new Error(String(e));
+      text = result = e instanceof Error ? e : new Error(String(e));
     }
-    cache = { source, result };
+    cache = { source, json: text, result };
   }
-  if (cache.result instanceof Error) throw cache.result;
-  return cache.result;
+  return cache;
+}
+
+/** The base config (no config store involved). Throws its compile error. */
+export function activeConfig(env: ActiveEnv & Record<string, unknown>): CompiledConfig {
+  const b = base(env);
+  if (b.result instanceof Error) throw b.result;
+  return b.result;
+}
+
+let versions: VersionedConfigs<CompiledConfig> | undefined;
+
+/** The per-isolate view of the config store, created on first use. */
+export function storeConfigs(env: ActiveEnv & Record<string, unknown>): VersionedConfigs<CompiledConfig> | undefined {
+  const ns = env.CONFIG_STORE;
+  if (!ns) return undefined;
+  if (!versions) {
+    const stub = ns.get(ns.idFromName('config'));
+    const refreshMs = Number(env.CONFIG_REFRESH_MS ?? 5000);
+    versions = new VersionedConfigs<CompiledConfig>(
+      async () => {
+        const snapshot = (await stub.snapshot()) as ConfigSnapshot;
+        if (snapshot.active) return snapshot;
+        const b = base(env);
+        if (b.json instanceof Error) return snapshot;
+        return (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
+      },
+      (json) => compileConfig(parseJson(json), { bindings: Object.keys(env) }),
+      Number.isFinite(refreshMs) ? refreshMs : 5000,
+    );
+  }
+  return versions;
+}
+
+/** The config for this request and its version id (0 = the base config, outside the store). */
+export async function selectConfig(
+  env: ActiveEnv & Record<string, unknown>,
+  clientKey: string,
+  exec?: { waitUntil(p: Promise<unknown>): void },
+): Promise<{ config: CompiledConfig; version: number }> {
+  const store = storeConfigs(env);
+  if (store) {
+    try {
+      const selected = await store.select(clientKey, exec);
+      if (selected) return selected;
+    } catch (e) {
+      console.error(`gatehouse: config store unavailable, serving the base config: ${(e as Error).message}`);
+    }
+  }
+  return { config: activeConfig(env), version: 0 };
 }
 
 function parseJson(text: string): CaddyConfigJSON {

@@ -1,0 +1,111 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import worker from '../../src/index.ts';
+
+// The admin API and staged rollout, driven through the Worker's own fetch handler with a real ConfigStore
+// Durable Object (SQLite storage) behind it.
+
+const TOKEN = 'test-admin-token';
+const ADMIN = 'http://gw.test/gatehouse-admin';
+const testEnv = { ...env, ADMIN_TOKEN: TOKEN, CONFIG_REFRESH_MS: '0' } as unknown as Record<string, unknown>;
+const exec = { waitUntil: (_p: Promise<unknown>) => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+
+async function call(path: string, init: RequestInit = {}, token: string | null = TOKEN, e = testEnv): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (token !== null) headers.set('Authorization', `Bearer ${token}`);
+  return worker.fetch(new Request(ADMIN + path, { ...init, headers }) as never, e as never, exec);
+}
+
+const caddyfile = (body: string) => `:80 {\n\trespond "${body}"\n}\n`;
+const load = (text: string, headers: Record<string, string> = {}) =>
+  call('/load', { method: 'POST', body: text, headers: { 'Content-Type': 'text/caddyfile', ...headers } });
+
+async function served(ip: string): Promise<string> {
+  const res = await worker.fetch(
+    new Request('http://site.test/', { headers: { 'CF-Connecting-IP': ip } }) as never,
+    testEnv as never,
+    exec,
+  );
+  return res.text();
+}
+
+describe('admin API', () => {
+  it('is absent without the ADMIN_TOKEN secret', async () => {
+    const noAdmin = { ...testEnv, ADMIN_TOKEN: undefined };
+    const res = await call('/config/', {}, TOKEN, noAdmin);
+    expect(res.status).not.toBe(401);
+    expect(res.headers.get('Content-Type') ?? '').not.toContain('application/json');
+  });
+
+  it('rejects a missing or wrong token with 401', async () => {
+    expect((await call('/config/', {}, null)).status).toBe(401);
+    expect((await call('/config/', {}, 'nope')).status).toBe(401);
+  });
+
+  it('loads a Caddyfile, lists versions, rolls out to about 10% sticky, promotes and rolls back', async () => {
+    expect((await load(caddyfile('one'))).status).toBe(200);
+    expect(await served('203.0.113.1')).toBe('one');
+
+    const versions = (await (await call('/config/versions')).json()) as { active: number; versions: Array<{ id: number }> };
+    const first = versions.active;
+    expect(versions.versions.map((v) => v.id)).toContain(first);
+
+    const rollout = await call('/config/rollout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ caddyfile: caddyfile('two'), percent: 10 }),
+    });
+    expect(rollout.status).toBe(200);
+
+    const ips = Array.from({ length: 1000 }, (_, i) => `198.51.${Math.floor(i / 250)}.${i % 250}`);
+    const firstPass = await Promise.all(ips.map(served));
+    const onCandidate = firstPass.filter((b) => b === 'two').length;
+    expect(onCandidate).toBeGreaterThan(60);
+    expect(onCandidate).toBeLessThan(140);
+    expect(firstPass.every((b) => b === 'one' || b === 'two')).toBe(true);
+    // Sticky: every client sees the same version again.
+    expect(await Promise.all(ips.map(served))).toEqual(firstPass);
+
+    expect((await call('/config/promote', { method: 'POST' })).status).toBe(200);
+    expect(new Set(await Promise.all(ips.slice(0, 50).map(served)))).toEqual(new Set(['two']));
+
+    expect((await call('/config/rollback', { method: 'POST' })).status).toBe(200);
+    expect(await served('203.0.113.9')).toBe('one');
+
+    const after = (await (await call('/config/versions')).json()) as { active: number };
+    expect(after.active).toBe(first);
+  });
+
+  it('refuses a bad Caddyfile with its line number and keeps the active config', async () => {
+    await load(caddyfile('kept'));
+    const res = await load(':80 {\n\trespond "x"\n\tnot_a_directive foo\n}\n');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string };
+    expect(body.error).toMatch(/Caddyfile:3/);
+    expect(body.error).toMatch(/not_a_directive/);
+    expect(await served('192.0.2.1')).toBe('kept');
+  });
+
+  it('answers GET /config/ with an Etag and enforces If-Match (412 on conflict)', async () => {
+    await load(caddyfile('etag'));
+    const res = await call('/config/');
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('Etag')!;
+    expect(etag).toMatch(/^"\/config\/ [0-9a-f]+"$/);
+    const config = (await res.json()) as { apps: unknown };
+    expect(config.apps).toBeDefined();
+
+    const ok = await load(caddyfile('etag2'), { 'If-Match': etag });
+    expect(ok.status).toBe(200);
+    const stale = await load(caddyfile('etag3'), { 'If-Match': etag });
+    expect(stale.status).toBe(412);
+    expect(await served('192.0.2.2')).toBe('etag2');
+  });
+
+  it('adapts without loading', async () => {
+    const res = await call('/adapt', { method: 'POST', body: caddyfile('adapt-only'), headers: { 'Content-Type': 'text/caddyfile' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: { apps: { http: unknown } } };
+    expect(body.result.apps.http).toBeDefined();
+  });
+});
