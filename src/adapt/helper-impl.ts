@@ -92,17 +92,6 @@ export class HelperImpl extends Dispenser implements Helper {
     this.state = ctx.state;
   }
 
-  /** Caddy's NextArg: an unquoted `{` opens a block and is not an argument. */
-  override nextArg(): boolean {
-    if (!super.nextArg()) return false;
-    const tok = this.token();
-    if (tok.text === '{' && !isQuoted(tok)) {
-      this.prev();
-      return false;
-    }
-    return true;
-  }
-
   option(name: string): unknown {
     return this.ctx.options.get(name);
   }

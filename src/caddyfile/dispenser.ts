@@ -32,10 +32,15 @@ export class Dispenser {
     return false;
   }
 
-  /** Loads the next token only if it is on the same line as the current one (Caddy's NextArg). */
+  /** Loads the next token only if it is on the same line and not an unquoted `{` (Caddy's NextArg). */
   nextArg(): boolean {
     if (!this.nextOnSameLine()) return false;
     this.cursor++;
+    const tok = this.tokens[this.cursor];
+    if (tok.text === '{' && !isQuoted(tok)) {
+      this.cursor--; // a block opening is not an argument
+      return false;
+    }
     return true;
   }
 
