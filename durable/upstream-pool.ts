@@ -17,10 +17,13 @@ export interface ActiveHealthConfig {
   method: string;
   headers: Record<string, string>;
   body?: string;
-  /** Expected status: an exact code (200) or a class (2 = 2xx); default any 2xx. */
+  /** Expected status: an exact code (200) or a class below 100 (2 = 2xx, Caddy's StatusCodeMatches); default any 2xx. */
   expectStatus?: number;
-  /** Regular expression the body must match. */
+  /** Regular expression the body must match (JavaScript syntax), with its flags. */
   expectBody?: string;
+  expectBodyFlags?: string;
+  /** Only this many bytes of the body are matched (0 = all). */
+  maxSize?: number;
   followRedirects: boolean;
   passes: number;
   fails: number;
@@ -67,6 +70,9 @@ interface Stored {
   lastUsed: number;
 }
 
+/** lastUsed is kept in memory on every poll and written to storage at most this often. */
+const TOUCH_PERSIST_MS = 60_000;
+
 /** Isolates' load reports older than this are ignored (an isolate that went away stops counting). */
 const LOAD_REPORT_TTL_MS = 30_000;
 /** Alarms stop when no isolate has touched the pool for this long (its config is no longer served). */
@@ -74,6 +80,8 @@ const IDLE_STOP_MS = 10 * 60_000;
 
 export class UpstreamPool extends DurableObject {
   private stored: Stored | undefined;
+  /** This instance knows an alarm is pending (saves a storage read on every poll). */
+  private armed = false;
 
   /** Registers (or refreshes) the pool's config and starts health checks if it has them. Called by isolates. */
   async configure(config: PoolConfig): Promise<PoolSnapshot> {
@@ -85,6 +93,26 @@ export class UpstreamPool extends DurableObject {
     this.save(next);
     if (config.active && (changed || (await this.ctx.storage.getAlarm()) === null)) {
       await this.ctx.storage.setAlarm(Date.now());
+    }
+    this.armed = !!config.active;
+    return this.snapshot();
+  }
+
+  /**
+   * What isolates call to refresh their cached snapshot: null when the pool has no config yet (storage was reset or
+   * it was never configured), so the caller sends configure(). Polling keeps the pool alive and re-arms the checks
+   * if they had stopped for idleness.
+   */
+  async poll(): Promise<PoolSnapshot | null> {
+    const s = this.load();
+    if (!s) return null;
+    const now = Date.now();
+    const persist = now - s.lastUsed > TOUCH_PERSIST_MS;
+    s.lastUsed = now;
+    if (persist) this.save(s);
+    if (s.config.active && !this.armed) {
+      this.armed = true;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
     }
     return this.snapshot();
   }
@@ -129,12 +157,14 @@ export class UpstreamPool extends DurableObject {
   /** One round of active checks, then re-arm; stops once the pool is idle or has no active checks. */
   override async alarm(): Promise<void> {
     const s = this.load();
+    this.armed = false;
     if (!s?.config.active) return;
     if (Date.now() - s.lastUsed > IDLE_STOP_MS) return;
     const active = s.config.active;
     await Promise.all(s.config.upstreams.map(async (u) => this.record(s, u, await checkUpstream(u, active))));
     this.save(s);
     await this.ctx.storage.setAlarm(Date.now() + active.intervalMs);
+    this.armed = true;
   }
 
   private record(s: Stored, upstream: string, result: { ok: boolean; error?: string }): void {
@@ -191,7 +221,7 @@ export async function checkUpstream(upstream: string, cfg: ActiveHealthConfig): 
     const statusOk =
       cfg.expectStatus === undefined
         ? res.status >= 200 && res.status < 300
-        : cfg.expectStatus < 10
+        : cfg.expectStatus < 100
           ? Math.floor(res.status / 100) === cfg.expectStatus
           : res.status === cfg.expectStatus;
     if (!statusOk) {
@@ -199,8 +229,9 @@ export async function checkUpstream(upstream: string, cfg: ActiveHealthConfig): 
       return { ok: false, error: `status code ${res.status} unexpected` };
     }
     if (cfg.expectBody !== undefined) {
-      const text = await res.text();
-      if (!new RegExp(cfg.expectBody).test(text)) return { ok: false, error: 'response body failed expectations' };
+      let text = await res.text();
+      if (cfg.maxSize) text = text.slice(0, cfg.maxSize);
+      if (!new RegExp(cfg.expectBody, cfg.expectBodyFlags).test(text)) return { ok: false, error: 'response body failed expectations' };
     } else {
       await res.body?.cancel();
     }

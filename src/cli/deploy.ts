@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { compileConfig } from '../config/compile.ts';
+import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
 import { warningLine } from './log.ts';
@@ -46,8 +46,7 @@ export const deployCommand: Command = {
 
 /** wrangler from this package's dependencies, run with the same Node (wrangler needs Node 22). */
 function runWrangler(args: string[], cwd: string): Promise<number> {
-  const require = createRequire(import.meta.url);
-  const bin = require.resolve('wrangler/bin/wrangler.js');
+  const bin = wranglerBin();
   const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileConfig } from '../config/compile.ts';
+import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
 import { startDemoUpstreams } from './demo-upstreams.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
@@ -58,8 +58,7 @@ function listenAddress(flag: string | undefined, ports: number[]): { host: strin
 }
 
 function startWorkerd(configJson: string, host: string, port: number): Promise<number> {
-  const require = createRequire(import.meta.url);
-  const wrangler = require.resolve('wrangler/bin/wrangler.js');
+  const wrangler = wranglerBin();
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const state = mkdtempSync(join(tmpdir(), 'gatehouse-run-'));
   const child = spawn(

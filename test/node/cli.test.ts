@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The CLI as a user runs it: `node bin/gatehouse.js <verb>` in a directory with a Caddyfile.
+
+const bin = new URL('../../bin/gatehouse.js', import.meta.url).pathname;
+
+function gatehouse(args: string[], files: Record<string, string> = {}, env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const res = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: res.status, out: res.stdout, err: res.stderr, dir };
+}
+
+describe('gatehouse CLI', () => {
+  it('adapt prints Caddy JSON for ./Caddyfile, with {$VAR} from the environment', () => {
+    const r = gatehouse(['adapt'], { Caddyfile: ':8080 {\n\trespond "{$GREETING:hi}"\n}\n' }, { GREETING: 'hello' });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.apps.http.servers.srv0.listen).toEqual([':8080']);
+    expect(json.apps.http.servers.srv0.routes[0].handle[0]).toEqual({ handler: 'static_response', body: 'hello' });
+  });
+
+  it('adapt --pretty indents with tabs like caddy adapt --pretty', () => {
+    const r = gatehouse(['adapt', '--pretty', '--config', 'site.caddyfile'], { 'site.caddyfile': ':80 {\n\trespond x\n}\n' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\{\n\t"apps"/);
+  });
+
+  it('validate exits 0 for a valid config and 1 with file:line for a bad one', () => {
+    const ok = gatehouse(['validate'], { Caddyfile: ':80 {\n\trespond ok\n}\n' });
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('Valid configuration');
+    const bad = gatehouse(['validate'], { Caddyfile: ':80 {\n\trespond ok\n\tfrobnicate now\n}\n' });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/Caddyfile:3\b.*unrecognized directive: frobnicate/);
+    expect(bad.err).not.toMatch(/\n\s+at /); // no stack trace for user input
+  });
+
+  it('validate names an unsupported directive', () => {
+    const r = gatehouse(['validate'], { Caddyfile: ':80 {\n\tphp_fastcgi localhost:9000\n}\n' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('php_fastcgi');
+  });
+
+  it('fmt prints the formatted file and --overwrite rewrites it', () => {
+    const messy = 'a.com\n{\nrespond   x\n}\n';
+    const r = gatehouse(['fmt', 'Caddyfile'], { Caddyfile: messy });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('a.com {\n\trespond x\n}\n');
+    const w = gatehouse(['fmt', '--overwrite', 'Caddyfile'], { Caddyfile: messy });
+    expect(w.code).toBe(0);
+    expect(readFileSync(join(w.dir, 'Caddyfile'), 'utf8')).toBe('a.com {\n\trespond x\n}\n');
+  });
+
+  it('reports a missing config file and unknown flags', () => {
+    const missing = gatehouse(['adapt', '--config', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('no such file');
+    const flag = gatehouse(['adapt', '--bogus']);
+    expect(flag.code).toBe(1);
+    expect(flag.err).toContain('unknown flag');
+  });
+
+  it('lists its commands', () => {
+    const r = gatehouse(['help']);
+    for (const verb of ['run', 'adapt', 'validate', 'fmt', 'deploy', 'push', 'rollout', 'promote', 'rollback']) {
+      expect(r.out).toContain(verb);
+    }
+  });
+});
