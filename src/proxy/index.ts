@@ -12,6 +12,7 @@ import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
 import { compileResponseMatch } from './response-match.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
+import { applySnapshot, sharedPoolResolver } from './shared-pool.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectRequest, Upstream } from './types.ts';
 import { compileUpstreams, type ProxyUpstream } from './upstreams.ts';
@@ -77,6 +78,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const requestBuffers = typeof json.request_buffers === 'number' ? json.request_buffers : 0;
   const retrying = lb.retries > 0 || lb.tryDurationMs > 0;
   const replayLimit = requestBuffers > 0 ? requestBuffers : requestBuffers < 0 ? Infinity : DEFAULT_REPLAY_LIMIT;
+  // With the UPSTREAM_POOL binding, health lives in a Durable Object shared by all isolates (shared-pool.ts).
+  const sharedPoolFor = sharedPoolResolver(upstreams, active, passive);
   const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
@@ -116,7 +119,13 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   const handler: Handler = async (ctx, next) => {
     const start = Date.now();
-    if (active) maybeRunActiveChecks(active, ctx);
+    const shared = sharedPoolFor(ctx);
+    if (shared) applySnapshot(upstreams, await shared.snapshot(ctx), passive);
+    else if (active) maybeRunActiveChecks(active, ctx);
+    const fail = (up: ProxyUpstream): void => {
+      countFailure(up.host, passive);
+      if (shared && passive && passive.failDurationMs > 0) shared.reportFailure(up.dial, ctx);
+    };
     const method = rwMethod?.(ctx).toUpperCase() || ctx.request.method;
     const uri = rwUri ? rewriteUri(ctx, rwUri(ctx)) : ctx.url.pathname + ctx.url.search;
     const trusted = isTrusted(ctx, trustedRanges);
@@ -169,7 +178,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       } catch (e) {
         up.host.numRequests--;
         const err = e instanceof ProxyError ? e : new ProxyError('transport', 502, String(e));
-        countFailure(up.host, passive);
+        fail(up);
         lastErr = err;
         if (body.kind === 'stream' && body.used && err.kind !== 'dial') break;
         if (await tryAgain(lb, start, retries, err.kind, ctx, method)) {
@@ -183,7 +192,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       setRp(ctx, 'upstream.latency_ms', latency);
       setRp(ctx, 'upstream.duration', goDuration(latency));
       setRp(ctx, 'upstream.duration_ms', latency);
-      for (let n = responseStrikes(passive, res.status, latency); n > 0; n--) countFailure(up.host, passive);
+      for (let n = responseStrikes(passive, res.status, latency); n > 0; n--) fail(up);
       setResponsePlaceholders(ctx, res.status, res.statusText, res.headers);
       setRp(ctx, 'duration', goDuration(Date.now() - start));
       setRp(ctx, 'duration_ms', Date.now() - start);

@@ -22,11 +22,40 @@ export function snapshotMaxAgeMs(active: ActiveHealth | undefined): number {
 /** After a failed call the pool is left alone this long (requests keep the last snapshot meanwhile). */
 const RETRY_AFTER_MS = 1000;
 
-/** Every shared pool this isolate uses, for the admin API. */
-const pools = new Set<SharedPool>();
+/** Every shared pool this isolate uses, by name: recompiled handlers with the same config share one cache. */
+const pools = new Map<string, SharedPool>();
 
 export function sharedPoolsInIsolate(): readonly SharedPool[] {
-  return [...pools];
+  return [...pools.values()];
+}
+
+/**
+ * The shared pool a handler uses for a request's env, or undefined for per-isolate health (no UPSTREAM_POOL binding,
+ * no health checks, or checks the object cannot run). Decided once per binding object.
+ */
+export function sharedPoolResolver(
+  upstreams: readonly ProxyUpstream[],
+  active: ActiveHealth | undefined,
+  passive: PassiveHealth | undefined,
+): (ctx: RequestContext) => SharedPool | undefined {
+  const decided = new WeakMap<object, SharedPool | null>();
+  return (ctx) => {
+    const ns = poolNamespace(ctx.env);
+    if (!ns) return undefined;
+    let pool = decided.get(ns);
+    if (pool === undefined) {
+      const config = poolConfigFor(upstreams, active, passive, ctx);
+      pool = null;
+      if (config) {
+        const name = poolName(config);
+        const known = pools.get(name);
+        pool = known && known.ns === ns ? known : new SharedPool(ns, config, snapshotMaxAgeMs(active));
+        pools.set(name, pool);
+      }
+      decided.set(ns, pool);
+    }
+    return pool ?? undefined;
+  };
 }
 
 /** The pool config an isolate sends, or undefined when the handler's checks cannot run in the Durable Object. */
@@ -89,7 +118,7 @@ function healthySnapshot(config: PoolConfig): PoolSnapshot {
 export class SharedPool {
   readonly name: string;
   readonly config: PoolConfig;
-  private readonly ns: PoolNamespace;
+  readonly ns: PoolNamespace;
   private readonly cache: SwrCache<PoolSnapshot>;
   private configured = false;
   private failedAt = 0;
@@ -104,7 +133,6 @@ export class SharedPool {
     this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e));
     // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh in the background.
     this.cache.set(healthySnapshot(config), 0);
-    pools.add(this);
   }
 
   stub(): DurableObjectStub<UpstreamPool> {
