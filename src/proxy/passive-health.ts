@@ -25,6 +25,11 @@ export function hostState(dial: string): HostState {
   return h;
 }
 
+/** Every dial address this isolate has state for (the admin API's upstream list). */
+export function hostStates(): ReadonlyMap<string, HostState> {
+  return hosts;
+}
+
 /** Forgets all host state (tests only). */
 export function resetHostStates(): void {
   hosts.clear();

@@ -10,6 +10,11 @@ export interface ProxyTestUpstreams {
   echo: number[];
   /** A port nothing listens on (connection refused). */
   refused: number;
+  /**
+   * An echo server (id "h") whose `/health?key=K` answers the status last set by `/control?key=K&status=N`
+   * (200 until set), so each test flips its own key.
+   */
+  flip: number;
 }
 
 declare module 'vitest' {
@@ -53,6 +58,21 @@ function echo(id: string) {
   };
 }
 
+function flippable() {
+  const statuses = new Map<string, number>();
+  const rest = echo('h');
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const key = url.searchParams.get('key') ?? '';
+    if (url.pathname === '/control') {
+      statuses.set(key, Number(url.searchParams.get('status') ?? 200));
+      res.writeHead(204).end();
+    } else if (url.pathname === '/health') {
+      res.writeHead(statuses.get(key) ?? 200, { 'content-type': 'text/plain' }).end('health');
+    } else await rest(req, res);
+  };
+}
+
 const upgraded = new Set<Socket>();
 
 /** Completes a WebSocket handshake and sends one text frame with what it saw, then echoes nothing more. */
@@ -76,10 +96,13 @@ function listen(s: Server): Promise<number> {
 export default async function setup({ provide }: { provide: (key: 'proxyUpstreams', value: ProxyTestUpstreams) => void }) {
   const servers = ['a', 'b', 'c'].map((id) => createServer(echo(id)).on('upgrade', upgrade(id)));
   const echoPorts = await Promise.all(servers.map(listen));
+  const flipServer = createServer(flippable());
+  servers.push(flipServer);
+  const flip = await listen(flipServer);
   const probe = createServer();
   const refused = await listen(probe);
   await new Promise((r) => probe.close(r));
-  provide('proxyUpstreams', { echo: echoPorts, refused });
+  provide('proxyUpstreams', { echo: echoPorts, refused, flip });
   return async () => {
     for (const s of upgraded) s.destroy();
     for (const s of servers) {
