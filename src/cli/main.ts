@@ -6,11 +6,12 @@ import { processContext, type CliContext } from './context.ts';
 import { deployCommand } from './deploy.ts';
 import { fmtCommand } from './fmt.ts';
 import { runCommand } from './run.ts';
+import { selfhostCommand } from './selfhost.ts';
 import { validateCommand } from './validate.ts';
 import { CaddyfileError } from '../caddyfile/errors.ts';
 
 /** The `gatehouse` CLI: Caddy's verbs where they fit (run, adapt, validate, fmt), plus deploy and admin clients. */
-const commands: Command[] = [runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, ...adminClientCommands];
+const commands: Command[] = [runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, selfhostCommand, ...adminClientCommands];
 
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const [verb, ...rest] = argv;

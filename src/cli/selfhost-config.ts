@@ -1,0 +1,55 @@
+/**
+ * The workerd config (Cap'n Proto text) that runs a built Gatehouse bundle outside Cloudflare: the same Worker, its
+ * Durable Objects persisted on local disk (SQLite under `dataDir`), vars as text bindings, and outbound fetch to
+ * the internet and private networks (upstreams on a VPS are usually private addresses).
+ */
+export interface SelfhostOptions {
+  /** Module file names in the bundle directory (embed paths are relative to the config file, written there); the first is the entry. */
+  modules: Array<{ name: string; kind: 'esModule' | 'text' }>;
+  dataDir: string;
+  listen: string;
+  compatibilityDate: string;
+  vars: Record<string, string>;
+  durableObjects: Array<{ binding: string; className: string }>;
+}
+
+const q = (s: string) => JSON.stringify(s); // Cap'n Proto text strings use the same escapes as JSON
+
+export function selfhostConfig(o: SelfhostOptions): string {
+  const modules = o.modules
+    .map((m) => `(name = ${q(m.name)}, ${m.kind} = embed ${q(m.name)})`)
+    .join(',\n        ');
+  const bindings = [
+    ...Object.entries(o.vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`),
+    ...o.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}))`),
+  ].join(',\n        ');
+  const namespaces = o.durableObjects
+    .map((d) => `(className = ${q(d.className)}, uniqueKey = ${q(`gatehouse-${d.className}`)}, enableSql = true)`)
+    .join(',\n        ');
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "gatehouse", worker = .gatehouse),
+    (name = "internet", network = (allow = ["public", "private", "local"], tlsOptions = (trustBrowserCas = true))),
+    (name = "data", disk = (path = ${q(o.dataDir)}, writable = true)),
+  ],
+  sockets = [ (name = "http", address = ${q(o.listen)}, http = (), service = "gatehouse") ],
+);
+
+const gatehouse :Workerd.Worker = (
+  modules = [
+        ${modules}
+  ],
+  compatibilityDate = ${q(o.compatibilityDate)},
+  bindings = [
+        ${bindings}
+  ],
+  durableObjectNamespaces = [
+        ${namespaces}
+  ],
+  durableObjectStorage = (localDisk = "data"),
+  globalOutbound = "internet",
+);
+`;
+}
