@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// `gatehouse selfhost` end to end: build the bundle, start workerd, answer a request.
+
+const bin = new URL('../../bin/gatehouse.js', import.meta.url).pathname;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('gatehouse selfhost', () => {
+  it('serves the Caddyfile under workerd', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-selfhost-'));
+    writeFileSync(join(dir, 'Caddyfile'), ':8080 {\n\trespond "self-hosted {path}" 200\n}\n');
+    const port = await freePort();
+    const child = spawn(process.execPath, [bin, 'selfhost', '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: 'pipe' });
+    let log = '';
+    child.stderr.on('data', (d) => (log += d));
+    try {
+      let body = '';
+      for (let i = 0; i < 120 && !body; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        body = await fetch(`http://127.0.0.1:${port}/hello`).then((r) => r.text(), () => '');
+      }
+      expect(body, log).toBe('self-hosted /hello');
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+});
