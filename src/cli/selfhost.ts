@@ -73,7 +73,8 @@ export const selfhostCommand: Command = {
     const require = createRequire(import.meta.url);
     const workerd = join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
     const child = spawn(workerd, ['serve', capnpPath, '--experimental'], { stdio: 'inherit' });
-    process.once('SIGINT', () => child.kill('SIGINT'));
+    // Stop workerd with us, however we are stopped.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => child.kill(sig));
     return new Promise((res) => child.on('exit', (code) => res(code ?? 0)));
   },
 };
