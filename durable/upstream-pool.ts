@@ -161,7 +161,9 @@ export class UpstreamPool extends DurableObject {
     if (!s?.config.active) return;
     if (Date.now() - s.lastUsed > IDLE_STOP_MS) return;
     const active = s.config.active;
-    await Promise.all(s.config.upstreams.map(async (u) => this.record(s, u, await checkUpstream(u, active))));
+    // Results are applied together, so a snapshot taken meanwhile never shows half a round.
+    const results = await Promise.all(s.config.upstreams.map((u) => checkUpstream(u, active)));
+    s.config.upstreams.forEach((u, i) => this.record(s, u, results[i]));
     this.save(s);
     await this.ctx.storage.setAlarm(Date.now() + active.intervalMs);
     this.armed = true;

@@ -1,5 +1,6 @@
 import { Router, type IRequest } from 'itty-router';
 import type { ConfigSnapshot, ConfigStore, NewVersion, StoreResult } from '../../durable/config-store.ts';
+import { upstreamStatuses } from '../proxy/upstream-status.ts';
 import { traverseConfig } from './config-path.ts';
 import { etagFor, parseIfMatch } from './etag.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
@@ -90,6 +91,9 @@ export function adminRouter(base: string, deps: AdminDeps) {
       headers: { 'Content-Type': 'application/json', Etag: etagFor(path, text) },
     });
   });
+
+  // Caddy's upstream list ({address, num_requests, fails}) plus shared health from the upstream pools.
+  router.get('/reverse_proxy/upstreams', async () => jsonResponse(await upstreamStatuses()));
 
   router.all('*', () => errorResponse(404, 'not found'));
   return router;

@@ -18,6 +18,9 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   '10-path-regexp.Caddyfile#png': 'version: HEAD also sets unnamed {re.N} for a named matcher; 2.6.2 only sets {re.<name>.N}',
   '16-error-handle-errors.Caddyfile#forbidden': 'version: HEAD replaces known placeholders in the `error` message; 2.6.2 keeps them literally',
   '21-abort.Caddyfile#drop': 'a Worker cannot drop the client connection: Gatehouse errors the response stream, which wrangler dev reports as 500 "Network connection lost"',
+  '28-header-regexp.Caddyfile#bearer': 'version: HEAD names an unnamed regexp matcher after its @name ({re.bearer.1}); 2.6.2 leaves it unnamed',
+  '29-site-per-host.Caddyfile#c-redir': "wrangler dev's proxy rewrites response headers naming the request host to its own http:// origin (https://c.test/… becomes http://c.test/…)",
+  '31-request-header.Caddyfile#add': 'Workers Headers merge repeated fields with ", " so the value boundaries are gone; Go keeps them and {header.*} joins with ","',
 };
 
 const dir = new URL('./samples/run/', import.meta.url).pathname;
@@ -79,7 +82,7 @@ describe.skipIf(!CADDY || samples.length === 0)(`runtime parity against ${caddyV
   }, 30_000);
 
   for (const file of samples) {
-    it(file, async () => {
+    it(file, async (ctx) => {
       const path = join(dir, file);
       const text = readFileSync(path, 'utf8');
       const requests = JSON.parse(readFileSync(path.replace(/\.Caddyfile$/, '.requests.json'), 'utf8')) as SampleRequest[];
@@ -91,6 +94,7 @@ describe.skipIf(!CADDY || samples.length === 0)(`runtime parity against ${caddyV
         if (/unrecognized directive|not supported|unsupported/i.test(msg)) {
           skipped.push(`${file}: Gatehouse cannot adapt it yet (${msg})`);
           console.log(`parity: skipping ${file}: ${msg}`);
+          ctx.skip();
           return;
         }
         throw e;

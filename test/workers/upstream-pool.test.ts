@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import type { UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { Handler, RequestContext } from '../../src/http/types.ts';
 import { resetHostStates } from '../../src/proxy/passive-health.ts';
@@ -34,8 +34,8 @@ async function request(h: Handler, poolNs: PoolNamespace = ns): Promise<{ res: R
   };
 }
 
-async function upstreamOf(h: Handler): Promise<string | null> {
-  const { res, drain } = await request(h);
+async function upstreamOf(h: Handler, poolNs: PoolNamespace = ns): Promise<string | null> {
+  const { res, drain } = await request(h, poolNs);
   await res.text();
   await drain();
   return res.headers.get('x-upstream');
@@ -53,7 +53,8 @@ function poolWithUri(uri: string): SharedPool {
  */
 async function firstRoundDone(stub: DurableObjectStub<UpstreamPool>, dial: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if ((await stub.snapshot()).upstreams[dial]?.lastCheck !== undefined) return;
+    const snap = await stub.snapshot();
+    if (snap.upstreams[dial]?.lastCheck !== undefined && Object.values(snap.upstreams).every((u) => u.lastCheck !== undefined)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('the first round of checks did not run');
@@ -175,5 +176,57 @@ describe('UpstreamPool shared health', () => {
     resetHostStates(); // as if another isolate: no local failures, only the pool's count
     const h2 = proxy(cfg);
     expect(await upstreamOf(h2)).toBe('a');
+  });
+
+  it('keeps the last snapshot while the object is unreachable, and starts healthy when it never answered', async () => {
+    const broken = { on: false };
+    const flaky = new Proxy(ns, {
+      get(target, prop) {
+        if (prop === 'get') {
+          return (id: DurableObjectId) => {
+            const stub = target.get(id);
+            return new Proxy(stub, {
+              get(s, m) {
+                const f: unknown = Reflect.get(s, m);
+                if (typeof f !== 'function') return f;
+                return (...args: unknown[]) =>
+                  broken.on ? Promise.reject(new Error('object unreachable')) : Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
+              },
+            });
+          };
+        }
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as PoolNamespace;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      await setHealth('unreach1', 503);
+      const uri = '/health?key=unreach1';
+      const h = proxy({ upstreams: [{ dial: FLIP }, { dial: A }], load_balancing: first, health_checks: { active: { uri, interval: '1m' } } });
+      const r1 = await request(h, flaky);
+      await r1.res.text();
+      await r1.drain();
+      const pool = poolWithUri(uri);
+      await firstRoundDone(ns.get(ns.idFromName(pool.name)), FLIP);
+      await pool.refresh();
+      expect(await upstreamOf(h, flaky)).toBe('a');
+
+      broken.on = true;
+      await new Promise((r) => setTimeout(r, 1100)); // the snapshot is stale now; refreshes fail
+      expect(await upstreamOf(h, flaky)).toBe('a'); // the last snapshot still says the flipped upstream is down
+      expect(await upstreamOf(h, flaky)).toBe('a');
+      expect(warn).toHaveBeenCalledTimes(1); // logged once
+
+      await setHealth('unreach2', 503);
+      const h2 = proxy({
+        upstreams: [{ dial: FLIP }, { dial: A }],
+        load_balancing: first,
+        health_checks: { active: { uri: '/health?key=unreach2', interval: '1m' } },
+      });
+      expect(await upstreamOf(h2, flaky)).toBe('h'); // never answered: Caddy's initial state, all healthy
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
