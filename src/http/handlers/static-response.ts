@@ -47,11 +47,20 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
     }
     if (code === 103) return next(ctx);
     if (code < 200 || code > 599) throw handlerError(500, new Error(`invalid status code ${code}`));
-    const nullBody = code === 204 || code === 205 || code === 304 || ctx.request.method === 'HEAD';
+    const nullBody = nullStatus(code) || ctx.request.method === 'HEAD';
     // The written header map becomes the response's headers (also keeps the runtime from adding its own Content-Type).
-    return new Response(nullBody || text === '' ? null : text, { status: code, headers: takeResponseHeaderMap(ctx) });
+    const out = takeResponseHeaderMap(ctx);
+    // Go announces the length of the body a HEAD response leaves out; a null-body Response would carry none.
+    if (ctx.request.method === 'HEAD' && text !== '' && !nullStatus(code) && !out.has('content-length')) {
+      out.set('Content-Length', String(new TextEncoder().encode(text).length));
+    }
+    return new Response(nullBody || text === '' ? null : text, { status: code, headers: out });
   };
 };
+
+function nullStatus(code: number): boolean {
+  return code === 204 || code === 205 || code === 304;
+}
 
 /** Caddy's sniffing replacement: JSON-looking bodies are application/json, everything else plain text. */
 function contentTypeFor(body: string): string {
