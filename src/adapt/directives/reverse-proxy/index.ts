@@ -1,2 +1,302 @@
-// Filled in by the adapter work: registers its directives on import.
-export {};
+import { unsupportedError } from '../../../caddyfile/errors.ts';
+import { parseDurationNs } from '../../../util/duration.ts';
+import type { HandlerJSON, MatcherSetJSON } from '../../../config/caddy-json.ts';
+import type { Helper } from '../../helper.ts';
+import { parseNestedMatcherSet } from '../../matchers.ts';
+import { registerHandlerDirective } from '../../registry.ts';
+import { applyHeaderOp, type HeaderOpsJSON, type RespHeaderOpsJSON } from '../header-ops.ts';
+import { parseUpstream } from './upstreams.ts';
+
+/**
+ * `reverse_proxy` (Caddy's reverseproxy/caddyfile.go): upstreams, load balancing, active and passive health,
+ * header_up/header_down, rewrite, buffers and the http transport. Durations become nanoseconds, as in Caddy's JSON.
+ */
+
+interface ProxyJSON extends HandlerJSON {
+  upstreams?: Array<{ dial: string; max_requests?: number }>;
+  load_balancing?: Record<string, unknown>;
+  health_checks?: { active?: Record<string, unknown>; passive?: Record<string, unknown> };
+  headers?: { request?: HeaderOpsJSON; response?: RespHeaderOpsJSON };
+  transport?: Record<string, unknown>;
+  rewrite?: Record<string, unknown>;
+  trusted_proxies?: string[];
+  [key: string]: unknown;
+}
+
+function duration(h: Helper, text: string): number {
+  const ns = parseDurationNs(text);
+  if (ns === undefined) throw h.err(`bad duration value '${text}'`);
+  return ns;
+}
+
+function arg(h: Helper): string {
+  if (!h.nextArg()) throw h.argErr();
+  return h.val();
+}
+
+function int(h: Helper, text: string, what: string): number {
+  if (!/^-?\d+$/.test(text)) throw h.err(`bad ${what} value '${text}'`);
+  return Number(text);
+}
+
+/** `lb_policy name [args] [{ fallback … }]` → selection_policy JSON. */
+function parsePolicy(h: Helper): Record<string, unknown> {
+  const name = arg(h);
+  const policy: Record<string, unknown> = { policy: name };
+  const args = h.remainingArgs();
+  switch (name) {
+    case 'random':
+    case 'first':
+    case 'round_robin':
+    case 'least_conn':
+    case 'ip_hash':
+    case 'client_ip_hash':
+    case 'uri_hash':
+      if (args.length) throw h.argErr();
+      break;
+    case 'random_choose':
+      if (args.length > 1) throw h.argErr();
+      if (args.length) policy.choose = int(h, args[0], 'choose');
+      break;
+    case 'weighted_round_robin':
+      policy.weights = args.map((a) => int(h, a, 'weight'));
+      break;
+    case 'query':
+    case 'header':
+      if (args.length !== 1) throw h.argErr();
+      policy[name === 'query' ? 'key' : 'field'] = args[0];
+      break;
+    case 'cookie':
+      if (args.length > 2) throw h.argErr();
+      if (args[0]) policy.name = args[0];
+      if (args[1]) policy.secret = args[1];
+      break;
+    default:
+      throw h.err(`getting load balancing policy module '${name}': module not registered: http.reverse_proxy.selection_policies.${name}`);
+  }
+  for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
+    if (h.val() !== 'fallback') throw h.err(`unrecognized option '${h.val()}'`);
+    policy.fallback = parsePolicy(h);
+  }
+  return policy;
+}
+
+function parseTransport(h: Helper, json: ProxyJSON): void {
+  const name = arg(h);
+  if (name !== 'http') throw unsupportedError(h.token(), `transport ${name}`, 'only the http transport exists at the edge');
+  const t: Record<string, unknown> = { protocol: 'http', ...(json.transport ?? {}) };
+  for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
+    const opt = h.val();
+    switch (opt) {
+      case 'tls':
+        t.tls ??= {};
+        break;
+      case 'tls_insecure_skip_verify':
+        t.tls = { ...((t.tls as object) ?? {}), insecure_skip_verify: true };
+        break;
+      case 'tls_server_name':
+        t.tls = { ...((t.tls as object) ?? {}), server_name: arg(h) };
+        break;
+      case 'tls_except_ports':
+        t.tls = { ...((t.tls as object) ?? {}), except_ports: h.remainingArgs() };
+        break;
+      case 'dial_timeout':
+      case 'response_header_timeout':
+      case 'expect_continue_timeout':
+      case 'dial_fallback_delay':
+        t[opt] = duration(h, arg(h));
+        break;
+      case 'versions':
+        t.versions = h.remainingArgs();
+        break;
+      case 'compression':
+        if (arg(h) === 'off') t.compression = false;
+        break;
+      case 'max_conns_per_host':
+        t.max_conns_per_host = int(h, arg(h), opt);
+        break;
+      case 'keepalive':
+        if (arg(h) === 'off') t.keep_alive = { enabled: false };
+        break;
+      default:
+        // Socket-level tuning has no meaning for fetch(); accept it so existing Caddyfiles load.
+        h.remainingArgs();
+        for (const n = h.nesting(); h.nextBlock(n); ) h.remainingArgs();
+    }
+  }
+  json.transport = t;
+}
+
+function headerLine(h: Helper, ops: HeaderOpsJSON, resp: RespHeaderOpsJSON | undefined): void {
+  const args = h.remainingArgs();
+  if (args.length < 1 || args.length > 3) throw h.argErr();
+  const [field, value, replacement] = args;
+  try {
+    applyHeaderOp(ops, resp, field, value ?? '', replacement);
+  } catch (e) {
+    throw h.err((e as Error).message);
+  }
+}
+
+function parseReverseProxy(h: Helper): HandlerJSON {
+  h.next(); // directive name
+  const json: ProxyJSON = { handler: 'reverse_proxy' };
+  const upstreams: string[] = [];
+  let scheme = '';
+  const addUpstream = (text: string) => {
+    const u = parseUpstream(text);
+    if ('error' in u) throw h.err(u.error);
+    if (scheme && u.scheme && scheme !== u.scheme) throw h.err(`upstream address scheme is different from others: ${text}`);
+    if (u.scheme) scheme = u.scheme;
+    upstreams.push(...u.dials);
+  };
+  for (const a of h.remainingArgs()) addUpstream(a);
+
+  const lb = (): Record<string, unknown> => (json.load_balancing ??= {});
+  const active = (): Record<string, unknown> => ((json.health_checks ??= {}).active ??= {});
+  const passive = (): Record<string, unknown> => ((json.health_checks ??= {}).passive ??= {});
+
+  for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
+    const sub = h.val();
+    switch (sub) {
+      case 'to':
+        for (const a of h.remainingArgs()) addUpstream(a);
+        break;
+      case 'lb_policy':
+        lb().selection_policy = parsePolicy(h);
+        break;
+      case 'lb_retries':
+        lb().retries = int(h, arg(h), sub);
+        break;
+      case 'lb_try_duration':
+        lb().try_duration = duration(h, arg(h));
+        break;
+      case 'lb_try_interval':
+        lb().try_interval = duration(h, arg(h));
+        break;
+      case 'lb_retry_match': {
+        const set: MatcherSetJSON = parseNestedMatcherSet(h);
+        ((lb().retry_match ??= []) as MatcherSetJSON[]).push(set);
+        break;
+      }
+      case 'health_uri':
+        active().uri = arg(h);
+        break;
+      case 'health_path':
+        active().path = arg(h);
+        break;
+      case 'health_upstream':
+        active().upstream = arg(h);
+        break;
+      case 'health_port':
+        active().port = int(h, arg(h), sub);
+        break;
+      case 'health_interval':
+        active().interval = duration(h, arg(h));
+        break;
+      case 'health_timeout':
+        active().timeout = duration(h, arg(h));
+        break;
+      case 'health_passes':
+        active().passes = int(h, arg(h), sub);
+        break;
+      case 'health_fails':
+        active().fails = int(h, arg(h), sub);
+        break;
+      case 'health_method':
+        active().method = arg(h);
+        break;
+      case 'health_request_body':
+        active().body = arg(h);
+        break;
+      case 'health_follow_redirects':
+        active().follow_redirects = true;
+        break;
+      case 'health_body':
+        active().expect_body = arg(h);
+        break;
+      case 'health_status': {
+        const s = arg(h);
+        active().expect_status = /^[1-5]xx$/.test(s) ? Number(s[0]) : int(h, s, sub);
+        break;
+      }
+      case 'health_headers': {
+        const headers: Record<string, string[]> = {};
+        for (const n = h.nesting(); h.nextBlock(n); ) {
+          const key = h.val();
+          headers[key] = [...(headers[key] ?? []), ...h.remainingArgs()];
+        }
+        active().headers = headers;
+        break;
+      }
+      case 'fail_duration':
+        passive().fail_duration = duration(h, arg(h));
+        break;
+      case 'max_fails':
+        passive().max_fails = int(h, arg(h), sub);
+        break;
+      case 'unhealthy_request_count':
+        passive().unhealthy_request_count = int(h, arg(h), sub);
+        break;
+      case 'unhealthy_status':
+        passive().unhealthy_status = h.remainingArgs().map((s) => (/^[1-5]xx$/.test(s) ? Number(s[0]) : int(h, s, sub)));
+        break;
+      case 'unhealthy_latency':
+        passive().unhealthy_latency = duration(h, arg(h));
+        break;
+      case 'flush_interval': {
+        const v = arg(h);
+        json.flush_interval = /^-?\d+$/.test(v) ? Number(v) : duration(h, v);
+        break;
+      }
+      case 'request_buffers':
+      case 'response_buffers': {
+        const v = arg(h);
+        json[sub] = v === 'unlimited' ? -1 : int(h, v, sub);
+        break;
+      }
+      case 'stream_timeout':
+      case 'stream_close_delay':
+        json[sub] = duration(h, arg(h));
+        break;
+      case 'trusted_proxies':
+        json.trusted_proxies = h
+          .remainingArgs()
+          .flatMap((a) => (a === 'private_ranges' ? ['192.168.0.0/16', '172.16.0.0/12', '10.0.0.0/8', '127.0.0.1/8', 'fd00::/8', '::1'] : [a]));
+        break;
+      case 'header_up':
+        headerLine(h, ((json.headers ??= {}).request ??= {}), undefined);
+        break;
+      case 'header_down':
+        headerLine(h, ((json.headers ??= {}).response ??= {}), (json.headers.response ??= {}));
+        break;
+      case 'method':
+        json.rewrite = { ...(json.rewrite ?? {}), method: arg(h) };
+        break;
+      case 'rewrite':
+        json.rewrite = { ...(json.rewrite ?? {}), uri: arg(h) };
+        break;
+      case 'transport':
+        parseTransport(h, json);
+        break;
+      case 'dynamic':
+        throw unsupportedError(h.token(), 'reverse_proxy dynamic upstreams', 'use static upstreams or a Service binding');
+      case 'handle_response':
+      case 'replace_status':
+      case 'copy_headers':
+        throw unsupportedError(h.token(), `reverse_proxy ${sub}`, 'not yet adapted from the Caddyfile (the JSON form works)');
+      case 'verbose_logs':
+        break;
+      default:
+        throw h.err(`unrecognized subdirective ${sub}`);
+    }
+  }
+
+  if (scheme === 'https') json.transport = { protocol: 'http', ...(json.transport ?? {}), tls: (json.transport?.tls as object) ?? {} };
+  if (scheme === 'h2c') json.transport = { protocol: 'http', ...(json.transport ?? {}), versions: ['h2c', '2'] };
+  if (upstreams.length) json.upstreams = upstreams.map((dial) => ({ dial }));
+  return json;
+}
+
+registerHandlerDirective('reverse_proxy', parseReverseProxy);
+
