@@ -288,6 +288,9 @@ function parseReverseProxy(h: Helper): HandlerJSON {
       case 'verbose_logs':
         break;
       default:
+        if (sub.startsWith('@')) {
+          throw unsupportedError(h.token(), 'reverse_proxy response matchers', 'not yet adapted from the Caddyfile (the JSON form works)');
+        }
         throw h.err(`unrecognized subdirective ${sub}`);
     }
   }
