@@ -1,14 +1,14 @@
 import { ConfigError } from '../config/errors.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
-import { compileResponseMatch, type ResponseMatch } from './response-match.ts';
+import { compileResponseMatcher, type ResponseMatcher } from '../http/handlers/response-matcher.ts';
 import type { ProxyDeps } from './types.ts';
 
 // handle_response: routes that take over when the upstream's response matches, plus the two handlers that may run
 // inside them (copy_response, copy_response_headers) and reach the intercepted response through the request.
 
 export interface ResponseHandlerEntry {
-  readonly match: ResponseMatch | undefined;
+  readonly match: ResponseMatcher | undefined;
   /** replace_status: only change the status, then copy the response as usual. */
   readonly statusCode: Template | undefined;
   readonly routes: Handler | undefined;
@@ -49,7 +49,7 @@ export function compileHandleResponse(json: unknown, deps: ProxyDeps, path: stri
       routes = deps.compileRoutes(rec.routes);
     }
     return {
-      match: compileResponseMatch(rec.match, where),
+      match: compileResponseMatcher(rec.match, where),
       statusCode: sc === undefined || sc === null || sc === '' ? undefined : deps.compileTemplate(String(sc), 'empty'),
       routes,
     };

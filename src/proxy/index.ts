@@ -9,7 +9,7 @@ import { cleanResponseHeaders, isTrusted, prepareRequestHeaders, requestHost } f
 import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
 import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
-import { compileResponseMatch } from './response-match.ts';
+import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver } from './shared-pool.ts';
@@ -67,7 +67,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
   const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, keep);
   const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, keep, ['require', 'deferred']);
-  const downRequire = compileResponseMatch(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
+  const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
 
   const rw = record(json.rewrite, 'rewrite', path);
   for (const k of Object.keys(rw)) if (k !== 'method' && k !== 'uri') throw new ConfigError(`rewrite: unsupported field "${k}"`, path);
@@ -85,7 +85,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
     const h = cleanResponseHeaders(res.headers, status);
-    if (headerDown && (!downRequire || downRequire(status, h))) headerDown(h, ctx);
+    if (headerDown && (!downRequire || downRequire(status, h, ctx))) headerDown(h, ctx);
     const base = responseHeaderMap(ctx);
     const out = new Headers();
     for (const [name, value] of base) if (name !== 'set-cookie' && name !== 'server') out.append(name, value);
@@ -206,7 +206,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       };
       let status = res.status;
       for (const rh of handleResponse) {
-        if (rh.match && !rh.match(res.status, res.headers)) continue;
+        if (rh.match && !rh.match(res.status, res.headers, ctx)) continue;
         if (rh.statusCode) {
           const s = rh.statusCode(ctx);
           if (!/^\d+$/.test(s)) {
