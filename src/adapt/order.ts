@@ -7,7 +7,9 @@ import { isRegisteredDirective } from './registry.ts';
  */
 export const DEFAULT_DIRECTIVE_ORDER: readonly string[] = [
   'tracing', 'map', 'vars', 'fs', 'root', 'log_append', 'skip_log', 'log_skip', 'log_name', 'header',
-  'copy_response_headers', 'request_body', 'timeouts', 'redir', 'method', 'rewrite', 'uri', 'try_files', 'basicauth',
+  'copy_response_headers', 'request_body', 'timeouts', 'redir', 'method', 'rewrite', 'uri', 'try_files',
+  // caddy-ratelimit registers itself before basicauth (RegisterDirectiveOrder), so rate_limit needs no `order`.
+  'rate_limit', 'basicauth',
   'basic_auth', 'forward_auth', 'request_header', 'encode', 'push', 'intercept', 'templates', 'invoke', 'handle',
   'handle_path', 'route', 'abort', 'error', 'copy_response', 'respond', 'metrics', 'reverse_proxy', 'php_fastcgi',
   'file_server', 'acme_server',
