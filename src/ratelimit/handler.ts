@@ -5,6 +5,7 @@ import { compileMatcherSets } from '../http/matchers/index.ts';
 import { compileTemplate } from '../http/placeholders/index.ts';
 import { HandlerError, type Handler, type Matcher, type RequestContext, type Template } from '../http/types.ts';
 import { durationMs } from '../util/duration.ts';
+import { responseHeaderMap } from '../http/handlers/response.ts';
 import { DenyCache } from './deny-cache.ts';
 import { maskKey } from './key-prefix.ts';
 
@@ -123,7 +124,8 @@ function deny(ctx: RequestContext, zone: Zone, waitMs: number, jitter: number): 
   // The plugin prints seconds + 0.5 with no decimals: effectively rounded up.
   const retryAfter = Math.max(0, Math.round(wait / 1000 + 0.5));
   ctx.vars.set('http.rate_limit.exceeded.name', zone.name);
-  ctx.responseHooks.push((res) => withHeader(res, 'Retry-After', String(retryAfter)));
+  // Like the plugin, the header goes on the response being written, so the error response (or handle_errors) keeps it.
+  responseHeaderMap(ctx).set('Retry-After', String(retryAfter));
   throw new HandlerError(429, `rate limit exceeded for zone ${zone.name}`);
 }
 
@@ -132,11 +134,5 @@ function withRateLimitHeaders(res: Response, zone: Zone, result: HitResult): Res
   out.headers.set('RateLimit-Limit', String(zone.maxEvents));
   out.headers.set('RateLimit-Remaining', String(result.remaining));
   out.headers.set('RateLimit-Reset', String(Math.max(0, Math.ceil((result.resetAt - Date.now()) / 1000))));
-  return out;
-}
-
-function withHeader(res: Response, name: string, value: string): Response {
-  const out = new Response(res.body, res);
-  out.headers.set(name, value);
   return out;
 }
