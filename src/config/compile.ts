@@ -9,6 +9,9 @@ import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/hand
 import { isRecord } from '../http/handlers/util.ts';
 import { createRequestContext } from '../http/context.ts';
 import type { Handler } from '../http/types.ts';
+import { METRICS } from '../metrics/catalog.ts';
+import { observeRequest, requestSize } from '../metrics/http.ts';
+import { metricsRecorder } from '../metrics/index.ts';
 
 export { AbortConnection };
 
@@ -29,6 +32,7 @@ export interface CompiledServer {
   readonly listen: PortRange[];
   readonly routes: Handler;
   readonly errorRoutes?: Handler;
+  readonly metricsHandler: string;
 }
 
 export interface CompiledConfig {
@@ -63,12 +67,15 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
     servers.push(compileServer(name, srv, bindings));
   }
+  // HTTP metrics are opt-in, as in Caddy (the `metrics` global option → apps.http.metrics).
+  const metricsJson = config.apps?.http?.metrics;
+  const metrics = metricsJson ? { perHost: (metricsJson as { per_host?: boolean }).per_host === true } : undefined;
   const ports = [...new Set(servers.flatMap((s) => s.listen.map((r) => r.from)))];
 
   return {
     servers,
     ports,
-    serve: (request, env, exec, serveOpts = {}) => serve(servers, request, env, exec, serveOpts),
+    serve: (request, env, exec, serveOpts = {}) => serve(servers, request, env, exec, serveOpts, metrics),
   };
 }
 
@@ -92,7 +99,10 @@ function compileServer(name: string, srv: ServerJSON, bindings: ReadonlySet<stri
     const errRoutes: RouteJSON[] = srv.errors.routes ?? [];
     if (errRoutes.length) errorRoutes = compileRouteList(errRoutes, `${path}.errors.routes`, opts);
   }
-  return { name, listen, routes, errorRoutes };
+  // Caddy labels HTTP metrics with the module name of the first handler of the top-level route (`subroute` for
+  // host-wrapped sites). Gatehouse takes the first route's: exact for the common one-route-per-site shapes.
+  const firstHandler = srv.routes?.[0]?.handle?.[0]?.handler ?? 'none';
+  return { name, listen, routes, errorRoutes, metricsHandler: String(firstHandler) };
 }
 
 /** Caddy picks the server by the listener the connection came in on: here the port of the request. */
@@ -107,10 +117,43 @@ async function serve(
   env: Record<string, unknown>,
   exec: WaitUntil | undefined,
   opts: ServeOptions,
+  metrics?: { perHost: boolean },
 ): Promise<Response> {
   const url = new URL(request.url);
   const server = pickServer(servers, url, opts.localPort);
   if (!server) return emptyResponse(200);
+  if (!metrics) return serveOn(server, request, env, exec, opts);
+  const rec = metricsRecorder(env);
+  const labels = { server: server.name, handler: server.metricsHandler, ...(metrics.perHost ? { host: url.host.toLowerCase() } : {}) };
+  const started = performance.now();
+  rec.gaugeAdd(METRICS.requestsInFlight, labels, 1);
+  let res: Response | undefined;
+  try {
+    res = await serveOn(server, request, env, exec, opts);
+    return res;
+  } finally {
+    rec.gaugeAdd(METRICS.requestsInFlight, labels, -1);
+    const seconds = (performance.now() - started) / 1000;
+    observeRequest(rec, {
+      ...labels,
+      method: request.method,
+      code: res?.status ?? 500,
+      error: !res || res.status >= 500,
+      durationSeconds: seconds,
+      ttfbSeconds: seconds,
+      requestBytes: requestSize(request),
+      responseBytes: Number(res?.headers.get('Content-Length') ?? 0) || 0,
+    });
+  }
+}
+
+async function serveOn(
+  server: CompiledServer,
+  request: Request,
+  env: Record<string, unknown>,
+  exec: WaitUntil | undefined,
+  opts: ServeOptions,
+): Promise<Response> {
   const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp });
   const originalMethod = request.method;
   let res: Response;
