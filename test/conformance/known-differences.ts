@@ -25,6 +25,5 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
   'site_block_sorting.caddyfiletest': 'Caddy prints an apps.tls section (certificate automation), which Gatehouse does not produce',
   'forward_auth_duplicate_uri.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'intercept_handle_response_too_many_args.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
-  'reverse_proxy_handle_response_too_many_args.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'import_block_snippet_invalid_subdirective.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
 };

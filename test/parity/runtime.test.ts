@@ -13,6 +13,8 @@ import { freePort, send, startCaddy, startEcho, startGatehouse, type Gatehouse, 
 
 /** `sample#request` → why Gatehouse and Caddy 2.6.2 legitimately differ there. Keep short and honest. */
 const KNOWN_DIFFERENCES: Record<string, string> = {
+  '27-reverse-proxy-status.Caddyfile#ok': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",
+  '27-reverse-proxy-status.Caddyfile#404': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",
   '24-reverse-proxy-basic.Caddyfile#get': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",
   '24-reverse-proxy-basic.Caddyfile#post': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",
   '25-reverse-proxy-handle-path.Caddyfile#svc': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",

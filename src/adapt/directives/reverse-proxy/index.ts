@@ -4,7 +4,9 @@ import type { HandlerJSON, MatcherSetJSON } from '../../../config/caddy-json.ts'
 import type { Helper } from '../../helper.ts';
 import { parseNestedMatcherSet } from '../../matchers.ts';
 import { registerHandlerDirective } from '../../registry.ts';
-import { applyHeaderOp, type HeaderOpsJSON, type RespHeaderOpsJSON } from '../header-ops.ts';
+import type { Dispenser } from '../../../caddyfile/dispenser.ts';
+import { applyHeaderOp, type HeaderOpsJSON, type ResponseMatcherJSON, type RespHeaderOpsJSON } from '../header-ops.ts';
+import { parseResponseMatcher } from '../response-matcher.ts';
 import { parseUpstream } from './upstreams.ts';
 
 /**
@@ -156,8 +158,22 @@ function parseReverseProxy(h: Helper): HandlerJSON {
   const active = (): Record<string, unknown> => ((json.health_checks ??= {}).active ??= {});
   const passive = (): Record<string, unknown> => ((json.health_checks ??= {}).passive ??= {});
 
+  const responseMatchers: Record<string, ResponseMatcherJSON> = {};
+  const handleResponse: Array<Record<string, unknown>> = [];
+  const handleResponseSegments: Dispenser[] = [];
+  const namedMatcher = (name: string): ResponseMatcherJSON => {
+    if (!name.startsWith('@')) throw h.err("must use a named response matcher, starting with '@'");
+    const m = responseMatchers[name];
+    if (!m) throw h.err(`no named response matcher defined with name '${name.slice(1)}'`);
+    return m;
+  };
+
   for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
     const sub = h.val();
+    if (sub.startsWith('@')) {
+      responseMatchers[sub] = parseResponseMatcher(h.newFromNextSegment());
+      continue;
+    }
     switch (sub) {
       case 'to':
         for (const a of h.remainingArgs()) addUpstream(a);
@@ -282,18 +298,43 @@ function parseReverseProxy(h: Helper): HandlerJSON {
       case 'dynamic':
         throw unsupportedError(h.token(), 'reverse_proxy dynamic upstreams', 'use static upstreams or a Service binding');
       case 'handle_response':
-      case 'replace_status':
-      case 'copy_headers':
-        throw unsupportedError(h.token(), `reverse_proxy ${sub}`, 'not yet adapted from the Caddyfile (the JSON form works)');
+        // Parsed after the block, like Caddy's FinalizeUnmarshalCaddyfile, so matchers defined later still count.
+        handleResponseSegments.push(h.newFromNextSegment());
+        break;
+      case 'replace_status': {
+        const args = h.remainingArgs();
+        if (args.length !== 1 && args.length !== 2) {
+          throw h.err('must have one or two arguments: an optional response matcher, and a status code');
+        }
+        const code = args[args.length - 1];
+        const entry: Record<string, unknown> = {};
+        if (args.length === 2) entry.match = namedMatcher(args[0]);
+        entry.status_code = /^\d+$/.test(code) ? Number(code) : code;
+        if (h.nextBlock(h.nesting())) throw h.err("cannot define routes for 'replace_status', use 'handle_response' instead.");
+        handleResponse.push(entry);
+        break;
+      }
       case 'verbose_logs':
         break;
       default:
-        if (sub.startsWith('@')) {
-          throw unsupportedError(h.token(), 'reverse_proxy response matchers', 'not yet adapted from the Caddyfile (the JSON form works)');
-        }
         throw h.err(`unrecognized subdirective ${sub}`);
     }
   }
+
+  for (const d of handleResponseSegments) {
+    d.next(); // handle_response
+    const args = d.remainingArgs();
+    if (args.length > 1) {
+      throw d.err(`too many arguments for 'handle_response': only a single response matcher name is allowed, but got: [${args.join(' ')}]`);
+    }
+    const entry: Record<string, unknown> = {};
+    if (args.length === 1) entry.match = namedMatcher(args[0]);
+    const subroute = h.withTokens(d.nextSegment()).parseSegmentAsSubroute() as HandlerJSON & { routes?: unknown[] };
+    entry.routes = subroute.routes;
+    handleResponse.push(entry);
+  }
+  // Caddy moves entries without a matcher to the end, keeping the others in file order.
+  if (handleResponse.length) json.handle_response = [...handleResponse.filter((e) => e.match), ...handleResponse.filter((e) => !e.match)];
 
   if (scheme === 'https') json.transport = { protocol: 'http', ...(json.transport ?? {}), tls: (json.transport?.tls as object) ?? {} };
   if (scheme === 'h2c') json.transport = { protocol: 'http', ...(json.transport ?? {}), versions: ['h2c', '2'] };
