@@ -3,9 +3,6 @@
  * needs a reason; the conformance test fails for any other supported file that does not match.
  */
 export const KNOWN_DIFFERENCES: Record<string, string> = {
-  'forward_auth_authelia.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
-  'forward_auth_copy_headers_strip.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
-  'forward_auth_rename_headers.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'import_args_file.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
   'import_block_snippet_non_replaced_block_from_separate_file.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
   'intercept_response.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
@@ -23,7 +20,6 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
   'reverse_proxy_stream_buffer_size.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'reverse_proxy_upstream_placeholder.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'site_block_sorting.caddyfiletest': 'Caddy prints an apps.tls section (certificate automation), which Gatehouse does not produce',
-  'forward_auth_duplicate_uri.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'intercept_handle_response_too_many_args.caddyfiletest': 'uses a reverse_proxy-family feature the adapter does not produce yet (forward_auth, intercept, handle_response, portless/placeholder upstream forms or php_fastcgi)',
   'import_block_snippet_invalid_subdirective.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
 };

@@ -14,3 +14,4 @@ import './vars.ts';
 import './log.ts';
 import './file-server.ts';
 import './misc.ts';
+import './forward-auth.ts';

@@ -140,7 +140,7 @@ function headerLine(h: Helper, ops: HeaderOpsJSON, resp: RespHeaderOpsJSON | und
   }
 }
 
-function parseReverseProxy(h: Helper): HandlerJSON {
+export function parseReverseProxy(h: Helper): HandlerJSON {
   h.next(); // directive name
   const json: ProxyJSON = { handler: 'reverse_proxy' };
   const upstreams: string[] = [];
