@@ -7,6 +7,7 @@ import { registerHandlerDirective } from '../../registry.ts';
 import type { Dispenser } from '../../../caddyfile/dispenser.ts';
 import { applyHeaderOp, type HeaderOpsJSON, type ResponseMatcherJSON, type RespHeaderOpsJSON } from '../header-ops.ts';
 import { parseResponseMatcher } from '../response-matcher.ts';
+import { parseBytes } from '../size.ts';
 import { parseUpstream } from './upstreams.ts';
 
 /**
@@ -240,7 +241,8 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
         const headers: Record<string, string[]> = {};
         for (const n = h.nesting(); h.nextBlock(n); ) {
           const key = h.val();
-          headers[key] = [...(headers[key] ?? []), ...h.remainingArgs()];
+          const values = h.remainingArgs();
+          headers[key] = [...(headers[key] ?? []), ...(values.length ? values : [''])];
         }
         active().headers = headers;
         break;
@@ -269,6 +271,15 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
       case 'response_buffers': {
         const v = arg(h);
         json[sub] = v === 'unlimited' ? -1 : int(h, v, sub);
+        break;
+      }
+      case 'stream_buffer_size': {
+        const v = arg(h);
+        try {
+          json.stream_buffer_size = parseBytes(v);
+        } catch (e) {
+          throw h.err((e as Error).message);
+        }
         break;
       }
       case 'stream_timeout':
@@ -343,4 +354,32 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
 }
 
 registerHandlerDirective('reverse_proxy', parseReverseProxy);
+
+/** `copy_response [<status>] [{ status <code> }]` inside handle_response routes. */
+registerHandlerDirective('copy_response', (h) => {
+  h.next();
+  const json: HandlerJSON & { status_code?: number | string } = { handler: 'copy_response' };
+  const args = h.remainingArgs();
+  if (args.length > 1) throw h.argErr();
+  if (args.length === 1) json.status_code = /^\d+$/.test(args[0]) ? Number(args[0]) : args[0];
+  for (const n = h.nesting(); h.nextBlock(n); ) {
+    if (h.val() !== 'status') throw h.err(`unrecognized subdirective '${h.val()}'`);
+    const v = arg(h);
+    json.status_code = /^\d+$/.test(v) ? Number(v) : v;
+  }
+  return json;
+});
+
+/** `copy_response_headers { include …; exclude … }` inside handle_response routes. */
+registerHandlerDirective('copy_response_headers', (h) => {
+  h.next();
+  if (h.nextArg()) throw h.argErr();
+  const json: HandlerJSON & { include?: string[]; exclude?: string[] } = { handler: 'copy_response_headers' };
+  for (const n = h.nesting(); h.nextBlock(n); ) {
+    const opt = h.val();
+    if (opt !== 'include' && opt !== 'exclude') throw h.err(`unrecognized subdirective '${opt}'`);
+    (json[opt] ??= []).push(...h.remainingArgs());
+  }
+  return json;
+});
 

@@ -4,6 +4,9 @@
  * `h2c://…`, port ranges `host:8001-8003` (one upstream per port) and placeholders.
  */
 export function parseUpstream(text: string): { scheme: string; dials: string[] } | { error: string } {
+  // Unix sockets have no port; `unix+h2c//path` is the h2c shorthand for one.
+  if (text.startsWith('unix/')) return { scheme: '', dials: [text] };
+  if (text.startsWith('unix+h2c/')) return { scheme: 'h2c', dials: [`unix/${text.slice('unix+h2c/'.length)}`] };
   let scheme = '';
   let rest = text;
   const sep = text.indexOf('://');
