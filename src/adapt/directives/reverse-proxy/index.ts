@@ -112,6 +112,9 @@ function parseTransport(h: Helper, json: ProxyJSON): void {
       case 'versions':
         t.versions = h.remainingArgs();
         break;
+      case 'local_address':
+        t.local_address = arg(h);
+        break;
       case 'compression':
         if (arg(h) === 'off') t.compression = false;
         break;
@@ -270,7 +273,11 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
       case 'request_buffers':
       case 'response_buffers': {
         const v = arg(h);
-        json[sub] = v === 'unlimited' ? -1 : int(h, v, sub);
+        try {
+          json[sub] = v === 'unlimited' ? -1 : parseBytes(v);
+        } catch (e) {
+          throw h.err(`bad ${sub} value '${v}': ${(e as Error).message}`);
+        }
         break;
       }
       case 'stream_buffer_size': {

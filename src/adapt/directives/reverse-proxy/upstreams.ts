@@ -33,6 +33,8 @@ export function parseUpstream(text: string): { scheme: string; dials: string[] }
     host = rest; // a bare IPv6 address without brackets
     port = '';
   }
+  // A placeholder host without a port may expand to host:port at request time: leave it alone, as Caddy does.
+  if (port === '' && host.includes('{') && !scheme) return { scheme, dials: [host] };
   if (port === '') port = scheme === 'https' ? '443' : '80';
   const range = /^(\d+)-(\d+)$/.exec(port);
   if (range) {
