@@ -6,6 +6,8 @@ import { compileTemplate } from '../http/placeholders/index.ts';
 import { HandlerError, type Handler, type Matcher, type RequestContext, type Template } from '../http/types.ts';
 import { durationMs } from '../util/duration.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
+import { METRICS } from '../metrics/catalog.ts';
+import { metricsRecorder } from '../metrics/index.ts';
 import { DenyCache } from './deny-cache.ts';
 import { maskKey } from './key-prefix.ts';
 
@@ -64,6 +66,7 @@ export function compileRateLimit(json: HandlerJSON): Handler {
       if (!zone.match(ctx)) continue;
       const key = maskKey(zone.key(ctx), zone.ipv4Prefix, zone.ipv6Prefix);
       const result = await hitZone(ctx, zone, key);
+      metricsRecorder(ctx.env).inc(result.allowed ? METRICS.rateLimitAllowed : METRICS.rateLimitDenied, { zone: zone.name });
       if (!result.allowed) deny(ctx, zone, result.waitMs, jitter);
       if (!tightest || result.remaining < tightest.result.remaining) tightest = { zone, result };
     }
@@ -112,6 +115,7 @@ async function hitZone(ctx: RequestContext, zone: Zone, key: string): Promise<Hi
     // The limiter is unreachable: the zone's fail mode decides; either way it is logged (without the key's value).
     console.error(`gatehouse: rate_limit zone ${zone.name}: limiter unavailable, failing ${zone.failOpen ? 'open' : 'closed'}: ${String(e)}`);
     ctx.vars.set('gatehouse.rate_limit.unavailable', zone.name);
+    metricsRecorder(ctx.env).inc(METRICS.durableObjectErrors, { object: 'RateLimiter' });
     return zone.failOpen
       ? { allowed: true, waitMs: 0, remaining: zone.maxEvents, resetAt: now }
       : { allowed: false, waitMs: zone.windowMs, remaining: 0, resetAt: now + zone.windowMs };

@@ -39,6 +39,16 @@ describe('rate_limit end to end', () => {
     const retryAfter = Number(denied.headers.get('Retry-After'));
     expect(retryAfter).toBeGreaterThan(50);
     expect(retryAfter).toBeLessThanOrEqual(61);
+
+    // The zone's decisions are counted for Prometheus.
+    const scrape = await worker.fetch(
+      new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: 'Bearer m' } }) as never,
+      { ...env, METRICS_TOKEN: 'm', GATEHOUSE_CONFIG: config } as never,
+      exec,
+    );
+    const text = await scrape.text();
+    expect(text).toContain('gatehouse_rate_limit_allowed_total{zone="e2e-a"} 3');
+    expect(text).toContain('gatehouse_rate_limit_denied_total{zone="e2e-a"} 3');
   });
 
   it('keeps clients apart and leaves unmatched paths alone', async () => {
