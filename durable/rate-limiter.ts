@@ -4,10 +4,10 @@ import { DurableObject } from 'cloudflare:workers';
  * One rate-limit key of one zone (issue 6): the object is named `<zone>\n<key>`, so every isolate in every location
  * that limits that key talks to this one instance, and its single-threaded execution makes the limit exact.
  *
- * The algorithm is caddy-ratelimit's sliding log: a ring of `maxEvents` timestamps with a cursor on the oldest.
- * An event is allowed when the oldest timestamp is more than `window` ago (then it takes that slot); otherwise the
- * caller must wait until that oldest event leaves the window. The ring is written to storage on every allowed event
- * (the output gate makes the answer wait for the write), so a limit survives the object being evicted.
+ * The algorithm is caddy-ratelimit's sliding log: an event is allowed when fewer than `maxEvents` events happened in
+ * the last `window` (the plugin's ring of maxEvents timestamps says the same: its oldest slot is outside the window).
+ * Only events inside the window are kept, oldest first, so a hit costs O(1) however large `events` is; each allowed
+ * event is one SQLite row (the output gate makes the answer wait for the write), so a limit survives eviction.
  */
 
 export interface HitResult {
@@ -20,52 +20,48 @@ export interface HitResult {
   resetAt: number;
 }
 
-interface Ring {
-  slots: number[];
-  cursor: number;
-}
-
 export class RateLimiter extends DurableObject {
-  private ring: Ring | undefined;
+  /** Times of the events still inside the window, oldest first; entries before `head` have left it. */
+  private times: number[] | undefined;
+  private head = 0;
 
   /** Records one event if the limit allows it. `maxEvents` and `windowMs` come from the caller's config. */
   hit(maxEvents: number, windowMs: number): HitResult {
-    const ring = this.load(maxEvents);
     const now = Date.now();
-    const oldest = ring.slots[ring.cursor];
-    if (now - oldest > windowMs) {
-      ring.slots[ring.cursor] = now;
-      ring.cursor = (ring.cursor + 1) % ring.slots.length;
-      this.ctx.storage.kv.put('ring', ring);
-      const nextOldest = ring.slots[ring.cursor];
-      return { allowed: true, waitMs: 0, remaining: this.countFree(ring, now, windowMs), resetAt: nextOldest + windowMs };
+    const times = this.inWindow(now, windowMs);
+    const count = times.length - this.head;
+    if (count < maxEvents) {
+      times.push(now);
+      this.ctx.storage.sql.exec('INSERT INTO events (t) VALUES (?)', now);
+      return { allowed: true, waitMs: 0, remaining: maxEvents - count - 1, resetAt: times[this.head] + windowMs };
     }
-    const waitMs = oldest + windowMs - now;
-    return { allowed: false, waitMs, remaining: 0, resetAt: oldest + windowMs };
+    // Full: the next slot frees when the event `maxEvents` back from the newest leaves the window.
+    const freeing = times[times.length - maxEvents];
+    return { allowed: false, waitMs: freeing + windowMs - now, remaining: 0, resetAt: freeing + windowMs };
   }
 
   /** Events allowed right now without recording one (for tests and the admin view). */
   peek(maxEvents: number, windowMs: number): number {
-    return this.countFree(this.load(maxEvents), Date.now(), windowMs);
+    const times = this.inWindow(Date.now(), windowMs);
+    return Math.max(0, maxEvents - (times.length - this.head));
   }
 
-  private countFree(ring: Ring, now: number, windowMs: number): number {
-    let free = 0;
-    for (const t of ring.slots) if (now - t > windowMs) free++;
-    return free;
-  }
-
-  /** The ring for `maxEvents`, resized (keeping the newest events) if the config changed since it was written. */
-  private load(maxEvents: number): Ring {
-    this.ring ??= (this.ctx.storage.kv.get('ring') as Ring | undefined) ?? { slots: [], cursor: 0 };
-    const ring = this.ring;
-    if (ring.slots.length !== maxEvents) {
-      // Oldest-first order, then keep the newest `maxEvents`, padding with "long ago".
-      const ordered = [...ring.slots.slice(ring.cursor), ...ring.slots.slice(0, ring.cursor)];
-      const kept = ordered.slice(Math.max(0, ordered.length - maxEvents));
-      ring.slots = [...new Array<number>(maxEvents - kept.length).fill(0), ...kept];
-      ring.cursor = 0;
+  /** The log with events older than the window dropped (an event leaves once now - t > window, as in the plugin). */
+  private inWindow(now: number, windowMs: number): number[] {
+    if (!this.times) {
+      this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS events (t INTEGER NOT NULL)');
+      this.times = this.ctx.storage.sql.exec<{ t: number }>('SELECT t FROM events ORDER BY t').toArray().map((r) => r.t);
+      this.head = 0;
     }
-    return ring;
+    const times = this.times;
+    const start = this.head;
+    while (this.head < times.length && now - times[this.head] > windowMs) this.head++;
+    if (this.head > start) this.ctx.storage.sql.exec('DELETE FROM events WHERE t < ?', now - windowMs);
+    // Compact now and then so the array does not grow with every event ever seen.
+    if (this.head > 1024 && this.head * 2 > times.length) {
+      this.times = times.slice(this.head);
+      this.head = 0;
+    }
+    return this.times;
   }
 }

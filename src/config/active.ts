@@ -62,10 +62,11 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
   const ns = env.CONFIG_STORE;
   if (!ns) return undefined;
   if (!versions) {
-    const stub = ns.get(ns.idFromName('config'));
     const refreshMs = Number(env.CONFIG_REFRESH_MS ?? 5000);
     versions = new VersionedConfigs<CompiledConfig>(
       async () => {
+        // A stub is an I/O object of the request that made it: make one per load, never keep one in the isolate.
+        const stub = ns.get(ns.idFromName('config'));
         const snapshot = (await stub.snapshot()) as ConfigSnapshot;
         if (snapshot.active) return snapshot;
         const b = base(env);

@@ -20,7 +20,7 @@ function freePort(): Promise<number> {
 }
 
 describe('gatehouse selfhost', () => {
-  it('serves the Caddyfile under workerd', { timeout: 90_000 }, async () => {
+  it('serves the Caddyfile under workerd, and keeps serving across config refreshes', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-selfhost-'));
     writeFileSync(join(dir, 'Caddyfile'), ':8080 {\n\trespond "self-hosted {path}" 200\n}\n');
     const port = await freePort();
@@ -34,6 +34,14 @@ describe('gatehouse selfhost', () => {
         body = await fetch(`http://127.0.0.1:${port}/hello`).then((r) => r.text(), () => '');
       }
       expect(body, log).toBe('self-hosted /hello');
+      // Past the config refresh interval (5 s) the isolate re-reads the config store in the background: that must
+      // work from any later request (a Durable Object stub kept from the first request would fail here).
+      await new Promise((r) => setTimeout(r, 5500));
+      for (let i = 0; i < 3; i++) {
+        expect(await fetch(`http://127.0.0.1:${port}/again${i}`).then((r) => r.text())).toBe(`self-hosted /again${i}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(log).not.toMatch(/config store unreachable|Cannot perform I\/O/);
     } finally {
       child.kill('SIGINT');
     }

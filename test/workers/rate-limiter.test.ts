@@ -40,11 +40,30 @@ describe('RateLimiter Durable Object (sliding log)', () => {
         expect(instance.hit(2, 1000).allowed).toBe(false);
         now += 1;
         expect(instance.hit(2, 1000).allowed).toBe(true);
-        // Persisted: a fresh read of storage sees the same ring.
-        expect(state.storage.kv.get('ring')).toBeDefined();
+        // Persisted: storage holds exactly the events inside the window (t=400 and t=1001).
+        const rows = state.storage.sql.exec<{ t: number }>('SELECT t FROM events ORDER BY t').toArray();
+        expect(rows.map((r) => r.t)).toEqual([1_000_400, 1_001_001]);
       } finally {
         Date.now = realNow;
       }
+    });
+  });
+
+  it('costs the same per hit with a huge events limit (only events inside the window are kept)', async () => {
+    const stub = ns.get(ns.idFromName('huge\nk'));
+    const results = await Promise.all(Array.from({ length: 100 }, () => stub.hit(1_000_000_000, 60_000)));
+    expect(results.every((r) => r.allowed)).toBe(true);
+    expect(results.map((r) => r.remaining).sort((a, b) => a - b)[0]).toBe(1_000_000_000 - 100);
+    expect(await stub.peek(1_000_000_000, 60_000)).toBe(1_000_000_000 - 100);
+  });
+
+  it('keeps its log across a restart of the object', async () => {
+    const stub = ns.get(ns.idFromName('restart\nk'));
+    for (let i = 0; i < 3; i++) expect((await stub.hit(3, 60_000)).allowed).toBe(true);
+    // A fresh instance reads the log from SQLite (what happens after eviction).
+    await runInDurableObject(stub, (_instance: RateLimiter, state: DurableObjectState) => {
+      const fresh = new (_instance.constructor as new (ctx: DurableObjectState, env: unknown) => RateLimiter)(state, env);
+      expect(fresh.hit(3, 60_000).allowed).toBe(false);
     });
   });
 });
