@@ -5,7 +5,8 @@ import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
 import { goDuration } from './go-duration.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
 import { compileHeaderOps } from './header-ops.ts';
-import { cleanResponseHeaders, isTrusted, prepareRequestHeaders, requestHost } from './headers.ts';
+import { headersFrom } from '../util/headers.ts';
+import { cleanResponseEntries, isTrusted, prepareRequestHeaders, requestHost } from './headers.ts';
 import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
 import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
@@ -84,20 +85,24 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
-    const h = cleanResponseHeaders(res.headers, status);
-    if (headerDown && (!downRequire || downRequire(status, h, ctx))) headerDown(h, ctx);
+    let upstream: Iterable<[string, string]> = cleanResponseEntries(res.headers, status);
+    if (headerDown) {
+      const h = headersFrom(upstream);
+      if (!downRequire || downRequire(status, h, ctx)) headerDown(h, ctx);
+      upstream = h;
+    }
+    // Fields earlier handlers set come first, then the proxy's Via, then the upstream's (Caddy copies the upstream's
+    // header onto the response writer's, which has lost its Server field).
     const base = responseHeaderMap(ctx);
-    const out = new Headers();
-    for (const [name, value] of base) if (name !== 'set-cookie' && name !== 'server') out.append(name, value);
-    for (const c of base.getSetCookie()) out.append('set-cookie', c);
+    const out: Array<[string, string]> = [];
+    for (const entry of base) if (entry[0] !== 'server') out.push(entry);
     for (const name of [...base.keys()]) base.delete(name);
-    out.append('via', '1.1 Caddy');
-    for (const [name, value] of h) if (name !== 'set-cookie') out.append(name, value);
-    for (const c of h.getSetCookie()) out.append('set-cookie', c);
+    out.push(['via', '1.1 Caddy']);
+    for (const entry of upstream) out.push(entry);
     if (status === 101) {
       release();
       const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
-      return new Response(null, { status: 101, headers: out, webSocket } as ResponseInit);
+      return new Response(null, { status: 101, headers: headersFrom(out), webSocket } as ResponseInit);
     }
     const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 304 || res.body === null;
     let body: ReadableStream<Uint8Array> | null = null;
@@ -114,7 +119,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       release();
       body = res.body;
     }
-    return new Response(body, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusText, headers: out });
+    return new Response(body, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusText, headers: headersFrom(out) });
   };
 
   const handler: Handler = async (ctx, next) => {
@@ -139,7 +144,16 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         : { kind: 'stream', stream: ctx.request.body, used: false };
     }
     const q = uri.indexOf('?');
-    const selReq: SelectRequest = { ctx, uri, query: new URLSearchParams(q >= 0 ? uri.slice(q + 1) : ''), headers: prepared, host };
+    let query: URLSearchParams | undefined; // only the `query` policy reads it
+    const selReq: SelectRequest = {
+      ctx,
+      uri,
+      get query() {
+        return (query ??= new URLSearchParams(q >= 0 ? uri.slice(q + 1) : ''));
+      },
+      headers: prepared,
+      host,
+    };
 
     let retries = 0;
     let lastErr: ProxyError | undefined;
@@ -165,7 +179,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       setUpstreamPlaceholders(ctx, up, hostport, target.kind === 'service' ? target.name : target.host, target.kind === 'service' ? '' : target.port);
       setRp(ctx, 'retries', retries);
       const https = transport.tls && !(target.kind === 'tcp' && transport.tlsExceptPorts.includes(target.port));
-      const headers = new Headers(prepared);
+      // A copy per attempt only when this attempt changes the fields (retries reuse `prepared`).
+      const headers = https || headerUp ? new Headers(prepared) : prepared;
       if (https) headers.set('host', hostport);
       headerUp?.(headers, ctx);
       if (body.kind === 'stream' && body.used) break; // a streamed body cannot be sent twice
@@ -188,14 +203,15 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         break;
       }
       const latency = Date.now() - t0;
-      setRp(ctx, 'upstream.latency', goDuration(latency));
+      setRp(ctx, 'upstream.latency', () => goDuration(latency));
       setRp(ctx, 'upstream.latency_ms', latency);
-      setRp(ctx, 'upstream.duration', goDuration(latency));
+      setRp(ctx, 'upstream.duration', () => goDuration(latency));
       setRp(ctx, 'upstream.duration_ms', latency);
       for (let n = responseStrikes(passive, res.status, latency); n > 0; n--) fail(up);
       setResponsePlaceholders(ctx, res.status, res.statusText, res.headers);
-      setRp(ctx, 'duration', goDuration(Date.now() - start));
-      setRp(ctx, 'duration_ms', Date.now() - start);
+      const duration = Date.now() - start;
+      setRp(ctx, 'duration', () => goDuration(duration));
+      setRp(ctx, 'duration_ms', duration);
 
       let released = false;
       const release = (): void => {
@@ -235,8 +251,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       }
       return finalize(ctx, res, status, release);
     }
-    setRp(ctx, 'duration', goDuration(Date.now() - start));
-    setRp(ctx, 'duration_ms', Date.now() - start);
+    const duration = Date.now() - start;
+    setRp(ctx, 'duration', () => goDuration(duration));
+    setRp(ctx, 'duration_ms', duration);
     const err = lastErr ?? new ProxyError('transport', 502, 'request body could not be replayed');
     throw new HandlerError(err.status, err.message);
   };
@@ -264,3 +281,4 @@ function rewriteUri(ctx: RequestContext, uri: string): string {
 }
 
 export { RP };
+

@@ -8,8 +8,20 @@ export interface IpRange {
   readonly bits: number;
 }
 
+/** Client addresses repeat: remember recent parses (BigInt arithmetic is slow enough to show in profiles). */
+const parsed = new Map<string, [boolean, bigint] | undefined>();
+const PARSED_MAX = 4096;
+
 /** Parses an IP address (v4, v6, v4-mapped v6; zone stripped) to [isV6, value], or undefined. */
 export function parseIp(text: string): [boolean, bigint] | undefined {
+  if (parsed.has(text)) return parsed.get(text);
+  const result = parseIpUncached(text);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(text, result);
+  return result;
+}
+
+function parseIpUncached(text: string): [boolean, bigint] | undefined {
   let s = text.trim();
   if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   const pct = s.indexOf('%');

@@ -1,3 +1,4 @@
+import { RP_RESPONSE_HEADERS } from '../http/placeholders/http.ts';
 import type { RequestContext } from '../http/types.ts';
 
 // The proxy's placeholders live in ctx.vars under their full Caddy names ({rp.*} is the adapter's shorthand for
@@ -5,22 +6,14 @@ import type { RequestContext } from '../http/types.ts';
 
 export const RP = 'http.reverse_proxy.';
 
-export function setRp(ctx: RequestContext, name: string, value: string | number | boolean): void {
+/** A function value is computed only if a placeholder reads it (formatting durations on every request showed in profiles). */
+export function setRp(ctx: RequestContext, name: string, value: string | number | boolean | (() => string)): void {
   ctx.vars.set(RP + name, value);
 }
 
-/** Go's CanonicalMIMEHeaderKey, which names {rp.header.*} fields (content-type → Content-Type). */
-export function canonicalHeader(name: string): string {
-  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase());
-}
-
-/** {rp.status_code}, {rp.status_text}, {rp.header.*}: replaced per attempt (stale header values cleared). */
+/** {rp.status_code}, {rp.status_text}, {rp.header.*}: replaced per attempt. */
 export function setResponsePlaceholders(ctx: RequestContext, status: number, statusText: string, headers: Headers): void {
-  for (const key of [...ctx.vars.keys()]) if (key.startsWith(`${RP}header.`)) ctx.vars.delete(key);
-  for (const [name, value] of headers) {
-    // Fetch joins repeated fields with ", "; Caddy joins them with ",".
-    ctx.vars.set(`${RP}header.${canonicalHeader(name)}`, name === 'set-cookie' ? headers.getSetCookie().join(',') : value);
-  }
+  ctx.vars.set(RP_RESPONSE_HEADERS, headers);
   setRp(ctx, 'status_code', status);
   setRp(ctx, 'status_text', `${status} ${statusText || STATUS_TEXT[status] || ''}`.trim());
 }

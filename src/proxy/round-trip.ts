@@ -61,10 +61,11 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
     a.headers.delete('content-length');
   }
 
-  const controller = new AbortController();
+  // A timer and an abort signal only when a response header timeout is configured.
+  const controller = a.timeoutMs > 0 ? new AbortController() : undefined;
   let timedOut = false;
-  const timer = a.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), a.timeoutMs) : undefined;
-  const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: controller.signal };
+  const timer = controller ? setTimeout(() => ((timedOut = true), controller.abort()), a.timeoutMs) : undefined;
+  const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: controller?.signal };
   try {
     if (a.target.kind === 'service') {
       const binding = ctx.env[a.target.name];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRange, parseIp, rangeContains } from '../../src/proxy/ip.ts';
 import { goDuration } from '../../src/proxy/go-duration.ts';
+import { cleanResponseEntries, prepareRequestHeaders } from '../../src/proxy/headers.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from '../../src/proxy/passive-health.ts';
 import { parseDial, parseUpstreamAddress } from '../../src/proxy/upstreams.ts';
 
@@ -75,5 +76,44 @@ describe('Go duration strings for latency placeholders', () => {
     expect(goDuration(2250)).toBe('2.25s');
     expect(goDuration(90_000)).toBe('1m30s');
     expect(goDuration(3_600_000)).toBe('1h0m0s');
+  });
+});
+
+describe('hop-by-hop fields', () => {
+  it('strips them from upstream responses, keeps every Set-Cookie apart, and keeps Upgrade on 101', () => {
+    const src = new Headers([
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'a=1; Path=/'],
+      ['set-cookie', 'b=2, with comma'],
+      ['connection', 'keep-alive, X-Private'],
+      ['x-private', 'secret'],
+      ['keep-alive', 'timeout=5'],
+      ['transfer-encoding', 'chunked'],
+      ['upgrade', 'websocket'],
+    ]);
+    const out = new Headers(cleanResponseEntries(src, 200));
+    expect([...out.keys()].sort()).toEqual(['content-type', 'set-cookie', 'set-cookie']);
+    expect(out.getSetCookie()).toEqual(['a=1; Path=/', 'b=2, with comma']);
+    const switching = new Headers(cleanResponseEntries(src, 101));
+    expect(switching.get('upgrade')).toBe('websocket');
+    expect(switching.get('connection')).toBe('Upgrade');
+  });
+
+  it('builds the upstream request: no hop-by-hop fields, X-Forwarded-* from untrusted peers replaced, Via added', () => {
+    const request = new Request('http://site.test/x', {
+      headers: { Connection: 'close, X-Hop', 'X-Hop': '1', TE: 'trailers, gzip', 'X-Forwarded-For': '6.6.6.6', 'X-Keep': 'yes' },
+    });
+    const ctx = { request, remoteIp: '192.0.2.7', url: new URL(request.url), originalUrl: new URL(request.url), vars: new Map() };
+    const h = prepareRequestHeaders(ctx as unknown as Parameters<typeof prepareRequestHeaders>[0], false);
+    expect(h.get('x-hop')).toBeNull();
+    expect(h.get('connection')).toBeNull();
+    expect(h.get('te')).toBe('trailers');
+    expect(h.get('x-keep')).toBe('yes');
+    expect(h.get('x-forwarded-for')).toBe('192.0.2.7');
+    expect(h.get('x-forwarded-proto')).toBe('http');
+    expect(h.get('x-forwarded-host')).toBe('site.test');
+    expect(h.get('via')).toBe('1.1 Caddy');
+    const trusted = prepareRequestHeaders(ctx as unknown as Parameters<typeof prepareRequestHeaders>[0], true);
+    expect(trusted.get('x-forwarded-for')).toBe('6.6.6.6, 192.0.2.7');
   });
 });

@@ -1,3 +1,4 @@
+import { resolvePlaceholder } from '../../src/http/placeholders/index.ts';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { resetHostStates } from '../../src/proxy/passive-health.ts';
 import { type Echo, makeCtx, proxy, serve } from './proxy-helpers.ts';
@@ -259,8 +260,12 @@ describe('placeholders', () => {
     expect(ctx.vars.get('http.reverse_proxy.upstream.host')).toBe('127.0.0.1');
     expect(ctx.vars.get('http.reverse_proxy.upstream.port')).toBe(String(ports.echo[0]));
     expect(ctx.vars.get('http.reverse_proxy.status_code')).toBe(201);
-    expect(ctx.vars.get('http.reverse_proxy.header.X-Thing')).toBe('v1');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.header.X-Thing')).toBe('v1');
+    expect(resolvePlaceholder(ctx, 'rp.header.x-thing')).toBe('v1');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.header.X-Absent')).toBeUndefined();
     expect(typeof ctx.vars.get('http.reverse_proxy.upstream.latency_ms')).toBe('number');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.latency')).toMatch(/^\d+(\.\d+)?(ns|µs|ms|s)$/);
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.duration')).toMatch(/^\d+(\.\d+)?(ns|µs|ms|s)$/);
   });
 
   it('expands placeholders in the dial address per request', async () => {

@@ -19,8 +19,20 @@ export function goPathClean(p: string): string {
   return joined || '.';
 }
 
+// Every path matcher of a route list cleans the same request path: remember the last result for each mode.
+const lastClean = { merged: { in: '', out: '/' }, kept: { in: '', out: '/' } };
+
 /** Caddy's CleanPath: clean but keep a trailing slash; with collapseSlashes false, `//` survives. */
 export function cleanPath(p: string, collapseSlashes: boolean): string {
+  const memo = collapseSlashes ? lastClean.merged : lastClean.kept;
+  if (memo.in !== p) {
+    memo.out = cleanPathUncached(p, collapseSlashes);
+    memo.in = p;
+  }
+  return memo.out;
+}
+
+function cleanPathUncached(p: string, collapseSlashes: boolean): string {
   const clean = (s: string): string => {
     const c = goPathClean(s);
     return c !== '/' && s.endsWith('/') ? c + '/' : c;

@@ -31,10 +31,11 @@ export function compileHeaderFields(
   values: (ctx: RequestContext, field: string) => string[] | undefined,
 ): Matcher {
   const map = stringMap(json, c, 'header');
-  const fields: Array<{ field: string; allowed: Template[] | null }> = [];
+  const fields: Array<{ field: string; allowed: Array<string | Template> | null }> = [];
   for (const [field, v] of Object.entries(map)) {
     if (v === null) fields.push({ field, allowed: null });
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields.push({ field, allowed: v.map((x) => compileTemplate(x)) });
+    // Values without placeholders stay strings: nothing to evaluate per request.
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields.push({ field, allowed: v.map((x) => (x.includes('{') ? compileTemplate(x) : x)) });
     else throw matcherError(c, `header ${field}: values must be a list of strings or null`);
   }
   return (ctx) => {
@@ -48,9 +49,7 @@ export function compileHeaderFields(
         if (actual !== undefined) continue;
         return false;
       }
-      if (!actual) return false;
-      const want = allowed.map((t) => t(ctx));
-      if (!actual.some((a) => want.some((w) => valueMatches(w, a)))) return false;
+      if (!actual || !anyMatches(ctx, allowed, actual)) return false;
     }
     return true;
   };
@@ -58,4 +57,15 @@ export function compileHeaderFields(
 
 export function compileHeader(json: unknown, c: MatcherCompileContext): Matcher {
   return compileHeaderFields(json, c, requestFieldValues);
+}
+
+/** Whether any request value matches any allowed value (loops, not closures: this runs for every route). */
+function anyMatches(ctx: RequestContext, allowed: Array<string | Template>, actual: string[]): boolean {
+  for (let a = 0; a < actual.length; a++) {
+    for (let w = 0; w < allowed.length; w++) {
+      const want = allowed[w];
+      if (valueMatches(typeof want === 'string' ? want : want(ctx), actual[a])) return true;
+    }
+  }
+  return false;
 }

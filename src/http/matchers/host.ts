@@ -37,8 +37,19 @@ export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
     return (ctx: Parameters<Matcher>[0]) => t(ctx).toLowerCase();
   });
   return (ctx) => {
-    const host = requestHost(ctx).toLowerCase();
+    const host = lowerHost(requestHost(ctx));
     if (fixed.has(host)) return true;
     return others.some((p) => hostMatches(p(ctx), host));
   };
+}
+
+// Every host matcher of a route list lower-cases the same Host: remember the last one.
+let lastHostIn = '';
+let lastHostOut = '';
+function lowerHost(host: string): string {
+  if (host !== lastHostIn) {
+    lastHostOut = host.toLowerCase();
+    lastHostIn = host;
+  }
+  return lastHostOut;
 }

@@ -1,5 +1,5 @@
 import { compileTemplate } from '../placeholders/index.ts';
-import { requestPath } from '../placeholders/request.ts';
+import { requestPathLower } from '../placeholders/request.ts';
 import type { Matcher, RequestContext } from '../types.ts';
 import { cleanPath, goPathMatch } from './glob.ts';
 import { stringList, type MatcherCompileContext } from './types.ts';
@@ -122,8 +122,9 @@ export function compilePath(json: unknown, c: MatcherCompileContext): Matcher {
     return (ctx, d, e) => compilePathPattern(tpl(ctx).toLowerCase())(d, e);
   });
   return (ctx) => {
-    const decoded = requestPath(ctx).toLowerCase();
+    const decoded = requestPathLower(ctx);
     const escaped = ctx.url.pathname;
-    return tests.some((t) => t(ctx, decoded, escaped));
+    for (let i = 0; i < tests.length; i++) if (tests[i](ctx, decoded, escaped)) return true;
+    return false;
   };
 }

@@ -14,6 +14,7 @@ import { statusText } from './status-text.ts';
 export function toStr(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
+  if (typeof v === 'function') return toStr((v as () => unknown)()); // a lazily computed value
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) return `[${v.map(toStr).join(' ')}]`;
   if (typeof v === 'object') return JSON.stringify(v);
@@ -24,6 +25,20 @@ const remoteAddr = (ctx: RequestContext): string =>
   ctx.remoteIp.includes(':') ? `[${ctx.remoteIp}]:${ctx.remotePort}` : `${ctx.remoteIp}:${ctx.remotePort}`;
 
 export const UUID_VAR = 'http.request.uuid';
+
+/** The reverse proxy keeps the upstream's response headers here; {rp.header.*} reads them only when asked. */
+export const RP_RESPONSE_HEADERS = 'http.reverse_proxy.header';
+
+/** {rp.header.NAME}: the upstream's field (repeated values joined with ",", as Caddy does), unknown when absent. */
+function upstreamResponseHeader(ctx: RequestContext, name: string): string | undefined {
+  const headers = ctx.vars.get(RP_RESPONSE_HEADERS);
+  if (!(headers instanceof Headers)) return undefined;
+  if (name.toLowerCase() === 'set-cookie') {
+    const cookies = headers.getSetCookie();
+    return cookies.length ? cookies.join(',') : undefined;
+  }
+  return headers.get(name) ?? undefined;
+}
 
 function uuid(ctx: RequestContext): string {
   let id = ctx.vars.get(UUID_VAR);
@@ -164,6 +179,10 @@ export function httpResolver(key: string): Resolver | undefined {
   if (key.startsWith('http.vars.')) {
     const name = key.slice('http.vars.'.length);
     return (ctx) => toStr(ctx.vars.get(name));
+  }
+  if (key.startsWith(`${RP_RESPONSE_HEADERS}.`)) {
+    const name = key.slice(RP_RESPONSE_HEADERS.length + 1);
+    return (ctx) => upstreamResponseHeader(ctx, name);
   }
   if (key.startsWith('http.response.header.')) {
     // Response headers are only known where a response exists (deferred header ops, logs); those callers set

@@ -19,12 +19,21 @@ export function splitHostPort(hostport: string): [string, string] {
 
 /** req.Host: the Host header as sent (Request objects built in code may lack it, then the URL's host). */
 export function requestHostport(ctx: RequestContext): string {
-  return ctx.request.headers.get('host') ?? ctx.url.host;
+  // Host matchers of every route ask for it; a Request's headers never change (handlers replace the Request).
+  if (lastHost.request !== ctx.request || lastHost.url !== ctx.url) {
+    lastHost.value = ctx.request.headers.get('host') ?? ctx.url.host;
+    lastHost.host = undefined;
+    lastHost.request = ctx.request;
+    lastHost.url = ctx.url;
+  }
+  return lastHost.value;
 }
+const lastHost: { request?: Request; url?: URL; value: string; host?: string } = { value: '' };
 
 /** Host without port, brackets stripped. */
 export function requestHost(ctx: RequestContext): string {
-  return splitHostPort(requestHostport(ctx))[0];
+  const hostport = requestHostport(ctx);
+  return (lastHost.host ??= splitHostPort(hostport)[0]);
 }
 
 /** Percent-decodes a path like Go's url.PathUnescape (%2F becomes `/`); malformed escapes leave the input as is. */
@@ -39,8 +48,22 @@ export function decodePath(raw: string): string {
 
 /** req.URL.Path: the decoded current path. */
 export function requestPath(ctx: RequestContext): string {
-  return decodePath(ctx.url.pathname);
+  const raw = ctx.url.pathname;
+  if (lastPath.raw !== raw) {
+    lastPath.decoded = decodePath(raw);
+    lastPath.lower = undefined;
+    lastPath.raw = raw;
+  }
+  return lastPath.decoded;
 }
+
+/** requestPath lower-cased (path matchers compare case-insensitively), computed once per path. */
+export function requestPathLower(ctx: RequestContext): string {
+  const decoded = requestPath(ctx);
+  return (lastPath.lower ??= decoded.toLowerCase());
+}
+// Each path matcher of a route list asks for the same path: the last one is remembered (keyed by its raw form).
+const lastPath: { raw?: string; decoded: string; lower?: string } = { decoded: '' };
 
 /** req.URL.RequestURI(): escaped path plus `?query` when present. */
 export function requestURI(url: URL): string {

@@ -1,0 +1,106 @@
+// Micro benchmarks (Node, no I/O): adapt, compile and route evaluation, medians after warm-up.
+import { readFileSync } from 'node:fs';
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
+import { parseCaddyfile } from '../../src/caddyfile/parser.ts';
+import { compileConfig } from '../../src/config/compile.ts';
+import type { Row } from './table.ts';
+
+function median(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(fn: () => void, runs: number): number {
+  for (let i = 0; i < Math.min(20, runs); i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
+}
+
+/** A Caddyfile of about `lines` lines: many sites with matchers, headers, rewrites and handle blocks. */
+export function generateCaddyfile(lines: number): string {
+  const out: string[] = ['{', '\torder respond before header', '}', ''];
+  let i = 0;
+  while (out.length < lines) {
+    out.push(
+      `site${i}.example.com {`,
+      `\t@api${i} {`,
+      `\t\tpath /api/${i}/*`,
+      `\t\tmethod GET POST`,
+      `\t}`,
+      `\theader X-Site ${i}`,
+      `\trewrite /old${i} /new${i}`,
+      `\thandle @api${i} {`,
+      `\t\trespond "api ${i} {path}" 200`,
+      `\t}`,
+      `\thandle_path /static${i}/* {`,
+      `\t\trespond "static {uri}"`,
+      `\t}`,
+      `\tredir /r${i} /target${i} permanent`,
+      `\trespond "site ${i}"`,
+      `}`,
+      '',
+    );
+    i++;
+  }
+  return out.join('\n');
+}
+
+/** 200 routes of four kinds (host, path handle, path_regexp, header), all answering with static responses. */
+function generateRoutes(n: number): string {
+  const out: string[] = [':8080 {'];
+  for (let i = 0; i < n; i++) {
+    const kind = i % 4;
+    if (kind === 0) out.push(`\t@h${i} host h${i}.example.com`, `\trespond @h${i} "host ${i}"`);
+    if (kind === 1) out.push(`\thandle /p${i}/* {`, `\t\theader X-Route ${i}`, `\t\trespond "path ${i}"`, '\t}');
+    if (kind === 2) out.push(`\t@re${i} path_regexp r${i} ^/re${i}/(\\d+)$`, `\trespond @re${i} "re {re.r${i}.1}"`);
+    if (kind === 3) out.push(`\t@hd${i} header X-Key k${i}`, `\trespond @hd${i} "header ${i}"`);
+  }
+  out.push('\trespond "fallthrough"', '}');
+  return out.join('\n');
+}
+
+const opts = { filename: 'Caddyfile', env: {} };
+
+export async function microBench(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const big = generateCaddyfile(1000);
+  const bigLines = big.split('\n').length;
+  const defaultCaddyfile = readFileSync(new URL('../../Caddyfile', import.meta.url), 'utf8');
+  rows.push([`parse ${bigLines}-line Caddyfile`, `${time(() => parseCaddyfile(big, opts), 50).toFixed(2)} ms`, '']);
+  rows.push([`adapt ${bigLines}-line Caddyfile`, `${time(() => adaptCaddyfile(big, opts), 50).toFixed(2)} ms`, 'target < 20 ms']);
+  rows.push(['adapt default Caddyfile', `${time(() => adaptCaddyfile(defaultCaddyfile, opts), 500).toFixed(3)} ms`, 'target < 1 ms']);
+  const json = adaptCaddyfile(defaultCaddyfile, opts).config;
+  rows.push(['compile default config', `${time(() => compileConfig(json), 500).toFixed(3)} ms`, '']);
+  const bigJson = adaptCaddyfile(big, opts).config;
+  rows.push([`compile ${bigLines}-line config`, `${time(() => compileConfig(bigJson), 50).toFixed(2)} ms`, '']);
+  rows.push(await routeEval());
+  return rows;
+}
+
+/** Per-request time through a 200-route config (static responses, so no I/O), requests hitting late routes. */
+async function routeEval(): Promise<Row> {
+  const routesConfig = compileConfig(adaptCaddyfile(generateRoutes(200), opts).config);
+  const requests = [
+    new Request('http://127.0.0.1:8080/p197/x'),
+    new Request('http://h100.example.com:8080/'),
+    new Request('http://127.0.0.1:8080/re198/42'),
+    new Request('http://127.0.0.1:8080/nothing', { headers: { 'X-Key': 'k199' } }),
+  ];
+  const samples: number[] = [];
+  for (let round = 0; round < 4000; round++) {
+    const req = requests[round % requests.length];
+    const t0 = performance.now();
+    const res = await routesConfig.serve(req.clone(), {}, undefined, { remoteIp: '127.0.0.1' });
+    await res.arrayBuffer();
+    if (round >= 400) samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const p50 = samples[Math.floor(samples.length / 2)] * 1000;
+  const p99 = samples[Math.floor(samples.length * 0.99)] * 1000;
+  return ['route eval, 200-route config', `${p50.toFixed(1)} µs`, `p50 (p99 ${p99.toFixed(1)} µs); target p50 < 20 µs${p50 < 20 ? ' (met)' : ' (NOT met)'}`];
+}

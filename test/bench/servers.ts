@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selfhostConfig } from '../../src/cli/selfhost-config.ts';
+
+// Servers the HTTP benchmark measures, all on loopback: Gatehouse under `workerd serve` (the self-hosted runtime,
+// built by `gatehouse selfhost --build-only`), a plain pass-through Worker on the same workerd, and Caddy.
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/gatehouse.js');
+
+export interface Running {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function workerdBin(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string, log: () => string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${log()}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/__bench_probe__`).then(
+      async (r) => (await r.arrayBuffer(), true),
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not answer on ${port}:\n${log()}`);
+}
+
+function startProcess(cmd: string, args: string[], port: number, what: string, cwd?: string): Promise<Running> {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  let log = '';
+  child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)));
+  child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)));
+  const stop = () =>
+    new Promise<void>((res) => {
+      if (child.exitCode !== null) return res();
+      child.once('exit', () => res());
+      child.kill('SIGTERM');
+    });
+  return waitForPort(port, child, what, () => log).then(
+    () => ({ port, pid: child.pid!, stop }),
+    async (e) => {
+      await stop();
+      throw e;
+    },
+  );
+}
+
+/** Gatehouse serving `caddyfile` under workerd, built exactly as `gatehouse selfhost` builds it. */
+export async function startGatehouse(caddyfile: string, port: number): Promise<Running & { bundleDir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  writeFileSync(join(dir, 'Caddyfile'), caddyfile);
+  const build = spawnSync(process.execPath, [BIN, 'selfhost', '--build-only', '--listen', `127.0.0.1:${port}`], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`gatehouse selfhost --build-only failed:\n${build.stderr}`);
+  const bundleDir = join(dir, '.gatehouse/selfhost');
+  const running = await startProcess(workerdBin(), ['serve', join(bundleDir, 'workerd.capnp'), '--experimental'], port, 'gatehouse (workerd)');
+  return { ...running, bundleDir };
+}
+
+/** The physical limit: a Worker that only forwards each request to the upstream and returns its response. */
+export async function startPassThrough(upstreamPort: number, port: number): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-pass-'));
+  writeFileSync(
+    join(dir, 'index.js'),
+    `export default {
+  fetch(request) {
+    const url = new URL(request.url);
+    url.host = '127.0.0.1:${upstreamPort}';
+    return fetch(new Request(url, request));
+  },
+};
+`,
+  );
+  const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const capnp = selfhostConfig({
+    modules: [{ name: 'index.js', kind: 'esModule' }],
+    dataDir: join(dir, 'data'),
+    listen: `127.0.0.1:${port}`,
+    compatibilityDate: /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? '2026-11-01',
+    vars: {},
+    durableObjects: [],
+  });
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'workerd.capnp'), capnp);
+  return startProcess(workerdBin(), ['serve', join(dir, 'workerd.capnp'), '--experimental'], port, 'pass-through worker');
+}
+
+/** `caddy run` on a Caddyfile (written to a temp dir), answering on `port`. */
+export async function startCaddy(caddy: string, caddyfile: string, port: number): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-caddy-'));
+  const file = join(dir, 'Caddyfile');
+  writeFileSync(file, caddyfile);
+  return startProcess(caddy, ['run', '--config', file, '--adapter', 'caddyfile'], port, `caddy run ${file}`, dir);
+}
+
+/** The Caddy binary on PATH, if any (the behaviour oracle; `apt-get install -y caddy`). */
+export function findCaddy(): string | undefined {
+  const r = spawnSync('sh', ['-c', 'command -v caddy'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Resident memory of a process now, in bytes (Linux /proc). */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
