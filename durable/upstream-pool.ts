@@ -74,7 +74,7 @@ interface Stored {
 const TOUCH_PERSIST_MS = 60_000;
 
 /** Isolates' load reports older than this are ignored (an isolate that went away stops counting). */
-const LOAD_REPORT_TTL_MS = 30_000;
+const LOAD_REPORT_TTL_MS = 5_000;
 /** Alarms stop when no isolate has touched the pool for this long (its config is no longer served). */
 const IDLE_STOP_MS = 10 * 60_000;
 

@@ -80,8 +80,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const retrying = lb.retries > 0 || lb.tryDurationMs > 0;
   const replayLimit = requestBuffers > 0 ? requestBuffers : requestBuffers < 0 ? Infinity : DEFAULT_REPLAY_LIMIT;
   // With the UPSTREAM_POOL binding, health lives in a Durable Object shared by all isolates (shared-pool.ts).
-  const sharedPoolFor = sharedPoolResolver(upstreams, active, passive);
   const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
+  const sharedPoolFor = sharedPoolResolver(upstreams, active, passive, holdCountThroughBody);
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
@@ -125,7 +125,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const handler: Handler = async (ctx, next) => {
     const start = Date.now();
     const shared = sharedPoolFor(ctx);
-    if (shared) applySnapshot(upstreams, await shared.snapshot(ctx), passive);
+    if (shared) applySnapshot(upstreams, await shared.snapshot(ctx), passive, shared.sharesLoad ? shared.reported : undefined);
     else if (active) maybeRunActiveChecks(active, ctx);
     const fail = (up: ProxyUpstream): void => {
       countFailure(up.host, passive);

@@ -21,8 +21,13 @@ const hosts = new Map<string, HostState>();
 /** The shared state for one dial address (created on first use). */
 export function hostState(dial: string): HostState {
   let h = hosts.get(dial);
-  if (!h) hosts.set(dial, (h = { numRequests: 0, failExpiries: [] }));
+  if (!h) hosts.set(dial, (h = { numRequests: 0, remoteRequests: 0, failExpiries: [] }));
   return h;
+}
+
+/** In-flight requests to an address across isolates: this isolate's now plus the others' last reported. */
+export function globalLoad(h: HostState): number {
+  return h.numRequests + h.remoteRequests;
 }
 
 /** Every dial address this isolate has state for (the admin API's upstream list). */

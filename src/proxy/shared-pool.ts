@@ -2,7 +2,7 @@ import type { ActiveHealthConfig, PassiveHealthConfig, PoolConfig, PoolSnapshot,
 import type { RequestContext } from '../http/types.ts';
 import { SwrCache } from '../util/swr-cache.ts';
 import type { ActiveHealth } from './active-health.ts';
-import type { PassiveHealth } from './passive-health.ts';
+import { hostState, type PassiveHealth } from './passive-health.ts';
 import type { ProxyUpstream } from './upstreams.ts';
 import { xxhash64 } from './xxhash64.ts';
 
@@ -10,6 +10,9 @@ import { xxhash64 } from './xxhash64.ts';
 // Durable Object reads the pool's snapshot through a stale-while-revalidate cache: a request never waits for the
 // object (the first one starts from Caddy's initial state, every upstream healthy) and at most one refresh per
 // isolate is in flight. Passive failures still count locally at once and are sent to the pool in batches.
+// For least_conn, random_choose and max_requests the pool also sums in-flight load: each snapshot refresh carries
+// this isolate's counts (reportLoad) and brings back everyone's, so another isolate's load is at most one snapshot
+// age old (≤ 1 s), and an isolate that went quiet stops counting after the object's report TTL (5 s).
 
 export type PoolNamespace = DurableObjectNamespace<UpstreamPool>;
 
@@ -37,6 +40,7 @@ export function sharedPoolResolver(
   upstreams: readonly ProxyUpstream[],
   active: ActiveHealth | undefined,
   passive: PassiveHealth | undefined,
+  sharesLoad = false,
 ): (ctx: RequestContext) => SharedPool | undefined {
   const decided = new WeakMap<object, SharedPool | null>();
   return (ctx) => {
@@ -44,12 +48,13 @@ export function sharedPoolResolver(
     if (!ns) return undefined;
     let pool = decided.get(ns);
     if (pool === undefined) {
-      const config = poolConfigFor(upstreams, active, passive, ctx);
+      const config = poolConfigFor(upstreams, active, passive, ctx, sharesLoad);
       pool = null;
       if (config) {
         const name = poolName(config);
         const known = pools.get(name);
         pool = known && known.ns === ns ? known : new SharedPool(ns, config, snapshotMaxAgeMs(active));
+        if (sharesLoad) pool.sharesLoad = true;
         pools.set(name, pool);
       }
       decided.set(ns, pool);
@@ -64,17 +69,20 @@ export function poolConfigFor(
   active: ActiveHealth | undefined,
   passive: PassiveHealth | undefined,
   ctx: RequestContext,
+  sharesLoad = false,
 ): PoolConfig | undefined {
   const passiveCfg: PassiveHealthConfig | undefined =
     passive && passive.failDurationMs > 0 ? { failDurationMs: passive.failDurationMs, maxFails: passive.maxFails } : undefined;
-  if (!active && !passiveCfg) return undefined;
+  if (!active && !passiveCfg && !sharesLoad) return undefined;
   let activeCfg: ActiveHealthConfig | undefined;
   if (active) {
     // The object fetches from its own isolate: service bindings, an `upstream` override and placeholder dials stay
     // with the per-isolate checks.
-    if (active.hostOverride) return undefined;
     const tcp = active.upstreams.every((u) => typeof u.target !== 'function' && u.target.kind === 'tcp');
-    if (!tcp || active.upstreams.length !== upstreams.length) return undefined;
+    if (active.hostOverride || !tcp || active.upstreams.length !== upstreams.length) {
+      // Checks stay per isolate; the pool can still sum load.
+      return sharesLoad ? { upstreams: upstreams.map((u) => u.dial), passive: passiveCfg } : undefined;
+    }
     const headers: Record<string, string> = {};
     for (const [name, vals] of active.headers) headers[name] = vals.map((v) => v(ctx)).join(', ');
     activeCfg = {
@@ -125,6 +133,10 @@ export class SharedPool {
   private warned = false;
   private pending: Array<{ upstream: string; at: number }> = [];
   private flushing: Promise<void> | undefined;
+  /** Report this isolate's in-flight counts with each refresh (a handler uses a load-based policy or max_requests). */
+  sharesLoad = false;
+  /** The counts of this isolate's last report, which the pool's totals include. */
+  reported: Record<string, number> = {};
 
   constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number) {
     this.ns = ns;
@@ -187,6 +199,13 @@ export class SharedPool {
     if (!force && Date.now() - this.failedAt < RETRY_AFTER_MS) throw new Error('upstream pool: waiting before retrying');
     try {
       if (!this.configured) return await this.configure();
+      if (this.sharesLoad) {
+        const counts: Record<string, number> = {};
+        for (const u of this.config.upstreams) counts[u] = hostState(u).numRequests;
+        const snap = await this.stub().reportLoad(isolateId(), counts);
+        this.reported = counts;
+        return snap;
+      }
       const snap = await this.stub().poll();
       if (snap) return snap;
       return await this.configure();
@@ -207,11 +226,24 @@ export class SharedPool {
  * Applies a snapshot to the handler's upstreams: the pool's active result and its summed passive failures mark an
  * upstream down. The isolate's own failures still count through ProxyUpstream.healthy() at once.
  */
-export function applySnapshot(upstreams: readonly ProxyUpstream[], snap: PoolSnapshot, passive: PassiveHealth | undefined): void {
+export function applySnapshot(
+  upstreams: readonly ProxyUpstream[],
+  snap: PoolSnapshot,
+  passive: PassiveHealth | undefined,
+  reported?: Record<string, number>,
+): void {
   for (const up of upstreams) {
     const st = snap.upstreams[up.dial];
     if (!st) continue;
+    // Others' load: the pool's total minus what this isolate contributed to it.
+    if (reported) up.host.remoteRequests = Math.max(0, st.inFlight - (reported[up.dial] ?? 0));
     const passiveDown = !!passive && passive.failDurationMs > 0 && st.fails >= passive.maxFails;
     up.activeUnhealthy = !st.activeHealthy || passiveDown;
   }
+}
+
+let isolate: string | undefined;
+/** This isolate's name in load reports (random values are not allowed at module scope in Workers, so made lazily). */
+function isolateId(): string {
+  return (isolate ??= crypto.randomUUID());
 }

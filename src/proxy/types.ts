@@ -19,7 +19,10 @@ export interface ProxyDeps {
  * usage pool): in-flight requests and the expiry times of recorded passive-health failures.
  */
 export interface HostState {
+  /** Requests this isolate has in flight to the address. */
   numRequests: number;
+  /** Requests other isolates have in flight, as of the last pool snapshot (0 without a shared pool). */
+  remoteRequests: number;
   /** Expiry timestamps (ms) of failures still counting; each failure stops counting after its fail_duration. */
   failExpiries: number[];
 }

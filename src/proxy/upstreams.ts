@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.ts';
 import type { RequestContext, Template } from '../http/types.ts';
-import { currentFails, hostState, type PassiveHealth } from './passive-health.ts';
+import { currentFails, globalLoad, hostState, type PassiveHealth } from './passive-health.ts';
 import type { HostState, Upstream } from './types.ts';
 
 // Upstream dial addresses. In Caddy JSON a dial is a network address (`host:port`, `[::1]:8080`, `tcp/host:port`)
@@ -39,7 +39,7 @@ export class ProxyUpstream implements Upstream {
   }
 
   full(): boolean {
-    return this.maxRequests > 0 && this.host.numRequests >= this.maxRequests;
+    return this.maxRequests > 0 && globalLoad(this.host) >= this.maxRequests;
   }
 
   available(): boolean {

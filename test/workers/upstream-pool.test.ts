@@ -229,4 +229,35 @@ describe('UpstreamPool shared health', () => {
       warn.mockRestore();
     }
   });
+
+  it('least_conn and max_requests count the in-flight requests other isolates report to the pool', async () => {
+    resetHostStates();
+    const h = proxy({ upstreams: [{ dial: A }, { dial: B }], load_balancing: { selection_policy: { policy: 'least_conn' } } });
+    await upstreamOf(h); // creates and configures the pool (no health checks: it only sums load)
+    const pool = sharedPoolsInIsolate().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, B].join());
+    expect(pool).toBeDefined();
+    // Another isolate has 5 requests in flight at A: this isolate sends everything to B.
+    await pool!.stub().reportLoad('other-isolate', { [A]: 5, [B]: 0 });
+    await pool!.refresh();
+    for (let i = 0; i < 8; i++) expect(await upstreamOf(h)).toBe('b');
+    // The other isolate's load moves to B: traffic follows to A.
+    await pool!.stub().reportLoad('other-isolate', { [A]: 0, [B]: 5 });
+    await pool!.refresh();
+    for (let i = 0; i < 8; i++) expect(await upstreamOf(h)).toBe('a');
+    // This isolate's own report is not counted twice: its totals exclude what it contributed.
+    expect(pool!.reported[A]).toBe(0);
+
+    // max_requests 3 on each upstream, with 3 in flight elsewhere at A and B: no upstream is available here.
+    const capped = proxy({ upstreams: [{ dial: A, max_requests: 3 }, { dial: B, max_requests: 3 }], load_balancing: first });
+    const { res } = await request(capped);
+    await res.text();
+    // Same upstream list, same (absent) health config: the same pool, as Caddy keeps one Host per address.
+    const cappedPool = pool;
+    await cappedPool!.stub().reportLoad('other-isolate', { [A]: 3, [B]: 3 });
+    await cappedPool!.refresh();
+    expect((await request(capped)).res.status).toBe(503);
+    await cappedPool!.stub().reportLoad('other-isolate', { [A]: 3, [B]: 2 });
+    await cappedPool!.refresh();
+    expect(await upstreamOf(capped)).toBe('b');
+  });
 });

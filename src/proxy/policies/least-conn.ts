@@ -1,4 +1,5 @@
 import type { SelectionPolicy, Upstream } from '../types.ts';
+import { globalLoad } from '../passive-health.ts';
 import { randInt } from './util.ts';
 
 /** `least_conn`: fewest requests in flight; ties broken uniformly at random. */
@@ -8,7 +9,7 @@ export const leastConnPolicy: SelectionPolicy = (pool) => {
   let count = 0;
   for (const up of pool) {
     if (!up.available()) continue;
-    const n = up.host.numRequests;
+    const n = globalLoad(up.host);
     if (least === -1 || n < least) {
       least = n;
       count = 0;

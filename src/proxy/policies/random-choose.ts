@@ -1,4 +1,5 @@
 import { ConfigError } from '../../config/errors.ts';
+import { globalLoad } from '../passive-health.ts';
 import type { SelectionPolicy, Upstream } from '../types.ts';
 import { randInt } from './util.ts';
 
@@ -33,7 +34,7 @@ export function leastRequests(ups: readonly Upstream[]): Upstream | null {
   const best: Upstream[] = [];
   let bestReqs = -1;
   for (const up of ups) {
-    const reqs = up.host.numRequests;
+    const reqs = globalLoad(up.host);
     if (reqs === 0) return up;
     if (bestReqs === -1 || reqs <= bestReqs) {
       bestReqs = reqs;
