@@ -1,4 +1,3 @@
-import { Registry } from 'prom-client';
 import { mergeSeries, seriesKey, type SeriesData } from './batch.ts';
 import { METRICS, type MetricDef } from './catalog.ts';
 
@@ -23,6 +22,8 @@ export async function renderMetrics(shardDumps: SeriesData[][]): Promise<string>
     else byName.set(s.name, [s]);
   }
 
+  // Loaded on the first scrape: prom-client's module setup is the largest part of the bundle's start-up work.
+  const { Registry } = await import('prom-client');
   const registry = new Registry();
   for (const def of Object.values(METRICS) as MetricDef[]) {
     const series = byName.get(def.name);
@@ -32,7 +33,8 @@ export async function renderMetrics(shardDumps: SeriesData[][]): Promise<string>
   return registry.metrics();
 }
 
-export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (the text format 0.0.4), known without loading prom-client. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 interface Value {
   labels: Record<string, string | number>;

@@ -33,18 +33,22 @@ new Request('http://preload/');
 const t0 = performance.now();
 const mod = await import(process.argv[1]);
 const t1 = performance.now();
-const res = await mod.default.fetch(new Request('http://127.0.0.1:8080/'), { CONFIG_REFRESH_MS: '5000' }, { waitUntil() {}, passThroughOnException() {} });
+const env = { CONFIG_REFRESH_MS: '5000', ...(process.argv[2] ? { GATEHOUSE_CONFIG: process.argv[2] } : {}) };
+const res = await mod.default.fetch(new Request('http://127.0.0.1:8080/'), env, { waitUntil() {}, passThroughOnException() {} });
 await res.text();
 const t2 = performance.now();
 console.log(JSON.stringify({ moduleEvalMs: t1 - t0, firstRequestMs: t2 - t1, status: res.status }));
 `;
 
-/** Median over `runs` fresh processes. */
-export function measureColdStart(bundleDir: string, runs = 7): ColdStart {
+/**
+ * Median over `runs` fresh processes. With `configJson` the first request compiles that JSON (what a deployment
+ * made by `gatehouse deploy` does: the adapted config is baked in); without, it adapts the bundled Caddyfile first.
+ */
+export function measureColdStart(bundleDir: string, runs = 7, configJson = ''): ColdStart {
   const file = nodeRunnableCopy(bundleDir);
   const samples: ColdStart[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE, file], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE, file, configJson], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cold start probe failed: ${r.stderr}`);
     samples.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as ColdStart);
   }
