@@ -122,14 +122,14 @@ async function serve(
   const url = new URL(request.url);
   const server = pickServer(servers, url, opts.localPort);
   if (!server) return emptyResponse(200);
-  if (!metrics) return serveOn(server, request, env, exec, opts);
+  if (!metrics) return serveOn(server, request, env, exec, opts, url);
   const rec = metricsRecorder(env);
   const labels = { server: server.name, handler: server.metricsHandler, ...(metrics.perHost ? { host: url.host.toLowerCase() } : {}) };
   const started = performance.now();
   rec.gaugeAdd(METRICS.requestsInFlight, labels, 1);
   let res: Response | undefined;
   try {
-    res = await serveOn(server, request, env, exec, opts);
+    res = await serveOn(server, request, env, exec, opts, url);
     return res;
   } finally {
     rec.gaugeAdd(METRICS.requestsInFlight, labels, -1);
@@ -153,8 +153,9 @@ async function serveOn(
   env: Record<string, unknown>,
   exec: WaitUntil | undefined,
   opts: ServeOptions,
+  url: URL,
 ): Promise<Response> {
-  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp });
+  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url });
   const originalMethod = request.method;
   let res: Response;
   try {

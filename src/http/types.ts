@@ -5,7 +5,7 @@
 export interface RequestContext {
   /** The request as handlers see it now; rewrite replaces it. */
   request: Request;
-  /** Parsed URL of `request` (kept in sync by whoever replaces `request`). */
+  /** Parsed URL of `request` (kept in sync by whoever replaces `request`). Never edited in place: replaced by a copy. */
   url: URL;
   /** The request as it arrived, before any rewrite ({http.request.orig_uri}). */
   readonly originalUrl: URL;
