@@ -25,7 +25,7 @@ function configFor(zone: string): string {
 
 async function get(path: string, ip: string, config: string): Promise<Response> {
   const req = new Request(`http://gw.test${path}`, { headers: { 'CF-Connecting-IP': ip } });
-  return worker.fetch(req as never, { ...env, GATEHOUSE_CONFIG: config } as never, exec);
+  return worker.fetch(req as never, { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config } as never, exec);
 }
 
 describe('rate_limit end to end', () => {
@@ -43,7 +43,7 @@ describe('rate_limit end to end', () => {
     // The zone's decisions are counted for Prometheus.
     const scrape = await worker.fetch(
       new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: 'Bearer m' } }) as never,
-      { ...env, METRICS_TOKEN: 'm', GATEHOUSE_CONFIG: config } as never,
+      { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: 'm', GATEHOUSE_CONFIG: config } as never,
       exec,
     );
     const text = await scrape.text();
