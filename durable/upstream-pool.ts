@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { recordHealthRound } from '../src/proxy/metrics.ts';
 
 /**
  * Shared state of one upstream pool (issue 5): one object per distinct upstream set + health config, named by the
@@ -165,6 +166,10 @@ export class UpstreamPool extends DurableObject {
     const results = await Promise.all(s.config.upstreams.map((u) => checkUpstream(u, active)));
     s.config.upstreams.forEach((u, i) => this.record(s, u, results[i]));
     this.save(s);
+    await recordHealthRound(
+      this.env as Record<string, unknown>,
+      s.config.upstreams.map((u, i) => ({ upstream: u, passed: results[i].ok, healthy: s.states[u].activeHealthy })),
+    );
     await this.ctx.storage.setAlarm(Date.now() + active.intervalMs);
     this.armed = true;
   }

@@ -1,7 +1,7 @@
 // Worker entry (thin): metrics scrape and admin API first, then the config this client is served by, then the
 // route tree. Durable Object classes are exported here for wrangler.toml's bindings.
 import { handleAdmin } from './admin/index.ts';
-import { selectConfig, storeConfigs } from './config/active.ts';
+import { configGauges, selectConfig, storeConfigs } from './config/active.ts';
 import { AbortConnection } from './config/compile.ts';
 import { flushMetricsIfDue, handleScrape } from './metrics/index.ts';
 
@@ -13,7 +13,7 @@ export { UpstreamPool } from '../durable/upstream-pool.ts';
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const vars = env as Record<string, unknown>;
-    const scrape = await handleScrape(request, vars);
+    const scrape = await handleScrape(request, vars, () => configGauges(vars));
     if (scrape) return scrape;
     const admin = await handleAdmin(request, vars, (snapshot) => storeConfigs(vars)?.update(snapshot));
     if (admin) return admin;

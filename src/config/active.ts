@@ -114,3 +114,11 @@ function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
   return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: vars }).config;
 }
+
+/** Config version gauges for the metrics scrape: read from the store (fresh), or version 0 = the base config. */
+export async function configGauges(env: ActiveEnv & Record<string, unknown>): Promise<{ active: number | null; candidate: number | null; percent: number }> {
+  const ns = env.CONFIG_STORE;
+  if (!ns) return { active: 0, candidate: null, percent: 0 };
+  const snapshot = (await ns.get(ns.idFromName('config')).snapshot()) as ConfigSnapshot;
+  return { active: snapshot.active?.id ?? 0, candidate: snapshot.candidate?.id ?? null, percent: snapshot.candidate ? snapshot.percent : 0 };
+}

@@ -61,8 +61,21 @@ export interface ConfigGauges {
   percent: number;
 }
 
-/** The scrape endpoint, or undefined when the request is not for it. */
-export async function handleScrape(request: Request, env: MetricsEnv, config?: ConfigGauges): Promise<Response | undefined> {
+/** Sends this isolate's pending deltas now (a Durable Object after its alarm work has no later request to wait for). */
+export async function flushMetricsNow(env: MetricsEnv): Promise<void> {
+  if (!env.METRICS) return;
+  await metricsRecorder(env).flush(sender(env)).catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`));
+}
+
+/**
+ * The scrape endpoint, or undefined when the request is not for it. `configGauges` is read only for a scrape (it may
+ * ask the config store).
+ */
+export async function handleScrape(
+  request: Request,
+  env: MetricsEnv,
+  configGauges?: () => Promise<ConfigGauges | undefined>,
+): Promise<Response | undefined> {
   const token = env.METRICS_TOKEN ?? env.ADMIN_TOKEN;
   if (!token || !env.METRICS) return undefined;
   const path = env.METRICS_PATH ?? `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics`;
@@ -71,6 +84,10 @@ export async function handleScrape(request: Request, env: MetricsEnv, config?: C
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
   if (!allowed) return new Response('missing or invalid metrics token\n', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+  const config = await configGauges?.().catch((e) => {
+    console.error(`gatehouse: config gauges unavailable: ${String(e)}`);
+    return undefined;
+  });
   return new Response(await scrape(env, config), { headers: { 'Content-Type': METRICS_CONTENT_TYPE } });
 }
 

@@ -12,6 +12,7 @@ import { compilePassiveHealth, countFailure, currentFails, responseStrikes } fro
 import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
 import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
+import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver } from './shared-pool.ts';
 import { compileTransport } from './transport.ts';
@@ -192,6 +193,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, classify: retrying });
       } catch (e) {
         up.host.numRequests--;
+        recordUpstreamError(ctx.env, up.dial);
         const err = e instanceof ProxyError ? e : new ProxyError('transport', 502, String(e));
         fail(up);
         lastErr = err;
@@ -203,6 +205,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         break;
       }
       const latency = Date.now() - t0;
+      recordUpstreamResponse(ctx.env, up.dial, res.status, latency);
       setRp(ctx, 'upstream.latency', () => goDuration(latency));
       setRp(ctx, 'upstream.latency_ms', latency);
       setRp(ctx, 'upstream.duration', () => goDuration(latency));
