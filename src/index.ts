@@ -15,7 +15,12 @@ export default {
     const vars = env as Record<string, unknown>;
     const scrape = await handleScrape(request, vars, () => configGauges(vars));
     if (scrape) return scrape;
-    const admin = await handleAdmin(request, vars, (snapshot) => storeConfigs(vars)?.update(snapshot));
+    const admin = await handleAdmin(request, vars, (snapshot) => {
+      const store = storeConfigs(vars);
+      store?.update(snapshot);
+      // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
+      for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
+    });
     if (admin) return admin;
 
     const clientKey = request.headers.get('CF-Connecting-IP') ?? '';

@@ -90,12 +90,17 @@ export async function selectConfig(
   if (store) {
     try {
       const selected = await store.select(clientKey, exec);
-      if (selected) return selected;
+      if (selected) {
+        selected.config.activate(env, exec);
+        return selected;
+      }
     } catch (e) {
       console.error(`gatehouse: config store unavailable, serving the base config: ${(e as Error).message}`);
     }
   }
-  return { config: activeConfig(env), version: 0 };
+  const config = activeConfig(env);
+  config.activate(env, exec);
+  return { config, version: 0 };
 }
 
 function parseJson(text: string): CaddyConfigJSON {

@@ -1,3 +1,4 @@
+import type { ActivationHook } from '../http/handlers/types.ts';
 import type { CaddyConfigJSON, RouteJSON, ServerJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
 import { listensOn, parseListen } from './listen.ts';
@@ -40,6 +41,11 @@ export interface CompiledConfig {
   /** Every port some server listens on (single ports only; ranges give their first port). */
   readonly ports: number[];
   serve(request: Request, env: Record<string, unknown>, exec?: WaitUntil, opts?: ServeOptions): Promise<Response>;
+  /**
+   * Starts what the config needs running before traffic (shared health checks, as Caddy starts them at load).
+   * Idempotent per env object; cheap to call on every request.
+   */
+  activate(env: Record<string, unknown>, exec?: WaitUntil): void;
 }
 
 export interface CompileOptions {
@@ -64,9 +70,11 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
     if (app !== 'http' && !IGNORED_APPS.has(app)) throw new ConfigError(`app "${app}" is not supported`, 'apps');
   }
   const servers: CompiledServer[] = [];
+  const activations: ActivationHook[] = [];
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
-    servers.push(compileServer(name, srv, bindings));
+    servers.push(compileServer(name, srv, bindings, activations));
   }
+  const activated = new WeakSet<object>();
   // HTTP metrics are opt-in, as in Caddy (the `metrics` global option → apps.http.metrics).
   const metricsJson = config.apps?.http?.metrics;
   const metrics = metricsJson ? { perHost: (metricsJson as { per_host?: boolean }).per_host === true } : undefined;
@@ -76,10 +84,20 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
     servers,
     ports,
     serve: (request, env, exec, serveOpts = {}) => serve(servers, request, env, exec, serveOpts, metrics),
+    activate: (env, exec) => {
+      if (activations.length === 0 || activated.has(env)) return;
+      activated.add(env);
+      for (const hook of activations) hook(env, exec);
+    },
   };
 }
 
-function compileServer(name: string, srv: ServerJSON, bindings: ReadonlySet<string> | undefined): CompiledServer {
+function compileServer(
+  name: string,
+  srv: ServerJSON,
+  bindings: ReadonlySet<string> | undefined,
+  activations: ActivationHook[],
+): CompiledServer {
   const path = `apps.http.servers.${name}`;
   if (!isRecord(srv)) throw new ConfigError('server must be an object', path);
   for (const key of Object.keys(srv)) {
@@ -90,7 +108,7 @@ function compileServer(name: string, srv: ServerJSON, bindings: ReadonlySet<stri
   if (srv.named_routes && Object.keys(srv.named_routes).length) {
     throw new ConfigError('named_routes (invoke) are not supported yet', path);
   }
-  const opts = { bindings };
+  const opts = { bindings, activations };
   const listen = parseListen(srv.listen, `${path}.listen`);
   const routes = compileRouteList(srv.routes ?? [], `${path}.routes`, opts);
   let errorRoutes: Handler | undefined;

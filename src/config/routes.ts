@@ -1,3 +1,4 @@
+import type { ActivationHook } from '../http/handlers/types.ts';
 import type { HandlerJSON, RouteJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
 import { handlerCompiler } from '../http/handlers/index.ts';
@@ -33,6 +34,8 @@ export const emptyNext: Next = async (ctx) => emptyResponse(ctx.error ? ctx.erro
 
 export interface RouteCompileOptions {
   bindings: ReadonlySet<string> | undefined;
+  /** Collects the handlers' activation hooks (see CompiledConfig.activate). */
+  activations?: ActivationHook[];
 }
 
 export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteCompileOptions): Handler {
@@ -80,6 +83,7 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
       path: hpath,
       bindings: opts.bindings,
       compileRoutes: (routes, p) => compileRouteList(routes, p, opts),
+      onActivate: (hook) => opts.activations?.push(hook),
     };
     return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
   });

@@ -49,6 +49,16 @@ export class VersionedConfigs<C> {
     this.snapshots.set(snapshot);
   }
 
+  /** The compiled active and candidate versions of a snapshot (those that compile here). */
+  live(snapshot: ConfigSnapshot): C[] {
+    const out: C[] = [];
+    for (const v of [snapshot.active, snapshot.candidate]) {
+      const selected = v ? this.use(v) : undefined;
+      if (selected) out.push(selected.config);
+    }
+    return out;
+  }
+
   private use(version: ConfigVersion): Selected<C> | undefined {
     let entry = this.compiled.get(version.id);
     if (entry === undefined) {

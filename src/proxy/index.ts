@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.ts';
+import { createRequestContext } from '../http/context.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
 import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
@@ -83,6 +84,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   // With the UPSTREAM_POOL binding, health lives in a Durable Object shared by all isolates (shared-pool.ts).
   const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
   const sharedPoolFor = sharedPoolResolver(upstreams, active, passive, holdCountThroughBody);
+  // Caddy starts active health checks when the config loads, not at the first request: so does the shared pool.
+  if (active) deps.onActivate?.((env, exec) => sharedPoolFor(createRequestContext(new Request('http://activation.invalid/'), env, { exec }))?.activate(exec));
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {

@@ -142,7 +142,9 @@ export class SharedPool {
     this.ns = ns;
     this.config = config;
     this.name = poolName(config);
-    this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e));
+    // Fresh: served as is; stale: served while a refresh runs; older than 4 refresh ages (an idle isolate, or a pool
+    // just activated): refreshed first, so the first request after a pause sees current health.
+    this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e), 4 * maxAgeMs);
     // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh in the background.
     this.cache.set(healthySnapshot(config), 0);
   }
@@ -154,6 +156,13 @@ export class SharedPool {
   /** The cached snapshot; starts a background refresh (never awaited here) once it is stale. */
   snapshot(ctx: RequestContext): Promise<PoolSnapshot> {
     return this.cache.get(ctx.exec);
+  }
+
+  /** Configures the object (which starts its health checks) when the config using it is activated. */
+  activate(exec?: { waitUntil(p: Promise<unknown>): void }): void {
+    if (this.configured) return;
+    const started = this.configure().catch((e) => this.warn(e));
+    exec?.waitUntil(started);
   }
 
   /** Reads the object now and caches the answer (tests, admin). */

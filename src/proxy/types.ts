@@ -12,6 +12,8 @@ export interface ProxyDeps {
   compileRoutes?(routes: unknown[]): Handler;
   /** JSON path of the handler, for ConfigError messages. */
   readonly path?: string;
+  /** Registers work to start when the config is activated (the shared pool's health checks). */
+  onActivate?(hook: (env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }) => void): void;
 }
 
 /**

@@ -11,14 +11,24 @@ export class SwrCache<T> {
   private readonly maxAgeMs: number;
   private readonly onError: (e: unknown) => void;
 
-  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}) {
+  /** A value older than this is refreshed before use (after an idle spell, stale state is worse than one wait). */
+  private readonly awaitAfterMs: number;
+
+  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, awaitAfterMs = Infinity) {
     this.load = load;
     this.maxAgeMs = maxAgeMs;
     this.onError = onError;
+    this.awaitAfterMs = awaitAfterMs;
   }
 
   async get(exec?: { waitUntil(p: Promise<unknown>): void }, now = Date.now()): Promise<T> {
     if (this.value === undefined) return this.refresh();
+    if (now - this.fetchedAt > this.awaitAfterMs) {
+      return this.refresh().catch((e) => {
+        this.onError(e);
+        return this.value as T;
+      });
+    }
     if (now - this.fetchedAt > this.maxAgeMs && !this.inflight) {
       const p = this.refresh().catch((e) => {
         this.onError(e);

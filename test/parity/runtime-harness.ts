@@ -20,6 +20,8 @@ export interface SampleRequest {
   compare?: string[];
   /** Compare only whether the connection failed (abort). */
   expectAbort?: boolean;
+  /** Wait this long before sending (lets active health checks run on both sides). */
+  delayMs?: number;
 }
 
 export interface Observed {
@@ -45,7 +47,8 @@ export function freePort(): Promise<number> {
 }
 
 /** One HTTP/1.1 request on a fresh connection (no keep-alive), never throwing: failures become `aborted`. */
-export function send(port: number, req: SampleRequest, timeoutMs = 5000): Promise<Observed> {
+export async function send(port: number, req: SampleRequest, timeoutMs = 5000): Promise<Observed> {
+  if (req.delayMs) await new Promise((r) => setTimeout(r, req.delayMs));
   return new Promise((resolve) => {
     const headers: Record<string, string> = { Connection: 'close', ...(req.headers ?? {}) };
     if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
@@ -161,7 +164,10 @@ export function startEcho(name: string, port: number): Promise<Server> {
   const srv = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      // /slow/<ms>: the response headers come after that delay (response_header_timeout cases).
+      const slow = /^\/slow\/(\d+)/.exec(req.url ?? '');
+      if (slow) await new Promise((r) => setTimeout(r, Number(slow[1])));
       const seen = {
         upstream: name,
         method: req.method,

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { CADDY, caddyVersion } from './caddy.ts';
+import { rendezvous } from './hash-oracle.ts';
 import { freePort, send, startCaddy, startEcho, startGatehouse, type Gatehouse, type Observed, type SampleRequest } from './runtime-harness.ts';
 
 // Runtime parity: every sample in samples/run/ is served by real Caddy (`caddy run`) and by Gatehouse on workerd
 // (`wrangler dev`, config swapped through the admin API), and the same requests must get the same status, body and
-// chosen headers. Samples write their site as `:{$PORT}`; reverse_proxy samples reach echo upstreams at {$UP1}/{$UP2}/{$UP3}.
+// chosen headers. Samples write their site as `:{$PORT}`; reverse_proxy samples reach echo upstreams at {$UP1}/{$UP2}/{$UP3}
+// and dead ones (nothing listening) at {$DEAD1}…{$DEAD8}.
 // PARITY_DEBUG=1 prints both observed responses for every request.
 
 /** `sample#request` → why Gatehouse and Caddy 2.6.2 legitimately differ there. Keep short and honest. */
@@ -36,6 +38,21 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   '45-rewrite-escaping.Caddyfile#enc-slash': 'version: HEAD substitutes {path} into a rewrite target in escaped form (keeps %2F); 2.6.2 substitutes the decoded path',
 };
 
+/**
+ * Samples where Caddy 2.6.2 and current Caddy choose differently by design, checked request by request against an
+ * independent oracle: Caddy 2.6.2 must pick what the old algorithm picks and Gatehouse what the current one picks.
+ * Hash policies: rendezvous over FNV-1a 32 until Caddy 2.8 (commit 74949fb, #6203), xxhash64 since.
+ */
+const VERSION_ORACLES: Record<string, (req: SampleRequest, up: Record<string, string>) => { caddy: string; gatehouse: string } | undefined> = {
+  '49-proxy-hash-policies.Caddyfile': (req, up) => {
+    const names = ['UP1', 'UP2', 'UP3'];
+    const dials = names.map((n) => `127.0.0.1:${up[n]}`);
+    const key = req.path.startsWith('/uri/') ? req.path : req.path.startsWith('/header/') ? req.headers?.['X-Key'] : req.path.startsWith('/ip/') ? '127.0.0.1' : undefined;
+    if (key === undefined) return undefined;
+    return { caddy: names[rendezvous(dials, key, 'fnv32')]!, gatehouse: names[rendezvous(dials, key, 'xxhash64')]! };
+  },
+};
+
 const dir = new URL('./samples/run/', import.meta.url).pathname;
 const samples = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.Caddyfile')).sort() : [];
 
@@ -48,6 +65,7 @@ interface Mismatch {
 
 let total = 0;
 let identical = 0;
+let verifiedVersionDifferences = 0;
 const mismatches: Mismatch[] = [];
 const skipped: string[] = [];
 
@@ -80,13 +98,15 @@ describe.skipIf(!CADDY || samples.length === 0)(`runtime parity against ${caddyV
       upstreams.push(await startEcho(name, port));
       upEnv[name] = String(port);
     }
+    // Ports nothing listens on (dead upstreams); one per sample so passive health state never carries over.
+    for (let i = 1; i <= 8; i++) upEnv[`DEAD${i}`] = String(await freePort());
     gatehouse = await startGatehouse();
   }, 120_000);
 
   afterAll(async () => {
     await gatehouse?.stop();
     for (const s of upstreams) await new Promise<void>((r) => s.close(() => r()));
-    console.log(`parity: ${identical}/${total} comparisons identical`);
+    console.log(`parity: ${identical}/${total} comparisons identical` + (verifiedVersionDifferences ? `; ${verifiedVersionDifferences} differ as the Caddy version's algorithm predicts (hash policies: FNV-1a in 2.6.2, xxhash64 in 2.8+)` : ''));
     for (const m of mismatches) {
       const known = KNOWN_DIFFERENCES[m.key];
       console.log(`  ${known ? 'known' : 'MISMATCH'} ${m.key} ${m.what}: caddy=${m.caddy} gatehouse=${m.gatehouse}${known ? ` (${known})` : ''}`);
@@ -132,6 +152,14 @@ describe.skipIf(!CADDY || samples.length === 0)(`runtime parity against ${caddyV
         if (process.env.PARITY_DEBUG) console.log(key, JSON.stringify(theirs[i]), JSON.stringify(ours[i]));
         total++;
         if (found.length === 0) identical++;
+        const oracle = VERSION_ORACLES[file]?.(req, upEnv);
+        if (oracle) {
+          // Each side must pick what its algorithm picks; then a difference is the version change, nothing else.
+          expect(theirs[i]!.headers['x-upstream'], `${key}: Caddy's pick vs the FNV-1a oracle`).toBe(oracle.caddy);
+          expect(ours[i]!.headers['x-upstream'], `${key}: Gatehouse's pick vs the xxhash64 oracle`).toBe(oracle.gatehouse);
+          if (found.length > 0) verifiedVersionDifferences++;
+          return;
+        }
         mismatches.push(...found);
         if (!KNOWN_DIFFERENCES[key]) unexpected.push(...found);
         else if (found.length === 0) unexpected.push({ key, what: 'known difference no longer differs', caddy: '', gatehouse: '' });

@@ -8,7 +8,8 @@ export function replaceRequest(ctx: RequestContext, url: URL, init: { method?: s
   const old = ctx.request;
   const method = init.method ?? old.method;
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  const body = init.body !== undefined ? init.body : old.body;
+  // A body already consumed (reverse_proxy sent it upstream, then failed) cannot move: error routes get none.
+  const body = init.body !== undefined ? init.body : old.bodyUsed ? null : old.body;
   ctx.request = new Request(url.toString(), {
     method,
     headers: init.headers ?? old.headers,

@@ -10,6 +10,7 @@ function proxyDeps(deps: CompileDeps): ProxyDeps {
     compileTemplate: (s, unknown) => compileTemplate(s, unknown ?? 'empty'),
     compileMatcherSets: (sets) => compileMatcherSets(sets, `${deps.path}.match`),
     compileRoutes: (routes) => deps.compileRoutes(routes as never, `${deps.path}.handle_response`),
+    onActivate: deps.onActivate,
   };
 }
 

@@ -9,7 +9,12 @@ export interface CompileDeps {
   compileRoutes(routes: RouteJSON[], path: string): Handler;
   /** Worker bindings known at compile time (file_server needs ASSETS); undefined when the compiler cannot know. */
   readonly bindings: ReadonlySet<string> | undefined;
+  /** Registers work to start when the config is activated (once per config and env), e.g. health checks. */
+  onActivate?(hook: ActivationHook): void;
 }
+
+/** Started when a config becomes active in an isolate; background work goes to `exec.waitUntil`. */
+export type ActivationHook = (env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }) => void;
 
 /** Turns one handler module's JSON into a Handler, validating every field it is given. */
 export type HandlerCompiler = (json: HandlerJSON, deps: CompileDeps) => Handler;
