@@ -131,7 +131,7 @@ async function checkOne(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext)
 async function probe(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<boolean> {
   if (typeof up.target === 'function') return true;
   let hostport: string;
-  if (up.target.kind === 'service') hostport = ctx.url.host;
+  if (up.target.kind !== 'tcp') hostport = ctx.url.host;
   else {
     const host = up.target.host.includes(':') ? `[${up.target.host}]` : up.target.host;
     hostport = a.hostOverride || `${host}:${a.port || up.target.port}`;
@@ -154,6 +154,10 @@ async function probe(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): P
     const binding = ctx.env[up.target.name] as { fetch?: (r: Request) => Promise<Response> } | undefined;
     if (!binding?.fetch) return false;
     res = await binding.fetch(new Request(url, init));
+  } else if (up.target.kind === 'durable') {
+    const ns = ctx.env[up.target.binding] as Partial<DurableObjectNamespace> | undefined;
+    if (!ns?.get || !ns.idFromName) return false;
+    res = await ns.get(ns.idFromName(up.target.name)).fetch(new Request(url, init));
   } else res = await fetch(url, init);
   const statusOk = a.expectStatus ? statusMatches(res.status, a.expectStatus) : res.status >= 200 && res.status < 300;
   if (!statusOk) {

@@ -18,7 +18,7 @@ import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver } from './shared-pool.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectRequest, Upstream } from './types.ts';
-import { compileUpstreams, type ProxyUpstream } from './upstreams.ts';
+import { compileUpstreams, dialString, type ProxyUpstream } from './upstreams.ts';
 
 export type { ProxyDeps } from './types.ts';
 export { compileCopyResponse, compileCopyResponseHeaders } from './handle-response.ts';
@@ -179,8 +179,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       } catch (e) {
         throw new HandlerError(500, (e as Error).message);
       }
-      const hostport = target.kind === 'service' ? `service:${target.name}` : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
-      setUpstreamPlaceholders(ctx, up, hostport, target.kind === 'service' ? target.name : target.host, target.kind === 'service' ? '' : target.port);
+      const hostport = dialString(target);
+      if (target.kind === 'tcp') setUpstreamPlaceholders(ctx, up, hostport, target.host, target.port);
+      else setUpstreamPlaceholders(ctx, up, hostport, target.kind === 'service' ? target.name : target.binding, '');
       setRp(ctx, 'retries', retries);
       const https = transport.tls && !(target.kind === 'tcp' && transport.tlsExceptPorts.includes(target.port));
       // A copy per attempt only when this attempt changes the fields (retries reuse `prepared`).

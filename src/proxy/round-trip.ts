@@ -36,7 +36,7 @@ function isFetcher(v: unknown): v is Fetcher {
 
 /** The URL the attempt goes to; the default port of the scheme is left out, as Go does. */
 export function upstreamUrl(ctx: RequestContext, a: Attempt): string {
-  if (a.target.kind === 'service') return `${ctx.originalUrl.protocol}//${ctx.url.host}${a.uri}`;
+  if (a.target.kind !== 'tcp') return `${ctx.originalUrl.protocol}//${ctx.url.host}${a.uri}`;
   const scheme = a.https ? 'https' : 'http';
   const host = a.target.host.includes(':') ? `[${a.target.host}]` : a.target.host;
   const port = (a.https && a.target.port === '443') || (!a.https && a.target.port === '80') ? '' : `:${a.target.port}`;
@@ -71,6 +71,13 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
       const binding = ctx.env[a.target.name];
       if (!isFetcher(binding)) throw new ProxyError('dial', 502, `service binding ${a.target.name} not found`);
       return await binding.fetch(new Request(upstreamUrl(ctx, a), init));
+    }
+    if (a.target.kind === 'durable') {
+      const ns = ctx.env[a.target.binding] as Partial<DurableObjectNamespace> | undefined;
+      if (!ns || typeof ns.idFromName !== 'function' || typeof ns.get !== 'function') {
+        throw new ProxyError('dial', 502, `Durable Object binding ${a.target.binding} not found`);
+      }
+      return await ns.get(ns.idFromName(a.target.name)).fetch(new Request(upstreamUrl(ctx, a), init));
     }
     return await fetch(upstreamUrl(ctx, a), init);
   } catch (e) {

@@ -4,12 +4,15 @@ import { currentFails, globalLoad, hostState, type PassiveHealth } from './passi
 import type { HostState, Upstream } from './types.ts';
 
 // Upstream dial addresses. In Caddy JSON a dial is a network address (`host:port`, `[::1]:8080`, `tcp/host:port`)
-// possibly with placeholders; at the edge `service:NAME` reaches a Worker service binding instead of a socket.
+// possibly with placeholders; at the edge `service:NAME` reaches a Worker service binding instead of a socket, and
+// `durable:BINDING/NAME` the Durable Object named NAME of a namespace binding (NAME may hold placeholders, so
+// `durable:ROOMS/{http.request.uri.path.1}` gives each room its object).
 
 /** Where one attempt goes, resolved per request for placeholder dials. */
 export type DialTarget =
   | { kind: 'tcp'; host: string; port: string }
-  | { kind: 'service'; name: string };
+  | { kind: 'service'; name: string }
+  | { kind: 'durable'; binding: string; name: string };
 
 /** A configured upstream of one handler; health and fullness follow Caddy's Upstream. */
 export class ProxyUpstream implements Upstream {
@@ -64,6 +67,9 @@ export class ProxyUpstream implements Upstream {
 export function parseDial(dial: string): DialTarget[] | string {
   const svc = /^service:([A-Za-z_][A-Za-z0-9_]*)$/.exec(dial);
   if (svc) return [{ kind: 'service', name: svc[1] }];
+  const obj = /^durable:([A-Za-z_][A-Za-z0-9_]*)\/(.+)$/.exec(dial);
+  if (obj) return [{ kind: 'durable', binding: obj[1], name: obj[2] }];
+  if (dial.startsWith('durable:')) return 'expected durable:BINDING/NAME';
   let addr = dial;
   const slash = addr.indexOf('/');
   if (slash >= 0 && !addr.startsWith('[')) {
@@ -87,6 +93,7 @@ export function parseDial(dial: string): DialTarget[] | string {
 /** Formats a target back into a dial string (`host:port`, brackets for IPv6). */
 export function dialString(t: DialTarget): string {
   if (t.kind === 'service') return `service:${t.name}`;
+  if (t.kind === 'durable') return `durable:${t.binding}/${t.name}`;
   return `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
 }
 

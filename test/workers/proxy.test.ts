@@ -116,6 +116,27 @@ describe('request forwarding', () => {
     expect(await res.text()).toBe('from binding');
     expect(seen).toBe('https://site.test/p?q=1');
   });
+
+  it('reaches the named Durable Object for durable:BINDING/NAME upstreams, the name expanded per request', async () => {
+    const seen: string[] = [];
+    const ROOMS = {
+      idFromName: (name: string) => ({ name }),
+      get: (id: { name: string }) => ({
+        fetch: async (r: Request) => (seen.push(`${id.name} ${new URL(r.url).pathname}`), new Response(`room ${id.name}`)),
+      }),
+    };
+    const h = proxy({ upstreams: [{ dial: 'durable:ROOMS/{room}' }] });
+    for (const room of ['lobby', 'kitchen']) {
+      const ctx = makeCtx(new Request(`https://site.test/rooms/${room}/messages`), '203.0.113.9', { ROOMS });
+      ctx.vars.set('room', room);
+      const res = await serve(h, ctx);
+      expect(await res.text()).toBe(`room ${room}`);
+      expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.hostport')).toBe(`durable:ROOMS/${room}`);
+    }
+    expect(seen).toEqual(['lobby /rooms/lobby/messages', 'kitchen /rooms/kitchen/messages']);
+    // A missing binding is a dial failure: 502.
+    expect((await serve(proxy({ upstreams: [{ dial: 'durable:NOPE/x' }] }), makeCtx(new Request('https://site.test/')))).status).toBe(502);
+  });
 });
 
 describe('streaming', () => {
