@@ -9,9 +9,8 @@ import { matcherError, stringMap, type MatcherCompileContext } from './types.ts'
 
 /** Request values of `field` as Caddy sees them (undefined = absent). Workers join repeated fields with ", ". */
 export function requestFieldValues(ctx: RequestContext, field: string): string[] | undefined {
-  const lower = field.toLowerCase();
-  if (lower === 'host') return [requestHostport(ctx)];
-  const v = ctx.request.headers.get(lower);
+  if (field.length === 4 && field.toLowerCase() === 'host') return [requestHostport(ctx)];
+  const v = ctx.request.headers.get(field); // Headers names are case-insensitive
   return v === null ? undefined : [v];
 }
 

@@ -1,5 +1,5 @@
 import { compileTemplate } from '../placeholders/index.ts';
-import { requestPathLower } from '../placeholders/request.ts';
+import { requestPathEscaped, requestPathLower } from '../placeholders/request.ts';
 import type { Matcher, RequestContext } from '../types.ts';
 import { cleanPath, goPathMatch } from './glob.ts';
 import { stringList, type MatcherCompileContext } from './types.ts';
@@ -123,7 +123,7 @@ export function compilePath(json: unknown, c: MatcherCompileContext): Matcher {
   });
   return (ctx) => {
     const decoded = requestPathLower(ctx);
-    const escaped = ctx.url.pathname;
+    const escaped = requestPathEscaped(ctx);
     for (let i = 0; i < tests.length; i++) if (tests[i](ctx, decoded, escaped)) return true;
     return false;
   };

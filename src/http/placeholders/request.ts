@@ -48,13 +48,21 @@ export function decodePath(raw: string): string {
 
 /** req.URL.Path: the decoded current path. */
 export function requestPath(ctx: RequestContext): string {
-  const raw = ctx.url.pathname;
-  if (lastPath.raw !== raw) {
+  // Keyed by the URL object: handlers replace ctx.url rather than edit it, so the same object has the same path.
+  if (lastPath.url !== ctx.url) {
+    const raw = ctx.url.pathname;
+    lastPath.url = ctx.url;
+    lastPath.raw = raw;
     lastPath.decoded = decodePath(raw);
     lastPath.lower = undefined;
-    lastPath.raw = raw;
   }
   return lastPath.decoded;
+}
+
+/** ctx.url.pathname (escaped), read once per URL object. */
+export function requestPathEscaped(ctx: RequestContext): string {
+  requestPath(ctx);
+  return lastPath.raw;
 }
 
 /** requestPath lower-cased (path matchers compare case-insensitively), computed once per path. */
@@ -63,7 +71,7 @@ export function requestPathLower(ctx: RequestContext): string {
   return (lastPath.lower ??= decoded.toLowerCase());
 }
 // Each path matcher of a route list asks for the same path: the last one is remembered (keyed by its raw form).
-const lastPath: { raw?: string; decoded: string; lower?: string } = { decoded: '' };
+const lastPath: { url?: URL; raw: string; decoded: string; lower?: string } = { raw: '', decoded: '' };
 
 /** req.URL.RequestURI(): escaped path plus `?query` when present. */
 export function requestURI(url: URL): string {
