@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RateLimiter } from '../../durable/rate-limiter.ts';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import worker from '../../src/index.ts';
+import { watchNamespace } from './watched-namespace.ts';
 
 // rate_limit when the RateLimiter object cannot be reached (fail_open, the default, and fail_closed), and the
 // isolate's deny cache: once a key is over its limit, its requests are answered without calling the object.
@@ -12,27 +13,7 @@ const realNs = (env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLim
 
 /** The real namespace, counting the calls made to its objects, or failing every call when `broken`. */
 function watchedNamespace(broken: boolean): { ns: DurableObjectNamespace<RateLimiter>; calls: () => number } {
-  let calls = 0;
-  const ns = new Proxy(realNs, {
-    get(target, prop) {
-      if (prop !== 'get') return Reflect.get(target, prop).bind(target);
-      return (id: DurableObjectId) => {
-        const stub = target.get(id);
-        return new Proxy(stub, {
-          get(s, method) {
-            const f: unknown = Reflect.get(s, method);
-            if (typeof f !== 'function') return f;
-            return (...args: unknown[]) => {
-              calls++;
-              if (broken) return Promise.reject(new Error('simulated: Durable Object overloaded'));
-              return Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
-            };
-          },
-        });
-      };
-    },
-  });
-  return { ns, calls: () => calls };
+  return watchNamespace(realNs, () => broken);
 }
 
 function configFor(zone: string, events: number, window: string, mode = ''): string {

@@ -6,6 +6,7 @@ import { resetHostStates } from '../../src/proxy/passive-health.ts';
 import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
 import { makeCtx, proxy, serve } from './proxy-helpers.ts';
+import { watchNamespace } from './watched-namespace.ts';
 
 // Upstream health shared through the UpstreamPool Durable Object: alarms run the active checks against real
 // loopback upstreams, isolates read the pool's snapshot from a cache and never call the object on a fresh cache.
@@ -116,50 +117,29 @@ describe('UpstreamPool shared health', () => {
   });
 
   it('makes no Durable Object call for a proxied request while the snapshot is fresh', async () => {
-    let calls = 0;
-    const counted = new Proxy(ns, {
-      get(target, prop) {
-        if (prop === 'get') {
-          return (id: DurableObjectId) => {
-            const stub = target.get(id);
-            return new Proxy(stub, {
-              get(s, m) {
-                const f: unknown = Reflect.get(s, m);
-                if (typeof f !== 'function') return f;
-                return (...args: unknown[]) => {
-                  calls++;
-                  return Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
-                };
-              },
-            });
-          };
-        }
-        const v: unknown = Reflect.get(target, prop);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    }) as PoolNamespace;
+    const { ns: counted, calls, reset } = watchNamespace(ns);
     const uri = '/health?k=count';
     const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri, interval: '1m' } } });
     const firstReq = await request(h, counted);
     expect(firstReq.res.status).toBe(200);
     await firstReq.res.text();
-    expect(calls).toBe(1); // configure(), started in the background
+    expect(calls()).toBe(1); // configure(), started in the background
     await firstReq.drain();
     await poolWithUri(uri).refresh();
 
-    calls = 0;
+    reset();
     const fresh = await request(h, counted);
     expect(fresh.res.status).toBe(200);
     await fresh.res.text();
     await fresh.drain();
-    expect(calls).toBe(0);
+    expect(calls()).toBe(0);
 
     await new Promise((r) => setTimeout(r, 1100)); // staleness bound for a 1m interval is 1s
     const stale = await request(h, counted);
     expect(stale.res.status).toBe(200);
     await stale.res.text();
     await stale.drain();
-    expect(calls).toBe(1); // one background poll, not awaited by the request
+    expect(calls()).toBe(1); // one background poll, not awaited by the request
   });
 
   it('shares passive failures: a reported failure marks the upstream down even after local state is gone', async () => {
