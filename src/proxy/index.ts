@@ -1,13 +1,12 @@
 import { ConfigError } from '../config/errors.ts';
 import { createRequestContext } from '../http/context.ts';
-import { responseHeaderMap } from '../http/handlers/response.ts';
+import { responseHeaderMap, takeResponseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
 import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
 import { goDuration } from './go-duration.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
 import { compileHeaderOps } from './header-ops.ts';
-import { headersFrom } from '../util/headers.ts';
-import { cleanResponseEntries, isTrusted, prepareRequestHeaders, requestHost } from './headers.ts';
+import { cleanResponseHeaders, isTrusted, prepareRequestHeaders, requestHost } from './headers.ts';
 import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
 import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
@@ -89,24 +88,18 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
-    let upstream: Iterable<[string, string]> = cleanResponseEntries(res.headers, status);
-    if (headerDown) {
-      const h = headersFrom(upstream);
-      if (!downRequire || downRequire(status, h, ctx)) headerDown(h, ctx);
-      upstream = h;
-    }
+    const out = cleanResponseHeaders(res.headers, status);
+    if (headerDown && (!downRequire || downRequire(status, out, ctx))) headerDown(out, ctx);
     // Fields earlier handlers set come first, then the proxy's Via, then the upstream's (Caddy copies the upstream's
-    // header onto the response writer's, which has lost its Server field).
-    const base = responseHeaderMap(ctx);
-    const out: Array<[string, string]> = [];
-    for (const entry of base) if (entry[0] !== 'server') out.push(entry);
-    for (const name of [...base.keys()]) base.delete(name);
-    out.push(['via', '1.1 Caddy']);
-    for (const entry of upstream) out.push(entry);
+    // header onto the response writer's, which has lost its Server field). Only the few earlier names are touched.
+    const base = takeResponseHeaderMap(ctx);
+    base.delete('server');
+    base.append('via', '1.1 Caddy');
+    putBefore(base, out);
     if (status === 101) {
       release();
       const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
-      return new Response(null, { status: 101, headers: headersFrom(out), webSocket } as ResponseInit);
+      return new Response(null, { status: 101, headers: out, webSocket } as ResponseInit);
     }
     const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 304 || res.body === null;
     let body: ReadableStream<Uint8Array> | null = null;
@@ -123,7 +116,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       release();
       body = res.body;
     }
-    return new Response(body, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusText, headers: headersFrom(out) });
+    return new Response(body, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusText, headers: out });
   };
 
   const handler: Handler = async (ctx, next) => {
@@ -289,3 +282,18 @@ function rewriteUri(ctx: RequestContext, uri: string): string {
 
 export { RP };
 
+/** Puts `base`'s fields into `out` ahead of the values `out` already has for the same names. */
+function putBefore(base: Headers, out: Headers): void {
+  for (const [name, value] of base) {
+    if (name === 'set-cookie') continue;
+    const later = out.get(name);
+    out.set(name, value);
+    if (later !== null) out.append(name, later);
+  }
+  const cookies = base.getSetCookie();
+  if (cookies.length) {
+    const later = out.getSetCookie();
+    out.delete('set-cookie');
+    for (const c of [...cookies, ...later]) out.append('set-cookie', c);
+  }
+}
