@@ -83,10 +83,8 @@ export async function startGatehouse(caddyfile: string, port: number): Promise<R
 }
 
 /** The physical limit: a Worker that only forwards each request to the upstream and returns its response. */
-export async function startPassThrough(upstreamPort: number, port: number): Promise<Running> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-pass-'));
-  writeFileSync(
-    join(dir, 'index.js'),
+export function startPassThrough(upstreamPort: number, port: number): Promise<Running> {
+  return startWorker(
     `export default {
   fetch(request) {
     const url = new URL(request.url);
@@ -95,7 +93,42 @@ export async function startPassThrough(upstreamPort: number, port: number): Prom
   },
 };
 `,
+    port,
+    'pass-through worker',
   );
+}
+
+/**
+ * A reference point between (a) and Gatehouse: a hand-written Worker doing only the header work a gateway cannot
+ * skip for the minimal Caddyfile (X-Forwarded-*, Via both ways, one response header), with native Headers copies.
+ */
+export function startHandWrittenGateway(upstreamPort: number, port: number): Promise<Running> {
+  return startWorker(
+    `export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    url.host = '127.0.0.1:${upstreamPort}';
+    const headers = new Headers(request.headers);
+    headers.set('x-forwarded-for', '127.0.0.1');
+    headers.set('x-forwarded-proto', 'http');
+    headers.set('x-forwarded-host', request.headers.get('host') ?? '');
+    headers.append('via', '1.1 Caddy');
+    const res = await fetch(url, { method: request.method, headers, body: request.body, redirect: 'manual' });
+    const out = new Headers(res.headers);
+    out.append('via', '1.1 Caddy');
+    out.append('x-edge-served', 'Caddy-WASM');
+    return new Response(res.body, { status: res.status, headers: out });
+  },
+};
+`,
+    port,
+    'hand-written gateway worker',
+  );
+}
+
+async function startWorker(source: string, port: number, what: string): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-worker-'));
+  writeFileSync(join(dir, 'index.js'), source);
   const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
   const capnp = selfhostConfig({
     modules: [{ name: 'index.js', kind: 'esModule' }],
@@ -107,7 +140,7 @@ export async function startPassThrough(upstreamPort: number, port: number): Prom
   });
   mkdirSync(join(dir, 'data'));
   writeFileSync(join(dir, 'workerd.capnp'), capnp);
-  return startProcess(workerdBin(), ['serve', join(dir, 'workerd.capnp'), '--experimental'], port, 'pass-through worker');
+  return startProcess(workerdBin(), ['serve', join(dir, 'workerd.capnp'), '--experimental'], port, what);
 }
 
 /** `caddy run` on a Caddyfile (written to a temp dir), answering on `port`. */
