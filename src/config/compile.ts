@@ -10,9 +10,7 @@ import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/hand
 import { isRecord } from '../http/handlers/util.ts';
 import { createRequestContext } from '../http/context.ts';
 import type { Handler } from '../http/types.ts';
-import { METRICS } from '../metrics/catalog.ts';
-import { observeRequest, requestSize } from '../metrics/http.ts';
-import { metricsRecorder } from '../metrics/index.ts';
+import { routeInstrument, type RouteInstrument } from '../metrics/http.ts';
 
 export { AbortConnection };
 
@@ -33,7 +31,6 @@ export interface CompiledServer {
   readonly listen: PortRange[];
   readonly routes: Handler;
   readonly errorRoutes?: Handler;
-  readonly metricsHandler: string;
 }
 
 export interface CompiledConfig {
@@ -69,21 +66,21 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   for (const app of Object.keys(config.apps ?? {})) {
     if (app !== 'http' && !IGNORED_APPS.has(app)) throw new ConfigError(`app "${app}" is not supported`, 'apps');
   }
-  const servers: CompiledServer[] = [];
-  const activations: ActivationHook[] = [];
-  for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
-    servers.push(compileServer(name, srv, bindings, activations));
-  }
-  const activated = new WeakSet<object>();
   // HTTP metrics are opt-in, as in Caddy (the `metrics` global option → apps.http.metrics).
   const metricsJson = config.apps?.http?.metrics;
   const metrics = metricsJson ? { perHost: (metricsJson as { per_host?: boolean }).per_host === true } : undefined;
+  const servers: CompiledServer[] = [];
+  const activations: ActivationHook[] = [];
+  for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
+    servers.push(compileServer(name, srv, bindings, activations, metrics && routeInstrument(name, metrics.perHost)));
+  }
+  const activated = new WeakSet<object>();
   const ports = [...new Set(servers.flatMap((s) => s.listen.map((r) => r.from)))];
 
   return {
     servers,
     ports,
-    serve: (request, env, exec, serveOpts = {}) => serve(servers, request, env, exec, serveOpts, metrics),
+    serve: (request, env, exec, serveOpts = {}) => serve(servers, request, env, exec, serveOpts),
     activate: (env, exec) => {
       if (activations.length === 0 || activated.has(env)) return;
       activated.add(env);
@@ -97,6 +94,7 @@ function compileServer(
   srv: ServerJSON,
   bindings: ReadonlySet<string> | undefined,
   activations: ActivationHook[],
+  instrument: RouteInstrument | undefined,
 ): CompiledServer {
   const path = `apps.http.servers.${name}`;
   if (!isRecord(srv)) throw new ConfigError('server must be an object', path);
@@ -110,17 +108,14 @@ function compileServer(
   }
   const opts = { bindings, activations };
   const listen = parseListen(srv.listen, `${path}.listen`);
-  const routes = compileRouteList(srv.routes ?? [], `${path}.routes`, opts);
+  const routes = compileRouteList(srv.routes ?? [], `${path}.routes`, opts, instrument);
   let errorRoutes: Handler | undefined;
   if (srv.errors !== undefined) {
     if (!isRecord(srv.errors)) throw new ConfigError('errors must be an object', `${path}.errors`);
     const errRoutes: RouteJSON[] = srv.errors.routes ?? [];
     if (errRoutes.length) errorRoutes = compileRouteList(errRoutes, `${path}.errors.routes`, opts);
   }
-  // Caddy labels HTTP metrics with the module name of the first handler of the top-level route (`subroute` for
-  // host-wrapped sites). Gatehouse takes the first route's: exact for the common one-route-per-site shapes.
-  const firstHandler = srv.routes?.[0]?.handle?.[0]?.handler ?? 'none';
-  return { name, listen, routes, errorRoutes, metricsHandler: String(firstHandler) };
+  return { name, listen, routes, errorRoutes };
 }
 
 /** Caddy picks the server by the listener the connection came in on: here the port of the request. */
@@ -135,34 +130,11 @@ async function serve(
   env: Record<string, unknown>,
   exec: WaitUntil | undefined,
   opts: ServeOptions,
-  metrics?: { perHost: boolean },
 ): Promise<Response> {
   const url = new URL(request.url);
   const server = pickServer(servers, url, opts.localPort);
   if (!server) return emptyResponse(200);
-  if (!metrics) return serveOn(server, request, env, exec, opts, url);
-  const rec = metricsRecorder(env);
-  const labels = { server: server.name, handler: server.metricsHandler, ...(metrics.perHost ? { host: url.host.toLowerCase() } : {}) };
-  const started = performance.now();
-  rec.gaugeAdd(METRICS.requestsInFlight, labels, 1);
-  let res: Response | undefined;
-  try {
-    res = await serveOn(server, request, env, exec, opts, url);
-    return res;
-  } finally {
-    rec.gaugeAdd(METRICS.requestsInFlight, labels, -1);
-    const seconds = (performance.now() - started) / 1000;
-    observeRequest(rec, {
-      ...labels,
-      method: request.method,
-      code: res?.status ?? 500,
-      error: !res || res.status >= 500,
-      durationSeconds: seconds,
-      ttfbSeconds: seconds,
-      requestBytes: requestSize(request),
-      responseBytes: Number(res?.headers.get('Content-Length') ?? 0) || 0,
-    });
-  }
+  return serveOn(server, request, env, exec, opts, url);
 }
 
 async function serveOn(

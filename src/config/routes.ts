@@ -1,4 +1,5 @@
 import type { ActivationHook } from '../http/handlers/types.ts';
+import type { RouteInstrument } from '../metrics/http.ts';
 import type { HandlerJSON, RouteJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
 import { handlerCompiler } from '../http/handlers/index.ts';
@@ -18,6 +19,8 @@ interface CompiledRoute {
   match?: Matcher;
   handlers: Handler[];
   terminal: boolean;
+  /** Module name of the route's first handler: the `handler` label of Caddy's HTTP metrics. */
+  firstHandler: string;
 }
 
 /** Groups that already had a route run, per request (shared by every route list, including error routes). */
@@ -38,7 +41,8 @@ export interface RouteCompileOptions {
   activations?: ActivationHook[];
 }
 
-export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteCompileOptions): Handler {
+/** `instrument` (top-level server routes only) wraps each matched route's run in the HTTP metrics. */
+export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteCompileOptions, instrument?: RouteInstrument): Handler {
   if (!Array.isArray(routes)) throw new ConfigError('routes must be a list', path);
   const compiled = routes.map((r, i) => compileRoute(r, `${path}[${i}]`, opts));
   if (compiled.length === 0) return (ctx, next) => next(ctx);
@@ -53,6 +57,7 @@ export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteC
         groups.add(route.group);
       }
       const after: Next = route.terminal ? emptyNext : (c) => run(i + 1, c, next);
+      if (instrument) return instrument(route.firstHandler, ctx, () => chain(route.handlers, 0, ctx, after));
       return chain(route.handlers, 0, ctx, after);
     }
     return next(ctx);
@@ -87,5 +92,6 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
     };
     return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
   });
-  return { group: route.group || undefined, match, handlers, terminal: route.terminal === true };
+  const firstHandler = String(route.handle?.[0]?.handler ?? 'none');
+  return { group: route.group || undefined, match, handlers, terminal: route.terminal === true, firstHandler };
 }

@@ -4,6 +4,7 @@ import type { MetricsShard } from '../../durable/metrics-shard.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import worker from '../../src/index.ts';
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
 
 // Caddy's HTTP metrics through the Worker, aggregated in MetricsShard Durable Objects and scraped as Prometheus text.
 
@@ -54,6 +55,24 @@ describe('metrics', () => {
     // 5-byte bodies all fall in the first size bucket (256 bytes).
     expect(sample(text, 'caddy_http_response_size_bytes_bucket', `${labels},le="256"`)).toBe(37);
     expect(text).toContain('# TYPE caddy_http_request_duration_seconds histogram');
+  });
+
+  it('observes once per matched top-level route, labelled with its first handler; handler errors are counted', async () => {
+    const caddyfile = '{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\terror /boom "nope" 503\n\trespond "x"\n}\n';
+    const config = JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
+    const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: config } as never;
+    const before = await (await scrape(e)).text();
+    for (let i = 0; i < 4; i++) expect((await worker.fetch(new Request('http://gw.test/ok') as never, e, exec)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await worker.fetch(new Request('http://gw.test/boom') as never, e, exec)).status).toBe(503);
+    const text = await (await scrape(e)).text();
+    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    // Every request runs through the non-terminal `header` route, then either `respond` or `error`.
+    expect(delta('caddy_http_requests_total', 'server="srv0",handler="headers"')).toBe(7);
+    expect(delta('caddy_http_requests_total', 'server="srv0",handler="static_response"')).toBe(4);
+    expect(delta('caddy_http_requests_total', 'server="srv0",handler="error"')).toBe(3);
+    expect(delta('caddy_http_request_errors_total', 'server="srv0",handler="error"')).toBe(3);
+    expect(delta('caddy_http_request_errors_total', 'server="srv0",handler="headers"')).toBe(3);
+    expect(delta('caddy_http_request_duration_seconds_count', 'server="srv0",handler="error",code="503",method="GET"')).toBe(3);
   });
 
   it('sums the flushes of several isolates exactly', async () => {
