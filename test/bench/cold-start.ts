@@ -13,7 +13,7 @@ export interface ColdStart {
   status: number;
 }
 
-function nodeRunnableCopy(bundleDir: string): string {
+export function nodeRunnableCopy(bundleDir: string): string {
   let js = readFileSync(join(bundleDir, 'index.js'), 'utf8');
   for (const file of readdirSync(bundleDir).filter((f) => f.endsWith('-Caddyfile'))) {
     const text = readFileSync(join(bundleDir, file), 'utf8');
