@@ -4,6 +4,7 @@ import { handleAdmin } from './admin/index.ts';
 import { configGauges, selectConfig, storeConfigs } from './config/active.ts';
 import { AbortConnection } from './config/compile.ts';
 import { flushMetricsIfDue, handleScrape } from './metrics/index.ts';
+import { upstreamHealth } from './proxy/upstream-status.ts';
 
 export { ConfigStore } from '../durable/config-store.ts';
 export { MetricsShard } from '../durable/metrics-shard.ts';
@@ -13,7 +14,7 @@ export { UpstreamPool } from '../durable/upstream-pool.ts';
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const vars = env as Record<string, unknown>;
-    const scrape = await handleScrape(request, vars, () => configGauges(vars));
+    const scrape = await handleScrape(request, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
     if (scrape) return scrape;
     const admin = await handleAdmin(request, vars, (snapshot) => {
       const store = storeConfigs(vars);

@@ -67,15 +67,23 @@ export async function flushMetricsNow(env: MetricsEnv): Promise<void> {
   await metricsRecorder(env).flush(sender(env)).catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`));
 }
 
-/**
- * The scrape endpoint, or undefined when the request is not for it. `configGauges` is read only for a scrape (it may
- * ask the config store).
- */
-export async function handleScrape(
-  request: Request,
-  env: MetricsEnv,
-  configGauges?: () => Promise<ConfigGauges | undefined>,
-): Promise<Response | undefined> {
+/** Values read only when scraped (they may ask Durable Objects), never recorded on the request path. */
+export interface ScrapeSources {
+  /** The config store's versions and rollout share. */
+  config?: () => Promise<ConfigGauges | undefined>;
+  /** Current health of the upstreams this isolate proxies to (caddy_reverse_proxy_upstreams_healthy). */
+  upstreams?: () => Promise<ReadonlyArray<UpstreamHealthGauge>>;
+}
+
+export interface UpstreamHealthGauge {
+  upstream: string;
+  healthy: boolean;
+  /** False when only assumed (Caddy's initial state): then a value a pool object recorded takes precedence. */
+  known: boolean;
+}
+
+/** The scrape endpoint, or undefined when the request is not for it. */
+export async function handleScrape(request: Request, env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response | undefined> {
   const token = env.METRICS_TOKEN ?? env.ADMIN_TOKEN;
   if (!token || !env.METRICS) return undefined;
   const path = env.METRICS_PATH ?? `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics`;
@@ -84,26 +92,34 @@ export async function handleScrape(
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
   if (!allowed) return new Response('missing or invalid metrics token\n', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
-  const config = await configGauges?.().catch((e) => {
-    console.error(`gatehouse: config gauges unavailable: ${String(e)}`);
+  const unavailable = (what: string) => (e: unknown): undefined => {
+    console.error(`gatehouse: ${what} unavailable for metrics: ${String(e)}`);
     return undefined;
-  });
-  return new Response(await scrape(env, config), { headers: { 'Content-Type': METRICS_CONTENT_TYPE } });
+  };
+  const [config, upstreams] = await Promise.all([
+    sources.config?.().catch(unavailable('config gauges')),
+    sources.upstreams?.().catch(unavailable('upstream health')),
+  ]);
+  return new Response(await scrape(env, config, upstreams), { headers: { 'Content-Type': METRICS_CONTENT_TYPE } });
 }
 
-/** Everything all isolates flushed, plus this isolate's pending deltas and the config gauges. */
-export async function scrape(env: MetricsEnv, config?: ConfigGauges): Promise<string> {
+/** Everything all isolates flushed, plus this isolate's pending deltas, the config gauges and upstream health. */
+export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?: ReadonlyArray<UpstreamHealthGauge>): Promise<string> {
   const rec = metricsRecorder(env);
   await rec.flush(sender(env)).catch((e) => console.error(`gatehouse: metrics flush failed: ${String(e)}`));
   const dumps: SeriesData[][] = await Promise.all(Array.from({ length: shardCount(env) }, (_, i) => shard(env, i).dump() as Promise<SeriesData[]>));
+  const now = Date.now();
+  const gauge = (name: string, labels: Record<string, string>, value: number, at = now): SeriesData => ({ name, kind: 'gauge', labels, value, set: true, at });
   if (config) {
-    const now = Date.now();
-    const gauge = (name: string, value: number): SeriesData => ({ name, kind: 'gauge', labels: {}, value, set: true, at: now });
     dumps.push([
-      gauge(METRICS.configActive.name, config.active ?? 0),
-      gauge(METRICS.configCandidate.name, config.candidate ?? 0),
-      gauge(METRICS.configRolloutPercent.name, config.percent),
+      gauge(METRICS.configActive.name, {}, config.active ?? 0),
+      gauge(METRICS.configCandidate.name, {}, config.candidate ?? 0),
+      gauge(METRICS.configRolloutPercent.name, {}, config.percent),
     ]);
   }
-  return renderMetrics(dumps as SeriesData[][]);
+  if (upstreams) {
+    // Current health wins over what the pool objects last flushed; an assumed value (at 0) only fills a gap.
+    dumps.push(upstreams.map((u) => gauge(METRICS.upstreamsHealthy.name, { upstream: u.upstream }, u.healthy ? 1 : 0, u.known ? now : 0)));
+  }
+  return renderMetrics(dumps);
 }

@@ -1,10 +1,11 @@
 import type { PoolSnapshot } from '../../durable/upstream-pool.ts';
 import { currentFails, hostStates } from './passive-health.ts';
-import { sharedPoolsInIsolate } from './shared-pool.ts';
+import { sharedPoolsInIsolate, type SharedPool } from './shared-pool.ts';
 
 // Admin `GET /reverse_proxy/upstreams`: Caddy's list of {address, num_requests, fails}, plus what the shared pools
 // know (healthy, last_check, last_error). Local counts come from this isolate; shared ones are read fresh from each
 // UpstreamPool object (the admin path may call Durable Objects; the request path never waits for them).
+// The metrics scrape reads the same sources for caddy_reverse_proxy_upstreams_healthy.
 
 export interface UpstreamStatus {
   address: string;
@@ -14,6 +15,13 @@ export interface UpstreamStatus {
   /** RFC 3339 time of the last active check, or null when none ran (or the upstream has no shared pool). */
   last_check: string | null;
   last_error: string | null;
+}
+
+/** Every shared pool of this isolate with its fresh snapshot (a pool that cannot be reached is left out). */
+async function freshSnapshots(): Promise<Array<{ pool: SharedPool; snap: PoolSnapshot }>> {
+  const pools = sharedPoolsInIsolate();
+  const snaps = await Promise.all(pools.map((p) => p.refresh().catch((): PoolSnapshot | undefined => undefined)));
+  return pools.flatMap((pool, i) => (snaps[i] ? [{ pool, snap: snaps[i] }] : []));
 }
 
 export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
@@ -28,11 +36,7 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
     e.num_requests = h.numRequests;
     e.fails = currentFails(h);
   }
-  const snaps = await Promise.all(
-    sharedPoolsInIsolate().map((p) => p.refresh().catch((): PoolSnapshot | undefined => undefined)),
-  );
-  for (const snap of snaps) {
-    if (!snap) continue;
+  for (const { snap } of await freshSnapshots()) {
     for (const [address, st] of Object.entries(snap.upstreams)) {
       const e = entry(address);
       e.num_requests = Math.max(e.num_requests, st.inFlight);
@@ -43,6 +47,37 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
         e.last_check = new Date(st.lastCheck).toISOString();
         e.last_error = st.lastError ?? null;
       }
+    }
+  }
+  return [...out.values()];
+}
+
+/** One upstream's health for caddy_reverse_proxy_upstreams_healthy. */
+export interface UpstreamHealth {
+  upstream: string;
+  healthy: boolean;
+  /**
+   * Whether a shared pool vouches for it. Without one the isolate only assumes Caddy's initial state (healthy), which
+   * must not override what a pool object recorded.
+   */
+  known: boolean;
+}
+
+/**
+ * The health of every upstream this isolate's configs proxy to, as Caddy's Upstream.Healthy(): down when active
+ * checks failed or when passive failures inside fail_duration reached max_fails.
+ */
+export async function upstreamHealth(): Promise<UpstreamHealth[]> {
+  const out = new Map<string, UpstreamHealth>();
+  for (const address of hostStates().keys()) out.set(address, { upstream: address, healthy: true, known: false });
+  for (const { pool, snap } of await freshSnapshots()) {
+    const maxFails = pool.config.passive?.maxFails;
+    for (const [address, st] of Object.entries(snap.upstreams)) {
+      const healthy = st.activeHealthy && !(maxFails !== undefined && st.fails >= maxFails);
+      const e = out.get(address);
+      // An upstream in several pools is down if any of them says so (the admin list does the same).
+      if (e?.known) e.healthy &&= healthy;
+      else out.set(address, { upstream: address, healthy, known: true });
     }
   }
   return [...out.values()];
