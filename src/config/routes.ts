@@ -24,12 +24,8 @@ interface CompiledRoute {
 }
 
 /** Groups that already had a route run, per request (shared by every route list, including error routes). */
-const groupsRun = new WeakMap<RequestContext, Set<string>>();
-
 function groupsOf(ctx: RequestContext): Set<string> {
-  let g = groupsRun.get(ctx);
-  if (!g) groupsRun.set(ctx, (g = new Set()));
-  return g;
+  return (ctx.groupsRun ??= new Set());
 }
 
 /** End of the chain when nothing wrote a response: an empty 200, or the error status inside error routes. */

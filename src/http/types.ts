@@ -1,3 +1,5 @@
+import type { FieldMap } from './field-map.ts';
+
 // The runtime's core types: what a compiled route tree is made of. Caddy's model (modules/caddyhttp) is a list of
 // routes, each a matcher-set list (OR) of matcher sets (AND), and a handler chain where each handler calls `next`.
 
@@ -20,6 +22,10 @@ export interface RequestContext {
   readonly startedAt: number;
   /** Response headers queued by deferred `header` ops and by handlers that run before the response exists. */
   readonly responseHooks: Array<(response: Response) => Response>;
+  /** Header fields written before the response exists (Go's ResponseWriter map); see handlers/response.ts. */
+  responseFields?: FieldMap;
+  /** Route groups that already had a route run for this request (shared by every route list). */
+  groupsRun?: Set<string>;
   /** Set while handle_errors routes run: {err.status_code}, {err.message} … */
   error?: HandlerError;
   /** Worker ExecutionContext (waitUntil), absent in some tests. */

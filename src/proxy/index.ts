@@ -1,12 +1,14 @@
 import { ConfigError } from '../config/errors.ts';
 import { createRequestContext } from '../http/context.ts';
+import type { FieldMap } from '../http/field-map.ts';
 import { responseHeaderMap, takeResponseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
 import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
 import { goDuration } from './go-duration.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
-import { compileHeaderOps } from './header-ops.ts';
-import { cleanResponseHeaders, isTrusted, prepareRequestHeaders, requestHost } from './headers.ts';
+import { compileHeaderOps } from '../http/handlers/header-ops.ts';
+import { cleanResponseHeaders, isTrusted, prepareRequestHeaders } from './headers.ts';
+import { requestHostport } from '../http/placeholders/request.ts';
 import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
 import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
@@ -67,8 +69,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   const hdrs = record(json.headers, 'headers', path);
   for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
-  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, keep);
-  const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, keep, ['require', 'deferred']);
+  // Caddy's reverse_proxy applies the same HeaderOps as the headers handler (ReplaceKnown names and values).
+  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`);
+  const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, ['require', 'deferred']);
   const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
 
   const rw = record(json.rewrite, 'rewrite', path);
@@ -88,7 +91,43 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
-    const out = cleanResponseHeaders(res.headers, status);
+    if (status === 101) {
+      release();
+      const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
+      const response = new Response(null, { status: 101, headers: res.headers, webSocket } as ResponseInit);
+      writeResponseFields(ctx, response.headers, status);
+      return response;
+    }
+    const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 205 || status === 304 || res.body === null;
+    // Count the request as in flight until the body has been streamed to the client.
+    const pipe = !noBody && holdCountThroughBody ? new TransformStream<Uint8Array, Uint8Array>() : undefined;
+    const outStatus = status >= 200 && status <= 599 ? status : 502;
+    // One copy of the upstream's fields, made by the Response constructor, then edited in place.
+    const response = new Response(noBody ? null : pipe ? pipe.readable : res.body, {
+      status: outStatus,
+      statusText: outStatus === res.status ? res.statusText : '',
+      headers: res.headers,
+    });
+    try {
+      writeResponseFields(ctx, response.headers, status);
+    } catch (e) {
+      void res.body?.cancel();
+      release();
+      throw e;
+    }
+    if (noBody) {
+      void res.body?.cancel();
+      release();
+    } else if (pipe) {
+      const done = res.body!.pipeTo(pipe.writable).catch(() => {}).finally(release);
+      ctx.exec?.waitUntil(done);
+    } else release();
+    return response;
+  };
+
+  /** The response's fields: the upstream's cleaned and edited by header_down, after those earlier handlers wrote. */
+  const writeResponseFields = (ctx: RequestContext, out: Headers, status: number): void => {
+    cleanResponseHeaders(out, status);
     if (headerDown && (!downRequire || downRequire(status, out, ctx))) headerDown(out, ctx);
     // Fields earlier handlers set come first, then the proxy's Via, then the upstream's (Caddy copies the upstream's
     // header onto the response writer's, which has lost its Server field). Only the few earlier names are touched.
@@ -96,27 +135,6 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     base.delete('server');
     base.append('via', '1.1 Caddy');
     putBefore(base, out);
-    if (status === 101) {
-      release();
-      const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
-      return new Response(null, { status: 101, headers: out, webSocket } as ResponseInit);
-    }
-    const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 304 || res.body === null;
-    let body: ReadableStream<Uint8Array> | null = null;
-    if (noBody) {
-      void res.body?.cancel();
-      release();
-    } else if (holdCountThroughBody) {
-      // Count the request as in flight until the body has been streamed to the client.
-      const pipe = new TransformStream<Uint8Array, Uint8Array>();
-      const done = res.body!.pipeTo(pipe.writable).catch(() => {}).finally(release);
-      ctx.exec?.waitUntil(done);
-      body = pipe.readable;
-    } else {
-      release();
-      body = res.body;
-    }
-    return new Response(body, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusText, headers: out });
   };
 
   const handler: Handler = async (ctx, next) => {
@@ -132,7 +150,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     const uri = rwUri ? rewriteUri(ctx, rwUri(ctx)) : ctx.url.pathname + ctx.url.search;
     const trusted = isTrusted(ctx, trustedRanges);
     const prepared = prepareRequestHeaders(ctx, trusted);
-    const host = requestHost(ctx);
+    const host = requestHostport(ctx);
     const sendBody = method !== 'GET' && method !== 'HEAD';
     let body: ProxyBody = { kind: 'none' };
     if (sendBody && ctx.request.body) {
@@ -283,17 +301,17 @@ function rewriteUri(ctx: RequestContext, uri: string): string {
 export { RP };
 
 /** Puts `base`'s fields into `out` ahead of the values `out` already has for the same names. */
-function putBefore(base: Headers, out: Headers): void {
-  for (const [name, value] of base) {
-    if (name === 'set-cookie') continue;
+function putBefore(base: FieldMap, out: Headers): void {
+  for (const [name, values] of base.entries()) {
+    if (name === 'set-cookie') {
+      const later = out.getSetCookie();
+      out.delete(name);
+      for (const c of values) out.append(name, c);
+      for (const c of later) out.append(name, c);
+      continue;
+    }
     const later = out.get(name);
-    out.set(name, value);
+    out.set(name, values.join(', '));
     if (later !== null) out.append(name, later);
-  }
-  const cookies = base.getSetCookie();
-  if (cookies.length) {
-    const later = out.getSetCookie();
-    out.delete('set-cookie');
-    for (const c of [...cookies, ...later]) out.append('set-cookie', c);
   }
 }

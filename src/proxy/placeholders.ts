@@ -6,9 +6,19 @@ import type { RequestContext } from '../http/types.ts';
 
 export const RP = 'http.reverse_proxy.';
 
+const NAMES = [
+  'retries', 'duration', 'duration_ms', 'status_code', 'status_text', 'upstream.address', 'upstream.hostport', 'upstream.host',
+  'upstream.port', 'upstream.requests', 'upstream.max_requests', 'upstream.fails', 'upstream.latency', 'upstream.latency_ms',
+  'upstream.duration', 'upstream.duration_ms',
+] as const;
+export type RpName = (typeof NAMES)[number];
+
+// Full names built once: a key concatenated per call would be a new string to hash on every Map.set.
+const FULL_NAME = Object.fromEntries(NAMES.map((n) => [n, RP + n])) as Record<RpName, string>;
+
 /** A function value is computed only if a placeholder reads it (formatting durations on every request showed in profiles). */
-export function setRp(ctx: RequestContext, name: string, value: string | number | boolean | (() => string)): void {
-  ctx.vars.set(RP + name, value);
+export function setRp(ctx: RequestContext, name: RpName, value: string | number | boolean | (() => string)): void {
+  ctx.vars.set(FULL_NAME[name], value);
 }
 
 /** {rp.status_code}, {rp.status_text}, {rp.header.*}: replaced per attempt. */

@@ -1,11 +1,12 @@
 import { ConfigError } from '../../config/errors.ts';
+import type { HeaderFields } from '../field-map.ts';
 import type { RequestContext, Template } from '../types.ts';
 import { goRegexp, replaceAllGo } from './regexp.ts';
 import { replaceKnown } from './tpl.ts';
 import { checkFields, headerMap, isRecord, optRecord, optString, stringList } from './util.ts';
 
 /** Compiled Caddy HeaderOps: applies add/set/delete/replace to a header map. */
-export type HeaderOps = (headers: Headers, ctx: RequestContext) => void;
+export type HeaderOps = (headers: HeaderFields, ctx: RequestContext) => void;
 
 interface Replacement {
   field: Template;
@@ -59,7 +60,7 @@ export function compileHeaderOps(json: unknown, path: string, extraFields: reado
 }
 
 /** Deletes a field; `*sub*`, `*suffix` and `prefix*` patterns match names case-insensitively. */
-function deleteField(h: Headers, pattern: string): void {
+function deleteField(h: HeaderFields, pattern: string): void {
   const lead = pattern.startsWith('*');
   const trail = pattern.endsWith('*') && pattern.length > 1;
   if (!lead && !trail) {
@@ -73,7 +74,7 @@ function deleteField(h: Headers, pattern: string): void {
   }
 }
 
-function applyReplacement(h: Headers, r: Replacement, ctx: RequestContext): void {
+function applyReplacement(h: HeaderFields, r: Replacement, ctx: RequestContext): void {
   let re = r.regexp;
   if (r.dynamicRegexp) {
     try {
@@ -100,7 +101,7 @@ function applyReplacement(h: Headers, r: Replacement, ctx: RequestContext): void
 }
 
 /** Field names present (lower-case, each once); Headers.keys() is not in every TS lib, forEach is. */
-function headerNames(h: Headers): string[] {
+function headerNames(h: HeaderFields): string[] {
   const names = new Set<string>();
   h.forEach((_v, k) => names.add(k));
   return [...names];

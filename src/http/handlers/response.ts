@@ -1,23 +1,21 @@
+import { FieldMap } from '../field-map.ts';
 import type { RequestContext } from '../types.ts';
 
 /**
  * Go handlers write response headers into the ResponseWriter's header map before any response exists; the handler
- * that finally responds adds its own on top. Gatehouse keeps that map per request here (the "base" headers):
- * non-deferred `header` ops and `respond`'s headers go into it, and finalizeResponse merges it under the response.
- * Deferred ops (ctx.responseHooks) run after the merge, innermost first, like Caddy's nested header wrappers.
+ * that finally responds adds its own on top. Gatehouse keeps that map per request in ctx.responseFields (the "base"
+ * fields): non-deferred `header` ops and `respond`'s headers go into it, and finalizeResponse merges it under the
+ * response. Deferred ops (ctx.responseHooks) run after the merge, innermost first, like Caddy's nested header
+ * wrappers.
  */
-const baseHeaders = new WeakMap<RequestContext, Headers>();
-
-export function responseHeaderMap(ctx: RequestContext): Headers {
-  let h = baseHeaders.get(ctx);
-  if (!h) baseHeaders.set(ctx, (h = new Headers()));
-  return h;
+export function responseHeaderMap(ctx: RequestContext): FieldMap {
+  return (ctx.responseFields ??= new FieldMap());
 }
 
 /** Hands the base map to the responder that writes it (static_response), so it is not merged a second time. */
-export function takeResponseHeaderMap(ctx: RequestContext): Headers {
+export function takeResponseHeaderMap(ctx: RequestContext): FieldMap {
   const h = responseHeaderMap(ctx);
-  baseHeaders.delete(ctx);
+  ctx.responseFields = undefined;
   return h;
 }
 
@@ -26,9 +24,10 @@ export function mutable(res: Response): Response {
   if (res.status === 101) {
     // Workers-only: a 101 carries its WebSocket, which the copy must keep.
     const ws = (res as { webSocket?: unknown }).webSocket;
-    return new Response(null, { status: 101, statusText: res.statusText, headers: new Headers(res.headers), webSocket: ws } as ResponseInit);
+    return new Response(null, { status: 101, statusText: res.statusText, headers: res.headers, webSocket: ws } as ResponseInit);
   }
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: new Headers(res.headers) });
+  // The Response constructor copies the headers itself: no Headers copy of our own.
+  return new Response(res.body, res);
 }
 
 /** A response with no body: Caddy writes just the status (empty 200 when nothing handled the request). */
@@ -48,19 +47,19 @@ export function finalizeResponse(ctx: RequestContext, res: Response): Response {
  * removed). Handlers that inspect the response (encode) call this with ctx.responseHooks.length taken on entry.
  */
 export function settleResponse(ctx: RequestContext, res: Response, fromHook: number): Response {
-  const base = baseHeaders.get(ctx);
+  const base = ctx.responseFields;
   const hooks = ctx.responseHooks;
-  const hasBase = base !== undefined && !isEmpty(base);
+  const hasBase = base !== undefined && base.size > 0;
   if (hooks.length <= fromHook && !hasBase) return res;
   let out = mutable(res);
   if (base && hasBase) {
     // Base values are written first in Go; the responder's own fields replace them (Set-Cookie accumulates).
     const headers = out.headers;
-    base.forEach((value, name) => {
-      if (name !== 'set-cookie' && !headers.has(name)) headers.set(name, value);
-    });
-    for (const cookie of base.getSetCookie()) out.headers.append('set-cookie', cookie);
-    baseHeaders.delete(ctx);
+    for (const [name, values] of base.entries()) {
+      if (name === 'set-cookie') for (const cookie of values) headers.append(name, cookie);
+      else if (!headers.has(name)) headers.set(name, values.join(', '));
+    }
+    ctx.responseFields = undefined;
   }
   for (let i = hooks.length - 1; i >= fromHook; i--) out = hooks[i](out);
   hooks.length = Math.min(hooks.length, fromHook);
@@ -73,10 +72,4 @@ export function settleResponse(ctx: RequestContext, res: Response, fromHook: num
  */
 export function dropDeferredHooks(ctx: RequestContext): void {
   ctx.responseHooks.length = 0;
-}
-
-function isEmpty(h: Headers): boolean {
-  let empty = true;
-  h.forEach(() => (empty = false));
-  return empty;
 }

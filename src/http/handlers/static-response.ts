@@ -48,13 +48,16 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
     if (code === 103) return next(ctx);
     if (code < 200 || code > 599) throw handlerError(500, new Error(`invalid status code ${code}`));
     const nullBody = nullStatus(code) || ctx.request.method === 'HEAD';
-    // The written header map becomes the response's headers (also keeps the runtime from adding its own Content-Type).
+    // The written header map becomes the response's headers.
     const out = takeResponseHeaderMap(ctx);
     // Go announces the length of the body a HEAD response leaves out; a null-body Response would carry none.
     if (ctx.request.method === 'HEAD' && text !== '' && !nullStatus(code) && !out.has('content-length')) {
       out.set('Content-Length', String(new TextEncoder().encode(text).length));
     }
-    return new Response(nullBody || text === '' ? null : text, { status: code, headers: out });
+    const res = new Response(nullBody || text === '' ? null : text, { status: code });
+    // The runtime gives a string body its own Content-Type; the map always has one for text and replaces it.
+    out.copyTo(res.headers);
+    return res;
   };
 };
 
