@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import { startBlackhole } from './blackhole.ts';
 
 // Real loopback upstreams for the reverse_proxy tests (run in Node before the workerd pool starts). Each echo server
 // answers with what it received, so tests observe exactly what the proxy sent.
@@ -15,6 +16,8 @@ export interface ProxyTestUpstreams {
    * (200 until set), so each test flips its own key.
    */
   flip: number;
+  /** A port whose TCP handshake never completes (blackhole.ts): connects to it hang, the dial-timeout case. */
+  blackhole: number;
 }
 
 declare module 'vitest' {
@@ -102,8 +105,10 @@ export default async function setup({ provide }: { provide: (key: 'proxyUpstream
   const probe = createServer();
   const refused = await listen(probe);
   await new Promise((r) => probe.close(r));
-  provide('proxyUpstreams', { echo: echoPorts, refused, flip });
+  const blackhole = await startBlackhole();
+  provide('proxyUpstreams', { echo: echoPorts, refused, flip, blackhole: blackhole.port });
   return async () => {
+    blackhole.close();
     for (const s of upgraded) s.destroy();
     for (const s of servers) {
       s.closeAllConnections();
