@@ -1,6 +1,7 @@
 import type { RequestContext } from '../http/types.ts';
 import type { FailureKind, ProxyBody } from './retries.ts';
-import type { DialTarget } from './upstreams.ts';
+import { DEFAULT_DIAL_TIMEOUT_MS } from './transport.ts';
+import { dialString, type DialTarget } from './upstreams.ts';
 
 /** A failed attempt: its retry class and the status Caddy would answer with (502, or 504 for timeouts). */
 export class ProxyError extends Error {
@@ -21,7 +22,14 @@ export interface Attempt {
   readonly method: string;
   readonly headers: Headers;
   readonly body: ProxyBody;
+  /** response_header_timeout; 0 = none. */
   readonly timeoutMs: number;
+  /**
+   * dial_timeout for tcp targets (Transport.dialTimeoutMs; absent: Caddy's 3 s default; negative: every dial fails
+   * at once). fetch() has no connect phase of its own, so this bounds how long an attempt may go without response
+   * headers before a TCP connect probe decides whether it is a dial failure (AttemptWatch).
+   */
+  readonly dialTimeoutMs?: number;
   /** Whether a failure's retry class matters (retries configured): then a refused connection is told apart. */
   readonly classify: boolean;
 }
@@ -46,9 +54,15 @@ export function upstreamUrl(ctx: RequestContext, a: Attempt): string {
 /**
  * One round trip with fetch(). fetch reports a refused connection and a reset the same way (and reads the request
  * body before connecting), so after a failure a bare TCP connect tells them apart: if the upstream cannot even be
- * connected to, the attempt is Caddy's dial error (nothing was delivered; always safe to retry).
+ * connected to, the attempt is Caddy's dial error (nothing was delivered; always safe to retry). A tcp attempt that
+ * hangs past dial_timeout is told apart the same way (AttemptWatch).
  */
 export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
+  const tcp = a.target.kind === 'tcp';
+  const dialMs = tcp ? (a.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS) : 0;
+  // Go's dialer with a deadline in the past; before the body is touched, since nothing is sent.
+  if (dialMs < 0) throw dialTimeout(a.target);
+
   let body: BodyInit | undefined;
   const sendsBody = a.body.kind !== 'none' && a.method !== 'GET' && a.method !== 'HEAD';
   if (sendsBody && a.body.kind === 'bytes') {
@@ -61,11 +75,10 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
     a.headers.delete('content-length');
   }
 
-  // A timer and an abort signal only when a response header timeout is configured.
-  const controller = a.timeoutMs > 0 ? new AbortController() : undefined;
-  let timedOut = false;
-  const timer = controller ? setTimeout(() => ((timedOut = true), controller.abort()), a.timeoutMs) : undefined;
-  const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: controller?.signal };
+  // Timer and abort signal only when there is something to time: every tcp attempt (dial timeout) and any attempt
+  // with a response header timeout. A fast response costs one setTimeout/clearTimeout pair and an AbortController.
+  const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, a.timeoutMs > 0 ? a.timeoutMs : 0) : undefined;
+  const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: watch?.controller.signal };
   try {
     if (a.target.kind === 'service') {
       const binding = ctx.env[a.target.name];
@@ -81,35 +94,123 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
     }
     return await fetch(upstreamUrl(ctx, a), init);
   } catch (e) {
+    watch?.done();
     if (e instanceof ProxyError) throw e;
-    if (timedOut) throw new ProxyError('transport', 504, 'timeout awaiting response headers');
+    if (watch?.verdict === DIAL_TIMEOUT) throw dialTimeout(a.target);
+    if (watch?.verdict === HEADER_TIMEOUT) throw new ProxyError('transport', 504, 'timeout awaiting response headers');
     const msg = e instanceof Error ? e.message : String(e);
     const dial = a.classify && a.target.kind === 'tcp' && !(await canConnect(a.target.host, Number(a.target.port)));
     throw new ProxyError(dial ? 'dial' : 'transport', 502, msg);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    watch?.done();
+  }
+}
+
+function dialTimeout(t: DialTarget): ProxyError {
+  return new ProxyError('dial', 502, `dial tcp ${dialString(t)}: i/o timeout`);
+}
+
+const DIAL_TIMEOUT = 1;
+const HEADER_TIMEOUT = 2;
+/** The longest a dial probe may take to connect before the upstream counts as unreachable. */
+const PROBE_LIMIT_MS = 1000;
+
+/**
+ * The timing of one attempt, with a single timer on the fast path: it fires at the earlier of dial_timeout (tcp
+ * targets) and response_header_timeout, and only if no response headers came by then. Then a TCP connect probe
+ * (bounded by min(dial_timeout, 1 s)) asks whether the upstream accepts connections at all: if it cannot connect in
+ * that time, the attempt is a dial failure (Caddy's `dial tcp …: i/o timeout`, 502, always retryable) and the fetch
+ * is aborted; if it connects, the upstream is only slow to answer and the attempt goes on, until
+ * response_header_timeout (504) if one is set. A probe the runtime refuses (a refused port locally; at the edge also
+ * addresses connect() may not reach, such as Cloudflare's own, which fetch() reaches fine) says nothing, so the
+ * attempt goes on too.
+ */
+class AttemptWatch {
+  readonly controller = new AbortController();
+  verdict = 0;
+  private settled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly target: DialTarget;
+  private readonly dialMs: number;
+  private readonly headerMs: number;
+
+  constructor(target: DialTarget, dialMs: number, headerMs: number) {
+    this.target = target;
+    this.dialMs = dialMs;
+    this.headerMs = headerMs;
+    const first = dialMs > 0 && (headerMs === 0 || dialMs <= headerMs) ? dialMs : headerMs;
+    this.timer = setTimeout(() => void this.expire(first), first);
+  }
+
+  done(): void {
+    this.settled = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private stop(verdict: number): void {
+    if (this.settled) return;
+    this.verdict = verdict;
+    this.settled = true;
+    this.controller.abort();
+  }
+
+  private async expire(elapsed: number): Promise<void> {
+    this.timer = undefined;
+    if (this.settled) return;
+    const startedAt = Date.now() - elapsed;
+    if (this.dialMs > 0 && this.target.kind === 'tcp') {
+      const state = await probe(this.target.host, Number(this.target.port), Math.min(this.dialMs, PROBE_LIMIT_MS));
+      if (this.settled) return;
+      if (state === 'silent') return this.stop(DIAL_TIMEOUT);
+    }
+    if (this.headerMs > 0) {
+      const left = startedAt + this.headerMs - Date.now();
+      if (left <= 0) return this.stop(HEADER_TIMEOUT);
+      this.timer = setTimeout(() => this.stop(HEADER_TIMEOUT), left);
+    }
   }
 }
 
 interface SocketsModule {
-  connect(address: { hostname: string; port: number }): { opened: Promise<unknown>; close(): Promise<void> };
+  connect(address: { hostname: string; port: number }): { opened: Promise<unknown>; closed?: Promise<unknown>; close(): Promise<void> };
 }
 
-/** A TCP connect probe (cloudflare:sockets, loaded lazily so non-Worker code can import this module). */
-async function canConnect(hostname: string, port: number): Promise<boolean> {
+type ProbeResult = 'open' | 'silent' | 'refused' | 'unknown';
+
+/**
+ * A TCP connect probe (cloudflare:sockets, loaded lazily so non-Worker code can import this module): 'open' when the
+ * handshake completed within `limitMs`, 'silent' when it did not, 'refused' when connect() failed, 'unknown' when
+ * sockets are not available here.
+ */
+async function probe(hostname: string, port: number, limitMs: number): Promise<ProbeResult> {
   const specifier = 'cloudflare:sockets';
   let sockets: SocketsModule;
   try {
     sockets = (await import(specifier)) as SocketsModule;
   } catch {
-    return true; // cannot tell: treat as delivered, the safe choice
+    return 'unknown';
   }
+  let socket: ReturnType<SocketsModule['connect']>;
   try {
-    const socket = sockets.connect({ hostname, port });
-    const opened = await Promise.race([socket.opened.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(true), 1000))]);
-    void socket.close().catch(() => {});
-    return opened;
+    socket = sockets.connect({ hostname, port });
   } catch {
-    return false;
+    return 'refused';
   }
+  socket.closed?.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const result = await Promise.race([
+    socket.opened.then((): ProbeResult => 'open', (): ProbeResult => 'refused'),
+    new Promise<ProbeResult>((r) => (timer = setTimeout(() => r('silent'), limitMs))),
+  ]);
+  clearTimeout(timer);
+  void socket.close().catch(() => {});
+  return result;
+}
+
+/** After a failed fetch: whether the upstream takes connections (a silent or unavailable probe counts as yes, the safe choice). */
+async function canConnect(hostname: string, port: number): Promise<boolean> {
+  return (await probe(hostname, port, 1000)) !== 'refused';
 }
