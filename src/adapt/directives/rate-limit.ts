@@ -8,7 +8,8 @@ import { registerHandlerDirective } from '../registry.ts';
  * `rate_limit` with the caddy-ratelimit plugin's syntax (reference §9): `zone NAME { key, window, events,
  * ipv4_prefix, ipv6_prefix, match }`, plus `jitter`, `sweep_interval`, `distributed`, `storage`, `log_key`,
  * `disable_metrics`. Gatehouse extensions: `fail_open` / `fail_closed` in a zone (what to do when the limiter
- * Durable Object is unreachable; default open) and a top-level `ratelimit_headers` (IETF RateLimit-* headers).
+ * Durable Object is unreachable; default open), `lease on|off` in a zone (off: no leases, every request decided by
+ * the limiter object; JSON `"lease": false`) and a top-level `ratelimit_headers` (IETF RateLimit-* headers).
  */
 
 interface ZoneJSON {
@@ -19,6 +20,7 @@ interface ZoneJSON {
   ipv4_prefix?: number;
   ipv6_prefix?: number;
   fail_mode?: 'open' | 'closed';
+  lease?: boolean;
 }
 
 function arg(h: Helper): string {
@@ -68,6 +70,14 @@ function parseZone(h: Helper): [string, ZoneJSON] {
       case 'fail_closed':
         zone.fail_mode = opt === 'fail_open' ? 'open' : 'closed';
         break;
+      case 'lease': {
+        const v = arg(h);
+        if (v !== 'on' && v !== 'off') throw h.err(`lease must be 'on' or 'off', got '${v}'`);
+        if (h.nextArg()) throw h.argErr();
+        if (v === 'off') zone.lease = false;
+        else delete zone.lease;
+        break;
+      }
       default:
         throw h.err(`unrecognized subdirective '${opt}'`);
     }
