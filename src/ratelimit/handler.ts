@@ -1,4 +1,4 @@
-import type { HitResult, RateLimiter } from '../../durable/rate-limiter.ts';
+import type { RateLimiter } from '../../durable/rate-limiter.ts';
 import type { HandlerJSON, MatcherSetJSON } from '../config/caddy-json.ts';
 import { ConfigError } from '../config/errors.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
@@ -8,13 +8,14 @@ import { durationMs } from '../util/duration.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
 import { METRICS } from '../metrics/catalog.ts';
 import { metricsRecorder } from '../metrics/index.ts';
-import { DenyCache } from './deny-cache.ts';
 import { maskKey } from './key-prefix.ts';
+import { LeaseHolder, LimiterUnavailable, leaseLimit, type Decision, type Limit } from './lease.ts';
 
 /**
  * The `rate_limit` handler (caddy-ratelimit semantics, reference §9) with exact limits across isolates: each
- * (zone, key) is one RateLimiter Durable Object. Requests no zone matches never leave the isolate; a key known to
- * be over its limit is answered from this isolate's deny cache until its window frees up.
+ * (zone, key) is one RateLimiter Durable Object. Requests no zone matches never leave the isolate; a busy key far
+ * from its limit is served from leases (one object call per batch, src/ratelimit/lease.ts); a key known to be over
+ * its limit is answered from this isolate's deny cache until its window frees up.
  */
 
 interface ZoneJSON {
@@ -26,6 +27,8 @@ interface ZoneJSON {
   ipv6_prefix?: number;
   /** Gatehouse: what to do when the limiter object cannot be reached ("open" lets requests through). */
   fail_mode?: 'open' | 'closed';
+  /** Gatehouse: false = no leases, every request decided by the limiter object (`lease off`). */
+  lease?: boolean;
 }
 
 interface RateLimitJSON extends HandlerJSON {
@@ -44,6 +47,7 @@ interface Zone {
   ipv4Prefix?: number;
   ipv6Prefix?: number;
   failOpen: boolean;
+  limit: Limit;
 }
 
 /** Bindings the handler needs at request time. */
@@ -51,7 +55,10 @@ interface RateLimitEnv {
   RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
 }
 
-const denyCache = new DenyCache();
+/** This isolate's leases and deny cache, for every zone and key. */
+const holder = new LeaseHolder({
+  onReleaseError: (e) => console.error(`gatehouse: rate_limit: giving back unused slots failed (they free with the window): ${String(e)}`),
+});
 
 export function compileRateLimit(json: HandlerJSON): Handler {
   const config = json as RateLimitJSON;
@@ -61,11 +68,12 @@ export function compileRateLimit(json: HandlerJSON): Handler {
   const ietfHeaders = config.ratelimit_headers === true;
 
   return async (ctx, next) => {
-    let tightest: { zone: Zone; result: HitResult } | undefined;
+    let tightest: { zone: Zone; result: Decision } | undefined;
     for (const zone of zones) {
       if (!zone.match(ctx)) continue;
       const key = maskKey(zone.key(ctx), zone.ipv4Prefix, zone.ipv6Prefix);
-      const result = await hitZone(ctx, zone, key);
+      const pending = hitZone(ctx, zone, key);
+      const result = pending instanceof Promise ? await pending : pending;
       metricsRecorder(ctx.env).inc(result.allowed ? METRICS.rateLimitAllowed : METRICS.rateLimitDenied, { zone: zone.name });
       if (!result.allowed) deny(ctx, zone, result.waitMs, jitter);
       if (!tightest || result.remaining < tightest.result.remaining) tightest = { zone, result };
@@ -94,32 +102,42 @@ function compileZones(json: Record<string, ZoneJSON>): Zone[] {
       ipv4Prefix: z.ipv4_prefix,
       ipv6Prefix: z.ipv6_prefix,
       failOpen: z.fail_mode !== 'closed',
+      limit: leaseLimit(z.max_events!, windowMs, z.lease !== false),
     });
   }
   return zones.sort((a, b) => b.maxEvents / b.windowMs - a.maxEvents / a.windowMs);
 }
 
-async function hitZone(ctx: RequestContext, zone: Zone, key: string): Promise<HitResult> {
+/** A lease or the deny cache answers without a promise; only a call to the limiter object is awaited. */
+function hitZone(ctx: RequestContext, zone: Zone, key: string): Decision | Promise<Decision> {
   const id = `${zone.name}\n${key}`;
-  const now = Date.now();
-  const cachedUntil = denyCache.deniedUntil(id, now);
-  if (cachedUntil !== undefined) return { allowed: false, waitMs: cachedUntil - now, remaining: 0, resetAt: cachedUntil };
-
   const ns = (ctx.env as RateLimitEnv).RATE_LIMITER;
+  if (!ns) return unavailable(ctx, zone, new LimiterUnavailable('the RATE_LIMITER Durable Object binding is missing'));
+  let d: Decision | Promise<Decision>;
   try {
-    if (!ns) throw new Error('the RATE_LIMITER Durable Object binding is missing');
-    const result = await ns.get(ns.idFromName(id)).hit(zone.maxEvents, zone.windowMs);
-    if (!result.allowed) denyCache.deny(id, now + result.waitMs);
-    return result;
+    d = holder.take(id, zone.limit, ns, ctx.exec);
   } catch (e) {
-    // The limiter is unreachable: the zone's fail mode decides; either way it is logged (without the key's value).
-    console.error(`gatehouse: rate_limit zone ${zone.name}: limiter unavailable, failing ${zone.failOpen ? 'open' : 'closed'}: ${String(e)}`);
-    ctx.vars.set('gatehouse.rate_limit.unavailable', zone.name);
-    metricsRecorder(ctx.env).inc(METRICS.durableObjectErrors, { object: 'RateLimiter' });
-    return zone.failOpen
-      ? { allowed: true, waitMs: 0, remaining: zone.maxEvents, resetAt: now }
-      : { allowed: false, waitMs: zone.windowMs, remaining: 0, resetAt: now + zone.windowMs };
+    return unavailable(ctx, zone, e);
   }
+  return d instanceof Promise ? d.catch((e: unknown) => unavailable(ctx, zone, e)) : d;
+}
+
+/**
+ * The limiter is unreachable: the zone's fail mode decides; either way it is logged (without the key's value) and
+ * counted, once per failed call however many requests shared it.
+ */
+function unavailable(ctx: RequestContext, zone: Zone, e: unknown): Decision {
+  const err = e instanceof LimiterUnavailable ? e : new LimiterUnavailable(e);
+  if (!err.reported) {
+    err.reported = true;
+    console.error(`gatehouse: rate_limit zone ${zone.name}: limiter unavailable, failing ${zone.failOpen ? 'open' : 'closed'}: ${err.message}`);
+    metricsRecorder(ctx.env).inc(METRICS.durableObjectErrors, { object: 'RateLimiter' });
+  }
+  ctx.vars.set('gatehouse.rate_limit.unavailable', zone.name);
+  const now = Date.now();
+  return zone.failOpen
+    ? { allowed: true, waitMs: 0, remaining: zone.maxEvents, resetAt: now, usedAt: now }
+    : { allowed: false, waitMs: zone.windowMs, remaining: 0, resetAt: now + zone.windowMs, usedAt: now };
 }
 
 /** The plugin answers with a 429 handler error and Retry-After (seconds, rounded to nearest, plus jitter). */
@@ -133,7 +151,7 @@ function deny(ctx: RequestContext, zone: Zone, waitMs: number, jitter: number): 
   throw new HandlerError(429, `rate limit exceeded for zone ${zone.name}`);
 }
 
-function withRateLimitHeaders(res: Response, zone: Zone, result: HitResult): Response {
+function withRateLimitHeaders(res: Response, zone: Zone, result: Decision): Response {
   const out = new Response(res.body, res);
   out.headers.set('RateLimit-Limit', String(zone.maxEvents));
   out.headers.set('RateLimit-Remaining', String(result.remaining));

@@ -1,7 +1,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
+import type { RateLimiter } from '../../durable/rate-limiter.ts';
 import worker from '../../src/index.ts';
+import { watchNamespace } from './watched-namespace.ts';
 
 // rate_limit from a Caddyfile through the Worker and the RateLimiter Durable Object: the limit holds per client key
 // and the 429 carries Retry-After, as the caddy-ratelimit plugin answers.
@@ -57,5 +59,54 @@ describe('rate_limit end to end', () => {
     expect((await get('/limited/y', '198.51.100.1', config)).status).toBe(429);
     expect((await get('/limited/y', '198.51.100.2', config)).status).toBe(200);
     for (let i = 0; i < 10; i++) expect((await get('/free', '198.51.100.1', config)).status).toBe(200);
+  });
+});
+
+describe('rate_limit near the limit and with leases off', () => {
+  function zoneConfig(zone: string, events: number, window: string, extra = ''): string {
+    const caddyfile = `:80 {
+	rate_limit {
+		zone ${zone} {
+			key {remote_host}
+			events ${events}
+			window ${window}
+			${extra}
+		}
+	}
+	respond "ok"
+}
+`;
+    return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
+  }
+
+  it('20 concurrent requests on events 5 window 10s: exactly 5 allowed, every 429 with Retry-After 10 or 11', async () => {
+    const config = zoneConfig('e2e-near', 5, '10s');
+    const res = await Promise.all(Array.from({ length: 20 }, () => get('/x', '192.0.2.10', config)));
+    expect(res.filter((r) => r.status === 200)).toHaveLength(5);
+    const denied = res.filter((r) => r.status === 429);
+    expect(denied).toHaveLength(15);
+    // Slots used at once count from their grant: the first frees in just under 10 s (a leased one up to hold later).
+    for (const r of denied) expect(['10', '11']).toContain(r.headers.get('Retry-After'));
+  });
+
+  it('`lease off` asks the object for every request, and stays exact', async () => {
+    const config = zoneConfig('e2e-nolease', 1000, '1m', 'lease off');
+    expect(config).toContain('"lease":false');
+    const { ns, calls } = watchNamespace((env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER);
+    const bindings = { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config, RATE_LIMITER: ns };
+    const one = () => worker.fetch(new Request('http://gw.test/x', { headers: { 'CF-Connecting-IP': '192.0.2.11' } }) as never, bindings as never, exec);
+    for (let i = 0; i < 10; i++) expect((await one()).status).toBe(200);
+    const concurrent = await Promise.all(Array.from({ length: 20 }, one));
+    expect(concurrent.every((r) => r.status === 200)).toBe(true);
+    expect(calls()).toBe(30);
+
+    // The same zone with leases: the sequential requests ramp the batch up and need far fewer calls.
+    const leased = zoneConfig('e2e-lease', 1000, '1m');
+    const { ns: ns2, calls: calls2 } = watchNamespace((env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER);
+    const b2 = { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: leased, RATE_LIMITER: ns2 };
+    const two = () => worker.fetch(new Request('http://gw.test/x', { headers: { 'CF-Connecting-IP': '192.0.2.11' } }) as never, b2 as never, exec);
+    for (let i = 0; i < 10; i++) expect((await two()).status).toBe(200);
+    expect((await Promise.all(Array.from({ length: 20 }, two))).every((r) => r.status === 200)).toBe(true);
+    expect(calls2()).toBeLessThan(10);
   });
 });

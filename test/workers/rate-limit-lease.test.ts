@@ -1,0 +1,156 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { RateLimiter } from '../../durable/rate-limiter.ts';
+import { LeaseHolder, leaseLimit, type Decision } from '../../src/ratelimit/lease.ts';
+import { watchNamespace } from './watched-namespace.ts';
+
+// Issue 6, "keep the hot path cheap": each LeaseHolder is one simulated isolate (its own leases, single flights and
+// deny cache) talking to the real RateLimiter objects through a watched namespace that counts every call (acquire
+// and release alike).
+
+const realNs = (env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The largest number of uses in any closed window [T − W, T] (an event leaves once now − t > W). */
+function maxInWindow(uses: number[], windowMs: number): number {
+  const u = [...uses].sort((a, b) => a - b);
+  let best = 0;
+  for (let j = 0, i = 0; j < u.length; j++) {
+    while (u[j] - u[i] > windowMs) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
+}
+
+/**
+ * `loops` concurrent clients per holder, each taking a slot for `id` over and over until `until` (or `count` takes
+ * each); returns every allowed decision. Denied clients back off a little, as a client honouring 429 would.
+ */
+async function hammer(
+  holders: LeaseHolder[],
+  id: string,
+  limit: ReturnType<typeof leaseLimit>,
+  ns: DurableObjectNamespace<RateLimiter>,
+  opts: { loops: number; until?: number; count?: number },
+): Promise<{ allowed: Decision[]; requests: number; denied: Decision[] }> {
+  const allowed: Decision[] = [];
+  const denied: Decision[] = [];
+  let requests = 0;
+  await Promise.all(
+    holders.flatMap((h) =>
+      Array.from({ length: opts.loops }, async () => {
+        for (let i = 0; opts.count === undefined ? Date.now() < opts.until! : i < opts.count; i++) {
+          requests++;
+          const d = await h.take(id, limit, ns);
+          (d.allowed ? allowed : denied).push(d);
+          if (!d.allowed) await sleep(3);
+        }
+      }),
+    ),
+  );
+  return { allowed, requests, denied };
+}
+
+describe('rate_limit leases across simulated isolates', () => {
+  it('several isolates hammering one key never allow more than events in any window', async () => {
+    const { ns, calls } = watchNamespace(realNs);
+    const holders = Array.from({ length: 4 }, () => new LeaseHolder());
+    const limit = leaseLimit(150, 1000); // hold 100 ms, margin 20 ms
+    expect(limit).toMatchObject({ holdMs: 100, marginMs: 20 });
+    const { allowed, requests } = await hammer(holders, 'lease-hammer\nk', limit, ns, { loops: 12, until: Date.now() + 2500 });
+
+    const peak = maxInWindow(allowed.map((d) => d.usedAt), 1000);
+    console.log(`lease hammer (events 150/1 s): ${requests} requests, ${allowed.length} allowed, peak ${peak} in a window, ${calls()} calls`);
+    expect(peak).toBeLessThanOrEqual(150);
+    // The limit was the bottleneck (more than two windows' worth allowed, and many more asked) …
+    expect(allowed.length).toBeGreaterThan(300);
+    expect(requests).toBeGreaterThan(allowed.length * 2);
+    // … and the isolates did not ask the object for each request (deny caches and leases answered most).
+    expect(calls()).toBeLessThan(requests / 3);
+    for (const h of holders) h.clear();
+  });
+
+  it('with a generous limit, costs far fewer object calls than requests', async () => {
+    const { ns, calls } = watchNamespace(realNs);
+    const holders = Array.from({ length: 4 }, () => new LeaseHolder());
+    const limit = leaseLimit(1_000_000, 60_000); // hold 1 s, margin 200 ms
+    const { allowed, requests } = await hammer(holders, 'lease-generous\nk', limit, ns, { loops: 8, count: 150 });
+    expect(requests).toBe(4800);
+    expect(allowed).toHaveLength(4800);
+    const ratio = calls() / requests;
+    console.log(`lease call ratio (generous limit): ${calls()} calls for ${requests} requests = ${(ratio * 100).toFixed(2)}%`);
+    // Per isolate the batch doubles 1, 2, 4 … 64: about 20 calls for 1,200 requests.
+    expect(ratio).toBeLessThan(0.05);
+    // Nothing is lost: what the object counts is what was used plus what the isolates still hold.
+    const stub = realNs.get(realNs.idFromName('lease-generous\nk'));
+    const held = holders.reduce((s, h) => s + h.leased('lease-generous\nk'), 0);
+    expect(1_000_000 - (await stub.peek(1_000_000, 60_000))).toBe(4800 + held);
+    for (const h of holders) h.clear();
+  });
+
+  it('200 concurrent requests per key against events 50 window 10s allow exactly 50 per key across isolates', async () => {
+    const { ns } = watchNamespace(realNs);
+    const holders = [new LeaseHolder(), new LeaseHolder()];
+    const limit = leaseLimit(50, 10_000);
+    for (const key of ['client-a', 'client-b', 'client-c']) {
+      const id = `lease-exact\n${key}`;
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => holders[i % 2].take(id, limit, ns)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(50);
+      for (const d of results.filter((r) => !r.allowed)) {
+        expect(d.waitMs).toBeGreaterThan(9_000);
+        expect(d.waitMs).toBeLessThanOrEqual(10_000 + limit.holdMs);
+      }
+    }
+  });
+
+  it('a lease that expires unused gives its slots back long before the window would free them', async () => {
+    const { ns, calls } = watchNamespace(realNs);
+    const a = new LeaseHolder();
+    const id = 'lease-expire\nk';
+    const limit = leaseLimit(40, 5000); // hold 500 ms, margin 100 ms
+    const stub = realNs.get(realNs.idFromName(id));
+    // Six quick requests: calls with batch 1 and 2 (1 slot leased), then 4 (3 leased): two slots stay unused.
+    for (let i = 0; i < 6; i++) expect((await a.take(id, limit, ns)).allowed).toBe(true);
+    expect(calls()).toBe(3);
+    expect(a.leased(id)).toBe(1);
+    expect(await stub.peek(40, 5000)).toBe(40 - 6 - 1);
+
+    await sleep(limit.holdMs); // past the lease's deadline (hold − margin after it was sent)
+    expect(a.leased(id)).toBe(0);
+    expect(calls()).toBe(3 + 1); // the release (peek goes through the real namespace: not counted)
+    expect(await stub.peek(40, 5000)).toBe(40 - 6);
+
+    // Another isolate can have every slot not used, well inside the 5 s window.
+    const b = new LeaseHolder();
+    const results = await Promise.all(Array.from({ length: 40 }, () => b.take(id, limit, ns)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(34);
+    b.clear();
+  });
+
+  it('near the limit grants single slots: no over-admission, and the 429 carries the wait until a slot frees', async () => {
+    const { ns } = watchNamespace(realNs);
+    const holders = Array.from({ length: 3 }, () => new LeaseHolder());
+    const id = 'lease-near\nk';
+    const limit = leaseLimit(6, 10_000); // hold 1 s
+    const start = Date.now();
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => holders[i % 3].take(id, limit, ns)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(6);
+    // Headroom 6 leaves room for a lease of one slot at most once, which the waiting requests take at once:
+    // nothing is held back, and the object counts exactly the 6 used.
+    expect(holders.reduce((s, h) => s + h.leased(id), 0)).toBe(0);
+    expect(await realNs.get(realNs.idFromName(id)).peek(6, 10_000)).toBe(0);
+    const waits = results.filter((r) => !r.allowed).map((r) => r.waitMs);
+    expect(waits).toHaveLength(24);
+    for (const w of waits) {
+      expect(w).toBeGreaterThan(10_000 - (Date.now() - start) - 50);
+      expect(w).toBeLessThanOrEqual(10_000 + limit.holdMs);
+    }
+    // Later requests are answered from each isolate's deny cache with the same wait.
+    for (const h of holders) {
+      const d = await h.take(id, limit, ns);
+      expect(d.allowed).toBe(false);
+      expect(d.waitMs).toBeGreaterThan(9_000);
+    }
+  });
+});
