@@ -56,7 +56,7 @@ describe('rate_limit adapter (caddy-ratelimit syntax)', () => {
   it('takes the Gatehouse zone option `lease on|off` (off: "lease": false, on is the default)', () => {
     const zones = (text: string) => {
       const all = adapt(text).apps!.http!.servers!.srv0.routes!.flatMap((r) => r.handle!);
-      return (all.find((hd) => hd.handler === 'rate_limit') as { rate_limits: Record<string, unknown> }).rate_limits;
+      return (all.find((hd) => hd.handler === 'rate_limit') as unknown as { rate_limits: Record<string, unknown> }).rate_limits;
     };
     const zone = (opt: string) => `:80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tkey {remote_host}\n\t\t\tevents 5\n\t\t\twindow 1m\n\t\t\t${opt}\n\t\t}\n\t}\n\trespond ok\n}\n`;
     expect(zones(zone('lease off'))).toEqual({ z: { key: '{http.request.remote.host}', max_events: 5, window: 60_000_000_000, lease: false } });
