@@ -1,9 +1,10 @@
 import { mergeSeries, seriesKey, type SeriesData } from './batch.ts';
 import { METRICS, type MetricDef } from './catalog.ts';
+import { renderExposition, type MetricFamily, type Sample } from './exposition.ts';
 
 /**
- * Merges the shards' series and renders the Prometheus text format through prom-client's registry. The values are
- * already aggregated across isolates, so each metric is registered as a collector that reports them as they are.
+ * Merges the shards' series and renders the Prometheus text format (as prom-client's registry would, see
+ * exposition.ts). The values are already aggregated across isolates, so each metric reports them as they are.
  */
 export async function renderMetrics(shardDumps: SeriesData[][]): Promise<string> {
   const merged = new Map<string, SeriesData>();
@@ -22,41 +23,21 @@ export async function renderMetrics(shardDumps: SeriesData[][]): Promise<string>
     else byName.set(s.name, [s]);
   }
 
-  // Loaded on the first scrape: prom-client's module setup is the largest part of the bundle's start-up work.
-  const { Registry } = await import('prom-client');
-  const registry = new Registry();
+  const families: MetricFamily[] = [];
   for (const def of Object.values(METRICS) as MetricDef[]) {
     const series = byName.get(def.name);
     if (!series?.length) continue;
-    registry.registerMetric(collector(def, series) as never);
+    families.push({ name: def.name, help: def.help, type: def.kind, values: values(def, series) });
   }
-  return registry.metrics();
+  return renderExposition(families);
 }
 
-/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (the text format 0.0.4), known without loading prom-client. */
+/** The Prometheus text format 0.0.4 (prom-client's Registry.PROMETHEUS_CONTENT_TYPE). */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-interface Value {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
-/** A prom-client metric whose values are precomputed. */
-function collector(def: MetricDef, series: SeriesData[]) {
-  return {
-    name: def.name,
-    help: def.help,
-    type: def.kind,
-    aggregator: 'sum',
-    get: async () => ({ name: def.name, help: def.help, type: def.kind, aggregator: 'sum', values: values(def, series) }),
-    reset: () => {},
-  };
-}
-
-function values(def: MetricDef, series: SeriesData[]): Value[] {
+function values(def: MetricDef, series: SeriesData[]): Sample[] {
   if (def.kind !== 'histogram') return series.map((s) => ({ labels: s.labels, value: s.value ?? 0 }));
-  const out: Value[] = [];
+  const out: Sample[] = [];
   const bounds = def.buckets ?? [];
   for (const s of series) {
     let cumulative = 0;
