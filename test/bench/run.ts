@@ -22,22 +22,24 @@ rows.push([
   `${kb(bundle.rawBytes)} raw; target < ${kb(BUNDLE_TARGET_GZIP_BYTES)} gz, CI fails above ${kb(BUNDLE_LIMIT_GZIP_BYTES)}`,
 ]);
 const cold = measureColdStart(bundle.dir);
-const baked = measureColdStart(bundle.dir, 7, JSON.stringify(adaptCaddyfile(readFileSync(join(ROOT, 'Caddyfile'), 'utf8'), { filename: 'Caddyfile', env: {} }).config));
+const baked = measureColdStart(bundle.dir, cold.runs, JSON.stringify(adaptCaddyfile(readFileSync(join(ROOT, 'Caddyfile'), 'utf8'), { filename: 'Caddyfile', env: {} }).config));
+const ms = (n: number) => `${n.toFixed(1)} ms`;
 rows.push([
-  'cold start: bundle module evaluation',
-  `${cold.moduleEvalMs.toFixed(1)} ms`,
-  'fresh V8 (Node) process, Node built-ins preloaded; median of 7',
+  'cold start: compile + evaluate bundle',
+  ms(baked.compileMs + baked.evaluateMs),
+  `V8 compiles the bundle (${kb(bundle.rawBytes)}: ${ms(baked.compileMs)}), then its top-level code runs (${ms(baked.evaluateMs)}); ` +
+    `fresh Node process, median of ${baked.runs}`,
 ]);
 rows.push([
   'cold start: first request, Caddyfile',
-  `${cold.firstRequestMs.toFixed(1)} ms`,
-  `adapts + compiles the bundled default Caddyfile, then serves it (status ${cold.status})`,
+  ms(cold.firstRequestMs),
+  `compiles the bundled default Caddyfile's config (adapting it first unless the build did), then serves it (status ${cold.status})`,
 ]);
 rows.push([
   'cold start: first request, deployed',
-  `${baked.firstRequestMs.toFixed(1)} ms`,
-  `compiles the config \`gatehouse deploy\` bakes in, then serves (status ${baked.status}); target eval + compile < 5 ms: ` +
-    `${(baked.moduleEvalMs + baked.firstRequestMs).toFixed(1)} ms${baked.moduleEvalMs + baked.firstRequestMs < 5 ? ' (met)' : ' (NOT met)'}`,
+  ms(baked.firstRequestMs),
+  `compiles the config \`gatehouse deploy\` bakes in, then serves (status ${baked.status}); target compile + evaluate + first request < 5 ms: ` +
+    `${ms(baked.totalMs)} (fastest run ${ms(baked.minTotalMs)})${baked.totalMs < 5 ? ' (met)' : ' (NOT met)'}`,
 ]);
 
 if (env.BENCH_HTTP !== '0') {

@@ -2,11 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_LIMIT_GZIP_BYTES, buildBundle, type Bundle } from '../bench/bundle.ts';
-import { nodeRunnableCopy } from '../bench/cold-start.ts';
+import { externalImports, nodeRunnableCopy } from '../bench/cold-start.ts';
 
 // The deployable bundle (what `wrangler deploy` uploads). Issue 9 §4: it stays small, and CI fails above 400 KB
 // gzipped (`npm run bench` prints the figure against the 200 KB target). The bundle is built with wrangler.toml's
-// settings (minify, the @opentelemetry/api alias), which the Workers-runtime tests do not use, so it is also run here.
+// settings (minify, the crypto alias), which the Workers-runtime tests do not use, so it is also run here.
 
 let bundle: Bundle;
 beforeAll(() => {
@@ -20,7 +20,11 @@ describe('deployable bundle', () => {
     expect(bundle.gzipBytes).toBeLessThan(BUNDLE_LIMIT_GZIP_BYTES);
   });
 
-  it('serves the bundled Caddyfile and renders a metrics scrape through prom-client', async () => {
+  it('imports no Node built-in module (workerd would evaluate each one in every new isolate)', () => {
+    expect(externalImports(bundle.dir)).toEqual([]);
+  });
+
+  it('serves the bundled Caddyfile and renders a metrics scrape', async () => {
     const mod = (await import(nodeRunnableCopy(bundle.dir))) as { default: { fetch: (r: Request, env: unknown, ctx: unknown) => Promise<Response> } };
     const exec = { waitUntil() {}, passThroughOnException() {} };
     const home = await mod.default.fetch(new Request('http://127.0.0.1:8080/'), {}, exec);
