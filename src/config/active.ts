@@ -4,7 +4,7 @@ import type { CaddyConfigJSON } from './caddy-json.ts';
 import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
 import { ConfigError } from './errors.ts';
-import { bundledCaddyfile } from './bundled.ts';
+import { bundledCaddyfile, preAdaptedCaddyfile } from './bundled.ts';
 import { VersionedConfigs } from './versioned.ts';
 
 /**
@@ -114,7 +114,10 @@ function parseJson(text: string): CaddyConfigJSON {
   return v as CaddyConfigJSON;
 }
 
+/** The bundled Caddyfile with the Worker's string vars for `{$VAR}`, adapted by the build if it has none. */
 function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
+  const pre = preAdaptedCaddyfile();
+  if (pre) return pre;
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
   return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: vars }).config;
