@@ -24,11 +24,25 @@ export interface MetricsEnv {
 }
 
 let recorder: MetricsRecorder | undefined;
-const isolateShard = Math.random();
 
+function flushInterval(env: MetricsEnv): number {
+  const ms = Number(env.METRICS_FLUSH_MS ?? 10_000);
+  return Number.isFinite(ms) && ms >= 0 ? ms : 10_000;
+}
+
+/** This isolate's recorder. */
 export function metricsRecorder(env: MetricsEnv): MetricsRecorder {
-  recorder ??= new MetricsRecorder(Number(env.METRICS_FLUSH_MS ?? 10_000));
-  return recorder;
+  return (recorder ??= new MetricsRecorder(flushInterval(env)));
+}
+
+/**
+ * Makes `rec` this isolate's recorder (undefined: a new one on next use) and returns the previous one. Tests use it
+ * to run real requests as several isolates would, each with its own recorder and shard.
+ */
+export function useMetricsRecorder(rec: MetricsRecorder | undefined): MetricsRecorder | undefined {
+  const previous = recorder;
+  recorder = rec;
+  return previous;
 }
 
 function shardCount(env: MetricsEnv): number {
@@ -41,18 +55,21 @@ function shard(env: MetricsEnv, index: number): DurableObjectStub<MetricsShard> 
   return ns.get(ns.idFromName(`shard-${index}`));
 }
 
-function sender(env: MetricsEnv): (batch: SeriesData[]) => Promise<void> {
-  const index = Math.floor(isolateShard * shardCount(env));
+/** Each recorder (isolate) writes to one shard, picked once by its seed, so shards share the write load. */
+function sender(env: MetricsEnv, rec: MetricsRecorder): (batch: SeriesData[]) => Promise<void> {
+  const index = Math.floor(rec.shardSeed * shardCount(env));
   return async (batch) => {
     await shard(env, index).add(batch);
   };
 }
 
-/** Called after each request: hands a due flush to waitUntil. */
+/** Called after each request: hands a due flush to waitUntil (nothing is allocated when none is due). */
 export function flushMetricsIfDue(env: MetricsEnv, exec?: { waitUntil(p: Promise<unknown>): void }): void {
   if (!env.METRICS) return;
-  const p = metricsRecorder(env).maybeFlush(sender(env));
-  if (p) exec?.waitUntil(p.catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`)));
+  const rec = metricsRecorder(env);
+  if (!rec.due()) return;
+  const p = rec.flush(sender(env, rec));
+  exec?.waitUntil(p.catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`)));
 }
 
 export interface ConfigGauges {
@@ -64,7 +81,8 @@ export interface ConfigGauges {
 /** Sends this isolate's pending deltas now (a Durable Object after its alarm work has no later request to wait for). */
 export async function flushMetricsNow(env: MetricsEnv): Promise<void> {
   if (!env.METRICS) return;
-  await metricsRecorder(env).flush(sender(env)).catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`));
+  const rec = metricsRecorder(env);
+  await rec.flush(sender(env, rec)).catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`));
 }
 
 /** Values read only when scraped (they may ask Durable Objects), never recorded on the request path. */
@@ -106,7 +124,7 @@ export async function handleScrape(request: Request, env: MetricsEnv, sources: S
 /** Everything all isolates flushed, plus this isolate's pending deltas, the config gauges and upstream health. */
 export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?: ReadonlyArray<UpstreamHealthGauge>): Promise<string> {
   const rec = metricsRecorder(env);
-  await rec.flush(sender(env)).catch((e) => console.error(`gatehouse: metrics flush failed: ${String(e)}`));
+  await rec.flush(sender(env, rec)).catch((e) => console.error(`gatehouse: metrics flush failed: ${String(e)}`));
   const dumps: SeriesData[][] = await Promise.all(Array.from({ length: shardCount(env) }, (_, i) => shard(env, i).dump() as Promise<SeriesData[]>));
   const now = Date.now();
   const gauge = (name: string, labels: Record<string, string>, value: number, at = now): SeriesData => ({ name, kind: 'gauge', labels, value, set: true, at });

@@ -1,65 +1,181 @@
 import { mergeSeries, seriesKey, type SeriesData } from './batch.ts';
-import type { MetricDef } from './catalog.ts';
+import type { MetricDef, MetricKind } from './catalog.ts';
 
 /**
- * Per-isolate metric accumulation: recording is a Map update (no I/O on the request path); the accumulated deltas
- * are sent to a metrics shard at most every `flushMs` (or sooner after `maxPending` observations) through
- * `waitUntil`. What an isolate loses if it is evicted is bounded by one flush interval. A failed flush puts its
- * deltas back so the next flush retries them.
+ * One series of one metric in one isolate: callers resolve it once per label set and keep it, so recording is a few
+ * number updates in place, with no label object, key or batch entry made per observation. What it accumulated since
+ * the last flush is taken by the flush, which also bumps the recorder's generation: the next update re-lists the
+ * series as pending (`gen` is the generation it is listed in).
  */
-export class MetricsRecorder {
-  private pending = new Map<string, SeriesData>();
-  private observations = 0;
-  private lastFlush: number;
-  private flushing: Promise<void> | undefined;
-  readonly flushMs: number;
-  readonly maxPending: number;
+export class Series {
+  readonly key: string;
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly labels: Readonly<Record<string, string>>;
+  gen = -1;
+  private readonly recorder: MetricsRecorder;
+  private value = 0;
+  /** Level gauge: last write wins across isolates (by `at`). */
+  private level = false;
+  private at = 0;
+  private readonly bounds: readonly number[];
+  private readonly buckets: number[] | undefined;
+  private sum = 0;
+  private count = 0;
 
-  constructor(flushMs = 10_000, maxPending = 1_000, now = Date.now()) {
-    this.flushMs = flushMs;
-    this.maxPending = maxPending;
-    this.lastFlush = now;
+  constructor(recorder: MetricsRecorder, def: MetricDef, labels: Readonly<Record<string, string>>, key: string) {
+    this.recorder = recorder;
+    this.key = key;
+    this.name = def.name;
+    this.kind = def.kind;
+    this.labels = labels;
+    this.bounds = def.buckets ?? [];
+    this.buckets = def.kind === 'histogram' ? new Array<number>(this.bounds.length + 1).fill(0) : undefined;
   }
 
-  inc(def: MetricDef, labels: Record<string, string>, by = 1): void {
-    this.add({ name: def.name, kind: def.kind, labels, value: by });
-  }
-
-  /** In-flight style gauges: deltas that add up across isolates. */
-  gaugeAdd(def: MetricDef, labels: Record<string, string>, delta: number): void {
-    this.add({ name: def.name, kind: 'gauge', labels, value: delta });
+  /** Counters, and in-flight style gauges (deltas that add up across isolates). */
+  inc(by = 1): void {
+    this.value += by;
+    if (this.gen !== this.recorder.gen) this.recorder.attach(this);
   }
 
   /** Level gauges (health 1/0): the newest write wins across isolates. */
-  gaugeSet(def: MetricDef, labels: Record<string, string>, value: number, now = Date.now()): void {
-    this.add({ name: def.name, kind: 'gauge', labels, value, set: true, at: now });
+  set(value: number, at = Date.now()): void {
+    this.level = true;
+    this.value = value;
+    this.at = at;
+    if (this.gen !== this.recorder.gen) this.recorder.attach(this);
   }
 
-  observe(def: MetricDef, labels: Record<string, string>, value: number): void {
-    const bounds = def.buckets ?? [];
-    const buckets = new Array<number>(bounds.length + 1).fill(0);
+  /** Histograms: one bucket of this series bumped. */
+  observe(v: number): void {
+    const bounds = this.bounds;
     let i = 0;
-    while (i < bounds.length && value > bounds[i]) i++;
-    buckets[i] = 1;
-    this.add({ name: def.name, kind: 'histogram', labels, buckets, sum: value, count: 1 });
+    while (i < bounds.length && v > bounds[i]) i++;
+    this.buckets![i]++;
+    this.sum += v;
+    this.count++;
+    if (this.gen !== this.recorder.gen) this.recorder.attach(this);
+  }
+
+  /** What accumulated since the last take, as sent to a shard; the deltas start again from zero. */
+  take(): SeriesData {
+    const d: SeriesData = { name: this.name, kind: this.kind, labels: this.labels };
+    if (this.buckets) {
+      d.buckets = this.buckets.slice();
+      d.sum = this.sum;
+      d.count = this.count;
+      this.buckets.fill(0);
+      this.sum = 0;
+      this.count = 0;
+    } else if (this.level) {
+      d.value = this.value;
+      d.set = true;
+      d.at = this.at;
+    } else {
+      d.value = this.value;
+      this.value = 0;
+    }
+    return d;
+  }
+}
+
+export interface RecorderOptions {
+  /** A flush is due once this many distinct series are pending, whatever the time (memory bound). */
+  maxPendingSeries?: number;
+  /** Series handles kept for reuse; past this the cache starts again (callers see `epoch` change). */
+  maxSeries?: number;
+  /** Picks this isolate's shard (default random). */
+  shardSeed?: number;
+  now?: number;
+}
+
+/**
+ * Per-isolate metric accumulation: recording updates a cached Series in place (no I/O, no allocation on the request
+ * path); the pending series are sent to a metrics shard every `flushMs`, or sooner once `maxPendingSeries` distinct
+ * series are pending, through `waitUntil`. What an isolate loses if it is evicted is bounded by one flush interval.
+ * A failed flush keeps its deltas so the next flush retries them.
+ */
+export class MetricsRecorder {
+  /** Flush generation: a series updated with an older one is listed as pending again. */
+  gen = 0;
+  /** Bumped when the handle cache starts again: callers that cache Series must resolve them anew. */
+  epoch = 0;
+  readonly flushMs: number;
+  readonly maxPendingSeries: number;
+  readonly maxSeries: number;
+  readonly shardSeed: number;
+  private pending: Series[] = [];
+  private handles = new Map<string, Series>();
+  /** Single-label metrics by label value: resolving them needs no key string. */
+  private byValue = new Map<MetricDef, Map<string, Series>>();
+  private retry = new Map<string, SeriesData>();
+  private lastFlush: number;
+  private flushing: Promise<void> | undefined;
+
+  constructor(flushMs = 10_000, opts: RecorderOptions = {}) {
+    this.flushMs = flushMs;
+    this.maxPendingSeries = opts.maxPendingSeries ?? 1_000;
+    this.maxSeries = opts.maxSeries ?? 20_000;
+    this.shardSeed = opts.shardSeed ?? Math.random();
+    this.lastFlush = opts.now ?? Date.now();
+  }
+
+  /** The handle of one series, to keep and record into. */
+  series(def: MetricDef, labels: Readonly<Record<string, string>>): Series {
+    const key = seriesKey(def.name, labels);
+    let s = this.handles.get(key);
+    if (!s) {
+      if (this.handles.size >= this.maxSeries) this.restartCache();
+      s = new Series(this, def, { ...labels }, key);
+      this.handles.set(key, s);
+    }
+    return s;
+  }
+
+  inc(def: MetricDef, labels: Readonly<Record<string, string>>, by = 1): void {
+    this.lookup(def, labels).inc(by);
+  }
+
+  /** In-flight style gauges: deltas that add up across isolates. */
+  gaugeAdd(def: MetricDef, labels: Readonly<Record<string, string>>, delta: number): void {
+    this.lookup(def, labels).inc(delta);
+  }
+
+  /** Level gauges (health 1/0): the newest write wins across isolates. */
+  gaugeSet(def: MetricDef, labels: Readonly<Record<string, string>>, value: number, now = Date.now()): void {
+    this.lookup(def, labels).set(value, now);
+  }
+
+  observe(def: MetricDef, labels: Readonly<Record<string, string>>, value: number): void {
+    this.lookup(def, labels).observe(value);
+  }
+
+  /** Distinct series waiting for a flush. */
+  get pendingSeries(): number {
+    return this.pending.length + this.retry.size;
+  }
+
+  /** Whether maybeFlush would start a flush now. */
+  due(now = Date.now()): boolean {
+    if (this.flushing || this.pendingSeries === 0) return false;
+    return now - this.lastFlush >= this.flushMs || this.pending.length >= this.maxPendingSeries;
   }
 
   /** Starts a flush through `send` when one is due; returns the promise to hand to waitUntil, if any. */
   maybeFlush(send: (batch: SeriesData[]) => Promise<void>, now = Date.now()): Promise<void> | undefined {
-    if (this.flushing || this.pending.size === 0) return undefined;
-    if (now - this.lastFlush < this.flushMs && this.observations < this.maxPending) return undefined;
-    return this.flush(send, now);
+    return this.due(now) ? this.flush(send, now) : undefined;
   }
 
   /** Sends everything pending now (the scrape endpoint does this so its own isolate's numbers are included). */
   async flush(send: (batch: SeriesData[]) => Promise<void>, now = Date.now()): Promise<void> {
-    if (this.flushing) await this.flushing;
+    if (this.flushing) await this.flushing.catch(() => {});
     const batch = this.take();
     this.lastFlush = now;
     if (batch.length === 0) return;
     this.flushing = send(batch)
       .catch((e) => {
-        for (const s of batch) this.add(s);
+        this.putBack(batch);
         throw e;
       })
       .finally(() => {
@@ -68,18 +184,52 @@ export class MetricsRecorder {
     return this.flushing;
   }
 
-  private take(): SeriesData[] {
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
-    this.observations = 0;
-    return batch;
+  /** Lists `s` as pending in the current generation (called by Series on their first update after a flush). */
+  attach(s: Series): void {
+    s.gen = this.gen;
+    this.pending.push(s);
   }
 
-  private add(s: SeriesData): void {
-    this.observations++;
-    const key = seriesKey(s.name, s.labels);
-    const existing = this.pending.get(key);
-    if (existing) mergeSeries(existing, s);
-    else this.pending.set(key, { ...s, buckets: s.buckets && [...s.buckets] });
+  private lookup(def: MetricDef, labels: Readonly<Record<string, string>>): Series {
+    if (def.labels.length !== 1) return this.series(def, labels);
+    let n = 0;
+    for (const _ in labels) n++;
+    if (n !== 1) return this.series(def, labels);
+    const value = labels[def.labels[0]];
+    if (value === undefined) return this.series(def, labels);
+    let m = this.byValue.get(def);
+    if (!m) this.byValue.set(def, (m = new Map()));
+    let s = m.get(value);
+    if (!s) m.set(value, (s = this.series(def, labels)));
+    return s;
+  }
+
+  private restartCache(): void {
+    this.handles = new Map();
+    this.byValue = new Map();
+    this.epoch++;
+  }
+
+  private take(): SeriesData[] {
+    const out = this.retry;
+    this.retry = new Map();
+    for (const s of this.pending) {
+      const d = s.take();
+      const existing = out.get(s.key);
+      if (existing) mergeSeries(existing, d);
+      else out.set(s.key, d);
+    }
+    this.pending.length = 0;
+    this.gen++;
+    return [...out.values()];
+  }
+
+  private putBack(batch: SeriesData[]): void {
+    for (const s of batch) {
+      const key = seriesKey(s.name, s.labels);
+      const existing = this.retry.get(key);
+      if (existing) mergeSeries(existing, s);
+      else this.retry.set(key, s);
+    }
   }
 }

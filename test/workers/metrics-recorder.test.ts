@@ -1,0 +1,141 @@
+import { env } from 'cloudflare:test';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SeriesData } from '../../src/metrics/batch.ts';
+import { METRICS } from '../../src/metrics/catalog.ts';
+import { useMetricsRecorder } from '../../src/metrics/index.ts';
+import { MetricsRecorder } from '../../src/metrics/recorder.ts';
+import { recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
+
+// The isolate side of metrics: series handles updated in place, flushes by time and by pending series, failed
+// flushes kept.
+
+/** Everything `rec` has pending, by metric name and labels (the recorder is emptied). */
+async function drain(rec: MetricsRecorder): Promise<SeriesData[]> {
+  let out: SeriesData[] = [];
+  await rec.flush(async (batch) => {
+    out = batch;
+  });
+  return out;
+}
+
+function find(batch: SeriesData[], name: string, labels: Record<string, string>): SeriesData | undefined {
+  return batch.find((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()));
+}
+
+let previous: MetricsRecorder | undefined;
+/** Makes `rec` the isolate's recorder for this test. */
+function install(rec: MetricsRecorder): MetricsRecorder {
+  previous = useMetricsRecorder(rec);
+  return rec;
+}
+afterEach(() => {
+  useMetricsRecorder(previous);
+  previous = undefined;
+});
+
+describe('MetricsRecorder', () => {
+  it('hands out one series per label set, updated in place across flushes', async () => {
+    const rec = new MetricsRecorder(10_000);
+    const labels = { server: 's', handler: 'h' };
+    const total = rec.series(METRICS.requestsTotal, labels);
+    expect(rec.series(METRICS.requestsTotal, { handler: 'h', server: 's' })).toBe(total);
+    for (let i = 0; i < 5000; i++) total.inc();
+    // 5000 observations of one series are one pending series, and not a reason to flush before the interval.
+    expect(rec.pendingSeries).toBe(1);
+    expect(rec.due(Date.now())).toBe(false);
+    expect(find(await drain(rec), METRICS.requestsTotal.name, labels)?.value).toBe(5000);
+    // After the flush swapped the generation, the same handle lists itself again with a fresh delta.
+    expect(rec.pendingSeries).toBe(0);
+    total.inc(2);
+    expect(rec.pendingSeries).toBe(1);
+    expect(find(await drain(rec), METRICS.requestsTotal.name, labels)?.value).toBe(2);
+    expect(await drain(rec)).toEqual([]);
+  });
+
+  it('bumps one bucket of an existing histogram series per observation', async () => {
+    const rec = new MetricsRecorder(10_000);
+    const h = rec.series(METRICS.upstreamLatency, { upstream: 'u' });
+    for (const v of [0.001, 0.005, 0.006, 0.3, 20]) h.observe(v);
+    const s = find(await drain(rec), METRICS.upstreamLatency.name, { upstream: 'u' })!;
+    // Bounds .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10, then +Inf; `le` is inclusive.
+    expect(s.buckets).toEqual([2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    expect(s.count).toBe(5);
+    expect(s.sum).toBeCloseTo(20.312, 6);
+    h.observe(0.02);
+    expect(find(await drain(rec), METRICS.upstreamLatency.name, { upstream: 'u' })!.buckets).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('is due by time, or by the number of distinct pending series (memory bound)', () => {
+    const t0 = 1_000_000;
+    const rec = new MetricsRecorder(10_000, { maxPendingSeries: 3, now: t0 });
+    rec.inc(METRICS.rateLimitAllowed, { zone: 'a' });
+    expect(rec.due(t0 + 9_999)).toBe(false);
+    expect(rec.due(t0 + 10_000)).toBe(true);
+    rec.inc(METRICS.rateLimitAllowed, { zone: 'b' });
+    expect(rec.due(t0 + 1)).toBe(false);
+    rec.inc(METRICS.rateLimitAllowed, { zone: 'c' });
+    expect(rec.due(t0 + 1)).toBe(true);
+  });
+
+  it('puts a failed flush back so nothing is lost, merged with what came after', async () => {
+    const rec = new MetricsRecorder(0);
+    const labels = { server: 's', handler: 'h' };
+    const total = rec.series(METRICS.requestsTotal, labels);
+    total.inc(5);
+    await expect(rec.flush(async () => Promise.reject(new Error('shard down')))).rejects.toThrow('shard down');
+    total.inc(1);
+    expect(rec.pendingSeries).toBeGreaterThan(0);
+    expect(find(await drain(rec), METRICS.requestsTotal.name, labels)?.value).toBe(6);
+  });
+
+  it('starts its handle cache again past maxSeries; callers see the epoch change and nothing is lost', async () => {
+    const rec = new MetricsRecorder(10_000, { maxSeries: 2 });
+    const a = rec.series(METRICS.rateLimitDenied, { zone: 'a' });
+    rec.series(METRICS.rateLimitDenied, { zone: 'b' });
+    a.inc();
+    expect(rec.epoch).toBe(0);
+    const c = rec.series(METRICS.rateLimitDenied, { zone: 'c' });
+    expect(rec.epoch).toBe(1);
+    c.inc();
+    // A caller still holding `a` records into it; a fresh handle for the same series adds up with it at the flush.
+    a.inc();
+    rec.series(METRICS.rateLimitDenied, { zone: 'a' }).inc();
+    const batch = await drain(rec);
+    expect(find(batch, METRICS.rateLimitDenied.name, { zone: 'a' })?.value).toBe(3);
+    expect(find(batch, METRICS.rateLimitDenied.name, { zone: 'c' })?.value).toBe(1);
+  });
+});
+
+describe('per-upstream recording (called per proxied request)', () => {
+  it('reuses one series per upstream and status: thousands of requests, three pending series', async () => {
+    const rec = install(new MetricsRecorder(10_000));
+    for (let i = 0; i < 3000; i++) recordUpstreamResponse(env as never, '10.0.0.1:80', 200, 7);
+    for (let i = 0; i < 10; i++) recordUpstreamResponse(env as never, '10.0.0.1:80', 503, 30);
+    for (let i = 0; i < 4; i++) recordUpstreamError(env as never, '10.0.0.1:80');
+    // requests{200}, requests{503}, latency, errors.
+    expect(rec.pendingSeries).toBe(4);
+    expect(rec.due()).toBe(false);
+    const batch = await drain(rec);
+    expect(find(batch, 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '200' })?.value).toBe(3000);
+    expect(find(batch, 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '503' })?.value).toBe(10);
+    expect(find(batch, 'gatehouse_upstream_errors_total', { upstream: '10.0.0.1:80' })?.value).toBe(4);
+    const latency = find(batch, 'gatehouse_upstream_latency_seconds', { upstream: '10.0.0.1:80' })!;
+    expect(latency.count).toBe(3010);
+    expect(latency.buckets![1]).toBe(3000); // 7 ms: le=0.01
+    expect(latency.buckets![3]).toBe(10); // 30 ms: le=0.05
+    // After the flush the cached handles record again.
+    recordUpstreamResponse(env as never, '10.0.0.1:80', 200, 7);
+    expect(find(await drain(rec), 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '200' })?.value).toBe(1);
+  });
+
+  it('records into whichever recorder is the isolate’s (no handle outlives its recorder)', async () => {
+    const first = install(new MetricsRecorder(10_000));
+    recordUpstreamResponse(env as never, 'u:1', 200, 1);
+    const second = new MetricsRecorder(10_000);
+    useMetricsRecorder(second);
+    recordUpstreamResponse(env as never, 'u:1', 200, 1);
+    recordUpstreamResponse(env as never, 'u:1', 200, 1);
+    expect(find(await drain(first), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(1);
+    expect(find(await drain(second), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(2);
+  });
+});
