@@ -1,45 +1,31 @@
 import { METRICS, sanitizeCode, sanitizeMethod } from './catalog.ts';
 import { HandlerError, type RequestContext } from '../http/types.ts';
+import { AbortConnection } from '../http/handlers/errors.ts';
 import { metricsRecorder } from './index.ts';
 import type { MetricsRecorder, Series } from './recorder.ts';
 
+let headerBytes = 0;
+let declaredLength = 0;
+function addHeader(value: string, name: string): void {
+  // Go keeps Host out of the header map and Caddy adds len(r.Host): the value without the name.
+  headerBytes += (name === 'host' ? 0 : name.length) + value.length;
+  if (name === 'content-length') declaredLength = Number(value);
+}
+
 /**
- * Caddy's HTTP metrics for one request through one top-level route: `handler` is the module name of that route's
- * first handler (e.g. `subroute` for host-wrapped sites), as Caddy labels it; `host` only with `per_host`.
+ * Caddy's approximate request size (computeApproximateRequestSize): the request-target (path and query, as Go's
+ * r.URL of a server request), method, protocol, headers, Host and the declared body length.
  */
-export interface RequestObservation {
-  server: string;
-  handler: string;
-  host?: string;
-  method: string;
-  /** Status written, or the error's status when the route failed. */
-  code: number;
-  error: boolean;
-  durationSeconds: number;
-  /** Time to the response headers. */
-  ttfbSeconds: number;
-  requestBytes: number;
-  responseBytes: number;
-}
-
-export function observeRequest(rec: MetricsRecorder, o: RequestObservation): void {
-  const base: Record<string, string> = { server: o.server, handler: o.handler };
-  if (o.host !== undefined) base.host = o.host;
-  const labels = { ...base, code: sanitizeCode(o.code), method: sanitizeMethod(o.method) };
-  rec.inc(METRICS.requestsTotal, base);
-  if (o.error) rec.inc(METRICS.requestErrors, base);
-  rec.observe(METRICS.requestDuration, labels, o.durationSeconds);
-  rec.observe(METRICS.responseDuration, labels, o.ttfbSeconds);
-  rec.observe(METRICS.requestSize, labels, o.requestBytes);
-  rec.observe(METRICS.responseSize, labels, o.responseBytes);
-}
-
-/** Caddy's approximate request size: method, URL, protocol, headers, Host and the declared body length. */
 export function requestSize(request: Request): number {
-  let size = request.method.length + request.url.length + 'HTTP/1.1'.length;
-  for (const [name, value] of request.headers) size += name.length + value.length;
-  const length = Number(request.headers.get('Content-Length') ?? 0);
-  return size + (Number.isFinite(length) ? length : 0);
+  headerBytes = 0;
+  declaredLength = 0;
+  // forEach with a module-level callback: no iterator or [name, value] pair per header (the runtime's names are
+  // lower case), and the declared length picked up on the way.
+  request.headers.forEach(addHeader);
+  const url = request.url;
+  const path = url.indexOf('/', url.indexOf('//') + 2);
+  const target = path < 0 ? 1 : url.length - path;
+  return request.method.length + target + 8 /* HTTP/1.1 */ + headerBytes + (Number.isFinite(declaredLength) ? declaredLength : 0);
 }
 
 /** Wraps the run of one matched top-level route (the route and everything after it) in Caddy's HTTP metrics. */
@@ -68,8 +54,8 @@ const MAX_CACHED_HOSTS = 10_000;
 /**
  * Caddy (2.11.2+) observes once per matched top-level route, labelled with that route's first handler; a request
  * through two non-terminal top-level routes is observed twice, as there. A route that fails with a handler error
- * counts in request_errors_total with the error's status. Series are resolved once per (host, handler, status,
- * method) and then updated in place: no label object or key per request.
+ * counts in request_errors_total with the error's status. The request duration and the response size are observed
+ * once the body has been written (Caddy's include writing it), response_duration_seconds at the headers.
  */
 export function routeInstrument(server: string, perHost: boolean): RouteInstrument {
   let cache: { rec: MetricsRecorder; epoch: number; byHost: Map<string, Map<string, RouteSeries>> } | undefined;
@@ -102,25 +88,36 @@ export function routeInstrument(server: string, perHost: boolean): RouteInstrume
     const method = ctx.request.method;
     const started = performance.now();
     rs.inFlight.inc(1);
-    let res: Response | undefined;
-    let errorStatus = 500;
+    let res: Response;
     try {
       res = await run();
-      return res;
     } catch (e) {
-      if (e instanceof HandlerError && e.statusCode) errorStatus = e.statusCode;
-      throw e;
-    } finally {
       rs.inFlight.inc(-1);
-      const seconds = (performance.now() - started) / 1000;
+      // `abort` is a panic in Caddy (http.ErrAbortHandler): nothing but the in-flight gauge sees it.
+      if (e instanceof AbortConnection) throw e;
       rs.total.inc();
-      if (res === undefined) rs.errors.inc();
-      const obs = statusSeries(rec, rs, res?.status ?? errorStatus, method);
-      obs.duration.observe(seconds);
-      obs.ttfb.observe(seconds);
-      obs.requestSize.observe(requestSize(ctx.request));
-      obs.responseSize.observe(Number(res?.headers.get('Content-Length') ?? 0) || 0);
+      rs.errors.inc();
+      // Caddy observes the histograms only for a HandlerError, with its status; nothing was written (0 bytes).
+      if (e instanceof HandlerError) finish(statusSeries(rec, rs, e.statusCode, method), performance.now() - started, ctx.request, 0);
+      throw e;
     }
+    const headersAt = performance.now() - started;
+    const obs = statusSeries(rec, rs, res.status, method);
+    obs.ttfb.observe(headersAt / 1000);
+    const bytes = knownBodySize(res);
+    if (bytes !== undefined) {
+      // Nothing left to wait for: the runtime writes a body of known length itself.
+      rs.inFlight.inc(-1);
+      rs.total.inc();
+      finish(obs, headersAt, ctx.request, bytes);
+      return res;
+    }
+    // A streamed body of unknown length: counted as it is written, observed when it ends.
+    return countBody(res, (written) => {
+      rs.inFlight.inc(-1);
+      rs.total.inc();
+      finish(obs, performance.now() - started, ctx.request, written);
+    });
   };
 }
 
@@ -139,4 +136,82 @@ function statusSeries(rec: MetricsRecorder, rs: RouteSeries, status: number, met
     byMethod.set(method, s);
   }
   return s;
+}
+
+function finish(obs: StatusSeries, elapsedMs: number, request: Request, responseBytes: number): void {
+  obs.duration.observe(elapsedMs / 1000);
+  obs.requestSize.observe(requestSize(request));
+  obs.responseSize.observe(responseBytes);
+}
+
+/**
+ * The body's size when it is known without reading it: no body, or a Content-Length (what fixed-length upstream
+ * bodies and respond bodies that declare it carry). Such bodies are observed at once, without a pass-through.
+ */
+function knownBodySize(res: Response): number | undefined {
+  if (res.body === null) return 0;
+  const declared = res.headers.get('Content-Length');
+  if (declared !== null) {
+    const n = Number(declared);
+    if (Number.isInteger(n) && n >= 0) return n;
+  }
+  return undefined;
+}
+
+/** A body being counted: the bytes so far and who waits for its end (nested top-level routes share one count). */
+interface CountedBody {
+  bytes: number;
+  ended: boolean;
+  listeners: Array<(bytes: number) => void>;
+}
+
+const counted = new WeakMap<ReadableStream, CountedBody>();
+
+/**
+ * Passes the body through, counting its bytes, and calls `onEnd` once it is done: written out, failed or cancelled
+ * by the client. A body already counted by an inner route's instrument is not wrapped a second time.
+ */
+function countBody(res: Response, onEnd: (bytes: number) => void): Response {
+  const src = res.body!;
+  const existing = counted.get(src);
+  if (existing) {
+    if (existing.ended) onEnd(existing.bytes);
+    else existing.listeners.push(onEnd);
+    return res;
+  }
+  const state: CountedBody = { bytes: 0, ended: false, listeners: [onEnd] };
+  const end = () => {
+    if (state.ended) return;
+    state.ended = true;
+    for (const l of state.listeners) l(state.bytes);
+  };
+  const reader = src.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          controller.error(e);
+          end();
+          return;
+        }
+        if (chunk.done) {
+          controller.close();
+          end();
+          return;
+        }
+        state.bytes += chunk.value.byteLength ?? 0;
+        controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        end();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  counted.set(body, state);
+  return new Response(body, res);
 }

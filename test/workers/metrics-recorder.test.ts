@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SeriesData } from '../../src/metrics/batch.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
+import { requestSize } from '../../src/metrics/http.ts';
 import { useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import { recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
@@ -137,5 +138,13 @@ describe('per-upstream recording (called per proxied request)', () => {
     recordUpstreamResponse(env as never, 'u:1', 200, 1);
     expect(find(await drain(first), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(1);
     expect(find(await drain(second), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(2);
+  });
+});
+
+describe('caddy_http_request_size_bytes', () => {
+  it('is Caddy’s approximation: request-target, method, protocol, header names and values, Host, Content-Length', () => {
+    const req = new Request('https://gw.test/a/b?q=1', { method: 'POST', body: new Uint8Array(40), headers: { Host: 'gw.test', 'X-One': 'abc', 'Content-Length': '40' } });
+    // "/a/b?q=1" 8 + "POST" 4 + "HTTP/1.1" 8 + x-one+abc 8 + content-length+40 16 + Host value only 7 + body 40.
+    expect(requestSize(req)).toBe(8 + 4 + 8 + 8 + 16 + 7 + 40);
   });
 });

@@ -1,80 +1,166 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { MetricsShard } from '../../durable/metrics-shard.ts';
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import worker from '../../src/index.ts';
-import { adaptCaddyfile } from '../../src/adapt/index.ts';
 
 // Caddy's HTTP metrics through the Worker, aggregated in MetricsShard Durable Objects and scraped as Prometheus text.
 
-const exec = { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+const ports = inject('proxyUpstreams');
+const UPSTREAM = `127.0.0.1:${ports.echo[0]}`;
 const TOKEN = 'metrics-token';
 
-function configJson(server: string): string {
-  return JSON.stringify({
-    apps: {
-      http: {
-        metrics: {},
-        servers: {
-          [server]: {
-            listen: [':80'],
-            routes: [{ handle: [{ handler: 'static_response', body: 'hello' }] }],
-          },
-        },
-      },
+/** An execution context whose waitUntil work (metrics flushes) the test can wait for. */
+function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
+  const pending: Array<Promise<unknown>> = [];
+  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+  return {
+    exec,
+    settle: async () => {
+      while (pending.length) await Promise.allSettled(pending.splice(0));
     },
-  });
+  };
 }
 
-const testEnv = (server: string) => ({ ...env, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: configJson(server) }) as never;
+const { exec } = execution();
 
-async function scrape(e: never, token: string | null = TOKEN): Promise<Response> {
+/** The adapted Caddyfile with its first server renamed, so each test's series are its own. */
+function configFor(caddyfile: string, server: string): string {
+  const config = adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config as { apps: { http: { servers: Record<string, unknown> } } };
+  const servers = config.apps.http.servers;
+  servers[server] = servers.srv0;
+  delete servers.srv0;
+  return JSON.stringify(config);
+}
+
+function envFor(caddyfile: string, server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: configFor(caddyfile, server), ...extra };
+}
+
+/** A request through the Worker, body read to the end as a client would. */
+async function get(e: Record<string, unknown>, url: string, init?: RequestInit): Promise<{ status: number; bytes: number; text: string }> {
+  const res = await worker.fetch(new Request(url, init) as never, e as never, exec);
+  const body = new Uint8Array(await res.arrayBuffer());
+  return { status: res.status, bytes: body.byteLength, text: new TextDecoder().decode(body) };
+}
+
+async function scrape(e: Record<string, unknown>, path = '/gatehouse-admin/metrics', token: string | null = TOKEN): Promise<Response> {
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-  return worker.fetch(new Request('http://gw.test/gatehouse-admin/metrics', { headers }) as never, e, exec);
+  return worker.fetch(new Request(`http://gw.test${path}`, { headers }) as never, e as never, exec);
+}
+
+async function scrapeText(e: Record<string, unknown>): Promise<string> {
+  const res = await scrape(e);
+  expect(res.status).toBe(200);
+  return res.text();
 }
 
 function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-describe('metrics', () => {
-  it('counts exactly N requests with Caddy names and labels, and cumulative buckets', async () => {
-    const e = testEnv('metrics_a');
-    for (let i = 0; i < 37; i++) expect((await worker.fetch(new Request('http://gw.test/x') as never, e, exec)).status).toBe(200);
-    const res = await scrape(e);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('Content-Type')).toContain('text/plain');
-    const text = await res.text();
-    expect(sample(text, 'caddy_http_requests_total', 'server="metrics_a",handler="static_response"')).toBe(37);
-    expect(sample(text, 'caddy_http_requests_in_flight', 'server="metrics_a",handler="static_response"')).toBe(0);
-    const labels = 'server="metrics_a",handler="static_response",code="200",method="GET"';
-    expect(sample(text, 'caddy_http_request_duration_seconds_count', labels)).toBe(37);
-    expect(sample(text, 'caddy_http_request_duration_seconds_bucket', `${labels},le="+Inf"`)).toBe(37);
-    // 5-byte bodies all fall in the first size bucket (256 bytes).
-    expect(sample(text, 'caddy_http_response_size_bytes_bucket', `${labels},le="256"`)).toBe(37);
+const SIZE_BOUNDS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+
+/** Cumulative bucket counts Prometheus should show for these sizes. */
+function cumulative(sizes: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const b of SIZE_BOUNDS) out[String(b)] = sizes.filter((s) => s <= b).length;
+  out['+Inf'] = sizes.length;
+  return out;
+}
+
+function buckets(text: string, name: string, labels: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const b of [...SIZE_BOUNDS.map(String), '+Inf']) out[b] = sample(text, `${name}_bucket`, `${labels},le="${b}"`) ?? NaN;
+  return out;
+}
+
+describe('HTTP metrics', () => {
+  it('counts exactly N requests with Caddy names and labels; response sizes are the bytes sent', async () => {
+    const body = 'x'.repeat(300);
+    const e = envFor(`{\n\tmetrics\n}\n:80 {\n\trespond "${body}"\n}\n`, 'm_sizes');
+    const before = await scrapeText(e);
+    for (let i = 0; i < 37; i++) expect(await get(e, 'http://gw.test/x')).toMatchObject({ status: 200, bytes: 300 });
+    const text = await scrapeText(e);
+    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    expect(delta('caddy_http_requests_total', 'server="m_sizes",handler="static_response"')).toBe(37);
+    expect(sample(text, 'caddy_http_requests_in_flight', 'server="m_sizes",handler="static_response"')).toBe(0);
+    const labels = 'server="m_sizes",handler="static_response",code="200",method="GET"';
+    expect(delta('caddy_http_request_duration_seconds_count', labels)).toBe(37);
+    expect(delta('caddy_http_request_duration_seconds_bucket', `${labels},le="+Inf"`)).toBe(37);
+    expect(delta('caddy_http_response_duration_seconds_count', labels)).toBe(37);
+    // 300-byte bodies: none in the 256 bucket, all in 1024 (Content-Length is null for a string body in workerd).
+    expect(delta('caddy_http_response_size_bytes_bucket', `${labels},le="256"`)).toBe(0);
+    expect(delta('caddy_http_response_size_bytes_bucket', `${labels},le="1024"`)).toBe(37);
+    expect(delta('caddy_http_response_size_bytes_sum', labels)).toBe(37 * 300);
     expect(text).toContain('# TYPE caddy_http_request_duration_seconds histogram');
   });
 
-  it('observes once per matched top-level route, labelled with its first handler; handler errors are counted', async () => {
-    const caddyfile = '{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\terror /boom "nope" 503\n\trespond "x"\n}\n';
-    const config = JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
-    const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: config } as never;
-    const before = await (await scrape(e)).text();
-    for (let i = 0; i < 4; i++) expect((await worker.fetch(new Request('http://gw.test/ok') as never, e, exec)).status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await worker.fetch(new Request('http://gw.test/boom') as never, e, exec)).status).toBe(503);
-    const text = await (await scrape(e)).text();
-    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
-    // Every request runs through the non-terminal `header` route, then either `respond` or `error`.
-    expect(delta('caddy_http_requests_total', 'server="srv0",handler="headers"')).toBe(7);
-    expect(delta('caddy_http_requests_total', 'server="srv0",handler="static_response"')).toBe(4);
-    expect(delta('caddy_http_requests_total', 'server="srv0",handler="error"')).toBe(3);
-    expect(delta('caddy_http_request_errors_total', 'server="srv0",handler="error"')).toBe(3);
-    expect(delta('caddy_http_request_errors_total', 'server="srv0",handler="headers"')).toBe(3);
-    expect(delta('caddy_http_request_duration_seconds_count', 'server="srv0",handler="error",code="503",method="GET"')).toBe(3);
+  it('counts the bytes of chunked upstream responses (no Content-Length) as they are streamed', async () => {
+    const e = envFor(`{\n\tmetrics\n}\n:80 {\n\treverse_proxy ${UPSTREAM}\n}\n`, 'm_chunked');
+    const labels = 'server="m_chunked",handler="reverse_proxy",code="200",method="GET"';
+    const before = await scrapeText(e);
+    const sizes: number[] = [];
+    // The echo upstream answers chunked JSON describing the request: a long query makes some bodies larger.
+    for (const n of [0, 50, 400, 1500, 5000]) {
+      const r = await get(e, `http://gw.test/echo?pad=${'p'.repeat(n)}`);
+      expect(r.status).toBe(200);
+      expect(r.bytes).toBeGreaterThan(256);
+      sizes.push(r.bytes);
+    }
+    const text = await scrapeText(e);
+    const was = buckets(before, 'caddy_http_response_size_bytes', labels);
+    const now = buckets(text, 'caddy_http_response_size_bytes', labels);
+    const expected = cumulative(sizes);
+    for (const b of Object.keys(expected)) expect((now[b] || 0) - (was[b] || 0), `le=${b}`).toBe(expected[b]);
+    const sum = (t: string) => sample(t, 'caddy_http_response_size_bytes_sum', labels) ?? 0;
+    expect(sum(text) - sum(before)).toBe(sizes.reduce((a, b) => a + b, 0));
   });
 
+  it('includes writing the body in request_duration_seconds; response_duration_seconds is the time to headers', async () => {
+    const e = envFor(`{\n\tmetrics\n}\n:80 {\n\treverse_proxy ${UPSTREAM}\n}\n`, 'm_duration');
+    const labels = 'server="m_duration",handler="reverse_proxy",code="200",method="GET"';
+    const before = await scrapeText(e);
+    // Headers and a first chunk at once, the rest of the body 400 ms later.
+    const r = await get(e, 'http://gw.test/stream?wait=400');
+    expect(r.text).toBe('first;second');
+    const text = await scrapeText(e);
+    const delta = (name: string, l: string) => (sample(text, name, l) ?? 0) - (sample(before, name, l) ?? 0);
+    expect(delta('caddy_http_request_duration_seconds_count', labels)).toBe(1);
+    expect(delta('caddy_http_request_duration_seconds_bucket', `${labels},le="0.25"`)).toBe(0);
+    expect(delta('caddy_http_request_duration_seconds_sum', labels)).toBeGreaterThanOrEqual(0.4);
+    expect(delta('caddy_http_response_duration_seconds_bucket', `${labels},le="0.25"`)).toBe(1);
+    expect(delta('caddy_http_response_size_bytes_sum', labels)).toBe(12);
+    expect(sample(text, 'caddy_http_requests_in_flight', 'server="m_duration",handler="reverse_proxy"')).toBe(0);
+  });
+
+  it('observes once per matched top-level route, labelled with its first handler; handler errors are counted', async () => {
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\terror /boom "nope" 503\n\trespond "x"\n}\n', 'm_routes');
+    const before = await scrapeText(e);
+    for (let i = 0; i < 4; i++) expect((await get(e, 'http://gw.test/ok')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get(e, 'http://gw.test/boom')).status).toBe(503);
+    const text = await scrapeText(e);
+    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    // Every request runs through the non-terminal `header` route, then either `respond` or `error`.
+    expect(delta('caddy_http_requests_total', 'server="m_routes",handler="headers"')).toBe(7);
+    expect(delta('caddy_http_requests_total', 'server="m_routes",handler="static_response"')).toBe(4);
+    expect(delta('caddy_http_requests_total', 'server="m_routes",handler="error"')).toBe(3);
+    expect(delta('caddy_http_request_errors_total', 'server="m_routes",handler="error"')).toBe(3);
+    expect(delta('caddy_http_request_errors_total', 'server="m_routes",handler="headers"')).toBe(3);
+    expect(delta('caddy_http_request_duration_seconds_count', 'server="m_routes",handler="error",code="503",method="GET"')).toBe(3);
+    // Nothing was written by the failed route: no time to first byte, 0 bytes.
+    expect(sample(text, 'caddy_http_response_duration_seconds_count', 'server="m_routes",handler="error",code="503",method="GET"')).toBeUndefined();
+    expect(delta('caddy_http_response_size_bytes_bucket', 'server="m_routes",handler="error",code="503",method="GET",le="256"')).toBe(3);
+    // The nested routes share one count of the body: the outer route sees the same bytes as the inner one.
+    expect(delta('caddy_http_response_size_bytes_sum', 'server="m_routes",handler="headers",code="200",method="GET"')).toBe(4);
+  });
+
+});
+
+describe('shards', () => {
   it('sums the flushes of several isolates exactly', async () => {
     const ns = (env as unknown as { METRICS: DurableObjectNamespace<MetricsShard> }).METRICS;
     const labels = { server: 'isolates', handler: 'subroute' };
@@ -86,25 +172,17 @@ describe('metrics', () => {
         await ns.get(ns.idFromName(`shard-${i}`)).add(batch);
       });
     }
-    const text = await (await scrape(testEnv('isolates_cfg'))).text();
+    const text = await scrapeText(envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'isolates_cfg'));
     expect(sample(text, 'caddy_http_requests_total', 'server="isolates",handler="subroute"')).toBe(60);
   });
+});
 
-  it('puts a failed flush back so nothing is lost', async () => {
-    const rec = new MetricsRecorder(0);
-    rec.inc(METRICS.requestsTotal, { server: 's', handler: 'h' }, 5);
-    await expect(rec.flush(async () => Promise.reject(new Error('shard down')))).rejects.toThrow('shard down');
-    let sent = 0;
-    await rec.flush(async (batch) => {
-      sent = batch[0].value ?? 0;
-    });
-    expect(sent).toBe(5);
-  });
-
+describe('scrape endpoint', () => {
   it('wants a token and is absent without one', async () => {
-    expect((await scrape(testEnv('metrics_b'), null)).status).toBe(401);
-    expect((await scrape(testEnv('metrics_b'), 'wrong')).status).toBe(401);
-    const noToken = { ...env, GATEHOUSE_CONFIG: configJson('metrics_c') } as never;
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "hello"\n}\n', 'm_token');
+    expect((await scrape(e, undefined, null)).status).toBe(401);
+    expect((await scrape(e, undefined, 'wrong')).status).toBe(401);
+    const noToken = { ...e, METRICS_TOKEN: undefined };
     const res = await scrape(noToken);
     expect(await res.text()).toBe('hello'); // the gateway served it as an ordinary request
   });
