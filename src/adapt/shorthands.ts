@@ -59,17 +59,19 @@ const PREFIXED: [RegExp, string][] = [
   [/\{file_match\.([\w-]*)\}/g, '{http.matchers.file.$1}'],
 ];
 
-const ANY_SIMPLE = new RegExp(
-  Object.keys(SIMPLE)
-    .map((k) => k.replace(/[.*+?^${}()|[\]\\%]/g, '\\$&'))
-    .join('|'),
-  'g',
-);
+/** The fixed names as one alternation, built on first use (module start-up stays free of regexp work). */
+let anySimple: RegExp | undefined;
 
 /** Expands every shorthand in one string: the fixed names first, then the prefixed families (Caddy's order). */
 export function expandShorthands(s: string): string {
   if (!s.includes('{')) return s;
-  let out = s.replace(ANY_SIMPLE, (m) => SIMPLE[m]);
+  anySimple ??= new RegExp(
+    Object.keys(SIMPLE)
+      .map((k) => k.replace(/[.*+?^${}()|[\]\\%]/g, '\\$&'))
+      .join('|'),
+    'g',
+  );
+  let out = s.replace(anySimple, (m) => SIMPLE[m]);
   for (const [re, repl] of PREFIXED) out = out.replace(re, repl);
   return out;
 }
