@@ -1,6 +1,8 @@
 import { METRICS, sanitizeCode, sanitizeMethod } from './catalog.ts';
 import { HandlerError, type RequestContext } from '../http/types.ts';
 import { AbortConnection } from '../http/handlers/errors.ts';
+import type { CaddyConfigJSON, ServerJSON } from '../config/caddy-json.ts';
+import { parseListen } from '../config/listen.ts';
 import { metricsRecorder } from './index.ts';
 import type { MetricsRecorder, Series } from './recorder.ts';
 
@@ -28,6 +30,75 @@ export function requestSize(request: Request): number {
   return request.method.length + target + 8 /* HTTP/1.1 */ + headerBytes + (Number.isFinite(declaredLength) ? declaredLength : 0);
 }
 
+/**
+ * Caddy 2.11's cardinality guard for `per_host`: only hosts that a top-level host matcher names (exactly: no
+ * wildcard or placeholder) get their own `host` label; any other host is `_other`, unless `observe_catchall_hosts`
+ * is set or the request is HTTPS and some server has TLS (modules/caddyhttp/metrics.go, scanConfigForHosts and
+ * shouldAllowHostMetrics). The compared host is the request's Host lowercased, port included when sent, as there.
+ */
+export interface MetricsHosts {
+  allowed: ReadonlySet<string>;
+  observeCatchallHosts: boolean;
+  /** Some server would serve TLS in Caddy (explicit connection policies, or automatic HTTPS turned it on). */
+  hasHttpsServer: boolean;
+}
+
+/** The `_other` label Caddy gives hosts that no host matcher names. */
+export const OTHER_HOST = '_other';
+
+/** Scans a config as Caddy's Metrics.scanConfigForHosts does (after automatic HTTPS phase 1 for the TLS part). */
+export function metricsHosts(config: CaddyConfigJSON): MetricsHosts {
+  const http = config.apps?.http;
+  const metrics = (http?.metrics ?? {}) as { observe_catchall_hosts?: unknown };
+  const allowed = new Set<string>();
+  let hasHttpsServer = false;
+  const httpPort = typeof http?.http_port === 'number' ? http.http_port : 80;
+  const httpsPort = typeof http?.https_port === 'number' ? http.https_port : 443;
+  for (const srv of Object.values(http?.servers ?? {})) {
+    const hosts = topLevelHosts(srv);
+    for (const h of hosts) if (!/[{*]/.test(h)) allowed.add(asciiLower(h));
+    if (!hasHttpsServer && serverHasTls(srv, hosts, httpPort, httpsPort)) hasHttpsServer = true;
+  }
+  return { allowed, observeCatchallHosts: metrics.observe_catchall_hosts === true, hasHttpsServer };
+}
+
+function topLevelHosts(srv: ServerJSON): string[] {
+  const out: string[] = [];
+  for (const route of Array.isArray(srv?.routes) ? srv.routes : []) {
+    for (const set of Array.isArray(route?.match) ? route.match : []) {
+      const host = (set as { host?: unknown } | null)?.host;
+      if (Array.isArray(host)) for (const h of host) if (typeof h === 'string') out.push(h);
+    }
+  }
+  return out;
+}
+
+/** Caddy's automaticHTTPSPhase1: which servers end up with TLS connection policies. */
+function serverHasTls(srv: ServerJSON, hosts: string[], httpPort: number, httpsPort: number): boolean {
+  if (Array.isArray(srv.tls_connection_policies) && srv.tls_connection_policies.length > 0) return true;
+  const auto = (srv.automatic_https ?? {}) as { disable?: unknown; skip?: unknown };
+  if (auto.disable === true) return false;
+  let ranges;
+  try {
+    ranges = parseListen(srv.listen, 'listen');
+  } catch {
+    return false;
+  }
+  const otherThan = (port: number) => ranges.some((r) => r.from !== port || r.to !== port);
+  if (!otherThan(httpPort)) return false;
+  if (srv.tls_connection_policies === undefined && !otherThan(httpsPort)) return true;
+  const skip = Array.isArray(auto.skip) ? auto.skip : [];
+  return hosts.some((h) => !skip.includes(h));
+}
+
+function asciiLower(host: string): string {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return host.toLowerCase();
+  }
+}
+
 /** Wraps the run of one matched top-level route (the route and everything after it) in Caddy's HTTP metrics. */
 export type RouteInstrument = (handler: string, ctx: RequestContext, run: () => Promise<Response>) => Promise<Response>;
 
@@ -48,7 +119,7 @@ interface StatusSeries {
   responseSize: Series;
 }
 
-/** Distinct hosts cached per server before the cache starts again. */
+/** Distinct hosts cached per server before the cache starts again (only observe_catchall_hosts makes it grow). */
 const MAX_CACHED_HOSTS = 10_000;
 
 /**
@@ -57,8 +128,14 @@ const MAX_CACHED_HOSTS = 10_000;
  * counts in request_errors_total with the error's status. The request duration and the response size are observed
  * once the body has been written (Caddy's include writing it), response_duration_seconds at the headers.
  */
-export function routeInstrument(server: string, perHost: boolean): RouteInstrument {
+export function routeInstrument(server: string, perHost: boolean, hosts?: MetricsHosts): RouteInstrument {
   let cache: { rec: MetricsRecorder; epoch: number; byHost: Map<string, Map<string, RouteSeries>> } | undefined;
+
+  const hostLabel = (ctx: RequestContext): string => {
+    const host = ctx.originalUrl.host.toLowerCase();
+    if (!hosts || hosts.allowed.has(host) || hosts.observeCatchallHosts) return host;
+    return hosts.hasHttpsServer && ctx.originalUrl.protocol === 'https:' ? host : OTHER_HOST;
+  };
 
   const routeSeries = (rec: MetricsRecorder, host: string, handler: string): RouteSeries => {
     if (!cache || cache.rec !== rec || cache.epoch !== rec.epoch || cache.byHost.size > MAX_CACHED_HOSTS) {
@@ -84,7 +161,7 @@ export function routeInstrument(server: string, perHost: boolean): RouteInstrume
 
   return async (handler, ctx, run) => {
     const rec = metricsRecorder(ctx.env);
-    const rs = routeSeries(rec, perHost ? ctx.originalUrl.host.toLowerCase() : '', handler);
+    const rs = routeSeries(rec, perHost ? hostLabel(ctx) : '', handler);
     const method = ctx.request.method;
     const started = performance.now();
     rs.inFlight.inc(1);

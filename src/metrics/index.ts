@@ -100,12 +100,24 @@ export interface UpstreamHealthGauge {
   known: boolean;
 }
 
+let defaultPath: { admin: string | undefined; path: string } | undefined;
+
+/** METRICS_PATH, else `metrics` under the admin path (computed once per ADMIN_PATH value: this runs per request). */
+function scrapePath(env: MetricsEnv): string {
+  if (env.METRICS_PATH !== undefined) return env.METRICS_PATH;
+  if (defaultPath === undefined || defaultPath.admin !== env.ADMIN_PATH) {
+    defaultPath = { admin: env.ADMIN_PATH, path: `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics` };
+  }
+  return defaultPath.path;
+}
+
 /** The scrape endpoint, or undefined when the request is not for it. */
 export async function handleScrape(request: Request, env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response | undefined> {
   const token = env.METRICS_TOKEN ?? env.ADMIN_TOKEN;
   if (!token || !env.METRICS) return undefined;
-  const path = env.METRICS_PATH ?? `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics`;
-  if (new URL(request.url).pathname !== path) return undefined;
+  const path = scrapePath(env);
+  // Every request comes through here: a substring test spares the others a URL parse.
+  if (!request.url.includes(path) || new URL(request.url).pathname !== path) return undefined;
   const allowed =
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));

@@ -1,14 +1,18 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
+import type { CaddyConfigJSON } from '../../src/config/caddy-json.ts';
+import { compileRouteList, emptyNext } from '../../src/config/routes.ts';
 import type { SeriesData } from '../../src/metrics/batch.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
-import { requestSize } from '../../src/metrics/http.ts';
+import { metricsHosts, OTHER_HOST, requestSize, routeInstrument } from '../../src/metrics/http.ts';
 import { useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import { recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
+import { ctxFor } from './context.ts';
 
 // The isolate side of metrics: series handles updated in place, flushes by time and by pending series, failed
-// flushes kept.
+// flushes kept, and the per_host cardinality guard.
 
 /** Everything `rec` has pending, by metric name and labels (the recorder is emptied). */
 async function drain(rec: MetricsRecorder): Promise<SeriesData[]> {
@@ -138,6 +142,61 @@ describe('per-upstream recording (called per proxied request)', () => {
     recordUpstreamResponse(env as never, 'u:1', 200, 1);
     expect(find(await drain(first), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(1);
     expect(find(await drain(second), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(2);
+  });
+});
+
+describe('per_host cardinality guard (Caddy 2.11 observe_catchall_hosts)', () => {
+  function adapt(caddyfile: string): CaddyConfigJSON {
+    return adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config as CaddyConfigJSON;
+  }
+
+  /** Runs requests through the config's first server's top-level routes with the instrument, returns host labels counted. */
+  async function hostsCounted(config: CaddyConfigJSON, urls: string[]): Promise<Record<string, number>> {
+    const rec = install(new MetricsRecorder(10_000));
+    const srv = Object.values(config.apps!.http!.servers!)[0];
+    const routes = compileRouteList(srv.routes ?? [], 'routes', { bindings: undefined }, routeInstrument('srvx', true, metricsHosts(config)));
+    for (const url of urls) await (await routes(ctxFor(url, { env: env as never }), emptyNext)).arrayBuffer();
+    const out: Record<string, number> = {};
+    for (const s of await drain(rec)) if (s.name === 'caddy_http_requests_total') out[s.labels.host] = (out[s.labels.host] ?? 0) + (s.value ?? 0);
+    return out;
+  }
+
+  it('gives hosts no host matcher names the label _other on a server without TLS', async () => {
+    const config = adapt('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://*.wild.test {\n\trespond "x"\n}\n:80 {\n\trespond "y"\n}\n');
+    const hosts = metricsHosts(config);
+    expect([...hosts.allowed]).toEqual(['a.test']); // wildcards are not exact hosts
+    expect(hosts.hasHttpsServer).toBe(false);
+    const counted = await hostsCounted(config, ['http://a.test/', 'http://A.test/', 'http://x.wild.test/', 'http://evil.test/', 'https://evil2.test/', 'http://a.test:8080/']);
+    // A port in Host is part of the compared value, as Caddy compares r.Host.
+    expect(counted).toEqual({ 'a.test': 2, [OTHER_HOST]: 4 });
+  });
+
+  it('keeps every host with observe_catchall_hosts', async () => {
+    const config = adapt('{\n\tmetrics {\n\t\tper_host\n\t\tobserve_catchall_hosts\n\t}\n}\n:80 {\n\trespond "y"\n}\n');
+    expect(await hostsCounted(config, ['http://one.test/', 'http://two.test/'])).toEqual({ 'one.test': 1, 'two.test': 1 });
+  });
+
+  it('keeps the host of HTTPS requests when some server has TLS (automatic HTTPS for a named site)', async () => {
+    const config = adapt('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nsite.test {\n\trespond "x"\n}\n:443 {\n\trespond "y"\n}\n');
+    expect(metricsHosts(config).hasHttpsServer).toBe(true);
+    expect(await hostsCounted(config, ['https://site.test/', 'https://other.test/', 'http://other.test/'])).toEqual({
+      'site.test': 1,
+      'other.test': 1,
+      [OTHER_HOST]: 1,
+    });
+  });
+
+  it('finds TLS as Caddy’s automatic HTTPS would: explicit policies, HTTPS-only listeners, not auto_https off', () => {
+    const server = (s: Record<string, unknown>): CaddyConfigJSON => ({ apps: { http: { metrics: { per_host: true }, servers: { s } } } });
+    expect(metricsHosts(server({ listen: [':8443'], tls_connection_policies: [{}] })).hasHttpsServer).toBe(true);
+    expect(metricsHosts(server({ listen: [':443'] })).hasHttpsServer).toBe(true);
+    expect(metricsHosts(server({ listen: [':80'], routes: [{ match: [{ host: ['a.test'] }] }] })).hasHttpsServer).toBe(false);
+    expect(metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }] })).hasHttpsServer).toBe(true);
+    expect(metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }], automatic_https: { disable: true } })).hasHttpsServer).toBe(false);
+    expect(metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }], automatic_https: { skip: ['a.test'] } })).hasHttpsServer).toBe(false);
+    // Only top-level routes' host matchers count; hosts are compared lowercased.
+    const nested = server({ listen: [':80'], routes: [{ match: [{ host: ['Top.Test'] }], handle: [{ handler: 'subroute', routes: [{ match: [{ host: ['inner.test'] }] }] }] }] });
+    expect([...metricsHosts(nested).allowed]).toEqual(['top.test']);
   });
 });
 

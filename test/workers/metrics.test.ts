@@ -158,6 +158,28 @@ describe('HTTP metrics', () => {
     expect(delta('caddy_http_response_size_bytes_sum', 'server="m_routes",handler="headers",code="200",method="GET"')).toBe(4);
   });
 
+  it('per_host labels each configured host, lowercased', async () => {
+    const e = envFor('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n', 'm_per_host');
+    const before = await scrapeText(e);
+    for (let i = 0; i < 3; i++) expect((await get(e, 'http://a.test/')).text).toBe('hi');
+    for (let i = 0; i < 2; i++) expect((await get(e, 'http://B.TEST/')).text).toBe('hi');
+    const text = await scrapeText(e);
+    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="a.test"')).toBe(3);
+    expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="b.test"')).toBe(2);
+    expect(delta('caddy_http_request_duration_seconds_count', 'server="m_per_host",handler="subroute",host="b.test",code="200",method="GET"')).toBe(2);
+  });
+
+  it('records no caddy_http_* series without the metrics option', async () => {
+    // A server name no other test uses, so any caddy_http_* series with it could only come from these requests.
+    const config = JSON.stringify({
+      apps: { http: { servers: { no_metrics_srv: { listen: [':80'], routes: [{ handle: [{ handler: 'static_response', body: 'plain' }] }] } } } },
+    });
+    const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: config };
+    for (let i = 0; i < 5; i++) expect((await get(e, 'http://gw.test/')).text).toBe('plain');
+    const text = await scrapeText(e);
+    expect(text).not.toContain('server="no_metrics_srv"');
+  });
 });
 
 describe('shards', () => {
@@ -185,5 +207,23 @@ describe('scrape endpoint', () => {
     const noToken = { ...e, METRICS_TOKEN: undefined };
     const res = await scrape(noToken);
     expect(await res.text()).toBe('hello'); // the gateway served it as an ordinary request
+  });
+
+  it('takes the admin token too, and moves with ADMIN_PATH', async () => {
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "site"\n}\n', 'm_admin', { METRICS_TOKEN: undefined, ADMIN_TOKEN: 'adm', ADMIN_PATH: '/ops/' });
+    const res = await scrape(e, '/ops/metrics', 'adm');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('# TYPE');
+  });
+
+  it('serves at METRICS_PATH, and the default path is then an ordinary request', async () => {
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "site"\n}\n', 'm_path', { METRICS_PATH: '/internal/prom' });
+    const res = await scrape(e, '/internal/prom');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toContain('text/plain; version=0.0.4');
+    expect(await res.text()).toContain('caddy_http_requests_total');
+    expect(await (await scrape(e, '/gatehouse-admin/metrics')).text()).toBe('site');
+    // A path that merely contains it is not the endpoint either.
+    expect(await (await scrape(e, '/internal/prom/x')).text()).toBe('site');
   });
 });
