@@ -63,13 +63,29 @@ function sender(env: MetricsEnv, rec: MetricsRecorder): (batch: SeriesData[]) =>
   };
 }
 
+/** Durable Object classes whose failed calls gatehouse_durable_object_errors_total counts. */
+export type DurableObjectKind = 'ConfigStore' | 'MetricsShard' | 'RateLimiter' | 'UpstreamPool';
+
+/** Counts one failed call to a Durable Object (the call's own error handling and logging stay with the caller). */
+export function countDurableObjectError(env: MetricsEnv, object: DurableObjectKind): void {
+  metricsRecorder(env).inc(METRICS.durableObjectErrors, { object });
+}
+
+/** A flush that failed keeps its deltas for the next one; the failure is logged and counted. */
+function flushFailed(env: MetricsEnv, retry: boolean): (e: unknown) => void {
+  return (e) => {
+    countDurableObjectError(env, 'MetricsShard');
+    console.error(`gatehouse: metrics flush failed${retry ? ', will retry' : ''}: ${String(e)}`);
+  };
+}
+
 /** Called after each request: hands a due flush to waitUntil (nothing is allocated when none is due). */
 export function flushMetricsIfDue(env: MetricsEnv, exec?: { waitUntil(p: Promise<unknown>): void }): void {
   if (!env.METRICS) return;
   const rec = metricsRecorder(env);
   if (!rec.due()) return;
   const p = rec.flush(sender(env, rec));
-  exec?.waitUntil(p.catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`)));
+  exec?.waitUntil(p.catch(flushFailed(env, true)));
 }
 
 export interface ConfigGauges {
@@ -82,7 +98,7 @@ export interface ConfigGauges {
 export async function flushMetricsNow(env: MetricsEnv): Promise<void> {
   if (!env.METRICS) return;
   const rec = metricsRecorder(env);
-  await rec.flush(sender(env, rec)).catch((e) => console.error(`gatehouse: metrics flush failed, will retry: ${String(e)}`));
+  await rec.flush(sender(env, rec)).catch(flushFailed(env, true));
 }
 
 /** Values read only when scraped (they may ask Durable Objects), never recorded on the request path. */
@@ -130,14 +146,29 @@ export async function handleScrape(request: Request, env: MetricsEnv, sources: S
     sources.config?.().catch(unavailable('config gauges')),
     sources.upstreams?.().catch(unavailable('upstream health')),
   ]);
-  return new Response(await scrape(env, config, upstreams), { headers: { 'Content-Type': METRICS_CONTENT_TYPE } });
+  let text: string;
+  try {
+    text = await scrape(env, config, upstreams);
+  } catch (e) {
+    // A partial scrape would show counters going down (a reset, to Prometheus): better no sample than a wrong one.
+    console.error(`gatehouse: metrics shards unavailable: ${String(e)}`);
+    return new Response('metrics shards unavailable\n', { status: 503, headers: { 'Retry-After': '10' } });
+  }
+  return new Response(text, { headers: { 'Content-Type': METRICS_CONTENT_TYPE } });
 }
 
 /** Everything all isolates flushed, plus this isolate's pending deltas, the config gauges and upstream health. */
 export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?: ReadonlyArray<UpstreamHealthGauge>): Promise<string> {
   const rec = metricsRecorder(env);
-  await rec.flush(sender(env, rec)).catch((e) => console.error(`gatehouse: metrics flush failed: ${String(e)}`));
-  const dumps: SeriesData[][] = await Promise.all(Array.from({ length: shardCount(env) }, (_, i) => shard(env, i).dump() as Promise<SeriesData[]>));
+  await rec.flush(sender(env, rec)).catch(flushFailed(env, false));
+  const dumps: SeriesData[][] = await Promise.all(
+    Array.from({ length: shardCount(env) }, (_, i) =>
+      (shard(env, i).dump() as Promise<SeriesData[]>).catch((e: unknown) => {
+        countDurableObjectError(env, 'MetricsShard');
+        throw e;
+      }),
+    ),
+  );
   const now = Date.now();
   const gauge = (name: string, labels: Record<string, string>, value: number, at = now): SeriesData => ({ name, kind: 'gauge', labels, value, set: true, at });
   if (config) {

@@ -1,18 +1,22 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MetricsShard } from '../../durable/metrics-shard.ts';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import type { CaddyConfigJSON } from '../../src/config/caddy-json.ts';
 import { compileRouteList, emptyNext } from '../../src/config/routes.ts';
 import type { SeriesData } from '../../src/metrics/batch.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { metricsHosts, OTHER_HOST, requestSize, routeInstrument } from '../../src/metrics/http.ts';
-import { useMetricsRecorder } from '../../src/metrics/index.ts';
+import { countDurableObjectError, flushMetricsNow, useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import { recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
 import { ctxFor } from './context.ts';
+import { watchNamespace } from './watched-namespace.ts';
 
 // The isolate side of metrics: series handles updated in place, flushes by time and by pending series, failed
-// flushes kept, and the per_host cardinality guard.
+// flushes kept, Durable Object errors counted, and the per_host cardinality guard.
+
+const shards = (env as unknown as { METRICS: DurableObjectNamespace<MetricsShard> }).METRICS;
 
 /** Everything `rec` has pending, by metric name and labels (the recorder is emptied). */
 async function drain(rec: MetricsRecorder): Promise<SeriesData[]> {
@@ -142,6 +146,36 @@ describe('per-upstream recording (called per proxied request)', () => {
     recordUpstreamResponse(env as never, 'u:1', 200, 1);
     expect(find(await drain(first), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(1);
     expect(find(await drain(second), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(2);
+  });
+});
+
+describe('gatehouse_durable_object_errors_total', () => {
+  it('counts a failed MetricsShard flush, and the deltas reach the shard once it answers again', async () => {
+    const rec = install(new MetricsRecorder(0, { shardSeed: 0 }));
+    let broken = true;
+    const { ns } = watchNamespace(shards, () => broken);
+    const e = { METRICS: ns, METRICS_SHARDS: '1' };
+    rec.inc(METRICS.rateLimitAllowed, { zone: 'do-errors' }, 3);
+    await flushMetricsNow(e);
+    expect(rec.pendingSeries).toBe(2); // the kept deltas and the error count
+    broken = false;
+    const before = await shards.get(shards.idFromName('shard-0')).dump();
+    const errorsBefore = find(before, 'gatehouse_durable_object_errors_total', { object: 'MetricsShard' })?.value ?? 0;
+    const zoneBefore = find(before, 'gatehouse_rate_limit_allowed_total', { zone: 'do-errors' })?.value ?? 0;
+    await flushMetricsNow(e);
+    const after = await shards.get(shards.idFromName('shard-0')).dump();
+    expect(find(after, 'gatehouse_durable_object_errors_total', { object: 'MetricsShard' })!.value! - errorsBefore).toBe(1);
+    expect(find(after, 'gatehouse_rate_limit_allowed_total', { zone: 'do-errors' })!.value! - zoneBefore).toBe(3);
+  });
+
+  it('countDurableObjectError counts per object class', async () => {
+    const rec = install(new MetricsRecorder(10_000));
+    countDurableObjectError(env as never, 'UpstreamPool');
+    countDurableObjectError(env as never, 'UpstreamPool');
+    countDurableObjectError(env as never, 'ConfigStore');
+    const batch = await drain(rec);
+    expect(find(batch, 'gatehouse_durable_object_errors_total', { object: 'UpstreamPool' })?.value).toBe(2);
+    expect(find(batch, 'gatehouse_durable_object_errors_total', { object: 'ConfigStore' })?.value).toBe(1);
   });
 });
 

@@ -5,6 +5,7 @@ import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import worker from '../../src/index.ts';
+import { watchNamespace } from './watched-namespace.ts';
 
 // Caddy's HTTP metrics through the Worker, aggregated in MetricsShard Durable Objects and scraped as Prometheus text.
 
@@ -225,5 +226,19 @@ describe('scrape endpoint', () => {
     expect(await (await scrape(e, '/gatehouse-admin/metrics')).text()).toBe('site');
     // A path that merely contains it is not the endpoint either.
     expect(await (await scrape(e, '/internal/prom/x')).text()).toBe('site');
+  });
+
+  it('answers 503 (and counts the error) when a shard cannot be read, rather than a partial scrape', async () => {
+    const real = (env as unknown as { METRICS: DurableObjectNamespace }).METRICS;
+    let broken = true;
+    const { ns } = watchNamespace(real, () => broken);
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'm_shard_down', { METRICS: ns });
+    const before = sample(await scrapeText({ ...e, METRICS: real }), 'gatehouse_durable_object_errors_total', 'object="MetricsShard"') ?? 0;
+    const res = await scrape(e);
+    expect(res.status).toBe(503);
+    broken = false;
+    const text = await scrapeText(e);
+    // One failed dump per shard (METRICS_SHARDS defaults to 4).
+    expect(sample(text, 'gatehouse_durable_object_errors_total', 'object="MetricsShard"')! - before).toBe(4);
   });
 });
