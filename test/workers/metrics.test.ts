@@ -1,9 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
-import type { MetricsShard } from '../../durable/metrics-shard.ts';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
-import { METRICS } from '../../src/metrics/catalog.ts';
-import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import worker from '../../src/index.ts';
 import { watchNamespace } from './watched-namespace.ts';
 
@@ -180,23 +177,6 @@ describe('HTTP metrics', () => {
     for (let i = 0; i < 5; i++) expect((await get(e, 'http://gw.test/')).text).toBe('plain');
     const text = await scrapeText(e);
     expect(text).not.toContain('server="no_metrics_srv"');
-  });
-});
-
-describe('shards', () => {
-  it('sums the flushes of several isolates exactly', async () => {
-    const ns = (env as unknown as { METRICS: DurableObjectNamespace<MetricsShard> }).METRICS;
-    const labels = { server: 'isolates', handler: 'subroute' };
-    // Three "isolates", each flushing to its own shard.
-    for (const [i, n] of [10, 20, 30].entries()) {
-      const rec = new MetricsRecorder(0);
-      for (let k = 0; k < n; k++) rec.inc(METRICS.requestsTotal, labels);
-      await rec.flush(async (batch) => {
-        await ns.get(ns.idFromName(`shard-${i}`)).add(batch);
-      });
-    }
-    const text = await scrapeText(envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'isolates_cfg'));
-    expect(sample(text, 'caddy_http_requests_total', 'server="isolates",handler="subroute"')).toBe(60);
   });
 });
 
