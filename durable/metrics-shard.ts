@@ -1,10 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
-import { mergeSeries, seriesKey, type SeriesData } from '../src/metrics/batch.ts';
+import { expired, mergeSeries, seriesKey, type SeriesData } from '../src/metrics/batch.ts';
 
 /**
  * One shard of the metrics store (issue 8). Isolates spread their flushes over several shards so no single object
  * takes every write; the scrape endpoint reads and merges all of them. Totals are kept in SQLite, so they survive
- * the object being evicted, as Prometheus counters must.
+ * the object being evicted, as Prometheus counters must. Level gauges (upstream health) carry an expiry set by their
+ * writer; once past it they are deleted, so an upstream no config checks any more stops being reported.
  */
 export class MetricsShard extends DurableObject {
   private readonly sql: SqlStorage;
@@ -37,7 +38,23 @@ export class MetricsShard extends DurableObject {
   }
 
   dump(): SeriesData[] {
-    return [...this.load().values()];
+    const all = this.load();
+    const now = Date.now();
+    const out: SeriesData[] = [];
+    const gone: string[] = [];
+    for (const [key, s] of all) {
+      if (expired(s, now)) gone.push(key);
+      else out.push(s);
+    }
+    if (gone.length) {
+      this.ctx.storage.transactionSync(() => {
+        for (const key of gone) {
+          all.delete(key);
+          this.sql.exec('DELETE FROM series WHERE key = ?', key);
+        }
+      });
+    }
+    return out;
   }
 
   private load(): Map<string, SeriesData> {

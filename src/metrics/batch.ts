@@ -14,6 +14,8 @@ export interface SeriesData {
   /** Gauges written as a level rather than a delta (last write wins, by `at`). */
   set?: boolean;
   at?: number;
+  /** Level gauges: when (ms since epoch) the value stops being true unless written again; shards then drop it. */
+  until?: number;
   /** Histogram: per-bucket counts (not cumulative), the +Inf bucket last; sum and count of observations. */
   buckets?: number[];
   sum?: number;
@@ -42,8 +44,20 @@ export function mergeSeries(into: SeriesData, add: SeriesData): void {
       into.value = add.value;
       into.at = add.at;
       into.set = true;
+      if (add.until === undefined) delete into.until;
+      else into.until = add.until;
     }
     return;
   }
   into.value = (into.value ?? 0) + (add.value ?? 0);
+}
+
+/** A copy that shares nothing mutable with `s`. */
+export function copySeries(s: SeriesData): SeriesData {
+  return { ...s, buckets: s.buckets && [...s.buckets] };
+}
+
+/** Level gauges whose `until` has passed are no longer reported (a removed upstream's health, for one). */
+export function expired(s: SeriesData, now: number): boolean {
+  return s.set === true && s.until !== undefined && s.until < now;
 }

@@ -182,5 +182,5 @@ export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?:
     // Current health wins over what the pool objects last flushed; an assumed value (at 0) only fills a gap.
     dumps.push(upstreams.map((u) => gauge(METRICS.upstreamsHealthy.name, { upstream: u.upstream }, u.healthy ? 1 : 0, u.known ? now : 0)));
   }
-  return renderMetrics(dumps);
+  return renderMetrics(dumps, now);
 }

@@ -15,9 +15,10 @@ export class Series {
   gen = -1;
   private readonly recorder: MetricsRecorder;
   private value = 0;
-  /** Level gauge: last write wins across isolates (by `at`). */
+  /** Level gauge: last write wins across isolates (by `at`); `until` bounds how long the value stays reported. */
   private level = false;
   private at = 0;
+  private until: number | undefined;
   private readonly bounds: readonly number[];
   private readonly buckets: number[] | undefined;
   private sum = 0;
@@ -39,11 +40,12 @@ export class Series {
     if (this.gen !== this.recorder.gen) this.recorder.attach(this);
   }
 
-  /** Level gauges (health 1/0): the newest write wins across isolates. */
-  set(value: number, at = Date.now()): void {
+  /** Level gauges (health 1/0): the newest write wins across isolates; dropped by shards after `until`. */
+  set(value: number, at = Date.now(), until?: number): void {
     this.level = true;
     this.value = value;
     this.at = at;
+    this.until = until;
     if (this.gen !== this.recorder.gen) this.recorder.attach(this);
   }
 
@@ -72,6 +74,7 @@ export class Series {
       d.value = this.value;
       d.set = true;
       d.at = this.at;
+      if (this.until !== undefined) d.until = this.until;
     } else {
       d.value = this.value;
       this.value = 0;
@@ -142,9 +145,9 @@ export class MetricsRecorder {
     this.lookup(def, labels).inc(delta);
   }
 
-  /** Level gauges (health 1/0): the newest write wins across isolates. */
-  gaugeSet(def: MetricDef, labels: Readonly<Record<string, string>>, value: number, now = Date.now()): void {
-    this.lookup(def, labels).set(value, now);
+  /** Level gauges (health 1/0): the newest write wins across isolates; `until` bounds how long it is reported. */
+  gaugeSet(def: MetricDef, labels: Readonly<Record<string, string>>, value: number, now = Date.now(), until?: number): void {
+    this.lookup(def, labels).set(value, now, until);
   }
 
   observe(def: MetricDef, labels: Readonly<Record<string, string>>, value: number): void {

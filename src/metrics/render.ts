@@ -1,4 +1,4 @@
-import { mergeSeries, seriesKey, type SeriesData } from './batch.ts';
+import { copySeries, expired, mergeSeries, seriesKey, type SeriesData } from './batch.ts';
 import { METRICS, type MetricDef } from './catalog.ts';
 import { renderExposition, type MetricFamily, type Sample } from './exposition.ts';
 
@@ -6,14 +6,16 @@ import { renderExposition, type MetricFamily, type Sample } from './exposition.t
  * Merges the shards' series and renders the Prometheus text format (as prom-client's registry would, see
  * exposition.ts). The values are already aggregated across isolates, so each metric reports them as they are.
  */
-export async function renderMetrics(shardDumps: SeriesData[][]): Promise<string> {
+export async function renderMetrics(shardDumps: SeriesData[][], now = Date.now()): Promise<string> {
   const merged = new Map<string, SeriesData>();
   for (const dump of shardDumps) {
     for (const s of dump) {
+      // A level gauge past its `until` is no longer reported (a fresher value from elsewhere may still fill in).
+      if (expired(s, now)) continue;
       const key = seriesKey(s.name, s.labels);
       const existing = merged.get(key);
       if (existing) mergeSeries(existing, s);
-      else merged.set(key, { ...s, buckets: s.buckets && [...s.buckets] });
+      else merged.set(key, copySeries(s));
     }
   }
   const byName = new Map<string, SeriesData[]>();

@@ -9,12 +9,13 @@ import { METRICS } from '../../src/metrics/catalog.ts';
 import { metricsHosts, OTHER_HOST, requestSize, routeInstrument } from '../../src/metrics/http.ts';
 import { countDurableObjectError, flushMetricsNow, useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
-import { recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
+import { renderMetrics } from '../../src/metrics/render.ts';
+import { HEALTH_GAUGE_TTL_MS, recordHealthRound, recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
 import { ctxFor } from './context.ts';
 import { watchNamespace } from './watched-namespace.ts';
 
 // The isolate side of metrics: series handles updated in place, flushes by time and by pending series, failed
-// flushes kept, Durable Object errors counted, and the per_host cardinality guard.
+// flushes kept, Durable Object errors counted, the per_host cardinality guard, and level gauges that expire.
 
 const shards = (env as unknown as { METRICS: DurableObjectNamespace<MetricsShard> }).METRICS;
 
@@ -231,6 +232,42 @@ describe('per_host cardinality guard (Caddy 2.11 observe_catchall_hosts)', () =>
     // Only top-level routes' host matchers count; hosts are compared lowercased.
     const nested = server({ listen: [':80'], routes: [{ match: [{ host: ['Top.Test'] }], handle: [{ handler: 'subroute', routes: [{ match: [{ host: ['inner.test'] }] }] }] }] });
     expect([...metricsHosts(nested).allowed]).toEqual(['top.test']);
+  });
+});
+
+describe('caddy_reverse_proxy_upstreams_healthy series that no pool refreshes', () => {
+  it('are dropped by the shard once past their expiry (a removed upstream stops being reported)', async () => {
+    const stub = shards.get(shards.idFromName('expiry-test'));
+    const now = Date.now();
+    const gauge = (upstream: string, at: number, until: number): SeriesData => ({
+      name: METRICS.upstreamsHealthy.name,
+      kind: 'gauge',
+      labels: { upstream },
+      value: 1,
+      set: true,
+      at,
+      until,
+    });
+    await stub.add([gauge('gone:80', now - 10 * 60_000, now - 1), gauge('kept:80', now, now + 60_000)]);
+    const dumped = await stub.dump();
+    expect(dumped.map((s) => s.labels.upstream)).toEqual(['kept:80']);
+    const text = await renderMetrics([dumped, [gauge('also-gone:80', now - 2, now - 1)]]);
+    expect(text).toContain('caddy_reverse_proxy_upstreams_healthy{upstream="kept:80"} 1');
+    expect(text).not.toContain('gone:80');
+  });
+
+  it('a health round writes gauges that outlive three check intervals, at least HEALTH_GAUGE_TTL_MS', async () => {
+    const rec = install(new MetricsRecorder(10_000));
+    const t0 = Date.now();
+    await recordHealthRound({}, [{ upstream: 'h:1', passed: true, healthy: true }], { intervalMs: 3_600_000 });
+    await recordHealthRound({}, [{ upstream: 'h:2', passed: false, healthy: false }]);
+    const batch = await drain(rec);
+    const h1 = find(batch, METRICS.upstreamsHealthy.name, { upstream: 'h:1' })!;
+    const h2 = find(batch, METRICS.upstreamsHealthy.name, { upstream: 'h:2' })!;
+    expect(h1.until! - h1.at!).toBe(3 * 3_600_000);
+    expect(h2.until! - h2.at!).toBe(HEALTH_GAUGE_TTL_MS);
+    expect(h2.value).toBe(0);
+    expect(h1.at).toBeGreaterThanOrEqual(t0);
   });
 });
 
