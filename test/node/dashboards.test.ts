@@ -7,7 +7,7 @@ import { METRICS } from '../../src/metrics/catalog.ts';
 
 interface Panel {
   title: string;
-  targets?: Array<{ expr: string }>;
+  targets?: Array<{ expr: string; legendFormat?: string }>;
 }
 
 const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/gatehouse.json', import.meta.url), 'utf8')) as {
@@ -19,6 +19,33 @@ const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/gatehouse.js
 const exported = new Set(
   Object.values(METRICS).flatMap((m) => (m.kind === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name])),
 );
+
+/** Label names each exported series has: the catalog's, `le` on buckets, and `host` on Caddy's HTTP metrics (per_host). */
+const labelsOf = new Map<string, Set<string>>(
+  Object.values(METRICS).flatMap((m) => {
+    const base = [...m.labels, ...(m.name.startsWith('caddy_http_') ? ['host'] : [])];
+    if (m.kind !== 'histogram') return [[m.name, new Set(base)] as const];
+    return [
+      [`${m.name}_bucket`, new Set([...base, 'le'])] as const,
+      [`${m.name}_sum`, new Set(base)] as const,
+      [`${m.name}_count`, new Set(base)] as const,
+    ];
+  }),
+);
+
+/** Label names an expression uses: in selectors, by/without clauses, and the legend's {{label}} references. */
+function labelUses(expr: string, legend = ''): Array<{ label: string; where: 'selector' | 'grouping' | 'legend'; metric?: string }> {
+  const out: Array<{ label: string; where: 'selector' | 'grouping' | 'legend'; metric?: string }> = [];
+  const noStrings = expr.replace(/"[^"]*"/g, '""');
+  for (const m of noStrings.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
+    for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) out.push({ label: l[1], where: 'selector', metric: m[1] });
+  }
+  for (const g of noStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
+    for (const l of g[1].split(',').map((x) => x.trim()).filter(Boolean)) out.push({ label: l, where: 'grouping' });
+  }
+  for (const l of legend.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g)) out.push({ label: l[1], where: 'legend' });
+  return out;
+}
 
 const PROMQL_WORDS = new Set([
   'sum', 'by', 'rate', 'histogram_quantile', 'max', 'min', 'avg', 'le', 'without', 'irate', 'increase', 'count',
@@ -63,6 +90,43 @@ describe('Grafana dashboard', () => {
     ]) {
       expect(used.has(needed), needed).toBe(true);
     }
+  });
+
+  it('uses only label names the referenced metrics have (selectors, by clauses, legends, variables)', () => {
+    for (const p of dashboard.panels) {
+      for (const t of p.targets ?? []) {
+        const names = metricNames(t.expr);
+        const grouping = labelUses(t.expr).filter((u) => u.where === 'grouping').map((u) => u.label);
+        for (const use of labelUses(t.expr, t.legendFormat)) {
+          const where = `${p.title}: ${use.where} label ${use.label} in ${t.expr}`;
+          if (use.metric) {
+            expect(labelsOf.get(use.metric)?.has(use.label), where).toBe(true);
+          } else if (use.where === 'grouping') {
+            // Grouping by a label some metric of the expression lacks would make one empty group of it.
+            for (const n of names) expect(labelsOf.get(n)?.has(use.label), `${where} (${n})`).toBe(true);
+          } else {
+            // A legend can only show labels that survive the aggregation.
+            const survives = grouping.length ? grouping.includes(use.label) : names.every((n) => labelsOf.get(n)?.has(use.label));
+            expect(survives, where).toBe(true);
+          }
+        }
+      }
+    }
+    for (const v of dashboard.templating.list) {
+      const q = typeof v.query === 'object' && v.query !== null ? (v.query as { query?: string }).query : v.query;
+      const m = typeof q === 'string' ? /label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(q) : null;
+      if (!m) continue;
+      expect(exported.has(m[1]), q as string).toBe(true);
+      expect(labelsOf.get(m[1])?.has(m[2]), q as string).toBe(true);
+    }
+  });
+
+  it('catches a label a metric does not have (the label check can fail)', () => {
+    const uses = labelUses('sum by (zone) (rate(caddy_http_requests_total{handler="x"}[5m]))', '{{upstream}}');
+    expect(uses.find((u) => u.where === 'grouping')?.label).toBe('zone');
+    expect(labelsOf.get('caddy_http_requests_total')?.has('zone')).toBe(false);
+    expect(uses.find((u) => u.where === 'selector')).toEqual({ label: 'handler', where: 'selector', metric: 'caddy_http_requests_total' });
+    expect(uses.find((u) => u.where === 'legend')?.label).toBe('upstream');
   });
 
   it('catches an unknown metric (the check can fail)', () => {
