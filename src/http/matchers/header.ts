@@ -1,5 +1,5 @@
 import { compileTemplate } from '../placeholders/index.ts';
-import { requestHostport } from '../placeholders/request.ts';
+import { requestField, requestHostport } from '../placeholders/request.ts';
 import type { Matcher, RequestContext, Template } from '../types.ts';
 import { matcherError, stringMap, type MatcherCompileContext } from './types.ts';
 
@@ -7,10 +7,13 @@ import { matcherError, stringMap, type MatcherCompileContext } from './types.ts'
 // value (`*` present, `*x*` contains, `*x` suffix, `x*` prefix, else exact, case-sensitive). JSON `null` = the field
 // must be absent; an empty list = it must be present. `Host` is the request's Host (Go keeps it out of the headers).
 
-/** Request values of `field` as Caddy sees them (undefined = absent). Workers join repeated fields with ", ". */
-export function requestFieldValues(ctx: RequestContext, field: string): string[] | undefined {
-  if (field.length === 4 && field.toLowerCase() === 'host') return [requestHostport(ctx)];
-  const v = ctx.request.headers.get(field); // Headers names are case-insensitive
+/**
+ * Request values of `lower` (a lower-case field name) as Caddy sees them (undefined = absent). Workers join
+ * repeated fields with ", ".
+ */
+export function requestFieldValues(ctx: RequestContext, lower: string): string[] | undefined {
+  if (lower === 'host') return [requestHostport(ctx)];
+  const v = requestField(ctx, lower);
   return v === null ? undefined : [v];
 }
 
@@ -32,9 +35,11 @@ export function compileHeaderFields(
   const map = stringMap(json, c, 'header');
   const fields: Array<{ field: string; allowed: Array<string | Template> | null }> = [];
   for (const [field, v] of Object.entries(map)) {
-    if (v === null) fields.push({ field, allowed: null });
+    // Names are case-insensitive: lower-cased once here, not per request.
+    const name = field.toLowerCase();
+    if (v === null) fields.push({ field: name, allowed: null });
     // Values without placeholders stay strings: nothing to evaluate per request.
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields.push({ field, allowed: v.map((x) => (x.includes('{') ? compileTemplate(x) : x)) });
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields.push({ field: name, allowed: v.map((x) => (x.includes('{') ? compileTemplate(x) : x)) });
     else throw matcherError(c, `header ${field}: values must be a list of strings or null`);
   }
   return (ctx) => {

@@ -30,6 +30,25 @@ export function requestHostport(ctx: RequestContext): string {
 }
 const lastHost: { request?: Request; url?: URL; value: string; host?: string } = { value: '' };
 
+/**
+ * One request header, as Headers.get returns it (repeated fields joined with ", "), memoised per Request: a
+ * config with many `header` matchers on the same field asks for it once per route, and each get() crosses into
+ * the runtime. `lower` must be lower case.
+ */
+export function requestField(ctx: RequestContext, lower: string): string | null {
+  if (lastFields.request !== ctx.request) {
+    lastFields.request = ctx.request;
+    lastFields.values.clear();
+  }
+  let v = lastFields.values.get(lower);
+  if (v === undefined) {
+    v = ctx.request.headers.get(lower);
+    lastFields.values.set(lower, v);
+  }
+  return v;
+}
+const lastFields: { request?: Request; values: Map<string, string | null> } = { values: new Map() };
+
 /** Host without port, brackets stripped. */
 export function requestHost(ctx: RequestContext): string {
   const hostport = requestHostport(ctx);
@@ -138,7 +157,7 @@ export function canonicalHeaderKey(name: string): string {
 export function headerValues(ctx: RequestContext, field: string): string[] | undefined {
   const lower = field.toLowerCase();
   if (lower === 'host') return undefined;
-  const v = ctx.request.headers.get(lower);
+  const v = requestField(ctx, lower);
   if (v === null) return undefined;
   // Workers join repeated fields with ", "; Set-Cookie is the only one kept apart.
   if (lower === 'set-cookie') return ctx.request.headers.getSetCookie();
