@@ -205,7 +205,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const t0 = Date.now();
       let res: Response;
       try {
-        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, classify: retrying });
+        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs: transport.dialTimeoutMs, classify: retrying });
       } catch (e) {
         up.host.numRequests--;
         recordUpstreamError(ctx.env, up.dial);

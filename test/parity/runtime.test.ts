@@ -38,7 +38,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   '40-header-shorthands.Caddyfile#plain': 'version: HEAD reads `header >Name` as a deferred set; 2.6.2 takes ">X-Deferred" as the field name, which Go never sends',
   '45-rewrite-escaping.Caddyfile#enc-slash': 'version: HEAD substitutes {path} into a rewrite target in escaped form (keeps %2F); 2.6.2 substitutes the decoded path',
   '51-proxy-dial-timeout.Caddyfile#hole-retry-post-body': "version: 2.6.2's transport closes the request body when the dial fails, so the retry fails (\"invalid Read on closed Body\", 502); later Caddy keeps the body for the retry, as Gatehouse does",
-  '51-proxy-dial-timeout.Caddyfile#negative': 'not wired yet: src/proxy/index.ts does not pass the configured dial_timeout to the attempt, so the 3 s default applies instead of failing every dial at once',
 };
 
 /**
