@@ -1,8 +1,17 @@
 /**
  * One value kept per isolate and refreshed in the background once it is older than `maxAgeMs`
- * (stale-while-revalidate): requests never wait for a refresh except the very first. A failed refresh keeps the
+ * (stale-while-revalidate): requests never wait for a refresh except when there is no value yet, or when the value
+ * is older than `awaitAfterMs` (after an idle spell stale state is worse than a short wait). That wait is bounded by
+ * `maxWaitMs`: past it the old value serves and the refresh finishes in the background. A failed refresh keeps the
  * last good value and is retried on a later request; `onError` says so (logs, never secrets).
  */
+export interface SwrOptions {
+  /** A value older than this is refreshed before use, within maxWaitMs (default: never). */
+  awaitAfterMs?: number;
+  /** The longest a get() waits for that refresh before it serves the old value (default: as long as it takes). */
+  maxWaitMs?: number;
+}
+
 export class SwrCache<T> {
   private value: T | undefined;
   private fetchedAt = 0;
@@ -10,33 +19,40 @@ export class SwrCache<T> {
   private readonly load: () => Promise<T>;
   private readonly maxAgeMs: number;
   private readonly onError: (e: unknown) => void;
-
-  /** A value older than this is refreshed before use (after an idle spell, stale state is worse than one wait). */
   private readonly awaitAfterMs: number;
+  private readonly maxWaitMs: number;
 
-  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, awaitAfterMs = Infinity) {
+  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, opts: SwrOptions | number = {}) {
+    const o: SwrOptions = typeof opts === 'number' ? { awaitAfterMs: opts } : opts;
     this.load = load;
     this.maxAgeMs = maxAgeMs;
     this.onError = onError;
-    this.awaitAfterMs = awaitAfterMs;
+    this.awaitAfterMs = o.awaitAfterMs ?? Infinity;
+    this.maxWaitMs = o.maxWaitMs ?? Infinity;
   }
 
   async get(exec?: { waitUntil(p: Promise<unknown>): void }, now = Date.now()): Promise<T> {
     if (this.value === undefined) return this.refresh();
     if (now - this.fetchedAt > this.awaitAfterMs) {
-      return this.refresh().catch((e) => {
-        this.onError(e);
-        return this.value as T;
-      });
+      const fresh = this.guarded();
+      if (this.maxWaitMs === Infinity) return fresh;
+      exec?.waitUntil(fresh);
+      return this.within(fresh, this.maxWaitMs);
     }
-    if (now - this.fetchedAt > this.maxAgeMs && !this.inflight) {
-      const p = this.refresh().catch((e) => {
-        this.onError(e);
-        return this.value as T;
-      });
-      exec?.waitUntil(p);
-    }
+    if (now - this.fetchedAt > this.maxAgeMs && !this.inflight) exec?.waitUntil(this.guarded());
     return this.value;
+  }
+
+  /** The value as it is, without starting a refresh (undefined before the first load). */
+  peek(): T | undefined {
+    return this.value;
+  }
+
+  /** Starts a refresh now unless one is running (a config activation warming the cache); never throws. */
+  revalidate(exec?: { waitUntil(p: Promise<unknown>): void }): Promise<T> {
+    const p = this.guarded();
+    exec?.waitUntil(p);
+    return p;
   }
 
   /** Drops the value so the next get() loads afresh (after a local admin change, for instance). */
@@ -48,6 +64,24 @@ export class SwrCache<T> {
   set(value: T, now = Date.now()): void {
     this.value = value;
     this.fetchedAt = now;
+  }
+
+  /** A refresh whose failure is reported and answered with the last value. */
+  private guarded(): Promise<T> {
+    return this.refresh().catch((e) => {
+      this.onError(e);
+      return this.value as T;
+    });
+  }
+
+  /** `p`'s value if it settles within `ms`, else the value held at that moment. */
+  private within(p: Promise<T>, ms: number): Promise<T> {
+    if (ms <= 0) return Promise.resolve(this.value as T);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(this.value as T), ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
   private refresh(): Promise<T> {

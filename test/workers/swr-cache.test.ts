@@ -23,6 +23,26 @@ describe('SwrCache', () => {
     expect(await cache.get(exec, Date.now() + 5000)).toBe(3);
   });
 
+  it('waits for a long-stale refresh at most maxWaitMs, then serves the old value and lets the refresh finish', async () => {
+    let release: (v: string) => void = () => {};
+    const background: Promise<unknown>[] = [];
+    const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
+    const cache = new SwrCache(() => new Promise<string>((r) => (release = r)), 100, () => {}, { awaitAfterMs: 1000, maxWaitMs: 50 });
+    cache.set('old', 0);
+    const t0 = Date.now();
+    expect(await cache.get(exec, 5000)).toBe('old'); // the load has not answered: the old value after 50 ms
+    expect(Date.now() - t0).toBeLessThan(400);
+    expect(background).toHaveLength(1);
+    release('new');
+    await Promise.all(background);
+    expect(await cache.get(exec)).toBe('new'); // the background refresh filled the cache
+
+    // A load that answers within the bound is what the request gets.
+    const quick = new SwrCache(async () => 'fresh', 100, () => {}, { awaitAfterMs: 1000, maxWaitMs: 50 });
+    quick.set('old', 0);
+    expect(await quick.get(exec, 5000)).toBe('fresh');
+  });
+
   it('keeps the last value when a refresh of a long-stale value fails', async () => {
     let fail = false;
     const errors: unknown[] = [];
