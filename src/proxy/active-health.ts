@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.ts';
+import { createRequestContext } from '../http/context.ts';
 import { goRegexp } from '../http/handlers/regexp.ts';
 import type { RequestContext, Template } from '../http/types.ts';
 import { durationMs, statusMatches } from './passive-health.ts';
@@ -6,7 +7,13 @@ import type { ProxyUpstream } from './upstreams.ts';
 
 // Active health checks without a background goroutine: a Worker has no timers between requests, so a round of
 // checks starts (in waitUntil) on the first request after each interval; requests never wait for it. Until the
-// first round completes every upstream counts as healthy, as in Caddy before its first check.
+// first round completes every upstream counts as healthy, as in Caddy before its first check. These per-isolate
+// checks run whenever the handler's UpstreamPool object cannot run them (health_upstream, service:/durable: or
+// placeholder upstreams); otherwise the object runs them on its alarms (durable/upstream-pool.ts).
+
+/** Caddy's placeholder for the upstream a check is for: its dial address, whatever host the request goes to. */
+export const TARGET_UPSTREAM = 'http.reverse_proxy.active.target_upstream';
+export const TARGET_UPSTREAM_PLACEHOLDER = `{${TARGET_UPSTREAM}}`;
 
 export interface ActiveHealth {
   readonly upstreams: readonly ProxyUpstream[];
@@ -109,39 +116,101 @@ export async function runActiveChecks(a: ActiveHealth, ctx: RequestContext): Pro
   await Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx)));
 }
 
+/**
+ * Why an upstream is down besides its own passive count: this isolate's active checks, and what a shared pool
+ * reports (the object's checks and the summed passive failures). Kept apart because a pool that cannot run the
+ * handler's checks reports every upstream healthy, which must not undo a local result; ProxyUpstream.activeUnhealthy
+ * (what healthy() reads) is their union.
+ */
+interface DownReasons {
+  local: boolean;
+  pool: boolean;
+}
+const reasons = new WeakMap<ProxyUpstream, DownReasons>();
+
+function reasonsOf(up: ProxyUpstream): DownReasons {
+  let r = reasons.get(up);
+  if (!r) reasons.set(up, (r = { local: false, pool: false }));
+  return r;
+}
+
+/** This isolate's active checks marked the upstream down (or up again). */
+export function setLocalActiveDown(up: ProxyUpstream, down: boolean): void {
+  const r = reasonsOf(up);
+  r.local = down;
+  up.activeUnhealthy = r.local || r.pool;
+}
+
+/** The shared pool's snapshot marks the upstream down (or up again); local active results stay as they are. */
+export function setPoolDown(up: ProxyUpstream, down: boolean): void {
+  const r = reasonsOf(up);
+  r.pool = down;
+  up.activeUnhealthy = r.local || r.pool;
+}
+
+/** Whether this isolate's own active checks have the upstream down. */
+export function localActiveDown(up: ProxyUpstream): boolean {
+  return reasons.get(up)?.local ?? false;
+}
+
 async function checkOne(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<void> {
   const ok = await probe(a, up, ctx).catch(() => false);
+  const down = localActiveDown(up);
   if (ok) {
     up.activePasses++;
-    if (up.activeUnhealthy && up.activePasses >= a.passes) {
-      up.activeUnhealthy = false;
+    if (down && up.activePasses >= a.passes) {
+      setLocalActiveDown(up, false);
       up.activePasses = 0;
       up.activeFails = 0;
     }
   } else {
     up.activeFails++;
-    if (!up.activeUnhealthy && up.activeFails >= a.fails) {
-      up.activeUnhealthy = true;
+    if (!down && up.activeFails >= a.fails) {
+      setLocalActiveDown(up, true);
       up.activePasses = 0;
       up.activeFails = 0;
     }
   }
 }
 
+/**
+ * The health_headers values for checks a pool object runs: placeholders resolved now, from the env only (Caddy gives
+ * health checks the global replacer), except target_upstream, which stays a placeholder that the object fills in
+ * for each upstream at each check. Deterministic per config and env, so every isolate names the same pool.
+ */
+export function poolCheckHeaders(a: ActiveHealth, env: Record<string, unknown>): Record<string, string> {
+  const ctx = createRequestContext(new Request('http://health-check.invalid/'), env);
+  ctx.vars.set(TARGET_UPSTREAM, TARGET_UPSTREAM_PLACEHOLDER);
+  const out: Record<string, string> = {};
+  for (const [name, vals] of a.headers) out[name] = vals.map((v) => v(ctx)).join(', ');
+  return out;
+}
+
 async function probe(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<boolean> {
   if (typeof up.target === 'function') return true;
+  // Resolved per upstream, as Caddy's doActiveHealthCheck does: target_upstream is the upstream's dial address (not
+  // the health_upstream/health_port target). A `Host` entry sets the request's host (first value, as Caddy's
+  // req.Host); fetch() always sends the URL's host, so it can only take effect where the URL host is free: service
+  // and Durable Object upstreams. A TCP check goes to its address with that address as Host.
+  ctx.vars.set(TARGET_UPSTREAM, up.dial);
+  const headers = new Headers();
+  let hostEntry: string | undefined;
+  for (const [name, vals] of a.headers) {
+    if (name.toLowerCase() === 'host') {
+      hostEntry = vals[0]?.(ctx);
+      continue;
+    }
+    for (const v of vals) headers.append(name, v(ctx));
+  }
+  ctx.vars.delete(TARGET_UPSTREAM);
   let hostport: string;
-  if (up.target.kind !== 'tcp') hostport = ctx.url.host;
+  if (up.target.kind !== 'tcp') hostport = hostEntry || ctx.url.host;
   else {
     const host = up.target.host.includes(':') ? `[${up.target.host}]` : up.target.host;
     hostport = a.hostOverride || `${host}:${a.port || up.target.port}`;
   }
   const scheme = a.tls ? 'https' : 'http';
   const url = `${scheme}://${hostport}${a.uri || '/'}`;
-  const headers = new Headers();
-  ctx.vars.set('http.reverse_proxy.active.target_upstream', hostport);
-  for (const [name, vals] of a.headers) for (const v of vals) headers.append(name, v(ctx));
-  ctx.vars.delete('http.reverse_proxy.active.target_upstream');
   const init: RequestInit = {
     method: a.method,
     headers,
