@@ -1,11 +1,18 @@
 import { DurableObject } from 'cloudflare:workers';
+import { TARGET_UPSTREAM_PLACEHOLDER } from '../src/proxy/active-health.ts';
 import { recordHealthRound } from '../src/proxy/metrics.ts';
 
 /**
  * Shared state of one upstream pool (issue 5): one object per distinct upstream set + health config, named by the
  * pool key, so two routes with different `health_uri` keep separate state as in Caddy (active health is per
  * handler there). It runs active health checks on alarms, aggregates passive failures and in-flight load reported
- * by isolates, and publishes a snapshot that isolates cache (they never call it on the request path).
+ * by isolates, and publishes a snapshot that isolates cache.
+ *
+ * Lifetime: the isolates whose live configs use the pool are its holders (each call names the calling isolate).
+ * An isolate whose config stops using the pool releases it; when the last holder is gone the alarm is deleted
+ * and the state dropped, as Caddy stops a handler's checks and forgets its hosts on reload. An isolate that goes
+ * away without releasing (evicted, or it never saw the config change) stops counting once it has not called for
+ * IDLE_STOP_MS: that idle stop is the cross-isolate fallback, checked at every alarm.
  */
 
 export interface ActiveHealthConfig {
@@ -16,6 +23,10 @@ export interface ActiveHealthConfig {
   intervalMs: number;
   timeoutMs: number;
   method: string;
+  /**
+   * health_headers, placeholders resolved by the isolate except `{http.reverse_proxy.active.target_upstream}`, which
+   * is filled in per upstream at each check. A `Host` entry is not sent: fetch() uses the URL's host.
+   */
   headers: Record<string, string>;
   body?: string;
   /** Expected status: an exact code (200) or a class below 100 (2 = 2xx, Caddy's StatusCodeMatches); default any 2xx. */
@@ -68,28 +79,37 @@ interface Stored {
   failures: Record<string, number[]>;
   /** Latest in-flight report per isolate: upstream → count, with its time. */
   load: Record<string, { at: number; counts: Record<string, number> }>;
-  lastUsed: number;
+  /** Isolates using the pool, with when each last called ("" = a caller that did not say who it is). */
+  holders: Record<string, number>;
+  /** Before holders were tracked (objects stored by an older version): the last call from anyone. */
+  lastUsed?: number;
 }
 
-/** lastUsed is kept in memory on every poll and written to storage at most this often. */
+/** A holder's last call is kept in memory on every poll and written to storage at most this often. */
 const TOUCH_PERSIST_MS = 60_000;
 
 /** Isolates' load reports older than this are ignored (an isolate that went away stops counting). */
 const LOAD_REPORT_TTL_MS = 5_000;
-/** Alarms stop when no isolate has touched the pool for this long (its config is no longer served). */
-const IDLE_STOP_MS = 10 * 60_000;
+/**
+ * A holder that has not called for this long no longer counts (the cross-isolate fallback: an isolate that went
+ * away without releasing); with no holder left the alarm stops.
+ */
+export const IDLE_STOP_MS = 10 * 60_000;
 
 export class UpstreamPool extends DurableObject {
   private stored: Stored | undefined;
   /** This instance knows an alarm is pending (saves a storage read on every poll). */
   private armed = false;
 
-  /** Registers (or refreshes) the pool's config and starts health checks if it has them. Called by isolates. */
-  async configure(config: PoolConfig): Promise<PoolSnapshot> {
+  /**
+   * Registers (or refreshes) the pool's config for `holder` (the calling isolate) and starts health checks if it
+   * has them: isolates call it when a config using the pool is activated.
+   */
+  async configure(config: PoolConfig, holder = ''): Promise<PoolSnapshot> {
     const s = this.load();
     const changed = JSON.stringify(s?.config) !== JSON.stringify(config);
-    const next: Stored = s && !changed ? s : { config, states: {}, failures: {}, load: {}, lastUsed: 0 };
-    next.lastUsed = Date.now();
+    const next: Stored = s && !changed ? s : { config, states: {}, failures: {}, load: {}, holders: {} };
+    next.holders[holder] = Date.now();
     for (const u of config.upstreams) next.states[u] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
     this.save(next);
     if (config.active && (changed || (await this.ctx.storage.getAlarm()) === null)) {
@@ -100,22 +120,38 @@ export class UpstreamPool extends DurableObject {
   }
 
   /**
-   * What isolates call to refresh their cached snapshot: null when the pool has no config yet (storage was reset or
-   * it was never configured), so the caller sends configure(). Polling keeps the pool alive and re-arms the checks
-   * if they had stopped for idleness.
+   * What isolates call to refresh their cached snapshot: null when the pool has no config (storage was reset, it was
+   * never configured, or its last holder released it), so the caller sends configure(). Polling keeps `holder`
+   * counted and re-arms the checks if they had stopped for idleness.
    */
-  async poll(): Promise<PoolSnapshot | null> {
+  async poll(holder = ''): Promise<PoolSnapshot | null> {
     const s = this.load();
     if (!s) return null;
     const now = Date.now();
-    const persist = now - s.lastUsed > TOUCH_PERSIST_MS;
-    s.lastUsed = now;
-    if (persist) this.save(s);
+    if (this.touch(s, holder, now)) this.save(s);
     if (s.config.active && !this.armed) {
       this.armed = true;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
     }
     return this.snapshot();
+  }
+
+  /**
+   * `holder` no longer uses the pool (no live config of that isolate has it). With no other holder left, the
+   * checks stop and the state goes: a config that uses the pool again starts it afresh, as a Caddy reload would.
+   * Returns whether the pool stopped.
+   */
+  async release(holder = ''): Promise<boolean> {
+    const s = this.load();
+    if (!s) return true;
+    delete s.holders[holder];
+    delete s.load[holder];
+    if (Object.keys(s.holders).length > 0) {
+      this.save(s);
+      return false;
+    }
+    await this.stop();
+    return true;
   }
 
   snapshot(): PoolSnapshot {
@@ -134,11 +170,12 @@ export class UpstreamPool extends DurableObject {
   }
 
   /** Passive failures seen by an isolate (sent in batches through waitUntil). */
-  reportFailures(reports: Array<{ upstream: string; at: number }>): PoolSnapshot {
+  reportFailures(reports: Array<{ upstream: string; at: number }>, holder = ''): PoolSnapshot {
     const s = this.load();
     if (s?.config.passive) {
       for (const r of reports) (s.failures[r.upstream] ??= []).push(Math.min(r.at, Date.now()));
       this.expire(s, Date.now());
+      this.touch(s, holder, Date.now());
       this.save(s);
     }
     return this.snapshot();
@@ -149,21 +186,31 @@ export class UpstreamPool extends DurableObject {
     const s = this.load();
     if (s) {
       s.load[isolate] = { at: Date.now(), counts };
-      s.lastUsed = Date.now();
+      this.touch(s, isolate, Date.now());
       this.save(s);
     }
     return this.snapshot();
   }
 
-  /** One round of active checks, then re-arm; stops once the pool is idle or has no active checks. */
+  /**
+   * One round of active checks, then re-arm. Stops (no re-arm) without active checks, or when no holder has called
+   * for IDLE_STOP_MS (the cross-isolate fallback for isolates that went away without releasing).
+   */
   override async alarm(): Promise<void> {
     const s = this.load();
     this.armed = false;
     if (!s?.config.active) return;
-    if (Date.now() - s.lastUsed > IDLE_STOP_MS) return;
+    const now = Date.now();
+    for (const [holder, at] of Object.entries(s.holders)) if (now - at > IDLE_STOP_MS) delete s.holders[holder];
+    if (Object.keys(s.holders).length === 0) {
+      this.save(s); // the state stays: a holder that comes back polls and re-arms
+      return;
+    }
     const active = s.config.active;
     // Results are applied together, so a snapshot taken meanwhile never shows half a round.
     const results = await Promise.all(s.config.upstreams.map((u) => checkUpstream(u, active)));
+    // Released (or reconfigured) while the checks ran: this round belongs to state that is gone.
+    if (this.stored !== s) return;
     s.config.upstreams.forEach((u, i) => this.record(s, u, results[i]));
     this.save(s);
     await recordHealthRound(
@@ -195,6 +242,20 @@ export class UpstreamPool extends DurableObject {
     }
   }
 
+  /** Records a call from `holder`; true when storage should be written (a new holder, or the last write is old). */
+  private touch(s: Stored, holder: string, now: number): boolean {
+    const prev = s.holders[holder];
+    s.holders[holder] = now;
+    return prev === undefined || now - prev > TOUCH_PERSIST_MS;
+  }
+
+  private async stop(): Promise<void> {
+    this.stored = undefined;
+    this.armed = false;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   private expire(s: Stored, now: number): void {
     const window = s.config.passive?.failDurationMs ?? 0;
     for (const [u, times] of Object.entries(s.failures)) s.failures[u] = times.filter((t) => now - t < window);
@@ -202,7 +263,12 @@ export class UpstreamPool extends DurableObject {
   }
 
   private load(): Stored | undefined {
-    this.stored ??= this.ctx.storage.kv.get('pool') as Stored | undefined;
+    if (!this.stored) {
+      const s = this.ctx.storage.kv.get('pool') as Stored | undefined;
+      // Stored before holders were tracked: whoever called last counts as one anonymous holder.
+      if (s && !s.holders) s.holders = { '': s.lastUsed ?? Date.now() };
+      this.stored = s;
+    }
     return this.stored;
   }
 
@@ -216,7 +282,11 @@ export class UpstreamPool extends DurableObject {
 export async function checkUpstream(upstream: string, cfg: ActiveHealthConfig): Promise<{ ok: boolean; error?: string }> {
   const [host, port] = splitHostPort(upstream);
   const target = `${cfg.scheme}://${host}${cfg.port ?? port ? `:${cfg.port ?? port}` : ''}${cfg.uri.startsWith('/') ? '' : '/'}${cfg.uri}`;
-  const headers = new Headers(cfg.headers);
+  // Caddy sets target_upstream to the upstream's dial address for each check (healthchecks.go).
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(cfg.headers)) {
+    if (name.toLowerCase() !== 'host') headers.append(name, value.replaceAll(TARGET_UPSTREAM_PLACEHOLDER, upstream));
+  }
   try {
     const res = await fetch(target, {
       method: cfg.method,
