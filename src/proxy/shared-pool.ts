@@ -1,18 +1,31 @@
 import type { ActiveHealthConfig, PassiveHealthConfig, PoolConfig, PoolSnapshot, UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { RequestContext } from '../http/types.ts';
 import { SwrCache } from '../util/swr-cache.ts';
-import type { ActiveHealth } from './active-health.ts';
+import { localActiveDown, poolCheckHeaders, setPoolDown, type ActiveHealth } from './active-health.ts';
 import { hostState, type PassiveHealth } from './passive-health.ts';
 import type { ProxyUpstream } from './upstreams.ts';
 import { xxhash64 } from './xxhash64.ts';
 
-// Upstream health shared between isolates (issue 5). A handler whose health checks can run in the UpstreamPool
-// Durable Object reads the pool's snapshot through a stale-while-revalidate cache: a request never waits for the
-// object (the first one starts from Caddy's initial state, every upstream healthy) and at most one refresh per
-// isolate is in flight. Passive failures still count locally at once and are sent to the pool in batches.
-// For least_conn, random_choose and max_requests the pool also sums in-flight load: each snapshot refresh carries
-// this isolate's counts (reportLoad) and brings back everyone's, so another isolate's load is at most one snapshot
-// age old (≤ 1 s), and an isolate that went quiet stops counting after the object's report TTL (5 s).
+// Upstream health shared between isolates (issue 5). A handler whose health state can live in the UpstreamPool
+// Durable Object reads the pool's snapshot through a stale-while-revalidate cache, at most one refresh per isolate
+// in flight:
+// - fresh (younger than snapshotMaxAgeMs): served, no object call;
+// - stale: served while a refresh runs in the background;
+// - missing (the isolate's first request, Caddy's initial state: every upstream healthy) or older than four
+//   refresh ages (an idle spell): the request waits for the refresh, but at most UPSTREAM_POOL_WAIT_MS (100 ms);
+//   past that it goes on with what it has and the refresh finishes in the background. A slow or failing object
+//   therefore costs a request at most that bound, and after a failure the object is left alone for a second.
+// Passive failures still count locally at once and are sent to the pool in batches. For least_conn,
+// random_choose and max_requests the pool also sums in-flight load: each snapshot refresh carries this isolate's
+// counts (reportLoad) and brings back everyone's, so another isolate's load is at most one snapshot age old
+// (≤ 1 s), and an isolate that went quiet stops counting after the object's report TTL (5 s).
+//
+// Pools belong to the configs that use them. The config layer compiles each config inside trackPools(), which
+// records the config's reverse_proxy handlers, and tells setLiveConfigs() which configs it serves now (the base
+// config, or the store's active and candidate). A pool no live config uses leaves this isolate: it is released
+// at its object (which stops its alarm once no isolate holds it), is no longer refreshed by scrapes or the admin
+// API, and its upstreams leave the admin list. Handlers compiled outside the config layer (tests, tools) keep
+// their pools.
 
 export type PoolNamespace = DurableObjectNamespace<UpstreamPool>;
 
@@ -25,16 +38,163 @@ export function snapshotMaxAgeMs(active: ActiveHealth | undefined): number {
 /** After a failed call the pool is left alone this long (requests keep the last snapshot meanwhile). */
 const RETRY_AFTER_MS = 1000;
 
-/** Every shared pool this isolate uses, by name: recompiled handlers with the same config share one cache. */
-const pools = new Map<string, SharedPool>();
+/** Default bound on how long a request waits for a missing or long-stale snapshot (env UPSTREAM_POOL_WAIT_MS). */
+export const DEFAULT_POOL_WAIT_MS = 100;
+
+/** How long setLiveConfigs' caller waits for the releases it sent (they go on in waitUntil when given one). */
+const RELEASE_WAIT_MS = 1000;
+
+function poolWaitMs(env: Record<string, unknown>): number {
+  const v = Number(env.UPSTREAM_POOL_WAIT_MS ?? DEFAULT_POOL_WAIT_MS);
+  return Number.isFinite(v) && v >= 0 ? v : DEFAULT_POOL_WAIT_MS;
+}
+
+/** One reverse_proxy handler's view of the shared pools (what sharedPoolResolver closes over). */
+interface PoolUser {
+  /** The compiled config the handler belongs to (set by trackPools), or undefined outside the config layer. */
+  owner: object | undefined;
+  readonly upstreams: readonly ProxyUpstream[];
+  /** Its upstreams' dial addresses (ranges expanded), for the admin list. */
+  readonly dials: readonly string[];
+  /** The pool per UPSTREAM_POOL binding, decided once per binding (null: per-isolate health). */
+  readonly pools: Map<PoolNamespace, SharedPool | null>;
+  poolFor(ns: PoolNamespace, env: Record<string, unknown>): SharedPool | null;
+}
+
+/** The pools this isolate uses, per binding and name: recompiled handlers with the same config share one cache. */
+const registry = new Map<PoolNamespace, Map<string, SharedPool>>();
+/** Users created by the compile running now (compileConfig is synchronous), claimed by trackPools. */
+let compiling: PoolUser[] | undefined;
+const usersByOwner = new WeakMap<object, PoolUser[]>();
+/** Users outside any tracked config (handlers compiled by tests or tools) that served a request: always live. */
+const untracked = new Set<PoolUser>();
+/** The configs served now; undefined until the config layer says (then every user counts as live). */
+let live: Set<object> | undefined;
 
 export function sharedPoolsInIsolate(): readonly SharedPool[] {
-  return [...pools.values()];
+  return [...registry.values()].flatMap((byName) => [...byName.values()]);
+}
+
+/**
+ * Runs a config compile and records the reverse_proxy handlers it creates as that config's, so its pools live
+ * and die with it (see setLiveConfigs).
+ */
+export function trackPools<C extends object>(compile: () => C): C {
+  const outer = compiling;
+  const mine: PoolUser[] = [];
+  compiling = mine;
+  try {
+    const config = compile();
+    for (const u of mine) u.owner = config;
+    usersByOwner.set(config, mine);
+    return config;
+  } finally {
+    compiling = outer;
+  }
+}
+
+/**
+ * The configs this isolate serves now (compiled through trackPools). Pools of configs that left the set are
+ * released at their objects (the promise waits for that at most RELEASE_WAIT_MS; with `exec` the rest goes on in
+ * waitUntil); pools of configs that came back are configured again. Cheap when the set is unchanged. An empty set
+ * is ignored: nothing compiles, and the last good config keeps serving.
+ */
+export function setLiveConfigs(
+  configs: readonly object[],
+  env: Record<string, unknown>,
+  exec?: { waitUntil(p: Promise<unknown>): void },
+): Promise<void> {
+  if (configs.length === 0) return Promise.resolve();
+  if (live && live.size === configs.length && configs.every((c) => live!.has(c))) return Promise.resolve();
+  live = new Set(configs);
+  const work = reconcile(env).catch((e) => console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`));
+  exec?.waitUntil(work);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, RELEASE_WAIT_MS);
+  });
+  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The dial addresses of every upstream a live config proxies to, or undefined while the config layer has not said
+ * which configs are live (then everything this isolate knows counts).
+ */
+export function liveUpstreams(): ReadonlySet<string> | undefined {
+  if (!live) return undefined;
+  const out = new Set<string>();
+  for (const u of liveUsers()) for (const d of u.dials) out.add(d);
+  return out;
+}
+
+/**
+ * Upstreams of live configs that this isolate's own active checks have down (the checks a pool object cannot run;
+ * see active-health.ts), by dial address: down if any handler's checks say so.
+ */
+export function locallyDown(): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const u of liveUsers()) for (const up of u.upstreams) if (localActiveDown(up)) out.add(up.dial);
+  return out;
+}
+
+function* liveUsers(): Generator<PoolUser> {
+  if (live) for (const c of live) yield* usersByOwner.get(c) ?? [];
+  yield* untracked;
+}
+
+function isLive(u: PoolUser): boolean {
+  return !live || u.owner === undefined || live.has(u.owner);
+}
+
+function registered(ns: PoolNamespace, name: string): SharedPool | undefined {
+  return registry.get(ns)?.get(name);
+}
+
+function register(pool: SharedPool): void {
+  let byName = registry.get(pool.ns);
+  if (!byName) registry.set(pool.ns, (byName = new Map()));
+  byName.set(pool.name, pool);
+}
+
+/** Brings the registry in line with the live set: releases what no live config uses, takes back what returned. */
+async function reconcile(env: Record<string, unknown>): Promise<void> {
+  const ns = poolNamespace(env);
+  const keep = new Set<SharedPool>();
+  const work: Promise<unknown>[] = [];
+  for (const u of liveUsers()) {
+    if (ns) u.poolFor(ns, env); // decided ahead of requests, so a pool the new config shares with the old one stays
+    for (const [pns, p] of u.pools) {
+      if (!p) continue;
+      if (!p.released) {
+        keep.add(p);
+        continue;
+      }
+      const other = registered(pns, p.name);
+      if (other && !other.released) {
+        u.pools.set(pns, other);
+        keep.add(other);
+      } else {
+        p.revive();
+        register(p);
+        keep.add(p);
+        // Caddy starts a loaded config's checks at once; this config's activation hook already ran earlier.
+        if (p.runsActiveChecks) work.push(p.activate());
+      }
+    }
+  }
+  for (const byName of registry.values()) {
+    for (const [name, p] of byName) {
+      if (keep.has(p)) continue;
+      byName.delete(name);
+      work.push(p.release());
+    }
+  }
+  await Promise.allSettled(work);
 }
 
 /**
  * The shared pool a handler uses for a request's env, or undefined for per-isolate health (no UPSTREAM_POOL binding,
- * no health checks, or checks the object cannot run). Decided once per binding object.
+ * or nothing to share). Decided once per binding object.
  */
 export function sharedPoolResolver(
   upstreams: readonly ProxyUpstream[],
@@ -42,56 +202,76 @@ export function sharedPoolResolver(
   passive: PassiveHealth | undefined,
   sharesLoad = false,
 ): (ctx: RequestContext) => SharedPool | undefined {
-  const decided = new WeakMap<object, SharedPool | null>();
+  const user: PoolUser = {
+    owner: undefined,
+    upstreams,
+    dials: upstreams.map((u) => u.dial),
+    pools: new Map(),
+    poolFor(ns, env) {
+      let pool = this.pools.get(ns);
+      if (pool !== undefined) return pool;
+      pool = null;
+      const config = poolConfigFor(upstreams, active, passive, env, sharesLoad);
+      if (config) {
+        const known = registered(ns, poolName(config));
+        if (known) pool = known;
+        else {
+          pool = new SharedPool(ns, config, snapshotMaxAgeMs(active), poolWaitMs(env));
+          // A handler of a config that is no longer live (a request in flight across a config change) gets a pool
+          // that serves Caddy's initial state and calls nobody, so it cannot start the old pool's object again.
+          if (isLive(this)) register(pool);
+          else pool.released = true;
+        }
+        if (sharesLoad) pool.sharesLoad = true;
+      }
+      this.pools.set(ns, pool);
+      return pool;
+    },
+  };
+  compiling?.push(user);
+  let used = false;
   return (ctx) => {
+    if (!used) {
+      used = true;
+      if (user.owner === undefined) untracked.add(user);
+    }
     const ns = poolNamespace(ctx.env);
     if (!ns) return undefined;
-    let pool = decided.get(ns);
-    if (pool === undefined) {
-      const config = poolConfigFor(upstreams, active, passive, ctx, sharesLoad);
-      pool = null;
-      if (config) {
-        const name = poolName(config);
-        const known = pools.get(name);
-        pool = known && known.ns === ns ? known : new SharedPool(ns, config, snapshotMaxAgeMs(active));
-        if (sharesLoad) pool.sharesLoad = true;
-        pools.set(name, pool);
-      }
-      decided.set(ns, pool);
-    }
-    return pool ?? undefined;
+    return user.poolFor(ns, ctx.env) ?? undefined;
   };
 }
 
-/** The pool config an isolate sends, or undefined when the handler's checks cannot run in the Durable Object. */
+/**
+ * The pool config an isolate sends, or undefined when there is nothing to share. Active checks go in only when the
+ * object can run them; otherwise they run per isolate (active-health.ts) and the pool may still share passive
+ * failures and load.
+ */
 export function poolConfigFor(
   upstreams: readonly ProxyUpstream[],
   active: ActiveHealth | undefined,
   passive: PassiveHealth | undefined,
-  ctx: RequestContext,
+  env: Record<string, unknown>,
   sharesLoad = false,
 ): PoolConfig | undefined {
   const passiveCfg: PassiveHealthConfig | undefined =
     passive && passive.failDurationMs > 0 ? { failDurationMs: passive.failDurationMs, maxFails: passive.maxFails } : undefined;
-  if (!active && !passiveCfg && !sharesLoad) return undefined;
+  // The object fetches from its own isolate: service bindings, an `upstream` override and placeholder dials stay
+  // with the per-isolate checks.
+  const objectChecks =
+    !!active &&
+    !active.hostOverride &&
+    active.upstreams.length === upstreams.length &&
+    active.upstreams.every((u) => typeof u.target !== 'function' && u.target.kind === 'tcp');
+  if (!objectChecks && !passiveCfg && !sharesLoad) return undefined;
   let activeCfg: ActiveHealthConfig | undefined;
-  if (active) {
-    // The object fetches from its own isolate: service bindings, an `upstream` override and placeholder dials stay
-    // with the per-isolate checks.
-    const tcp = active.upstreams.every((u) => typeof u.target !== 'function' && u.target.kind === 'tcp');
-    if (active.hostOverride || !tcp || active.upstreams.length !== upstreams.length) {
-      // Checks stay per isolate; the pool can still sum load.
-      return sharesLoad ? { upstreams: upstreams.map((u) => u.dial), passive: passiveCfg } : undefined;
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, vals] of active.headers) headers[name] = vals.map((v) => v(ctx)).join(', ');
+  if (active && objectChecks) {
     activeCfg = {
       uri: active.uri || '/',
       port: active.port ? Number(active.port) : undefined,
       intervalMs: active.intervalMs,
       timeoutMs: active.timeoutMs,
       method: active.method,
-      headers,
+      headers: poolCheckHeaders(active, env),
       body: active.body && active.method !== 'GET' && active.method !== 'HEAD' ? active.body : undefined,
       expectStatus: active.expectStatus || undefined,
       expectBody: active.expectBody?.source,
@@ -129,6 +309,8 @@ export class SharedPool {
   readonly ns: PoolNamespace;
   private readonly cache: SwrCache<PoolSnapshot>;
   private configured = false;
+  /** This isolate has called the object (so it may count as a holder there). */
+  private called = false;
   private failedAt = 0;
   private warned = false;
   private pending: Array<{ upstream: string; at: number }> = [];
@@ -137,32 +319,43 @@ export class SharedPool {
   sharesLoad = false;
   /** The counts of this isolate's last report, which the pool's totals include. */
   reported: Record<string, number> = {};
+  /** No live config uses the pool: it serves its last snapshot and calls the object no more. */
+  released = false;
 
-  constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number) {
+  constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number, waitMs = DEFAULT_POOL_WAIT_MS) {
     this.ns = ns;
     this.config = config;
     this.name = poolName(config);
     // Fresh: served as is; stale: served while a refresh runs; older than 4 refresh ages (an idle isolate, or a pool
-    // just activated): refreshed first, so the first request after a pause sees current health.
-    this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e), 4 * maxAgeMs);
-    // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh in the background.
+    // just activated): refreshed first, so the first request after a pause sees current health, but never waiting
+    // longer than waitMs for it.
+    this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e), { awaitAfterMs: 4 * maxAgeMs, maxWaitMs: waitMs });
+    // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh (within waitMs).
     this.cache.set(healthySnapshot(config), 0);
+  }
+
+  /** Whether the object runs the handler's active checks (else they run per isolate). */
+  get runsActiveChecks(): boolean {
+    return this.config.active !== undefined;
   }
 
   stub(): DurableObjectStub<UpstreamPool> {
     return this.ns.get(this.ns.idFromName(this.name));
   }
 
-  /** The cached snapshot; starts a background refresh (never awaited here) once it is stale. */
+  /** The cached snapshot; refreshes it as described at the top of this file (never waiting past the bound). */
   snapshot(ctx: RequestContext): Promise<PoolSnapshot> {
+    if (this.released) return Promise.resolve(this.cache.peek()!);
     return this.cache.get(ctx.exec);
   }
 
-  /** Configures the object (which starts its health checks) when the config using it is activated. */
-  activate(exec?: { waitUntil(p: Promise<unknown>): void }): void {
-    if (this.configured) return;
-    const started = this.configure().catch((e) => this.warn(e));
-    exec?.waitUntil(started);
+  /**
+   * Configures the object (which starts its health checks) when a config using it is activated: in the
+   * background, through the cache, so the first request joins that call instead of making its own.
+   */
+  activate(exec?: { waitUntil(p: Promise<unknown>): void }): Promise<unknown> {
+    if (this.configured || this.released) return Promise.resolve();
+    return this.cache.revalidate(exec);
   }
 
   /** Reads the object now and caches the answer (tests, admin). */
@@ -172,8 +365,31 @@ export class SharedPool {
     return snap;
   }
 
+  /** Tells the object this isolate no longer uses the pool (no live config has it); never throws. */
+  release(): Promise<void> {
+    this.released = true;
+    this.configured = false;
+    this.pending = [];
+    if (!this.called) return Promise.resolve();
+    this.called = false;
+    return this.stub()
+      .release(isolateId())
+      .then(
+        () => {},
+        (e) => this.warn(e),
+      );
+  }
+
+  /** A live config uses the pool again: the next call configures the object afresh. */
+  revive(): void {
+    this.released = false;
+    this.configured = false;
+    this.failedAt = 0;
+  }
+
   /** Queues one passive failure; the batch goes out after the response, in waitUntil. */
   reportFailure(upstream: string, ctx: RequestContext): void {
+    if (this.released) return;
     this.pending.push({ upstream, at: Date.now() });
     if (this.flushing) return;
     this.flushing = Promise.resolve()
@@ -185,12 +401,13 @@ export class SharedPool {
   }
 
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && !this.released) {
       const batch = this.pending;
       this.pending = [];
       try {
         if (!this.configured) await this.configure();
-        this.cache.set(await this.stub().reportFailures(batch));
+        this.called = true;
+        this.cache.set(await this.stub().reportFailures(batch, isolateId()));
       } catch (e) {
         this.warn(e);
         return;
@@ -199,15 +416,19 @@ export class SharedPool {
   }
 
   private async configure(): Promise<PoolSnapshot> {
-    const snap = await this.stub().configure(this.config);
+    this.called = true;
+    const snap = await this.stub().configure(this.config, isolateId());
     this.configured = true;
     return snap;
   }
 
   private async load(force = false): Promise<PoolSnapshot> {
+    // A refresh that was already queued when the pool was released must not make this isolate a holder again.
+    if (this.released) return this.cache.peek()!;
     if (!force && Date.now() - this.failedAt < RETRY_AFTER_MS) throw new Error('upstream pool: waiting before retrying');
     try {
       if (!this.configured) return await this.configure();
+      this.called = true;
       if (this.sharesLoad) {
         const counts: Record<string, number> = {};
         for (const u of this.config.upstreams) counts[u] = hostState(u).numRequests;
@@ -215,7 +436,7 @@ export class SharedPool {
         this.reported = counts;
         return snap;
       }
-      const snap = await this.stub().poll();
+      const snap = await this.stub().poll(isolateId());
       if (snap) return snap;
       return await this.configure();
     } catch (e) {
@@ -231,9 +452,13 @@ export class SharedPool {
   }
 }
 
+/** The last snapshot applied to each handler's upstream list (a fresh cache hands out the same object). */
+const applied = new WeakMap<readonly ProxyUpstream[], PoolSnapshot>();
+
 /**
  * Applies a snapshot to the handler's upstreams: the pool's active result and its summed passive failures mark an
- * upstream down. The isolate's own failures still count through ProxyUpstream.healthy() at once.
+ * upstream down. They are kept apart from this isolate's own active checks (setPoolDown), which run when the pool
+ * does not; the isolate's own passive failures still count through ProxyUpstream.healthy() at once.
  */
 export function applySnapshot(
   upstreams: readonly ProxyUpstream[],
@@ -241,18 +466,20 @@ export function applySnapshot(
   passive: PassiveHealth | undefined,
   reported?: Record<string, number>,
 ): void {
+  if (applied.get(upstreams) === snap) return;
+  applied.set(upstreams, snap);
   for (const up of upstreams) {
     const st = snap.upstreams[up.dial];
     if (!st) continue;
     // Others' load: the pool's total minus what this isolate contributed to it.
     if (reported) up.host.remoteRequests = Math.max(0, st.inFlight - (reported[up.dial] ?? 0));
     const passiveDown = !!passive && passive.failDurationMs > 0 && st.fails >= passive.maxFails;
-    up.activeUnhealthy = !st.activeHealthy || passiveDown;
+    setPoolDown(up, !st.activeHealthy || passiveDown);
   }
 }
 
 let isolate: string | undefined;
-/** This isolate's name in load reports (random values are not allowed at module scope in Workers, so made lazily). */
+/** This isolate's name in load reports and as a pool holder (random values are not allowed at module scope in Workers, so made lazily). */
 function isolateId(): string {
   return (isolate ??= crypto.randomUUID());
 }

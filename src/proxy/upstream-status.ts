@@ -1,11 +1,13 @@
 import type { PoolSnapshot } from '../../durable/upstream-pool.ts';
 import { currentFails, hostStates } from './passive-health.ts';
-import { sharedPoolsInIsolate, type SharedPool } from './shared-pool.ts';
+import { liveUpstreams, locallyDown, sharedPoolsInIsolate, type SharedPool } from './shared-pool.ts';
 
 // Admin `GET /reverse_proxy/upstreams`: Caddy's list of {address, num_requests, fails}, plus what the shared pools
-// know (healthy, last_check, last_error). Local counts come from this isolate; shared ones are read fresh from each
-// UpstreamPool object (the admin path may call Durable Objects; the request path never waits for them).
-// The metrics scrape reads the same sources for caddy_reverse_proxy_upstreams_healthy.
+// know (healthy, last_check, last_error). Local counts come from this isolate; shared ones are read fresh from the
+// UpstreamPool objects of the pools live configs use (the admin path may call Durable Objects; a request waits for
+// one at most UPSTREAM_POOL_WAIT_MS). Like Caddy's list, it holds the upstreams of the configs served now: an
+// upstream that left every live config leaves the list. The metrics scrape reads the same sources for
+// caddy_reverse_proxy_upstreams_healthy.
 
 export interface UpstreamStatus {
   address: string;
@@ -17,7 +19,11 @@ export interface UpstreamStatus {
   last_error: string | null;
 }
 
-/** Every shared pool of this isolate with its fresh snapshot (a pool that cannot be reached is left out). */
+/**
+ * Every shared pool a live config of this isolate uses, with its fresh snapshot (a pool that cannot be reached is
+ * left out). Pools of configs no longer served were released and are not polled, so a scrape keeps no old pool
+ * (or its alarm) alive.
+ */
 async function freshSnapshots(): Promise<Array<{ pool: SharedPool; snap: PoolSnapshot }>> {
   const pools = sharedPoolsInIsolate();
   const snaps = await Promise.all(pools.map((p) => p.refresh().catch((): PoolSnapshot | undefined => undefined)));
@@ -31,7 +37,9 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
     if (!e) out.set(address, (e = { address, num_requests: 0, fails: 0, healthy: true, last_check: null, last_error: null }));
     return e;
   };
+  const used = liveUpstreams();
   for (const [address, h] of hostStates()) {
+    if (used && !used.has(address)) continue;
     const e = entry(address);
     e.num_requests = h.numRequests;
     e.fails = currentFails(h);
@@ -49,6 +57,11 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
       }
     }
   }
+  // Checks a pool object cannot run (health_upstream, service:/durable: upstreams) run in this isolate.
+  for (const address of locallyDown()) {
+    const e = out.get(address);
+    if (e) e.healthy = false;
+  }
   return [...out.values()];
 }
 
@@ -57,8 +70,8 @@ export interface UpstreamHealth {
   upstream: string;
   healthy: boolean;
   /**
-   * Whether a shared pool vouches for it. Without one the isolate only assumes Caddy's initial state (healthy), which
-   * must not override what a pool object recorded.
+   * Whether a shared pool (or this isolate's own active checks, when they have it down) vouches for it. Otherwise the
+   * isolate only assumes Caddy's initial state (healthy), which must not override what a pool object recorded.
    */
   known: boolean;
 }
@@ -69,7 +82,10 @@ export interface UpstreamHealth {
  */
 export async function upstreamHealth(): Promise<UpstreamHealth[]> {
   const out = new Map<string, UpstreamHealth>();
-  for (const address of hostStates().keys()) out.set(address, { upstream: address, healthy: true, known: false });
+  const used = liveUpstreams();
+  for (const address of hostStates().keys()) {
+    if (!used || used.has(address)) out.set(address, { upstream: address, healthy: true, known: false });
+  }
   for (const { pool, snap } of await freshSnapshots()) {
     const maxFails = pool.config.passive?.maxFails;
     for (const [address, st] of Object.entries(snap.upstreams)) {
@@ -80,5 +96,6 @@ export async function upstreamHealth(): Promise<UpstreamHealth[]> {
       else out.set(address, { upstream: address, healthy, known: true });
     }
   }
+  for (const address of locallyDown()) if (out.has(address)) out.set(address, { upstream: address, healthy: false, known: true });
   return [...out.values()];
 }

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, inject, it, vi } from 'vitest';
-import type { UpstreamPool } from '../../durable/upstream-pool.ts';
+import { checkUpstream, type ActiveHealthConfig, type UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { Handler, RequestContext } from '../../src/http/types.ts';
 import { resetHostStates } from '../../src/proxy/passive-health.ts';
 import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
@@ -15,15 +15,21 @@ const ports = inject('proxyUpstreams');
 const FLIP = `127.0.0.1:${ports.flip}`;
 const A = `127.0.0.1:${ports.echo[0]}`;
 const B = `127.0.0.1:${ports.echo[1]}`;
+const C = `127.0.0.1:${ports.echo[2]}`;
 const DOWN = `127.0.0.1:${ports.refused}`;
 const ns = (env as unknown as { UPSTREAM_POOL: PoolNamespace }).UPSTREAM_POOL;
 const first = { selection_policy: { policy: 'first' } };
+const TARGET = '{http.reverse_proxy.active.target_upstream}';
 
 /** Runs a request with a waitUntil that the test can drain (the pool's background work). */
-async function request(h: Handler, poolNs: PoolNamespace = ns): Promise<{ res: Response; drain: () => Promise<void> }> {
+async function request(
+  h: Handler,
+  poolNs: PoolNamespace | undefined = ns,
+  extraEnv: Record<string, unknown> = {},
+): Promise<{ res: Response; drain: () => Promise<void> }> {
   const pending: Promise<unknown>[] = [];
   const ctx: RequestContext = {
-    ...makeCtx(new Request('http://example.com/x'), '203.0.113.9', { UPSTREAM_POOL: poolNs }),
+    ...makeCtx(new Request('http://example.com/x'), '203.0.113.9', { UPSTREAM_POOL: poolNs, ...extraEnv }),
     exec: { waitUntil: (p) => void pending.push(p) },
   };
   const res = await serve(h, ctx);
@@ -35,7 +41,7 @@ async function request(h: Handler, poolNs: PoolNamespace = ns): Promise<{ res: R
   };
 }
 
-async function upstreamOf(h: Handler, poolNs: PoolNamespace = ns): Promise<string | null> {
+async function upstreamOf(h: Handler, poolNs: PoolNamespace | undefined = ns): Promise<string | null> {
   const { res, drain } = await request(h, poolNs);
   await res.text();
   await drain();
@@ -65,6 +71,34 @@ async function setHealth(key: string, status: number): Promise<void> {
   const res = await fetch(`http://${FLIP}/control?key=${key}&status=${status}`);
   await res.body?.cancel();
 }
+
+/** A namespace whose stub calls each take `ms` longer (an overloaded or distant object). */
+function slowNamespace(real: PoolNamespace, ms: number): PoolNamespace {
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'get') {
+        return (id: DurableObjectId) => {
+          const stub = target.get(id);
+          return new Proxy(stub, {
+            get(s, m) {
+              const f: unknown = Reflect.get(s, m);
+              if (typeof f !== 'function') return f;
+              return async (...args: unknown[]) => {
+                await new Promise((r) => setTimeout(r, ms));
+                return Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
+              };
+            },
+          });
+        };
+      }
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as PoolNamespace;
+}
+
+/** A regexp source matching a literal dial address. */
+const literal = (s: string): string => s.replace(/[.]/g, '\\.');
 
 describe('UpstreamPool shared health', () => {
   it('takes an upstream out after its health check fails and back after health_passes', async () => {
@@ -239,5 +273,163 @@ describe('UpstreamPool shared health', () => {
     await cappedPool!.stub().reportLoad('other-isolate', { [A]: 3, [B]: 2 });
     await cappedPool!.refresh();
     expect(await upstreamOf(capped)).toBe('b');
+  });
+});
+
+describe('active checks the pool object cannot run', () => {
+  it('run in the isolate when the pool only shares load (health_upstream + least_conn), and a pool refresh does not undo them', async () => {
+    await setHealth('local1', 503);
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: C }],
+      load_balancing: { selection_policy: { policy: 'least_conn' } },
+      // Every check goes to the flipping upstream, which fails them: both upstreams are down for this handler.
+      health_checks: { active: { uri: '/health?key=local1', upstream: FLIP, interval: '1m' } },
+    });
+    const firstReq = await request(h);
+    expect(firstReq.res.status).toBe(200); // Caddy's initial state while the first round runs
+    await firstReq.res.text();
+    await firstReq.drain();
+    expect((await request(h)).res.status).toBe(503);
+    const pool = sharedPoolsInIsolate().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, C].join());
+    expect(pool).toBeDefined();
+    expect(pool!.config.active).toBeUndefined(); // the pool sums load; the checks are this isolate's
+    // The pool's snapshot says healthy (it runs no checks): the local result stands.
+    await pool!.refresh();
+    expect((await request(h)).res.status).toBe(503);
+    expect((await request(h)).res.status).toBe(503);
+    // The admin list shows the isolate's own results.
+    const status = await upstreamStatuses();
+    expect(status.filter((s) => s.address === A || s.address === C).map((s) => s.healthy)).toEqual([false, false]);
+  });
+
+  it('still share passive failures through the pool', async () => {
+    const h = proxy({
+      upstreams: [{ dial: DOWN }, { dial: B }],
+      load_balancing: first,
+      health_checks: { active: { uri: '/anything', upstream: B, interval: '1m' }, passive: { fail_duration: '30s', max_fails: 1 } },
+    });
+    const { res, drain } = await request(h);
+    expect(res.status).toBe(502);
+    await drain();
+    const pool = sharedPoolsInIsolate().find((p) => p.config.passive && !p.config.active && p.config.upstreams.join() === [DOWN, B].join());
+    expect(pool).toBeDefined();
+    expect((await pool!.stub().snapshot()).upstreams[DOWN].fails).toBe(1);
+  });
+});
+
+describe('waiting for the pool object', () => {
+  it('a slow object delays the first request at most UPSTREAM_POOL_WAIT_MS; the refresh finishes in the background', async () => {
+    const { ns: slow, calls } = watchNamespace(slowNamespace(ns, 1500));
+    const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow1', interval: '1m' } } });
+    const t0 = Date.now();
+    const firstReq = await request(h, slow);
+    expect(firstReq.res.status).toBe(200); // Caddy's initial state: healthy
+    await firstReq.res.text();
+    expect(Date.now() - t0).toBeLessThan(700); // 100 ms of waiting, not the object's 1.5 s
+    expect(calls()).toBe(1);
+    await firstReq.drain(); // configure() completes in waitUntil and fills the cache
+    const pool = poolWithUri('/health?k=slow1');
+    const t1 = Date.now();
+    const fresh = await request(h, slow);
+    await fresh.res.text();
+    expect(Date.now() - t1).toBeLessThan(700);
+    expect(calls()).toBe(1); // the snapshot it brought is fresh: no second call
+    expect(pool.runsActiveChecks).toBe(true);
+  });
+
+  it('UPSTREAM_POOL_WAIT_MS=0 never waits, and a failing object answers at once with the initial state', async () => {
+    const { ns: slow } = watchNamespace(slowNamespace(ns, 1000));
+    const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow2', interval: '1m' } } });
+    const t0 = Date.now();
+    const r = await request(h, slow, { UPSTREAM_POOL_WAIT_MS: '0' });
+    expect(r.res.status).toBe(200);
+    await r.res.text();
+    expect(Date.now() - t0).toBeLessThan(500);
+    await r.drain();
+
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { ns: failing } = watchNamespace(ns, () => true);
+      const h2 = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=fail1', interval: '1m' } } });
+      const t1 = Date.now();
+      const r2 = await request(h2, failing);
+      expect(r2.res.status).toBe(200);
+      await r2.res.text();
+      await r2.drain();
+      expect(Date.now() - t1).toBeLessThan(500);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('health_headers', () => {
+  const headerCheck = (expectBody: string): ActiveHealthConfig => ({
+    uri: '/echo',
+    intervalMs: 60_000,
+    timeoutMs: 2_000,
+    method: 'GET',
+    headers: { 'X-Target': TARGET, Host: 'ignored.example' },
+    expectBody,
+    followRedirects: false,
+    passes: 1,
+    fails: 1,
+    scheme: 'http',
+  });
+
+  it('the pool object fills in target_upstream with each upstream’s dial address', async () => {
+    const onlyA = headerCheck(`"x-target":"${literal(A)}"`);
+    expect(await checkUpstream(A, onlyA)).toEqual({ ok: true });
+    expect((await checkUpstream(B, onlyA)).ok).toBe(false); // B's check says B
+
+    // End to end: the echo body names the upstream that answered and the X-Target it got; each must match.
+    const expect_body = `^\\{"id":"a".*"x-target":"${literal(A)}"|^\\{"id":"b".*"x-target":"${literal(B)}"`;
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: B }],
+      health_checks: { active: { uri: '/echo?k=hdr1', interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body } },
+    });
+    await upstreamOf(h);
+    const pool = poolWithUri('/echo?k=hdr1');
+    expect(pool.config.active?.headers['X-Target']).toBe(TARGET); // left for the object to fill in
+    const stub = ns.get(ns.idFromName(pool.name));
+    await firstRoundDone(stub, A);
+    const snap = await stub.snapshot();
+    expect(snap.upstreams[A]).toMatchObject({ activeHealthy: true, lastError: undefined });
+    expect(snap.upstreams[B]).toMatchObject({ activeHealthy: true, lastError: undefined });
+  });
+
+  it('per-isolate checks send target_upstream as the upstream’s dial, and a Host entry sets a service upstream’s host', async () => {
+    const seen: Array<{ binding: string; url: string; target: string | null }> = [];
+    const binding = (name: string) => ({
+      fetch: async (req: Request) => {
+        if (new URL(req.url).pathname === '/healthz') seen.push({ binding: name, url: req.url, target: req.headers.get('x-target') });
+        return new Response('ok', { headers: { 'x-upstream': name } });
+      },
+    });
+    const h = proxy({
+      upstreams: [{ dial: 'service:SVC1' }, { dial: 'service:SVC2' }],
+      health_checks: { active: { uri: '/healthz', interval: '1m', headers: { 'X-Target': [TARGET], Host: ['health.internal'] } } },
+    });
+    const r = await request(h, undefined, { SVC1: binding('SVC1'), SVC2: binding('SVC2') });
+    await r.res.text();
+    await r.drain();
+    seen.sort((x, y) => x.binding.localeCompare(y.binding));
+    expect(seen).toEqual([
+      { binding: 'SVC1', url: 'http://health.internal/healthz', target: 'service:SVC1' },
+      { binding: 'SVC2', url: 'http://health.internal/healthz', target: 'service:SVC2' },
+    ]);
+  });
+
+  it('per-isolate checks to a health_upstream still name the checked upstream, not the target', async () => {
+    const expect_body = `"x-target":"(${literal(A)}|${literal(B)})"`;
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: B }],
+      health_checks: { active: { uri: '/echo', upstream: C, interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body } },
+    });
+    const r = await request(h, undefined); // no pool binding: checks in the isolate
+    await r.res.text();
+    await r.drain();
+    expect((await request(h, undefined)).res.status).toBe(200); // both passed (X-Target was C's address before)
   });
 });
