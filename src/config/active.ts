@@ -1,5 +1,6 @@
 import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
 import { adaptCaddyfile } from '../adapt/index.ts';
+import { setLiveConfigs, trackPools } from '../proxy/shared-pool.ts';
 import type { CaddyConfigJSON } from './caddy-json.ts';
 import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
@@ -39,7 +40,7 @@ function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error;
     try {
       const config = json !== undefined ? parseJson(json) : adaptBundled(env);
       text = JSON.stringify(config);
-      result = compileConfig(config, { bindings: Object.keys(env) });
+      result = trackPools(() => compileConfig(config, { bindings: Object.keys(env) }));
     } catch (e) {
       text = result = e instanceof Error ? e : new Error(String(e));
     }
@@ -67,13 +68,14 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
       async () => {
         // A stub is an I/O object of the request that made it: make one per load, never keep one in the isolate.
         const stub = ns.get(ns.idFromName('config'));
-        const snapshot = (await stub.snapshot()) as ConfigSnapshot;
-        if (snapshot.active) return snapshot;
-        const b = base(env);
-        if (b.json instanceof Error) return snapshot;
-        return (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
+        let snapshot = (await stub.snapshot()) as ConfigSnapshot;
+        const b = snapshot.active ? undefined : base(env);
+        if (b && !(b.json instanceof Error)) snapshot = (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
+        // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts).
+        await setLiveConfigs(versions!.live(snapshot), env);
+        return snapshot;
       },
-      (json) => compileConfig(parseJson(json), { bindings: Object.keys(env) }),
+      (json) => trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
     );
   }
@@ -99,6 +101,7 @@ export async function selectConfig(
     }
   }
   const config = activeConfig(env);
+  if (!store) void setLiveConfigs([config], env, exec);
   config.activate(env, exec);
   return { config, version: 0 };
 }

@@ -1,0 +1,249 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, inject, it } from 'vitest';
+import { IDLE_STOP_MS, type UpstreamPool } from '../../durable/upstream-pool.ts';
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
+import worker from '../../src/index.ts';
+import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
+import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
+import { watchNamespace } from './watched-namespace.ts';
+
+// Issue 5: shared pools belong to the configs that use them. A pool's alarms start when a config that needs them is
+// activated and stop when no live config uses the pool any more; scrapes and the admin API poll only pools of live
+// configs, and the admin upstream list holds only the upstreams of the configs served now.
+
+const ports = inject('proxyUpstreams');
+const A = `127.0.0.1:${ports.echo[0]}`;
+const B = `127.0.0.1:${ports.echo[1]}`;
+const C = `127.0.0.1:${ports.echo[2]}`;
+const TOKEN = 'pool-lifecycle';
+const ns = (env as unknown as { UPSTREAM_POOL: PoolNamespace }).UPSTREAM_POOL;
+
+function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
+  const pending: Array<Promise<unknown>> = [];
+  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+  return {
+    exec,
+    settle: async () => {
+      while (pending.length) await Promise.allSettled(pending.splice(0));
+    },
+  };
+}
+
+function configJson(caddyfile: string): string {
+  return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
+}
+
+const healthSite = (key: string, ...upstreams: string[]): string => `:80 {
+	reverse_proxy ${upstreams.join(' ')} {
+		health_uri /health?key=${key}
+		health_interval 1m
+	}
+}
+`;
+
+async function get(e: Record<string, unknown>, exec: ExecutionContext, path = '/'): Promise<number> {
+  const res = await worker.fetch(new Request(`http://gw.test${path}`) as never, e as never, exec);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function scrape(e: Record<string, unknown>, exec: ExecutionContext): Promise<void> {
+  const req = new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const res = await worker.fetch(req as never, { ...e, METRICS_TOKEN: TOKEN } as never, exec);
+  expect(res.status).toBe(200);
+  await res.text();
+}
+
+function poolFor(key: string): SharedPool {
+  const pool = sharedPoolsInIsolate().find((p) => p.config.active?.uri.includes(`key=${key}`));
+  if (!pool) throw new Error(`no live pool for ${key}`);
+  return pool;
+}
+
+function stubOf(pool: SharedPool): DurableObjectStub<UpstreamPool> {
+  return ns.get(ns.idFromName(pool.name));
+}
+
+function alarmOf(stub: DurableObjectStub<UpstreamPool>): Promise<number | null> {
+  return runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+}
+
+/**
+ * The alarm once it is set: configure() arms the first round at once and workerd runs it by itself, and while that
+ * round runs no alarm is pending, so wait (up to 2 s) for the next one.
+ */
+async function armedAlarm(stub: DurableObjectStub<UpstreamPool>): Promise<number | null> {
+  for (let i = 0; i < 100; i++) {
+    const at = await alarmOf(stub);
+    if (at !== null) return at;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
+}
+
+describe('pool lifetime follows the base config', () => {
+  it('stops the alarm when the config that used the pool is replaced, and scrapes do not poll it again', async () => {
+    const { exec, settle } = execution();
+    const watched = watchNamespace(ns);
+    const base = { ...env, CONFIG_STORE: undefined, UPSTREAM_POOL: watched.ns };
+    const e1 = { ...base, GATEHOUSE_CONFIG: configJson(healthSite('life1', A, B)) };
+    expect(await get(e1, exec)).toBe(200);
+    await settle();
+    const pool = poolFor('life1');
+    const stub = stubOf(pool);
+    expect(await armedAlarm(stub)).not.toBeNull(); // started at activation, as Caddy starts checks at load
+
+    const e2 = { ...base, GATEHOUSE_CONFIG: configJson(':80 {\n\trespond "two"\n}\n') };
+    expect(await get(e2, exec)).toBe(200);
+    await settle();
+    expect(sharedPoolsInIsolate()).not.toContain(pool);
+    expect(await alarmOf(stub)).toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+
+    // Scrapes (and the admin API) poll only pools of live configs: none here.
+    watched.reset();
+    await scrape(e2, exec);
+    await scrape(e2, exec);
+    await settle();
+    expect(watched.calls()).toBe(0);
+    expect(await alarmOf(stub)).toBeNull();
+  });
+
+  it('keeps a pool the new config still uses (same upstreams and health config) running, without a restart', async () => {
+    const { exec, settle } = execution();
+    const watched = watchNamespace(ns);
+    const base = { ...env, CONFIG_STORE: undefined, UPSTREAM_POOL: watched.ns };
+    const e1 = { ...base, GATEHOUSE_CONFIG: configJson(healthSite('life2', A, B)) };
+    expect(await get(e1, exec)).toBe(200);
+    await settle();
+    const pool = poolFor('life2');
+    const stub = stubOf(pool);
+    await pool.refresh();
+
+    const e2 = {
+      ...base,
+      GATEHOUSE_CONFIG: configJson(`:80 {
+	handle /other {
+		respond "other"
+	}
+	handle {
+		reverse_proxy ${A} ${B} {
+			health_uri /health?key=life2
+			health_interval 1m
+		}
+	}
+}
+`),
+    };
+    watched.reset();
+    expect(await get(e2, exec)).toBe(200);
+    await settle();
+    expect(poolFor('life2')).toBe(pool); // the same cache, not a new pool
+    expect(await armedAlarm(stub)).not.toBeNull();
+    // No release and no configure: at most the snapshot refresh of the request itself.
+    expect(watched.calls()).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps the checks while another isolate still holds the pool, until that one has been idle for IDLE_STOP_MS', async () => {
+    const { exec, settle } = execution();
+    const base = { ...env, CONFIG_STORE: undefined };
+    const e1 = { ...base, GATEHOUSE_CONFIG: configJson(healthSite('life3', A, C)) };
+    expect(await get(e1, exec)).toBe(200);
+    await settle();
+    const stub = stubOf(poolFor('life3'));
+    await stub.poll('another-isolate'); // a second isolate serving the same config
+
+    const e2 = { ...base, GATEHOUSE_CONFIG: configJson(':80 {\n\trespond "three"\n}\n') };
+    expect(await get(e2, exec)).toBe(200);
+    await settle();
+    expect(await armedAlarm(stub)).not.toBeNull(); // this isolate released it; the other one still counts
+
+    // The other isolate goes away without releasing: IDLE_STOP_MS after its last call, the next alarm stops.
+    await runInDurableObject(stub, (instance) => {
+      const stored = (instance as unknown as { stored: { holders: Record<string, number> } }).stored;
+      stored.holders['another-isolate'] = Date.now() - IDLE_STOP_MS - 1;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarmOf(stub)).toBeNull();
+  });
+
+  it('lists only upstreams of the config served now in the admin upstream list', async () => {
+    const { exec, settle } = execution();
+    const base = { ...env, CONFIG_STORE: undefined };
+    const e1 = { ...base, GATEHOUSE_CONFIG: configJson(`:80 {\n\treverse_proxy ${A} ${B}\n}\n`) };
+    expect(await get(e1, exec)).toBe(200);
+    await settle();
+    let addresses = (await upstreamStatuses()).map((s) => s.address).sort();
+    expect(addresses).toEqual([A, B].sort());
+
+    const e2 = { ...base, GATEHOUSE_CONFIG: configJson(`:80 {\n\treverse_proxy ${C} {\n\t\tfail_duration 30s\n\t}\n}\n`) };
+    expect(await get(e2, exec)).toBe(200);
+    await settle();
+    addresses = (await upstreamStatuses()).map((s) => s.address);
+    expect(addresses).toEqual([C]);
+  });
+});
+
+describe('pool lifetime follows the config store', () => {
+  it('keeps a pool while its version is active or candidate, stops it after promote, starts it again on rollback', async () => {
+    const { exec, settle } = execution();
+    const ADMIN = 'lifecycle-admin';
+    const e = { ...env, ADMIN_TOKEN: ADMIN, CONFIG_REFRESH_MS: '0' };
+    const admin = async (path: string, body?: unknown): Promise<Response> => {
+      const res = await worker.fetch(
+        new Request(`http://gw.test/gatehouse-admin${path}`, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }) as never,
+        e as never,
+        exec,
+      );
+      return res;
+    };
+    /** Requests until this isolate has re-read the store (CONFIG_REFRESH_MS 0: each request refreshes in the background). */
+    const traffic = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) {
+        expect(await get(e, exec)).toBe(200);
+        await settle();
+      }
+    };
+
+    const load = await worker.fetch(
+      new Request('http://gw.test/gatehouse-admin/load', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'text/caddyfile' },
+        body: healthSite('store1', A, B),
+      }) as never,
+      e as never,
+      exec,
+    );
+    expect(load.status).toBe(200);
+    await traffic();
+    const pool = poolFor('store1');
+    const stub = stubOf(pool);
+    expect(await armedAlarm(stub)).not.toBeNull();
+    let listed = (await (await admin('/reverse_proxy/upstreams')).json()) as Array<{ address: string }>;
+    expect(listed.map((u) => u.address).sort()).toEqual([A, B].sort());
+
+    // A candidate without the pool: the active version still uses it.
+    expect((await admin('/config/rollout', { caddyfile: `:80 {\n\treverse_proxy ${C}\n}\n`, percent: 50 })).status).toBe(200);
+    await traffic();
+    expect(await armedAlarm(stub)).not.toBeNull();
+    listed = (await (await admin('/reverse_proxy/upstreams')).json()) as Array<{ address: string }>;
+    expect(listed.map((u) => u.address).sort()).toEqual([A, B, C].sort());
+
+    // Promoted: no live version uses the pool any more.
+    expect((await admin('/config/promote', {})).status).toBe(200);
+    await traffic();
+    expect(await alarmOf(stub)).toBeNull();
+    listed = (await (await admin('/reverse_proxy/upstreams')).json()) as Array<{ address: string }>;
+    expect(listed.map((u) => u.address)).toEqual([C]);
+
+    // Rolled back: the version is live again and its checks start again.
+    expect((await admin('/config/rollback', {})).status).toBe(200);
+    await traffic();
+    expect(poolFor('store1')).toBe(pool);
+    expect(await armedAlarm(stub)).not.toBeNull();
+  });
+});
