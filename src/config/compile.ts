@@ -10,7 +10,7 @@ import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/hand
 import { isRecord } from '../http/handlers/util.ts';
 import { createRequestContext } from '../http/context.ts';
 import type { Handler } from '../http/types.ts';
-import { routeInstrument, type RouteInstrument } from '../metrics/http.ts';
+import { metricsHosts, routeInstrument, type RouteInstrument } from '../metrics/http.ts';
 
 export { AbortConnection };
 
@@ -69,10 +69,12 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   // HTTP metrics are opt-in, as in Caddy (the `metrics` global option → apps.http.metrics).
   const metricsJson = config.apps?.http?.metrics;
   const metrics = metricsJson ? { perHost: (metricsJson as { per_host?: boolean }).per_host === true } : undefined;
+  // Caddy's per_host cardinality guard: hosts no site names are labelled _other (unless observe_catchall_hosts).
+  const hosts = metrics?.perHost ? metricsHosts(config) : undefined;
   const servers: CompiledServer[] = [];
   const activations: ActivationHook[] = [];
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
-    servers.push(compileServer(name, srv, bindings, activations, metrics && routeInstrument(name, metrics.perHost)));
+    servers.push(compileServer(name, srv, bindings, activations, metrics && routeInstrument(name, metrics.perHost, hosts)));
   }
   const activated = new WeakSet<object>();
   const ports = [...new Set(servers.flatMap((s) => s.listen.map((r) => r.from)))];
