@@ -216,7 +216,9 @@ export class UpstreamPool extends DurableObject {
     await recordHealthRound(
       this.env as Record<string, unknown>,
       s.config.upstreams.map((u, i) => ({ upstream: u, passed: results[i].ok, healthy: s.states[u].activeHealthy })),
+      { intervalMs: active.intervalMs },
     );
+    if (this.stored !== s) return; // released while the metrics were written: no next round
     await this.ctx.storage.setAlarm(Date.now() + active.intervalMs);
     this.armed = true;
   }
