@@ -156,16 +156,20 @@ describe('HTTP metrics', () => {
     expect(delta('caddy_http_response_size_bytes_sum', 'server="m_routes",handler="headers",code="200",method="GET"')).toBe(4);
   });
 
-  it('per_host labels each configured host, lowercased', async () => {
-    const e = envFor('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n', 'm_per_host');
+  it('per_host labels each configured host, lowercased; hosts no site names are _other', async () => {
+    const e = envFor('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n:80 {\n\trespond "other"\n}\n', 'm_per_host');
     const before = await scrapeText(e);
     for (let i = 0; i < 3; i++) expect((await get(e, 'http://a.test/')).text).toBe('hi');
     for (let i = 0; i < 2; i++) expect((await get(e, 'http://B.TEST/')).text).toBe('hi');
+    for (const host of ['evil.test', 'x.evil.test', 'a.test.evil']) expect((await get(e, `http://${host}/`)).text).toBe('other');
     const text = await scrapeText(e);
     const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="a.test"')).toBe(3);
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="b.test"')).toBe(2);
     expect(delta('caddy_http_request_duration_seconds_count', 'server="m_per_host",handler="subroute",host="b.test",code="200",method="GET"')).toBe(2);
+    // Caddy 2.11's cardinality guard: one series for every host no host matcher names.
+    expect(text).not.toContain('evil');
+    expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="_other"')).toBe(3);
   });
 
   it('records no caddy_http_* series without the metrics option', async () => {
