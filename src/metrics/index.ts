@@ -138,12 +138,14 @@ export async function handleScrape(request: Request, env: MetricsEnv, sources: S
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
   if (!allowed) return new Response('missing or invalid metrics token\n', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
-  const unavailable = (what: string) => (e: unknown): undefined => {
+  const unavailable = (what: string, object?: DurableObjectKind) => (e: unknown): undefined => {
+    if (object) countDurableObjectError(env, object);
     console.error(`gatehouse: ${what} unavailable for metrics: ${String(e)}`);
     return undefined;
   };
   const [config, upstreams] = await Promise.all([
-    sources.config?.().catch(unavailable('config gauges')),
+    // The config gauges are one ConfigStore call; upstream health leaves out pools it cannot reach by itself.
+    sources.config?.().catch(unavailable('config gauges', 'ConfigStore')),
     sources.upstreams?.().catch(unavailable('upstream health')),
   ]);
   let text: string;

@@ -225,4 +225,18 @@ describe('scrape endpoint', () => {
     // One failed dump per shard (METRICS_SHARDS defaults to 4).
     expect(sample(text, 'gatehouse_durable_object_errors_total', 'object="MetricsShard"')! - before).toBe(4);
   });
+
+  it('counts a ConfigStore that cannot give the config gauges, and still answers without them', async () => {
+    const real = (env as unknown as { CONFIG_STORE: DurableObjectNamespace }).CONFIG_STORE;
+    const { ns } = watchNamespace(real, () => true);
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'm_store_down');
+    const withStore = { ...e, CONFIG_STORE: real };
+    const count = (t: string) => sample(t, 'gatehouse_durable_object_errors_total', 'object="ConfigStore"') ?? 0;
+    const before = count(await scrapeText(withStore));
+    const down = await scrapeText({ ...e, CONFIG_STORE: ns });
+    expect(down).not.toContain('gatehouse_config_active_version');
+    const after = await scrapeText(withStore);
+    expect(after).toContain('gatehouse_config_active_version');
+    expect(count(after) - before).toBe(1);
+  });
 });
