@@ -70,6 +70,12 @@ const usersByOwner = new WeakMap<object, PoolUser[]>();
 const untracked = new Set<PoolUser>();
 /** The configs served now; undefined until the config layer says (then every user counts as live). */
 let live: Set<object> | undefined;
+/**
+ * Configs whose handlers needed a pool before the config layer listed them: one just loaded through this isolate's
+ * admin API (activated at once, as Caddy starts checks at load), or one a request still in flight across a config
+ * change uses. They count as live until the next setLiveConfigs, which confirms or drops them.
+ */
+const provisional = new Set<object>();
 
 export function sharedPoolsInIsolate(): readonly SharedPool[] {
   return [...registry.values()].flatMap((byName) => [...byName.values()]);
@@ -105,8 +111,10 @@ export function setLiveConfigs(
   exec?: { waitUntil(p: Promise<unknown>): void },
 ): Promise<void> {
   if (configs.length === 0) return Promise.resolve();
-  if (live && live.size === configs.length && configs.every((c) => live!.has(c))) return Promise.resolve();
+  const same = live !== undefined && live.size === configs.length && configs.every((c) => live!.has(c));
+  if (same && provisional.size === 0) return Promise.resolve();
   live = new Set(configs);
+  provisional.clear();
   const work = reconcile(env).catch((e) => console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`));
   exec?.waitUntil(work);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -139,11 +147,12 @@ export function locallyDown(): ReadonlySet<string> {
 
 function* liveUsers(): Generator<PoolUser> {
   if (live) for (const c of live) yield* usersByOwner.get(c) ?? [];
+  for (const c of provisional) if (!live?.has(c)) yield* usersByOwner.get(c) ?? [];
   yield* untracked;
 }
 
 function isLive(u: PoolUser): boolean {
-  return !live || u.owner === undefined || live.has(u.owner);
+  return !live || u.owner === undefined || live.has(u.owner) || provisional.has(u.owner);
 }
 
 function registered(ns: PoolNamespace, name: string): SharedPool | undefined {
@@ -213,15 +222,10 @@ export function sharedPoolResolver(
       pool = null;
       const config = poolConfigFor(upstreams, active, passive, env, sharesLoad);
       if (config) {
-        const known = registered(ns, poolName(config));
-        if (known) pool = known;
-        else {
-          pool = new SharedPool(ns, config, snapshotMaxAgeMs(active), poolWaitMs(env));
-          // A handler of a config that is no longer live (a request in flight across a config change) gets a pool
-          // that serves Caddy's initial state and calls nobody, so it cannot start the old pool's object again.
-          if (isLive(this)) register(pool);
-          else pool.released = true;
-        }
+        // A config the config layer has not listed yet (see `provisional`) uses its pools normally until it says.
+        if (!isLive(this) && this.owner) provisional.add(this.owner);
+        pool = registered(ns, poolName(config));
+        if (!pool) register((pool = new SharedPool(ns, config, snapshotMaxAgeMs(active), poolWaitMs(env))));
         if (sharesLoad) pool.sharesLoad = true;
       }
       this.pools.set(ns, pool);

@@ -219,10 +219,13 @@ describe('pool lifetime follows the config store', () => {
       exec,
     );
     expect(load.status).toBe(200);
-    await traffic();
+    await settle();
+    // Checks start at load, before this isolate re-reads the store (whose live set is still the previous config's).
     const pool = poolFor('store1');
     const stub = stubOf(pool);
     expect(await armedAlarm(stub)).not.toBeNull();
+    await traffic();
+    expect(poolFor('store1')).toBe(pool);
     let listed = (await (await admin('/reverse_proxy/upstreams')).json()) as Array<{ address: string }>;
     expect(listed.map((u) => u.address).sort()).toEqual([A, B].sort());
 
