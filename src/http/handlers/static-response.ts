@@ -50,16 +50,30 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
     const nullBody = nullStatus(code) || ctx.request.method === 'HEAD';
     // The written header map becomes the response's headers.
     const out = takeResponseHeaderMap(ctx);
-    // Go announces the length of the body a HEAD response leaves out; a null-body Response would carry none.
-    if (ctx.request.method === 'HEAD' && text !== '' && !nullStatus(code) && !out.has('content-length')) {
-      out.set('Content-Length', String(new TextEncoder().encode(text).length));
-    }
+    // Go announces the length of a body written at once (for HEAD too, whose body it leaves out). The runtime knows
+    // a string body's length but does not show it in the headers, which the metrics and handlers after this read.
+    if (text !== '' && !nullStatus(code) && !out.has('content-length')) out.set('Content-Length', String(utf8Length(text)));
     const res = new Response(nullBody || text === '' ? null : text, { status: code });
     // The runtime gives a string body its own Content-Type; the map always has one for text and replaces it.
     out.copyTo(res.headers);
     return res;
   };
 };
+
+/** Bytes of `s` in UTF-8, without encoding it (a lone surrogate counts as the 3-byte replacement character). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: 4 bytes for two UTF-16 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
 
 function nullStatus(code: number): boolean {
   return code === 204 || code === 205 || code === 304;
