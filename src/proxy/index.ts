@@ -141,7 +141,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     const start = Date.now();
     const shared = sharedPoolFor(ctx);
     if (shared) applySnapshot(upstreams, await shared.snapshot(ctx), passive, shared.sharesLoad ? shared.reported : undefined);
-    else if (active) maybeRunActiveChecks(active, ctx);
+    if (active && !shared?.runsActiveChecks) maybeRunActiveChecks(active, ctx);
     const fail = (up: ProxyUpstream): void => {
       countFailure(up.host, passive);
       if (shared && passive && passive.failDurationMs > 0) shared.reportFailure(up.dial, ctx);
