@@ -7,6 +7,7 @@ import type { CompiledConfig } from './compile.ts';
 import { ConfigError } from './errors.ts';
 import { bundledCaddyfile, preAdaptedCaddyfile } from './bundled.ts';
 import { VersionedConfigs } from './versioned.ts';
+import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
 
 /**
  * Which config serves a request.
@@ -97,14 +98,20 @@ export async function selectConfig(
         return selected;
       }
     } catch (e) {
+      countDurableObjectError(env as MetricsEnv, 'ConfigStore');
       console.error(`gatehouse: config store unavailable, serving the base config: ${(e as Error).message}`);
     }
   }
   const config = activeConfig(env);
-  if (!store) void setLiveConfigs([config], env, exec);
+  // Without a store the base config is the only live one: tell the shared pools once, not on every request.
+  if (!store && config !== liveBase) {
+    liveBase = config;
+    void setLiveConfigs([config], env, exec);
+  }
   config.activate(env, exec);
   return { config, version: 0 };
 }
+let liveBase: CompiledConfig | undefined;
 
 function parseJson(text: string): CaddyConfigJSON {
   let v: unknown;

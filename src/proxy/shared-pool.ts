@@ -5,6 +5,7 @@ import { localActiveDown, poolCheckHeaders, setPoolDown, type ActiveHealth } fro
 import { hostState, type PassiveHealth } from './passive-health.ts';
 import type { ProxyUpstream } from './upstreams.ts';
 import { xxhash64 } from './xxhash64.ts';
+import { countDurableObjectError } from '../metrics/index.ts';
 
 // Upstream health shared between isolates (issue 5). A handler whose health state can live in the UpstreamPool
 // Durable Object reads the pool's snapshot through a stale-while-revalidate cache, at most one refresh per isolate
@@ -380,7 +381,10 @@ export class SharedPool {
       .release(isolateId())
       .then(
         () => {},
-        (e) => this.warn(e),
+        (e) => {
+          countDurableObjectError({}, 'UpstreamPool');
+          this.warn(e);
+        },
       );
   }
 
@@ -413,6 +417,7 @@ export class SharedPool {
         this.called = true;
         this.cache.set(await this.stub().reportFailures(batch, isolateId()));
       } catch (e) {
+        countDurableObjectError({}, 'UpstreamPool');
         this.warn(e);
         return;
       }
@@ -445,6 +450,7 @@ export class SharedPool {
       return await this.configure();
     } catch (e) {
       this.failedAt = Date.now();
+      countDurableObjectError({}, 'UpstreamPool');
       throw e;
     }
   }

@@ -7,6 +7,9 @@ import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../..
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
 import { makeCtx, proxy, serve } from './proxy-helpers.ts';
 import { watchNamespace } from './watched-namespace.ts';
+import type { SeriesData } from '../../src/metrics/batch.ts';
+import { useMetricsRecorder } from '../../src/metrics/index.ts';
+import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 
 // Upstream health shared through the UpstreamPool Durable Object: alarms run the active checks against real
 // loopback upstreams, isolates read the pool's snapshot from a cache and never call the object on a fresh cache.
@@ -348,6 +351,7 @@ describe('waiting for the pool object', () => {
     await r.drain();
 
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const previous = useMetricsRecorder(new MetricsRecorder(60_000));
     try {
       const { ns: failing } = watchNamespace(ns, () => true);
       const h2 = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=fail1', interval: '1m' } } });
@@ -358,7 +362,15 @@ describe('waiting for the pool object', () => {
       await r2.drain();
       expect(Date.now() - t1).toBeLessThan(500);
       expect(warn).toHaveBeenCalledTimes(1);
+      // The failed call is counted as gatehouse_durable_object_errors_total{object="UpstreamPool"}.
+      let batch: SeriesData[] = [];
+      await useMetricsRecorder(previous)!.flush(async (b) => {
+        batch = b;
+      });
+      const errors = batch.find((s) => s.name === 'gatehouse_durable_object_errors_total' && s.labels.object === 'UpstreamPool');
+      expect(errors?.value).toBe(1);
     } finally {
+      useMetricsRecorder(previous);
       warn.mockRestore();
     }
   });
