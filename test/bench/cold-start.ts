@@ -1,6 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { freePort } from './servers.ts';
 
 // Cold start of the deployable bundle. workerd freezes clocks while JavaScript runs (a Spectre mitigation), so the
 // Worker cannot time itself; the same bundle is timed in fresh Node processes (V8, like workerd), in three phases:
@@ -16,6 +18,11 @@ import { join } from 'node:path';
 // the evaluate phase, where they cost little because Node has most of them loaded already; in workerd each one is
 // a module evaluated in every new isolate (several ms for node:crypto alone), so test/node/bundle-size.test.ts
 // requires that there be none.
+//
+// measureWorkerdStart checks the same in workerd from outside: the time from starting `workerd serve` to the first
+// response, against the same for an empty Worker. That difference is what Gatehouse adds to a cold start in the
+// real runtime (compile, evaluate, first request, and what workerd does per module), at the resolution of a
+// polling client (about a millisecond).
 
 export interface ColdStart {
   compileMs: number;
@@ -31,7 +38,7 @@ export interface ColdStart {
 
 /** The bundle's JavaScript modules and text modules (everything but source maps and wrangler's README). */
 function bundleFiles(bundleDir: string): { js: string[]; text: string[] } {
-  const files = readdirSync(bundleDir).filter((f) => !f.endsWith('.map') && f !== 'README.md' && f !== 'cold-start-node.mjs');
+  const files = readdirSync(bundleDir).filter((f) => !f.endsWith('.map') && f !== 'README.md' && !f.startsWith('cold-start-'));
   return { js: files.filter((f) => f.endsWith('.js')), text: files.filter((f) => !f.endsWith('.js')) };
 }
 
@@ -141,4 +148,73 @@ export function measureColdStart(bundleDir: string, runs = 15, configJson = ''):
     runs,
     status: samples[0].status,
   };
+}
+
+export interface WorkerdStart {
+  /** Median time from spawning workerd to the first response, with the bundle. */
+  gatehouseMs: number;
+  /** The same for a Worker that only returns a Response. */
+  emptyMs: number;
+  runs: number;
+}
+
+/** Medians over `runs` alternating starts of workerd with the bundle and with an empty Worker (GET / each). */
+export async function measureWorkerdStart(bundleDir: string, runs = 15, configJson = ''): Promise<WorkerdStart> {
+  const require = createRequire(import.meta.url);
+  const workerd = join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
+  const { js, text } = bundleFiles(bundleDir);
+  const q = JSON.stringify;
+  writeFileSync(join(bundleDir, 'cold-start-empty.js'), "export default { fetch() { return new Response('ok'); } };\n");
+  const config = (name: string, modules: string[], bindings: string) => {
+    const file = join(bundleDir, `cold-start-${name}.capnp`);
+    return (port: number) => {
+      writeFileSync(
+        file,
+        `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = ( services = [ (name = "main", worker = .w) ], sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ] );
+const w :Workerd.Worker = ( modules = [ ${modules.join(', ')} ], compatibilityDate = "2026-11-01", bindings = [ ${bindings} ] );
+`,
+      );
+      return file;
+    };
+  };
+  const gatehouse = config(
+    'gatehouse',
+    [`(name = "index.js", esModule = embed "index.js")`, ...js.filter((f) => f !== 'index.js').map((f) => `(name = ${q(f)}, esModule = embed ${q(f)})`), ...text.map((f) => `(name = ${q(f)}, text = embed ${q(f)})`)],
+    configJson ? `(name = "GATEHOUSE_CONFIG", text = ${q(configJson)})` : '',
+  );
+  const empty = config('empty', ['(name = "index.js", esModule = embed "cold-start-empty.js")'], '');
+  const start = async (capnp: (port: number) => string): Promise<number> => {
+    const port = await freePort();
+    const file = capnp(port);
+    const t0 = performance.now();
+    const child = spawn(workerd, ['serve', file, '--experimental'], { stdio: 'ignore' });
+    try {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}) with ${file}`);
+        if (performance.now() - t0 > 10_000) throw new Error(`workerd did not answer within 10 s with ${file}`);
+        const answered = await fetch(`http://127.0.0.1:${port}/`).then(
+          async (r) => (await r.arrayBuffer(), true),
+          () => false,
+        );
+        if (answered) return performance.now() - t0;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  const g: number[] = [];
+  const e: number[] = [];
+  // Unmeasured first starts: the first reads workerd and the bundle from disk.
+  await start(empty);
+  await start(gatehouse);
+  for (let i = 0; i < runs; i++) {
+    g.push(await start(gatehouse));
+    e.push(await start(empty));
+  }
+  const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return { gatehouseMs: median(g), emptyMs: median(e), runs };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { ROOT } from './servers.ts';
 import { BUNDLE_LIMIT_GZIP_BYTES, BUNDLE_TARGET_GZIP_BYTES, buildBundle } from './bundle.ts';
-import { measureColdStart } from './cold-start.ts';
+import { measureColdStart, measureWorkerdStart } from './cold-start.ts';
 import { httpBench } from './http.ts';
 import { microBench } from './micro.ts';
 import { printTable, type Row } from './table.ts';
@@ -21,8 +21,9 @@ rows.push([
   `${kb(bundle.gzipBytes)} gz`,
   `${kb(bundle.rawBytes)} raw; target < ${kb(BUNDLE_TARGET_GZIP_BYTES)} gz, CI fails above ${kb(BUNDLE_LIMIT_GZIP_BYTES)}`,
 ]);
+const deployedJson = JSON.stringify(adaptCaddyfile(readFileSync(join(ROOT, 'Caddyfile'), 'utf8'), { filename: 'Caddyfile', env: {} }).config);
 const cold = measureColdStart(bundle.dir);
-const baked = measureColdStart(bundle.dir, cold.runs, JSON.stringify(adaptCaddyfile(readFileSync(join(ROOT, 'Caddyfile'), 'utf8'), { filename: 'Caddyfile', env: {} }).config));
+const baked = measureColdStart(bundle.dir, cold.runs, deployedJson);
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 rows.push([
   'cold start: compile + evaluate bundle',
@@ -41,6 +42,14 @@ rows.push([
   `compiles the config \`gatehouse deploy\` bakes in, then serves (status ${baked.status}); target compile + evaluate + first request < 5 ms: ` +
     `${ms(baked.totalMs)} (fastest run ${ms(baked.minTotalMs)})${baked.totalMs < 5 ? ' (met)' : ' (NOT met)'}`,
 ]);
+for (const [what, json] of [['bundled Caddyfile', ''], ['deployed', deployedJson]] as const) {
+  const w = await measureWorkerdStart(bundle.dir, 15, json);
+  rows.push([
+    `cold start in workerd, ${what}`,
+    `+${ms(w.gatehouseMs - w.emptyMs)}`,
+    `workerd start to first response: ${ms(w.gatehouseMs)}, an empty Worker's ${ms(w.emptyMs)}; median of ${w.runs}`,
+  ]);
+}
 
 if (env.BENCH_HTTP !== '0') {
   rows.push(
