@@ -4,14 +4,13 @@ import type { FieldMap } from '../http/field-map.ts';
 import { responseHeaderMap, takeResponseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
 import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
-import { goDuration } from './go-duration.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
 import { compileHeaderOps } from '../http/handlers/header-ops.ts';
 import { cleanResponseHeaders, isTrusted, prepareRequestHeaders } from './headers.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
 import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
-import { RP, setResponsePlaceholders, setRp } from './placeholders.ts';
+import { proxyResults } from './placeholders.ts';
 import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
@@ -170,6 +169,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       host,
     };
 
+    const results = proxyResults(ctx);
     let retries = 0;
     let lastErr: ProxyError | undefined;
     for (;;) {
@@ -191,9 +191,15 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         throw new HandlerError(500, (e as Error).message);
       }
       const hostport = dialString(target);
-      if (target.kind === 'tcp') setUpstreamPlaceholders(ctx, up, hostport, target.host, target.port);
-      else setUpstreamPlaceholders(ctx, up, hostport, target.kind === 'service' ? target.name : target.binding, '');
-      setRp(ctx, 'retries', retries);
+      results.upstream = {
+        hostport,
+        host: target.kind === 'tcp' ? target.host : target.kind === 'service' ? target.name : target.binding,
+        port: target.kind === 'tcp' ? target.port : '',
+        requests: up.host.numRequests,
+        maxRequests: up.maxRequests,
+        fails: currentFails(up.host),
+      };
+      results.retries = retries;
       const https = transport.tls && !(target.kind === 'tcp' && transport.tlsExceptPorts.includes(target.port));
       // A copy per attempt only when this attempt changes the fields (retries reuse `prepared`).
       const headers = https || headerUp ? new Headers(prepared) : prepared;
@@ -221,15 +227,12 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       }
       const latency = Date.now() - t0;
       recordUpstreamResponse(ctx.env, up.dial, res.status, latency);
-      setRp(ctx, 'upstream.latency', () => goDuration(latency));
-      setRp(ctx, 'upstream.latency_ms', latency);
-      setRp(ctx, 'upstream.duration', () => goDuration(latency));
-      setRp(ctx, 'upstream.duration_ms', latency);
       for (let n = responseStrikes(passive, res.status, latency); n > 0; n--) fail(up);
-      setResponsePlaceholders(ctx, res.status, res.statusText, res.headers);
-      const duration = Date.now() - start;
-      setRp(ctx, 'duration', () => goDuration(duration));
-      setRp(ctx, 'duration_ms', duration);
+      results.latencyMs = latency;
+      results.status = res.status;
+      results.reason = res.statusText;
+      results.headers = res.headers;
+      results.durationMs = Date.now() - start;
 
       let released = false;
       const release = (): void => {
@@ -269,23 +272,11 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       }
       return finalize(ctx, res, status, release);
     }
-    const duration = Date.now() - start;
-    setRp(ctx, 'duration', () => goDuration(duration));
-    setRp(ctx, 'duration_ms', duration);
+    results.durationMs = Date.now() - start;
     const err = lastErr ?? new ProxyError('transport', 502, 'request body could not be replayed');
     throw new HandlerError(err.status, err.message);
   };
   return handler;
-}
-
-function setUpstreamPlaceholders(ctx: RequestContext, up: Upstream, hostport: string, host: string, port: string): void {
-  setRp(ctx, 'upstream.address', hostport);
-  setRp(ctx, 'upstream.hostport', hostport);
-  setRp(ctx, 'upstream.host', host);
-  setRp(ctx, 'upstream.port', port);
-  setRp(ctx, 'upstream.requests', up.host.numRequests);
-  setRp(ctx, 'upstream.max_requests', up.maxRequests);
-  setRp(ctx, 'upstream.fails', currentFails(up.host));
 }
 
 /** The proxy's own `rewrite.uri`: a path part replaces the path, a `?query` part replaces the query. */
@@ -298,7 +289,6 @@ function rewriteUri(ctx: RequestContext, uri: string): string {
   return newPath + newQuery;
 }
 
-export { RP };
 
 /** Puts `base`'s fields into `out` ahead of the values `out` already has for the same names. */
 function putBefore(base: FieldMap, out: Headers): void {

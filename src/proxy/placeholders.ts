@@ -1,35 +1,97 @@
-import { RP_RESPONSE_HEADERS } from '../http/placeholders/http.ts';
+import { registerPlaceholderFamily } from '../http/placeholders/index.ts';
+import { statusText } from '../http/placeholders/status-text.ts';
 import type { RequestContext } from '../http/types.ts';
+import { goDuration } from './go-duration.ts';
 
-// The proxy's placeholders live in ctx.vars under their full Caddy names ({rp.*} is the adapter's shorthand for
-// {http.reverse_proxy.*}); the placeholder resolver looks unknown names up there.
+// Caddy's {http.reverse_proxy.*} placeholders ({rp.*} is the adapter's shorthand). One results object per request
+// holds what the proxy learned; the placeholders read it only when a template asks, so a request that reads none
+// pays one Map entry instead of a dozen (and no duration formatting).
 
-export const RP = 'http.reverse_proxy.';
-
-const NAMES = [
-  'retries', 'duration', 'duration_ms', 'status_code', 'status_text', 'upstream.address', 'upstream.hostport', 'upstream.host',
-  'upstream.port', 'upstream.requests', 'upstream.max_requests', 'upstream.fails', 'upstream.latency', 'upstream.latency_ms',
-  'upstream.duration', 'upstream.duration_ms',
-] as const;
-export type RpName = (typeof NAMES)[number];
-
-// Full names built once: a key concatenated per call would be a new string to hash on every Map.set.
-const FULL_NAME = Object.fromEntries(NAMES.map((n) => [n, RP + n])) as Record<RpName, string>;
-
-/** A function value is computed only if a placeholder reads it (formatting durations on every request showed in profiles). */
-export function setRp(ctx: RequestContext, name: RpName, value: string | number | boolean | (() => string)): void {
-  ctx.vars.set(FULL_NAME[name], value);
+/** The current attempt's upstream, as the placeholders show it. */
+export interface AttemptUpstream {
+  /** host:port (or the binding name of service/durable upstreams). */
+  hostport: string;
+  host: string;
+  port: string;
+  requests: number;
+  maxRequests: number;
+  fails: number;
 }
 
-/** {rp.status_code}, {rp.status_text}, {rp.header.*}: replaced per attempt. */
-export function setResponsePlaceholders(ctx: RequestContext, status: number, statusText: string, headers: Headers): void {
-  ctx.vars.set(RP_RESPONSE_HEADERS, headers);
-  setRp(ctx, 'status_code', status);
-  setRp(ctx, 'status_text', `${status} ${statusText || STATUS_TEXT[status] || ''}`.trim());
+/** What the reverse proxy knows about this request so far (replaced field by field per attempt). */
+export interface ProxyResults {
+  retries: number;
+  upstream?: AttemptUpstream;
+  status?: number;
+  /** The upstream's reason phrase. */
+  reason?: string;
+  headers?: Headers;
+  /** Time to the upstream's response headers. */
+  latencyMs?: number;
+  /** Time since the handler started. */
+  durationMs?: number;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error',
-  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+// A key no placeholder can name (placeholder names have no white space).
+const RESULTS_VAR = 'gatehouse reverse_proxy';
+
+/** This request's proxy results, created on first use. */
+export function proxyResults(ctx: RequestContext): ProxyResults {
+  let r = ctx.vars.get(RESULTS_VAR) as ProxyResults | undefined;
+  if (!r) ctx.vars.set(RESULTS_VAR, (r = { retries: 0 }));
+  return r;
+}
+
+function results(ctx: RequestContext): ProxyResults | undefined {
+  return ctx.vars.get(RESULTS_VAR) as ProxyResults | undefined;
+}
+
+type Read = (r: ProxyResults) => string | number | undefined;
+
+const FIELDS: Record<string, Read> = {
+  retries: (r) => r.retries,
+  duration: (r) => (r.durationMs === undefined ? undefined : goDuration(r.durationMs)),
+  duration_ms: (r) => r.durationMs,
+  status_code: (r) => r.status,
+  status_text: (r) => (r.status === undefined ? undefined : `${r.status} ${r.reason || statusText(r.status)}`.trim()),
+  'upstream.address': (r) => r.upstream?.hostport,
+  'upstream.hostport': (r) => r.upstream?.hostport,
+  'upstream.host': (r) => r.upstream?.host,
+  'upstream.port': (r) => r.upstream?.port,
+  'upstream.requests': (r) => r.upstream?.requests,
+  'upstream.max_requests': (r) => r.upstream?.maxRequests,
+  'upstream.fails': (r) => r.upstream?.fails,
+  'upstream.latency': (r) => (r.latencyMs === undefined ? undefined : goDuration(r.latencyMs)),
+  'upstream.latency_ms': (r) => r.latencyMs,
+  // Caddy's upstream duration also ends at the response headers.
+  'upstream.duration': (r) => (r.latencyMs === undefined ? undefined : goDuration(r.latencyMs)),
+  'upstream.duration_ms': (r) => r.latencyMs,
 };
+
+/** {rp.header.NAME}: the upstream's field (repeated values joined with ",", as Caddy does), unknown when absent. */
+function upstreamHeader(r: ProxyResults, name: string): string | undefined {
+  const headers = r.headers;
+  if (!headers) return undefined;
+  if (name.toLowerCase() === 'set-cookie') {
+    const cookies = headers.getSetCookie();
+    return cookies.length ? cookies.join(',') : undefined;
+  }
+  return headers.get(name) ?? undefined;
+}
+
+registerPlaceholderFamily('http.reverse_proxy.', (name) => {
+  if (name.startsWith('header.')) {
+    const field = name.slice('header.'.length);
+    return (ctx) => {
+      const r = results(ctx);
+      return r && upstreamHeader(r, field);
+    };
+  }
+  const read = FIELDS[name];
+  if (!read) return undefined;
+  return (ctx) => {
+    const r = results(ctx);
+    const v = r && read(r);
+    return v === undefined ? undefined : String(v);
+  };
+});

@@ -1,9 +1,10 @@
 import { HandlerError, type Handler, type Matcher, type RequestContext, type Template } from '../../src/http/types.ts';
 import { compileCopyResponse, compileCopyResponseHeaders, compileReverseProxy } from '../../src/proxy/index.ts';
 import type { ProxyDeps } from '../../src/proxy/types.ts';
+import { resolvePlaceholder } from '../../src/http/placeholders/index.ts';
 
-// Test doubles for what the route compiler gives the proxy: a tiny placeholder compiler (vars and a few request
-// fields), method/path matchers, and handle_response routes built from copy_response, copy_response_headers and
+// Test doubles for what the route compiler gives the proxy: a tiny placeholder compiler (vars, a few request
+// fields and the proxy's own placeholders), method/path matchers, and handle_response routes built from copy_response, copy_response_headers and
 // static_response.
 
 export function makeCtx(req: Request, remoteIp = '203.0.113.9', env: Record<string, unknown> = {}): RequestContext {
@@ -25,6 +26,8 @@ const compileTemplate = (s: string, unknown: 'empty' | 'keep' = 'empty'): Templa
     if (name === 'http.request.host') return ctx.url.hostname;
     if (name === 'http.request.uri.path') return ctx.url.pathname;
     if (ctx.vars.has(name)) return String(ctx.vars.get(name));
+    // The proxy's own results ({http.reverse_proxy.*}) are answered by its placeholder family.
+    if (name.startsWith('http.reverse_proxy.')) return resolvePlaceholder(ctx, name) ?? (unknown === 'keep' ? all : '');
     return unknown === 'keep' ? all : '';
   });
 

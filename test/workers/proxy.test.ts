@@ -218,7 +218,7 @@ describe('retries and passive health', () => {
     const res = await serve(h, ctx);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-upstream')).toBe('a');
-    expect(ctx.vars.get('http.reverse_proxy.retries')).toBe(1);
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.retries')).toBe('1');
   });
 
   it('retries a POST after a refused connection and replays the whole body', async () => {
@@ -274,17 +274,23 @@ describe('retries and passive health', () => {
 });
 
 describe('placeholders', () => {
-  it('sets {rp.upstream.*}, {rp.status_code} and {rp.header.*} in vars', async () => {
+  it('answers {rp.upstream.*}, {rp.status_code}, {rp.status_text} and {rp.header.*}', async () => {
     const ctx = makeCtx(new Request('http://site.test/?status=201&h=X-Thing:v1'));
     await serve(proxy({ upstreams: [{ dial: A }] }), ctx);
-    expect(ctx.vars.get('http.reverse_proxy.upstream.address')).toBe(A);
-    expect(ctx.vars.get('http.reverse_proxy.upstream.host')).toBe('127.0.0.1');
-    expect(ctx.vars.get('http.reverse_proxy.upstream.port')).toBe(String(ports.echo[0]));
-    expect(ctx.vars.get('http.reverse_proxy.status_code')).toBe(201);
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.address')).toBe(A);
+    expect(resolvePlaceholder(ctx, 'rp.upstream.hostport')).toBe(A);
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.host')).toBe('127.0.0.1');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.port')).toBe(String(ports.echo[0]));
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.requests')).toBe('0');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.fails')).toBe('0');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.retries')).toBe('0');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.status_code')).toBe('201');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.status_text')).toBe('201 Created');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.no_such_thing')).toBeUndefined();
     expect(resolvePlaceholder(ctx, 'http.reverse_proxy.header.X-Thing')).toBe('v1');
     expect(resolvePlaceholder(ctx, 'rp.header.x-thing')).toBe('v1');
     expect(resolvePlaceholder(ctx, 'http.reverse_proxy.header.X-Absent')).toBeUndefined();
-    expect(typeof ctx.vars.get('http.reverse_proxy.upstream.latency_ms')).toBe('number');
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.latency_ms')).toMatch(/^\d+$/);
     expect(resolvePlaceholder(ctx, 'http.reverse_proxy.upstream.latency')).toMatch(/^\d+(\.\d+)?(ns|µs|ms|s)$/);
     expect(resolvePlaceholder(ctx, 'http.reverse_proxy.duration')).toMatch(/^\d+(\.\d+)?(ns|µs|ms|s)$/);
   });
@@ -405,7 +411,7 @@ describe('retry_match and header_down require', () => {
     const ctx = makeCtx(new Request('http://site.test/flaky?key=get1'));
     const res = await serve(h, ctx);
     expect(res.status).toBe(200);
-    expect(ctx.vars.get('http.reverse_proxy.retries')).toBe(1);
+    expect(resolvePlaceholder(ctx, 'http.reverse_proxy.retries')).toBe('1');
   });
 
   it('a PUT is not retried after a transport error unless retry_match matches it', async () => {

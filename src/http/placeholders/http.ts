@@ -26,20 +26,6 @@ const remoteAddr = (ctx: RequestContext): string =>
 
 export const UUID_VAR = 'http.request.uuid';
 
-/** The reverse proxy keeps the upstream's response headers here; {rp.header.*} reads them only when asked. */
-export const RP_RESPONSE_HEADERS = 'http.reverse_proxy.header';
-
-/** {rp.header.NAME}: the upstream's field (repeated values joined with ",", as Caddy does), unknown when absent. */
-function upstreamResponseHeader(ctx: RequestContext, name: string): string | undefined {
-  const headers = ctx.vars.get(RP_RESPONSE_HEADERS);
-  if (!(headers instanceof Headers)) return undefined;
-  if (name.toLowerCase() === 'set-cookie') {
-    const cookies = headers.getSetCookie();
-    return cookies.length ? cookies.join(',') : undefined;
-  }
-  return headers.get(name) ?? undefined;
-}
-
 function uuid(ctx: RequestContext): string {
   let id = ctx.vars.get(UUID_VAR);
   if (typeof id !== 'string') {
@@ -179,10 +165,6 @@ export function httpResolver(key: string): Resolver | undefined {
   if (key.startsWith('http.vars.')) {
     const name = key.slice('http.vars.'.length);
     return (ctx) => toStr(ctx.vars.get(name));
-  }
-  if (key.startsWith(`${RP_RESPONSE_HEADERS}.`)) {
-    const name = key.slice(RP_RESPONSE_HEADERS.length + 1);
-    return (ctx) => upstreamResponseHeader(ctx, name);
   }
   if (key.startsWith('http.response.header.')) {
     // Response headers are only known where a response exists (deferred header ops, logs); those callers set

@@ -42,6 +42,24 @@ function canonicalKey(key: string): string {
 }
 
 const cache = new Map<string, Resolver>();
+
+/** Placeholder families owned by other modules (the reverse proxy's results), by name prefix. */
+const families: Array<{ prefix: string; resolver: (name: string) => Resolver | undefined }> = [];
+
+/**
+ * Lets a module answer the placeholders under `prefix` from its own per-request state; `resolver` gets the name
+ * after the prefix and returns undefined for names it does not know. Registered when that module loads, before
+ * any config is compiled.
+ */
+export function registerPlaceholderFamily(prefix: string, resolver: (name: string) => Resolver | undefined): void {
+  families.push({ prefix, resolver });
+  cache.clear();
+}
+
+function familyResolver(key: string): Resolver | undefined {
+  for (const f of families) if (key.startsWith(f.prefix)) return f.resolver(key.slice(f.prefix.length));
+  return undefined;
+}
 const unknown: Resolver = () => undefined;
 // No provider knows names with braces, quotes or white space (these are JSON/CSS text in bodies), nor huge names.
 const NOT_A_NAME = /[{}"'\s]/;
@@ -57,7 +75,7 @@ export function placeholderResolver(rawKey: string): Resolver {
   if (global) {
     r = global;
   } else {
-    const http = httpResolver(key);
+    const http = httpResolver(key) ?? familyResolver(key);
     const static_ = key.startsWith('http.') || key.startsWith('gatehouse.');
     r = (ctx) => {
       if (static_ && ctx.vars.has(key)) return toStr(ctx.vars.get(key));
