@@ -140,6 +140,23 @@ describe('fast responses', () => {
     expect(set.mock.calls[0][1]).toBe(DEFAULT_DIAL_TIMEOUT_MS);
   });
 
+  it('through reverse_proxy: the first attempt to an upstream is watched, the next within a second are not', async () => {
+    const h = proxy({ upstreams: [{ dial: A }] });
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const first = await serve(h, makeCtx(new Request('http://site.test/')));
+    expect(first.status).toBe(200);
+    await first.body?.cancel();
+    expect(set.mock.calls.filter((c) => c[1] === DEFAULT_DIAL_TIMEOUT_MS)).toHaveLength(1);
+    set.mockClear();
+    // The upstream just answered, so a connect probe would find it reachable: no watch (no timer) is needed.
+    for (let i = 0; i < 3; i++) {
+      const res = await serve(h, makeCtx(new Request('http://site.test/')));
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
+    }
+    expect(set.mock.calls.filter((c) => c[1] === DEFAULT_DIAL_TIMEOUT_MS)).toHaveLength(0);
+  });
+
   it('to a service binding without response_header_timeout: no timer at all', async () => {
     const set = vi.spyOn(globalThis, 'setTimeout');
     const env = { SVC: { fetch: async () => new Response('ok') } };
