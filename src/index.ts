@@ -1,9 +1,9 @@
 // Worker entry (thin): metrics scrape and admin API first, then the config this client is served by, then the
 // route tree. Durable Object classes are exported here for wrangler.toml's bindings.
-import { handleAdmin } from './admin/index.ts';
-import { configGauges, selectConfig, storeConfigs } from './config/active.ts';
+import { handleAdmin, isAdminRequest } from './admin/index.ts';
+import { configGauges, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
 import { AbortConnection } from './config/compile.ts';
-import { flushMetricsIfDue, handleScrape } from './metrics/index.ts';
+import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
 import { upstreamHealth } from './proxy/upstream-status.ts';
 
 export { ConfigStore } from '../durable/config-store.ts';
@@ -14,27 +14,34 @@ export { UpstreamPool } from '../durable/upstream-pool.ts';
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const vars = env as Record<string, unknown>;
-    const scrape = await handleScrape(request, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
-    if (scrape) return scrape;
-    const admin = await handleAdmin(request, vars, (snapshot) => {
-      const store = storeConfigs(vars);
-      store?.update(snapshot);
-      // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
-      for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
-    });
-    if (admin) return admin;
+    // Parsed once: the scrape and admin checks and the route tree share it.
+    const url = new URL(request.url);
+    if (isScrapeRequest(url, vars)) {
+      const scrape = await handleScrape(request, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
+      if (scrape) return scrape;
+    }
+    if (isAdminRequest(url, vars)) {
+      const admin = await handleAdmin(request, vars, (snapshot) => {
+        const store = storeConfigs(vars);
+        store?.update(snapshot);
+        // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
+        for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
+      });
+      if (admin) return admin;
+    }
 
     const clientKey = request.headers.get('CF-Connecting-IP') ?? '';
     let selected;
     try {
-      selected = await selectConfig(vars, clientKey, ctx);
+      // Without a promise when the config is at hand (almost always); awaited when the store must be read first.
+      selected = selectConfigNow(vars, clientKey, ctx) ?? (await selectConfig(vars, clientKey, ctx));
     } catch (e) {
       // A broken config must be visible to the operator (in the logs), not look like an empty 200 from the gateway.
       console.error(`gatehouse: config error: ${(e as Error).message}`);
       return new Response('Gatehouse: the configuration does not load (see the Worker logs)\n', { status: 500 });
     }
     try {
-      const res = await selected.config.serve(request, vars, ctx);
+      const res = await selected.config.serve(request, vars, ctx, { url });
       flushMetricsIfDue(vars, ctx);
       return vars.VERSION_HEADER === 'true' ? withVersion(res, selected.version) : res;
     } catch (e) {

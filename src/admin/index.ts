@@ -56,6 +56,11 @@ export async function handleAdmin(
   }
 }
 
+/** Whether the request is for the admin API (which exists only when ADMIN_TOKEN is set). */
+export function isAdminRequest(url: URL, env: AdminEnv): boolean {
+  return !!env.ADMIN_TOKEN && adminBase(url, env) !== undefined;
+}
+
 /** The path prefix the admin API lives under for this request, or undefined if it is not an admin request. */
 function adminBase(url: URL, env: AdminEnv): string | undefined {
   if (env.ADMIN_HOST) return url.hostname === env.ADMIN_HOST.toLowerCase() ? '' : undefined;

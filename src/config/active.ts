@@ -6,7 +6,7 @@ import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
 import { ConfigError } from './errors.ts';
 import { bundledCaddyfile, preAdaptedCaddyfile } from './bundled.ts';
-import { VersionedConfigs } from './versioned.ts';
+import { VersionedConfigs, type Selected } from './versioned.ts';
 import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
 
 /**
@@ -88,29 +88,52 @@ export async function selectConfig(
   env: ActiveEnv & Record<string, unknown>,
   clientKey: string,
   exec?: { waitUntil(p: Promise<unknown>): void },
-): Promise<{ config: CompiledConfig; version: number }> {
+): Promise<Selected<CompiledConfig>> {
   const store = storeConfigs(env);
   if (store) {
     try {
       const selected = await store.select(clientKey, exec);
-      if (selected) {
-        selected.config.activate(env, exec);
-        return selected;
-      }
+      if (selected) return activated(selected, env, exec);
     } catch (e) {
       countDurableObjectError(env as MetricsEnv, 'ConfigStore');
       console.error(`gatehouse: config store unavailable, serving the base config: ${(e as Error).message}`);
     }
   }
+  return baseSelection(env, store === undefined, exec);
+}
+
+/**
+ * selectConfig without a promise when nothing needs waiting for (the store's snapshot is cached, or there is no
+ * store); undefined means: await selectConfig. Throws the base config's compile error, as selectConfig does.
+ */
+export function selectConfigNow(
+  env: ActiveEnv & Record<string, unknown>,
+  clientKey: string,
+  exec?: { waitUntil(p: Promise<unknown>): void },
+): Selected<CompiledConfig> | undefined {
+  const store = storeConfigs(env);
+  if (!store) return baseSelection(env, true, exec);
+  const selected = store.selectNow(clientKey, exec);
+  return selected && activated(selected, env, exec);
+}
+
+function activated(selected: Selected<CompiledConfig>, env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<CompiledConfig> {
+  selected.config.activate(env, exec);
+  return selected;
+}
+
+/** The base config as version 0; without a store it is the only live config, which the shared pools learn once. */
+function baseSelection(env: ActiveEnv & Record<string, unknown>, only: boolean, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<CompiledConfig> {
   const config = activeConfig(env);
-  // Without a store the base config is the only live one: tell the shared pools once, not on every request.
-  if (!store && config !== liveBase) {
+  if (only && config !== liveBase) {
     liveBase = config;
     void setLiveConfigs([config], env, exec);
   }
   config.activate(env, exec);
-  return { config, version: 0 };
+  if (baseSelected?.config !== config) baseSelected = { config, version: 0 };
+  return baseSelected;
 }
+let baseSelected: Selected<CompiledConfig> | undefined;
 let liveBase: CompiledConfig | undefined;
 
 function parseJson(text: string): CaddyConfigJSON {

@@ -24,6 +24,8 @@ export interface ServeOptions {
   localPort?: number;
   /** Client address when not taken from CF-Connecting-IP (local runs, tests). */
   remoteIp?: string;
+  /** `request.url` already parsed by the caller. */
+  url?: URL;
 }
 
 export interface CompiledServer {
@@ -126,16 +128,16 @@ function pickServer(servers: CompiledServer[], url: URL, localPort?: number): Co
   return servers.find((s) => listensOn(s.listen, port)) ?? servers[0];
 }
 
-async function serve(
+function serve(
   servers: CompiledServer[],
   request: Request,
   env: Record<string, unknown>,
   exec: WaitUntil | undefined,
   opts: ServeOptions,
 ): Promise<Response> {
-  const url = new URL(request.url);
+  const url = opts.url ?? new URL(request.url);
   const server = pickServer(servers, url, opts.localPort);
-  if (!server) return emptyResponse(200);
+  if (!server) return Promise.resolve(emptyResponse(200));
   return serveOn(server, request, env, exec, opts, url);
 }
 

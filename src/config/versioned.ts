@@ -14,7 +14,7 @@ export interface Selected<C> {
 
 export class VersionedConfigs<C> {
   private readonly snapshots: SwrCache<ConfigSnapshot>;
-  private readonly compiled = new Map<number, C | Error>();
+  private readonly compiled = new Map<number, Selected<C> | Error>();
   private lastGood: Selected<C> | undefined;
   private readonly compile: (json: string) => C;
   private readonly log: (msg: string) => void;
@@ -32,7 +32,16 @@ export class VersionedConfigs<C> {
 
   /** The config this client is served by: the candidate for its rollout bucket, else the active one. */
   async select(clientKey: string, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<Selected<C> | undefined> {
-    const snapshot = await this.snapshots.get(exec);
+    return this.choose(await this.snapshots.get(exec), clientKey);
+  }
+
+  /** select() without a promise when the cached snapshot can serve now; undefined means: call select(). */
+  selectNow(clientKey: string, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<C> | undefined {
+    const snapshot = this.snapshots.getNow(exec);
+    return snapshot && this.choose(snapshot, clientKey);
+  }
+
+  private choose(snapshot: ConfigSnapshot, clientKey: string): Selected<C> | undefined {
     if (snapshot.candidate && servesCandidate(snapshot, clientKey)) {
       const candidate = this.use(snapshot.candidate);
       if (candidate) return candidate;
@@ -63,13 +72,13 @@ export class VersionedConfigs<C> {
     let entry = this.compiled.get(version.id);
     if (entry === undefined) {
       try {
-        entry = this.compile(version.json);
+        entry = { config: this.compile(version.json), version: version.id };
       } catch (e) {
         entry = e instanceof Error ? e : new Error(String(e));
         this.log(`gatehouse: config version ${version.id} does not compile here, keeping the previous one: ${entry.message}`);
       }
       this.compiled.set(version.id, entry);
     }
-    return entry instanceof Error ? undefined : { config: entry, version: version.id };
+    return entry instanceof Error ? undefined : entry;
   }
 }

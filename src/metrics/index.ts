@@ -128,6 +128,11 @@ function scrapePath(env: MetricsEnv): string {
 }
 
 /** The scrape endpoint, or undefined when the request is not for it. */
+/** Whether the request is for the scrape endpoint (which exists only with a token and the METRICS binding). */
+export function isScrapeRequest(url: URL, env: MetricsEnv): boolean {
+  return !!(env.METRICS_TOKEN ?? env.ADMIN_TOKEN) && !!env.METRICS && url.pathname === scrapePath(env);
+}
+
 export async function handleScrape(request: Request, env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response | undefined> {
   const token = env.METRICS_TOKEN ?? env.ADMIN_TOKEN;
   if (!token || !env.METRICS) return undefined;

@@ -80,13 +80,22 @@ export function prepareRequestHeaders(ctx: RequestContext, trusted: boolean): He
   return h;
 }
 
-/** "major.minor" of the client's HTTP version (Cloudflare reports it in request.cf; 1.1 otherwise). */
+/**
+ * "major.minor" of the client's HTTP version: Cloudflare reports it in request.cf.httpProtocol; 1.1 otherwise.
+ * Reading `cf` builds its object in the runtime on every request (the priciest single step of a proxied request in
+ * workerd), and a runtime whose first request's cf has no httpProtocol (workerd serve gives only clientIp: a
+ * self-hosted gateway) has none later either: then cf is not read again.
+ */
 function clientProto(ctx: RequestContext): string {
+  if (runtimeReportsProtocol === false) return '1.1';
   const cf = (ctx.request as Request & { cf?: { httpProtocol?: unknown } }).cf;
-  const p = typeof cf?.httpProtocol === 'string' ? cf.httpProtocol : '';
+  const p = typeof cf?.httpProtocol === 'string' ? cf.httpProtocol : undefined;
+  runtimeReportsProtocol ??= p !== undefined;
+  if (p === undefined || p === 'HTTP/1.1') return '1.1';
   const m = /^HTTP\/(\d)(?:\.(\d))?$/i.exec(p);
   return m ? `${m[1]}.${m[2] ?? '0'}` : '1.1';
 }
+let runtimeReportsProtocol: boolean | undefined;
 
 /**
  * Upstream response headers as Caddy forwards them: hop-by-hop fields removed (Upgrade kept for 101), in place on

@@ -100,12 +100,14 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       writeResponseFields(ctx, response.headers, status);
       return response;
     }
-    const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 205 || status === 304 || res.body === null;
+    // Each getter of a Response crosses into the runtime: read each once.
+    const body = res.body;
+    const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 205 || status === 304 || body === null;
     // Count the request as in flight until the body has been streamed to the client.
     const pipe = !noBody && holdCountThroughBody ? new TransformStream<Uint8Array, Uint8Array>() : undefined;
     const outStatus = status >= 200 && status <= 599 ? status : 502;
     // One copy of the upstream's fields, made by the Response constructor, then edited in place.
-    const response = new Response(noBody ? null : pipe ? pipe.readable : res.body, {
+    const response = new Response(noBody ? null : pipe ? pipe.readable : body, {
       status: outStatus,
       statusText: outStatus === res.status ? res.statusText : '',
       headers: res.headers,
@@ -113,15 +115,15 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     try {
       writeResponseFields(ctx, response.headers, status);
     } catch (e) {
-      void res.body?.cancel();
+      void body?.cancel();
       release();
       throw e;
     }
     if (noBody) {
-      void res.body?.cancel();
+      void body?.cancel();
       release();
     } else if (pipe) {
-      const done = res.body!.pipeTo(pipe.writable).catch(() => {}).finally(release);
+      const done = body!.pipeTo(pipe.writable).catch(() => {}).finally(release);
       ctx.exec?.waitUntil(done);
     } else release();
     return response;
@@ -177,7 +179,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     let lastErr: ProxyError | undefined;
     for (;;) {
       const effects = { setCookies: [] as string[] };
-      const up = (await lb.policy(upstreams, selReq, effects)) as ProxyUpstream | null;
+      // Most policies choose synchronously: await only a promise (the cookie policy's HMAC), not every choice.
+      const picked = lb.policy(upstreams, selReq, effects);
+      const up = (picked instanceof Promise ? await picked : picked) as ProxyUpstream | null;
       for (const c of effects.setCookies) responseHeaderMap(ctx).append('set-cookie', c);
       if (!up) {
         lastErr ??= new ProxyError('no-upstream', 503, 'no upstreams available');
@@ -235,10 +239,11 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const answeredAt = Date.now();
       up.host.lastAnswerAt = answeredAt;
       const latency = answeredAt - t0;
-      recordUpstreamResponse(ctx.env, up.dial, res.status, latency);
-      for (let n = responseStrikes(passive, res.status, latency); n > 0; n--) fail(up);
+      const resStatus = res.status;
+      recordUpstreamResponse(ctx.env, up.dial, resStatus, latency);
+      for (let n = responseStrikes(passive, resStatus, latency); n > 0; n--) fail(up);
       results.latencyMs = latency;
-      results.status = res.status;
+      results.status = resStatus;
       results.reason = res.statusText;
       results.headers = res.headers;
       results.durationMs = Date.now() - start;
@@ -250,9 +255,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
           up.host.numRequests--;
         }
       };
-      let status = res.status;
+      let status = resStatus;
       for (const rh of handleResponse) {
-        if (rh.match && !rh.match(res.status, res.headers, ctx)) continue;
+        if (rh.match && !rh.match(resStatus, res.headers, ctx)) continue;
         if (rh.statusCode) {
           const s = rh.statusCode(ctx);
           if (!/^\d+$/.test(s)) {
@@ -266,7 +271,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         const state: InterceptedResponse = {
           response: res,
           finalized: false,
-          finalize: (override) => finalize(ctx, res, override ?? res.status, release),
+          finalize: (override) => finalize(ctx, res, override ?? resStatus, release),
         };
         setIntercepted(ctx, state);
         try {
@@ -309,8 +314,9 @@ function putBefore(base: FieldMap, out: Headers): void {
       for (const c of later) out.append(name, c);
       continue;
     }
-    const later = out.get(name);
-    out.set(name, values.join(', '));
+    // has() is cheaper than get(), and the upstream rarely sends the names earlier handlers wrote.
+    const later = out.has(name) ? out.get(name) : null;
+    out.set(name, values.length === 1 ? values[0] : values.join(', '));
     if (later !== null) out.append(name, later);
   }
 }
