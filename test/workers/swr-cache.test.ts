@@ -23,6 +23,24 @@ describe('SwrCache', () => {
     expect(await cache.get(exec, Date.now() + 5000)).toBe(3);
   });
 
+  it('getNow answers without a promise exactly when get() would not wait', async () => {
+    let n = 0;
+    const background: Promise<unknown>[] = [];
+    const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
+    const cache = new SwrCache(async () => ++n, 100, () => {}, 1000);
+    expect(cache.getNow(exec, 0)).toBeUndefined(); // nothing loaded yet: the caller must await get()
+    expect(n).toBe(0);
+    cache.set(7, 1000);
+    expect(cache.getNow(exec, 1050)).toBe(7); // fresh
+    expect(background).toHaveLength(0);
+    expect(cache.getNow(exec, 1200)).toBe(7); // stale: served, refreshed in the background
+    expect(background).toHaveLength(1);
+    await Promise.all(background);
+    expect(n).toBe(1);
+    cache.set(7, 1000);
+    expect(cache.getNow(exec, 5000)).toBeUndefined(); // long stale: get() waits for the refresh, so getNow defers
+  });
+
   it('waits for a long-stale refresh at most maxWaitMs, then serves the old value and lets the refresh finish', async () => {
     let release: (v: string) => void = () => {};
     const background: Promise<unknown>[] = [];
