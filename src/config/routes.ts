@@ -7,6 +7,7 @@ import type { CompileDeps } from '../http/handlers/index.ts';
 import { emptyResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
+import { firstAtLeast, HostIndex, routeHosts } from './host-index.ts';
 import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
 
 /**
@@ -42,19 +43,36 @@ export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteC
   if (!Array.isArray(routes)) throw new ConfigError('routes must be a list', path);
   const compiled = routes.map((r, i) => compileRoute(r, `${path}[${i}]`, opts));
   if (compiled.length === 0) return (ctx, next) => next(ctx);
+  // Many sites: only the routes that can match the request's host are tried (same first match, see HostIndex).
+  const index = HostIndex.build(routes.map((r) => routeHosts(r.match)));
 
-  const run = async (from: number, ctx: RequestContext, next: Next): Promise<Response> => {
-    for (let i = from; i < compiled.length; i++) {
-      const route = compiled[i];
-      if (route.match && !route.match(ctx)) continue;
-      if (route.group !== undefined) {
-        const groups = groupsOf(ctx);
-        if (groups.has(route.group)) continue;
-        groups.add(route.group);
+  /** Runs route i if it matches (undefined if it does not, or its group already ran). */
+  const attempt = (i: number, ctx: RequestContext, next: Next): Promise<Response> | undefined => {
+    const route = compiled[i];
+    if (route.match && !route.match(ctx)) return undefined;
+    if (route.group !== undefined) {
+      const groups = groupsOf(ctx);
+      if (groups.has(route.group)) return undefined;
+      groups.add(route.group);
+    }
+    const after: Next = route.terminal ? emptyNext : (c) => run(i + 1, c, next);
+    if (instrument) return instrument(route.firstHandler, ctx, () => chain(route.handlers, 0, ctx, after));
+    return chain(route.handlers, 0, ctx, after);
+  };
+
+  const run = (from: number, ctx: RequestContext, next: Next): Promise<Response> => {
+    if (index) {
+      // Looked up per continuation: an earlier route's handlers may have changed the host.
+      const list = index.candidates(ctx);
+      for (let k = firstAtLeast(list, from); k < list.length; k++) {
+        const res = attempt(list[k], ctx, next);
+        if (res) return res;
       }
-      const after: Next = route.terminal ? emptyNext : (c) => run(i + 1, c, next);
-      if (instrument) return instrument(route.firstHandler, ctx, () => chain(route.handlers, 0, ctx, after));
-      return chain(route.handlers, 0, ctx, after);
+    } else {
+      for (let i = from; i < compiled.length; i++) {
+        const res = attempt(i, ctx, next);
+        if (res) return res;
+      }
     }
     return next(ctx);
   };

@@ -1,6 +1,6 @@
 import { compileTemplate } from '../placeholders/index.ts';
 import { requestHost } from '../placeholders/request.ts';
-import type { Matcher } from '../types.ts';
+import type { Matcher, RequestContext } from '../types.ts';
 import { matcherError, stringList, type MatcherCompileContext } from './types.ts';
 
 // `host`: request host without port, case-insensitive; `*` stands for exactly one label; placeholders allowed.
@@ -37,10 +37,29 @@ export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
     return (ctx: Parameters<Matcher>[0]) => t(ctx).toLowerCase();
   });
   return (ctx) => {
-    const host = lowerHost(requestHost(ctx));
+    const host = matcherHost(ctx);
     if (fixed.has(host)) return true;
     return others.some((p) => hostMatches(p(ctx), host));
   };
+}
+
+/** What host matchers compare: the request's host without port, lower-cased. */
+export function matcherHost(ctx: RequestContext): string {
+  return lowerHost(requestHost(ctx));
+}
+
+/**
+ * The names a `host` matcher's JSON matches when all are exact (no placeholders, no `*`), as matcherHost() would
+ * give them; undefined otherwise (or for JSON the compiler refuses).
+ */
+export function fixedHosts(json: unknown): Set<string> | undefined {
+  if (!Array.isArray(json) || json.length === 0) return undefined;
+  const out = new Set<string>();
+  for (const h of json) {
+    if (typeof h !== 'string' || h.includes('{') || h.includes('*')) return undefined;
+    out.add(toASCII(h).toLowerCase());
+  }
+  return out;
 }
 
 // Every host matcher of a route list lower-cases the same Host: remember the last one.

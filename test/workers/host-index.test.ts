@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { CaddyConfigJSON, RouteJSON } from '../../src/config/caddy-json.ts';
+import { compileConfig } from '../../src/config/compile.ts';
+import { HostIndex, firstAtLeast, routeHosts } from '../../src/config/host-index.ts';
+
+// A long list of site routes is tried by host (HostIndex): the answers must be exactly those of Caddy's in-order
+// scan, whatever mix of indexed and open routes, groups and fall-through middleware the list has.
+
+const respond = (body: string) => ({ handler: 'static_response', body });
+const server = (routes: RouteJSON[]): CaddyConfigJSON => ({ apps: { http: { servers: { srv0: { listen: [':443'], routes } } } } });
+
+/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Spec {
+  /** Per matcher set: exact hosts, a wildcard pattern, or no host matcher (path only). */
+  sets: Array<{ hosts?: string[]; path?: string }>;
+  group?: string;
+  /** A middleware route (sets a header and falls through) rather than a responder. */
+  middleware: boolean;
+}
+
+const HOSTS = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test', 'g.test', 'h.test', 'i.test', 'j.test'];
+
+function randomList(r: () => number, n: number): Spec[] {
+  const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+  return Array.from({ length: n }, () => {
+    const sets = Array.from({ length: 1 + Math.floor(r() * 2) }, () => {
+      const kind = r();
+      if (kind < 0.7) {
+        // One or two distinct names (Caddy refuses a repeated one), the second written in upper case.
+        const first = Math.floor(r() * HOSTS.length);
+        const hosts = r() < 0.3 ? [HOSTS[first], HOSTS[(first + 1 + Math.floor(r() * (HOSTS.length - 1))) % HOSTS.length].toUpperCase()] : [HOSTS[first]];
+        return { hosts, ...(r() < 0.3 ? { path: '/p*' } : {}) };
+      }
+      if (kind < 0.8) return { hosts: ['*.test'] };
+      return { path: pick(['/p*', '/q*', '*']) };
+    });
+    return { sets, group: r() < 0.2 ? pick(['g1', 'g2']) : undefined, middleware: r() < 0.2 };
+  });
+}
+
+function toRoutes(specs: Spec[]): RouteJSON[] {
+  return specs.map((s, i) => ({
+    ...(s.group ? { group: s.group } : {}),
+    match: s.sets.map((set) => ({ ...(set.hosts ? { host: set.hosts } : {}), ...(set.path ? { path: [set.path] } : {}) })),
+    handle: [s.middleware ? { handler: 'headers', response: { add: { 'X-Passed': [String(i)] } } } : respond(`route ${i}`)],
+  }));
+}
+
+/** Caddy's scan, written out: first matching route of each group, middleware accumulates, first responder wins. */
+function expected(specs: Spec[], host: string, path: string): { body: string; passed: string[] } {
+  const passed: string[] = [];
+  const groups = new Set<string>();
+  const pathMatches = (p: string) => p === '*' || path.startsWith(p.slice(0, -1));
+  for (const [i, s] of specs.entries()) {
+    const hit = s.sets.some((set) => {
+      const hostOk = !set.hosts || set.hosts.some((h) => (h === '*.test' ? host.endsWith('.test') && host.split('.').length === 2 : h.toLowerCase() === host));
+      return hostOk && (!set.path || pathMatches(set.path));
+    });
+    if (!hit) continue;
+    if (s.group) {
+      if (groups.has(s.group)) continue;
+      groups.add(s.group);
+    }
+    if (s.middleware) passed.push(String(i));
+    else return { body: `route ${i}`, passed };
+  }
+  return { body: '', passed };
+}
+
+describe('routes tried by host', () => {
+  it('give exactly the answers of the in-order scan, for random route lists and requests', async () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = rng(seed);
+      const specs = randomList(r, 10 + Math.floor(r() * 60));
+      const config = compileConfig(server(toRoutes(specs)));
+      for (let q = 0; q < 15; q++) {
+        const host = r() < 0.85 ? HOSTS[Math.floor(r() * HOSTS.length)] : 'other.example';
+        const path = ['/p1', '/q1', '/z'][Math.floor(r() * 3)];
+        const res = await config.serve(new Request(`https://${r() < 0.5 ? host.toUpperCase() : host}${path}`), {});
+        const want = expected(specs, host, path);
+        const got = { body: await res.text(), passed: (res.headers.get('x-passed') ?? '').split(', ').filter(Boolean) };
+        expect(got, `seed ${seed}, ${host}${path}`).toEqual(want);
+      }
+    }
+  });
+
+  it('looks the host up again after a route changed it', async () => {
+    const sites: RouteJSON[] = HOSTS.map((h) => ({ match: [{ host: [h] }], handle: [respond(h)], terminal: true }));
+    const config = compileConfig(
+      server([
+        // Falls through with the request moved to another site, as a `request_header Host` would.
+        { match: [{ host: ['a.test'] }], handle: [{ handler: 'headers', request: { set: { Host: ['j.test'] } } }] },
+        ...sites,
+      ]),
+    );
+    expect(await (await config.serve(new Request('https://a.test/'), {})).text()).toBe('j.test');
+    expect(await (await config.serve(new Request('https://c.test/'), {})).text()).toBe('c.test');
+  });
+
+  it('builds an index only where routes name exact hosts, and keeps each list in route order', () => {
+    expect(routeHosts([{ host: ['A.test'] }, { host: ['b.test'] }])).toEqual(new Set(['a.test', 'b.test']));
+    expect(routeHosts([{ host: ['a.test'] }, { path: ['/x'] }])).toBeUndefined(); // one set without a host matcher
+    expect(routeHosts([{ host: ['*.test'] }])).toBeUndefined();
+    expect(routeHosts([{ host: ['{http.vars.h}'] }])).toBeUndefined();
+    expect(HostIndex.build([new Set(['a.test']), undefined])).toBeUndefined(); // too few to pay
+    const hosts = Array.from({ length: 20 }, (_, i) => (i % 5 === 0 ? undefined : new Set([`h${i % 3}.test`])));
+    const index = HostIndex.build(hosts)!;
+    const ctx = (h: string) => ({ request: new Request(`https://${h}/`), url: new URL(`https://${h}/`) }) as never;
+    expect(index.candidates(ctx('h1.test'))).toEqual([0, 1, 4, 5, 7, 10, 13, 15, 16, 19]);
+    expect(index.candidates(ctx('nowhere.test'))).toEqual([0, 5, 10, 15]);
+    expect(HostIndex.build(hosts, 8, 10)).toBeUndefined(); // past the size bound: linear scan
+    expect(firstAtLeast([0, 1, 4, 5, 7], 2)).toBe(2);
+    expect(firstAtLeast([0, 1, 4, 5, 7], 8)).toBe(5);
+  });
+});
