@@ -9,11 +9,20 @@ export interface SelfhostOptions {
   dataDir: string;
   listen: string;
   compatibilityDate: string;
+  /** wrangler.toml's compatibility_flags, so the self-hosted Worker runs with the flags a deployment has. */
+  compatibilityFlags?: string[];
   vars: Record<string, string>;
   durableObjects: Array<{ binding: string; className: string }>;
 }
 
 const q = (s: string) => JSON.stringify(s); // Cap'n Proto text strings use the same escapes as JSON
+
+/** The compatibility date and flags wrangler.toml sets (the same for a deployment and a self-hosted run). */
+export function compatibilityOf(wranglerToml: string): { compatibilityDate: string; compatibilityFlags: string[] } {
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(wranglerToml)?.[1] ?? '2026-11-01';
+  const list = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(wranglerToml)?.[1] ?? '';
+  return { compatibilityDate, compatibilityFlags: [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]) };
+}
 
 export function selfhostConfig(o: SelfhostOptions): string {
   const modules = o.modules
@@ -42,6 +51,7 @@ const gatehouse :Workerd.Worker = (
         ${modules}
   ],
   compatibilityDate = ${q(o.compatibilityDate)},
+  compatibilityFlags = [${(o.compatibilityFlags ?? []).map(q).join(', ')}],
   bindings = [
         ${bindings}
   ],

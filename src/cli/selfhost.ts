@@ -7,7 +7,7 @@ import { compileConfig } from '../config/compile.ts';
 import { CliError, type Command } from './command.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
 import { warningLine } from './log.ts';
-import { selfhostConfig } from './selfhost-config.ts';
+import { compatibilityOf, selfhostConfig } from './selfhost-config.ts';
 import { wranglerBin } from './wrangler.ts';
 
 /**
@@ -58,7 +58,7 @@ export const selfhostCommand: Command = {
       modules,
       dataDir,
       listen: args.strings.get('listen') ?? `*:${ports[0] ?? 8080}`,
-      compatibilityDate: /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? '2026-11-01',
+      ...compatibilityOf(wrangler),
       vars: stringVars(wrangler),
       durableObjects: [...wrangler.matchAll(/name\s*=\s*"([A-Z_]+)"\s*\nclass_name\s*=\s*"(\w+)"/g)].map((m) => ({
         binding: m[1],

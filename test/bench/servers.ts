@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selfhostConfig } from '../../src/cli/selfhost-config.ts';
+import { compatibilityOf, selfhostConfig } from '../../src/cli/selfhost-config.ts';
 
 // Servers the HTTP benchmark measures, all on loopback: Gatehouse under `workerd serve` (the self-hosted runtime,
 // built by `gatehouse selfhost --build-only`), a plain pass-through Worker on the same workerd, and Caddy.
@@ -134,7 +134,7 @@ async function startWorker(source: string, port: number, what: string): Promise<
     modules: [{ name: 'index.js', kind: 'esModule' }],
     dataDir: join(dir, 'data'),
     listen: `127.0.0.1:${port}`,
-    compatibilityDate: /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? '2026-11-01',
+    ...compatibilityOf(wrangler),
     vars: {},
     durableObjects: [],
   });

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compatibilityOf, selfhostConfig } from '../../src/cli/selfhost-config.ts';
 
 // `gatehouse selfhost` end to end: build the bundle, start workerd, answer a request.
 
@@ -20,6 +21,16 @@ function freePort(): Promise<number> {
 }
 
 describe('gatehouse selfhost', () => {
+  it("runs the Worker with wrangler.toml's compatibility date and flags, as a deployment does", () => {
+    const toml = readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8');
+    const compat = compatibilityOf(toml);
+    expect(compat.compatibilityDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(compat.compatibilityFlags).toEqual(['nodejs_compat']);
+    const capnp = selfhostConfig({ modules: [{ name: 'index.js', kind: 'esModule' }], dataDir: '/d', listen: '*:8080', vars: {}, durableObjects: [], ...compat });
+    expect(capnp).toContain(`compatibilityDate = "${compat.compatibilityDate}"`);
+    expect(capnp).toContain('compatibilityFlags = ["nodejs_compat"]');
+  });
+
   it('serves the Caddyfile under workerd, and keeps serving across config refreshes', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-selfhost-'));
     writeFileSync(join(dir, 'Caddyfile'), ':8080 {\n\trespond "self-hosted {path}" 200\n}\n');
