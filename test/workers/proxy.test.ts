@@ -61,6 +61,16 @@ describe('request forwarding', () => {
     expect(e.headers['x-keep']).toBe('yes');
   });
 
+  it('drops hop-by-hop headers and the fields Connection names from the upstream response (fetch passes them all)', async () => {
+    const h = proxy({ upstreams: [{ dial: A }] });
+    const hop = ['Connection:X-Private', 'X-Private:1', 'Keep-Alive:timeout=5', 'Trailer:X-T', 'Upgrade:h2c', 'Proxy-Authenticate:Basic', 'Proxy-Connection:keep-alive', 'TE:trailers', 'Alt-Svc:h3=":443"'];
+    const query = [...hop, 'X-Keep:yes'].map((v) => `h=${encodeURIComponent(v)}`).join('&');
+    const res = await serve(h, makeCtx(new Request(`http://site.test/?${query}`)));
+    for (const v of hop) expect(res.headers.get(v.slice(0, v.indexOf(':'))), v).toBeNull();
+    expect(res.headers.get('x-keep')).toBe('yes');
+    await res.body?.cancel();
+  });
+
   it('streams a POST body to the upstream', async () => {
     const h = proxy({ upstreams: [{ dial: A }] });
     const req = new Request('http://site.test/upload', { method: 'POST', body: 'hello upstream' });
