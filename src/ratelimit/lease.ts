@@ -23,7 +23,7 @@ import { DenyCache } from './deny-cache.ts';
  */
 
 /** The most slots one call asks for. */
-export const MAX_BATCH = 64;
+export const MAX_BATCH = 256;
 /** The longest a lease lives. */
 export const MAX_HOLD_MS = 1000;
 
@@ -49,7 +49,7 @@ export interface Decision {
 }
 
 /**
- * hold = min(1 s, window/10): long enough that a busy key needs one call per 64 requests, short enough that a used
+ * hold = min(1 s, window/10): long enough that a busy key needs one call per MAX_BATCH requests, short enough that a used
  * slot is counted at most 10% of the window longer than it should be and an idle isolate gives capacity back within a
  * second. margin = max(10 ms, hold/5): Workers' Date.now() only advances on I/O, so either clock may lag real time by
  * the CPU time since its last I/O; the margin must cover that. Windows too short for a lease worth having (hold −
@@ -104,6 +104,8 @@ interface KeyState {
    */
   leaseable: boolean;
   holdMs: number;
+  /** Slots of the newest lease when it was granted (a refill is asked for once the leases are down to half that). */
+  lastGrant: number;
 }
 
 export class LeaseHolder {
@@ -112,6 +114,8 @@ export class LeaseHolder {
   private sweepAbove: number;
   private readonly minSweep: number;
   private readonly onReleaseError: (e: unknown) => void;
+  /** Calls to the objects not settled yet (a refill runs in the background). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(opts: { maxKeys?: number; onReleaseError?: (e: unknown) => void } = {}) {
     this.denyCache = new DenyCache(opts.maxKeys);
@@ -128,7 +132,10 @@ export class LeaseHolder {
     const st = this.keys.get(id);
     if (st && st.leases.length > 0) {
       const d = this.fromLease(st, now);
-      if (d) return d;
+      if (d) {
+        this.refill(id, st, limit, ns, exec);
+        return d;
+      }
     }
     const retryAt = this.denyCache.deniedUntil(id, now);
     if (retryAt !== undefined) return { allowed: false, waitMs: retryAt - now, remaining: 0, resetAt: retryAt, usedAt: now };
@@ -145,6 +152,11 @@ export class LeaseHolder {
   /** Slots this holder has leased for `id` and not used yet (for tests). */
   leased(id: string): number {
     return this.keys.get(id)?.leases.reduce((s, l) => s + l.left, 0) ?? 0;
+  }
+
+  /** Resolves once no call this holder made is in flight (for tests: a refill may still be on its way). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
   }
 
   /** Forgets every key (for tests; leases still outstanding are not given back). */
@@ -181,7 +193,7 @@ export class LeaseHolder {
 
   private state(id: string, limit: Limit, now: number): KeyState {
     if (this.keys.size >= this.sweepAbove) this.sweep(now);
-    const st: KeyState = { leases: [], joiners: undefined, batch: 1, lastSentAt: -Infinity, wasted: false, leaseable: true, holdMs: limit.holdMs };
+    const st: KeyState = { leases: [], joiners: undefined, batch: 1, lastSentAt: -Infinity, wasted: false, leaseable: true, holdMs: limit.holdMs, lastGrant: 0 };
     this.keys.set(id, st);
     return st;
   }
@@ -192,6 +204,20 @@ export class LeaseHolder {
       if (st.leases.length === 0 && !st.joiners && now - st.lastSentAt > st.holdMs) this.keys.delete(id);
     }
     this.sweepAbove = Math.max(this.minSweep, this.keys.size * 2);
+  }
+
+  /**
+   * A busy key's next lease is asked for while half of the current one is left, so requests keep taking slots
+   * without waiting for the object (without this, every MAX_BATCH-th request and those arriving meanwhile waited a
+   * round trip). Nothing is asked while a call for the key is in flight.
+   */
+  private refill(id: string, st: KeyState, limit: Limit, ns: Namespace, exec: Exec): void {
+    if (st.joiners || !st.leaseable || st.lastGrant === 0) return;
+    let left = 0;
+    for (const l of st.leases) left += l.left;
+    if (left * 2 > st.lastGrant) return;
+    st.lastGrant = 0; // one refill per lease
+    this.send(id, st, limit, [], ns, exec);
   }
 
   /** One call for `waiters` (decided by the object) plus, when the key looks busy, a lease for whoever comes next. */
@@ -223,6 +249,8 @@ export class LeaseHolder {
     );
     // The waiting requests of other contexts depend on this call: keep the sender's context alive until it settles.
     exec?.waitUntil(done);
+    this.inflight.add(done);
+    void done.finally(() => this.inflight.delete(done));
   }
 
   private settle(id: string, st: KeyState, limit: Limit, waiters: Waiter[], joiners: Waiter[] | undefined, g: Grant, sentAt: number, ns: Namespace, exec: Exec): void {
@@ -240,6 +268,7 @@ export class LeaseHolder {
     if (g.lease > 0) {
       const lease: Lease = { id: g.id, t: g.t, left: g.lease, sentAt, deadline: sentAt + limit.holdMs - limit.marginMs, remaining: g.remaining, resetAt: g.resetAt };
       st.leases.push(lease);
+      st.lastGrant = g.lease;
       this.expireLater(id, st, lease, ns, exec, now);
     }
     let rest: Waiter[] | undefined;
