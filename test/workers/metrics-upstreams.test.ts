@@ -1,9 +1,9 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import type { UpstreamPool } from '../../durable/upstream-pool.ts';
-import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import worker from '../../src/index.ts';
 import { sharedPoolsInIsolate } from '../../src/proxy/shared-pool.ts';
+import { configJson, execution } from './execution.ts';
 
 // Issue 8: per-upstream traffic, upstream health at scrape time, active check results and the config rollout
 // gauges, each observed through the Prometheus scrape endpoint with real loopback upstreams behind the proxy.
@@ -15,22 +15,6 @@ const C = `127.0.0.1:${ports.echo[2]}`;
 const DOWN = `127.0.0.1:${ports.refused}`;
 const FLIP = `127.0.0.1:${ports.flip}`;
 const TOKEN = 'upstream-metrics';
-
-/** An execution context whose waitUntil work the test can wait for (pool reports, metrics flushes). */
-function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
-  const pending: Array<Promise<unknown>> = [];
-  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
-  return {
-    exec,
-    settle: async () => {
-      while (pending.length) await Promise.allSettled(pending.splice(0));
-    },
-  };
-}
-
-function configJson(caddyfile: string): string {
-  return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
-}
 
 async function scrapeText(e: Record<string, unknown>, exec: ExecutionContext): Promise<string> {
   const req = new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });

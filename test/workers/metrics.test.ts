@@ -3,24 +3,13 @@ import { describe, expect, inject, it } from 'vitest';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import worker from '../../src/index.ts';
 import { watchNamespace } from './watched-namespace.ts';
+import { execution } from './execution.ts';
 
 // Caddy's HTTP metrics through the Worker, aggregated in MetricsShard Durable Objects and scraped as Prometheus text.
 
 const ports = inject('proxyUpstreams');
 const UPSTREAM = `127.0.0.1:${ports.echo[0]}`;
 const TOKEN = 'metrics-token';
-
-/** An execution context whose waitUntil work (metrics flushes) the test can wait for. */
-function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
-  const pending: Array<Promise<unknown>> = [];
-  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
-  return {
-    exec,
-    settle: async () => {
-      while (pending.length) await Promise.allSettled(pending.splice(0));
-    },
-  };
-}
 
 const { exec } = execution();
 

@@ -1,11 +1,11 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { IDLE_STOP_MS, type UpstreamPool } from '../../durable/upstream-pool.ts';
-import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import worker from '../../src/index.ts';
 import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
 import { watchNamespace } from './watched-namespace.ts';
+import { configJson, execution } from './execution.ts';
 
 // Issue 5: shared pools belong to the configs that use them. A pool's alarms start when a config that needs them is
 // activated and stop when no live config uses the pool any more; scrapes and the admin API poll only pools of live
@@ -17,21 +17,6 @@ const B = `127.0.0.1:${ports.echo[1]}`;
 const C = `127.0.0.1:${ports.echo[2]}`;
 const TOKEN = 'pool-lifecycle';
 const ns = (env as unknown as { UPSTREAM_POOL: PoolNamespace }).UPSTREAM_POOL;
-
-function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
-  const pending: Array<Promise<unknown>> = [];
-  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
-  return {
-    exec,
-    settle: async () => {
-      while (pending.length) await Promise.allSettled(pending.splice(0));
-    },
-  };
-}
-
-function configJson(caddyfile: string): string {
-  return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
-}
 
 const healthSite = (key: string, ...upstreams: string[]): string => `:80 {
 	reverse_proxy ${upstreams.join(' ')} {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RateLimiter } from '../../durable/rate-limiter.ts';
 import { LeaseHolder, leaseLimit, type Decision } from '../../src/ratelimit/lease.ts';
 import { watchNamespace } from './watched-namespace.ts';
+import { maxInWindow } from './sliding-window.ts';
 
 // Issue 6, "keep the hot path cheap": each LeaseHolder is one simulated isolate (its own leases, single flights and
 // deny cache) talking to the real RateLimiter objects through a watched namespace that counts every call (acquire
@@ -11,17 +12,6 @@ import { watchNamespace } from './watched-namespace.ts';
 const realNs = (env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The largest number of uses in any closed window [T − W, T] (an event leaves once now − t > W). */
-function maxInWindow(uses: number[], windowMs: number): number {
-  const u = [...uses].sort((a, b) => a - b);
-  let best = 0;
-  for (let j = 0, i = 0; j < u.length; j++) {
-    while (u[j] - u[i] > windowMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
-}
 
 /**
  * `loops` concurrent clients per holder, each taking a slot for `id` over and over until `until` (or `count` takes

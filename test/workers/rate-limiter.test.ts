@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { RateLimiter } from '../../durable/rate-limiter.ts';
+import { maxInWindow } from './sliding-window.ts';
 
 const ns = (env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER;
 
@@ -81,17 +82,6 @@ async function withClock(name: string, body: (o: RateLimiter, clock: { now: numb
       Date.now = realNow;
     }
   });
-}
-
-/** The largest number of uses in any closed window [T − W, T] (an event leaves once now − t > W). */
-function maxInWindow(uses: number[], windowMs: number): number {
-  const u = [...uses].sort((a, b) => a - b);
-  let best = 0;
-  for (let j = 0, i = 0; j < u.length; j++) {
-    while (u[j] - u[i] > windowMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
 }
 
 describe('RateLimiter leases (acquire / release)', () => {

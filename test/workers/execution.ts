@@ -1,0 +1,18 @@
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
+
+/** An execution context whose waitUntil work (pool reports, metrics flushes) the test can wait for. */
+export function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
+  const pending: Array<Promise<unknown>> = [];
+  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+  return {
+    exec,
+    settle: async () => {
+      while (pending.length) await Promise.allSettled(pending.splice(0));
+    },
+  };
+}
+
+/** A Caddyfile's adapted JSON, as `gatehouse deploy` bakes it in (GATEHOUSE_CONFIG). */
+export function configJson(caddyfile: string): string {
+  return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
+}
