@@ -75,31 +75,6 @@ async function setHealth(key: string, status: number): Promise<void> {
   await res.body?.cancel();
 }
 
-/** A namespace whose stub calls each take `ms` longer (an overloaded or distant object). */
-function slowNamespace(real: PoolNamespace, ms: number): PoolNamespace {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'get') {
-        return (id: DurableObjectId) => {
-          const stub = target.get(id);
-          return new Proxy(stub, {
-            get(s, m) {
-              const f: unknown = Reflect.get(s, m);
-              if (typeof f !== 'function') return f;
-              return async (...args: unknown[]) => {
-                await new Promise((r) => setTimeout(r, ms));
-                return Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
-              };
-            },
-          });
-        };
-      }
-      const v: unknown = Reflect.get(target, prop);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  }) as PoolNamespace;
-}
-
 /** A regexp source matching a literal dial address. */
 const literal = (s: string): string => s.replace(/[.]/g, '\\.');
 
@@ -197,25 +172,7 @@ describe('UpstreamPool shared health', () => {
 
   it('keeps the last snapshot while the object is unreachable, and starts healthy when it never answered', async () => {
     const broken = { on: false };
-    const flaky = new Proxy(ns, {
-      get(target, prop) {
-        if (prop === 'get') {
-          return (id: DurableObjectId) => {
-            const stub = target.get(id);
-            return new Proxy(stub, {
-              get(s, m) {
-                const f: unknown = Reflect.get(s, m);
-                if (typeof f !== 'function') return f;
-                return (...args: unknown[]) =>
-                  broken.on ? Promise.reject(new Error('object unreachable')) : Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
-              },
-            });
-          };
-        }
-        const v: unknown = Reflect.get(target, prop);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    }) as PoolNamespace;
+    const { ns: flaky } = watchNamespace(ns, () => broken.on);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       await setHealth('unreach1', 503);
@@ -322,7 +279,7 @@ describe('active checks the pool object cannot run', () => {
 
 describe('waiting for the pool object', () => {
   it('a slow object delays the first request at most UPSTREAM_POOL_WAIT_MS; the refresh finishes in the background', async () => {
-    const { ns: slow, calls } = watchNamespace(slowNamespace(ns, 1500));
+    const { ns: slow, calls } = watchNamespace(ns, { delayMs: 1500 });
     const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow1', interval: '1m' } } });
     const t0 = Date.now();
     const firstReq = await request(h, slow);
@@ -341,7 +298,7 @@ describe('waiting for the pool object', () => {
   });
 
   it('UPSTREAM_POOL_WAIT_MS=0 never waits, and a failing object answers at once with the initial state', async () => {
-    const { ns: slow } = watchNamespace(slowNamespace(ns, 1000));
+    const { ns: slow } = watchNamespace(ns, { delayMs: 1000 });
     const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow2', interval: '1m' } } });
     const t0 = Date.now();
     const r = await request(h, slow, { UPSTREAM_POOL_WAIT_MS: '0' });

@@ -1,12 +1,20 @@
+export interface WatchOptions {
+  /** While it returns true, calls fail (an unreachable or overloaded object). */
+  broken?: () => boolean;
+  /** Every call takes this much longer (an overloaded or distant object). */
+  delayMs?: number;
+}
+
 /**
  * A Durable Object namespace wrapper for tests: counts every method call made on its objects' stubs, and can make
- * those calls fail (an unreachable or overloaded object). Everything else is the real namespace.
+ * those calls fail or slow. Everything else is the real namespace. `opts` may be just the `broken` function.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Durable Object class
 export function watchNamespace<N extends DurableObjectNamespace<any>>(
   real: N,
-  broken: () => boolean = () => false,
+  opts: WatchOptions | (() => boolean) = {},
 ): { ns: N; calls: () => number; reset: () => void } {
+  const { broken = () => false, delayMs = 0 } = typeof opts === 'function' ? { broken: opts } : opts;
   let calls = 0;
   const ns = new Proxy(real, {
     get(target, prop) {
@@ -17,10 +25,14 @@ export function watchNamespace<N extends DurableObjectNamespace<any>>(
             get(s, method) {
               const f: unknown = Reflect.get(s, method);
               if (typeof f !== 'function') return f;
-              return (...args: unknown[]) => {
-                calls++;
+              const call = (args: unknown[]) => {
                 if (broken()) return Promise.reject(new Error('simulated: Durable Object overloaded'));
                 return Reflect.apply(f as (...a: unknown[]) => unknown, s, args);
+              };
+              return (...args: unknown[]) => {
+                calls++;
+                if (delayMs > 0) return new Promise((r) => setTimeout(r, delayMs)).then(() => call(args));
+                return call(args);
               };
             },
           });
