@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { UpstreamPool } from '../../durable/upstream-pool.ts';
 import worker from '../../src/index.ts';
 import { sharedPoolsInIsolate } from '../../src/proxy/shared-pool.ts';
-import { configJson, execution } from './execution.ts';
+import { adminClient, configJson, execution } from './execution.ts';
 
 // Issue 8: per-upstream traffic, upstream health at scrape time, active check results and the config rollout
 // gauges, each observed through the Prometheus scrape endpoint with real loopback upstreams behind the proxy.
@@ -182,16 +182,7 @@ describe('config gauges', () => {
     const { exec } = execution();
     const ADMIN = 'admin-token';
     const e = { ...env, ADMIN_TOKEN: ADMIN, CONFIG_REFRESH_MS: '0' };
-    const call = (path: string, body?: unknown) =>
-      worker.fetch(
-        new Request(`http://gw.test/gatehouse-admin${path}`, {
-          method: body === undefined ? 'GET' : 'POST',
-          headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        }) as never,
-        e as never,
-        exec,
-      );
+    const call = adminClient(worker as never, e, ADMIN, exec);
     const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
 
     expect((await call('/load', { caddyfile: ':80 {\n\trespond "one"\n}\n' })).status).toBe(200);

@@ -5,7 +5,7 @@ import worker from '../../src/index.ts';
 import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
 import { watchNamespace } from './watched-namespace.ts';
-import { configJson, execution } from './execution.ts';
+import { adminClient, configJson, execution } from './execution.ts';
 
 // Issue 5: shared pools belong to the configs that use them. A pool's alarms start when a config that needs them is
 // activated and stop when no live config uses the pool any more; scrapes and the admin API poll only pools of live
@@ -174,18 +174,7 @@ describe('pool lifetime follows the config store', () => {
     const { exec, settle } = execution();
     const ADMIN = 'lifecycle-admin';
     const e = { ...env, ADMIN_TOKEN: ADMIN, CONFIG_REFRESH_MS: '0' };
-    const admin = async (path: string, body?: unknown): Promise<Response> => {
-      const res = await worker.fetch(
-        new Request(`http://gw.test/gatehouse-admin${path}`, {
-          method: body === undefined ? 'GET' : 'POST',
-          headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        }) as never,
-        e as never,
-        exec,
-      );
-      return res;
-    };
+    const admin = adminClient(worker as never, e, ADMIN, exec);
     /** Requests until this isolate has re-read the store (CONFIG_REFRESH_MS 0: each request refreshes in the background). */
     const traffic = async (): Promise<void> => {
       for (let i = 0; i < 3; i++) {
