@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { CaddyConfigJSON, RouteJSON } from '../../src/config/caddy-json.ts';
 import { compileConfig } from '../../src/config/compile.ts';
 import { HostIndex, firstAtLeast, routeHosts } from '../../src/config/host-index.ts';
+import { routeSegments } from '../../src/config/path-prefilter.ts';
 
-// A long list of site routes is tried by host (HostIndex): the answers must be exactly those of Caddy's in-order
-// scan, whatever mix of indexed and open routes, groups and fall-through middleware the list has.
+// A long list of site routes is tried by host (HostIndex) and passed over by first path segment (path-prefilter.ts):
+// the answers must be exactly those of Caddy's in-order scan, whatever mix of indexed and open routes, groups and
+// fall-through middleware the list has.
 
 const respond = (body: string) => ({ handler: 'static_response', body });
 const server = (routes: RouteJSON[]): CaddyConfigJSON => ({ apps: { http: { servers: { srv0: { listen: [':443'], routes } } } } });
@@ -21,29 +23,41 @@ function rng(seed: number): () => number {
   };
 }
 
+/** What one matcher set asks of the path. */
+type PathCond = { kind: 'path'; pattern: string } | { kind: 're'; pattern: string } | undefined;
+
 interface Spec {
-  /** Per matcher set: exact hosts, a wildcard pattern, or no host matcher (path only). */
-  sets: Array<{ hosts?: string[]; path?: string }>;
+  /** Per matcher set: exact hosts, a wildcard pattern, or no host matcher; and a path condition or none. */
+  sets: Array<{ hosts?: string[]; path?: PathCond }>;
   group?: string;
   /** A middleware route (sets a header and falls through) rather than a responder. */
   middleware: boolean;
 }
 
 const HOSTS = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test', 'g.test', 'h.test', 'i.test', 'j.test'];
+// Indexable (literal first segment) and not (wildcards in it, suffix, catch-all), in the matcher's own syntax.
+const PATHS: PathCond[] = [
+  { kind: 'path', pattern: '/p1/*' }, { kind: 'path', pattern: '/P1' }, { kind: 'path', pattern: '/q1/*' },
+  { kind: 'path', pattern: '/z' }, { kind: 'path', pattern: '/p*' }, { kind: 'path', pattern: '*.php' },
+  { kind: 'path', pattern: '*' }, { kind: 're', pattern: '^/p1/(\\d+)$' }, { kind: 're', pattern: '^/Q1$' },
+  { kind: 're', pattern: '^/p1' }, { kind: 're', pattern: '\\d+$' },
+];
+const REQUEST_PATHS = ['/p1', '/p1/', '/p1/42', '/P1/7', '/q1', '/Q1', '/q1/x', '/z', '/p1x', '/a.php', '/other', '/'];
 
 function randomList(r: () => number, n: number): Spec[] {
   const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)];
   return Array.from({ length: n }, () => {
     const sets = Array.from({ length: 1 + Math.floor(r() * 2) }, () => {
       const kind = r();
-      if (kind < 0.7) {
+      const path = r() < 0.6 ? pick(PATHS) : undefined;
+      if (kind < 0.5) {
         // One or two distinct names (Caddy refuses a repeated one), the second written in upper case.
         const first = Math.floor(r() * HOSTS.length);
         const hosts = r() < 0.3 ? [HOSTS[first], HOSTS[(first + 1 + Math.floor(r() * (HOSTS.length - 1))) % HOSTS.length].toUpperCase()] : [HOSTS[first]];
-        return { hosts, ...(r() < 0.3 ? { path: '/p*' } : {}) };
+        return { hosts, path };
       }
-      if (kind < 0.8) return { hosts: ['*.test'] };
-      return { path: pick(['/p*', '/q*', '*']) };
+      if (kind < 0.6) return { hosts: ['*.test'], path };
+      return { path: path ?? pick(PATHS) };
     });
     return { sets, group: r() < 0.2 ? pick(['g1', 'g2']) : undefined, middleware: r() < 0.2 };
   });
@@ -52,20 +66,34 @@ function randomList(r: () => number, n: number): Spec[] {
 function toRoutes(specs: Spec[]): RouteJSON[] {
   return specs.map((s, i) => ({
     ...(s.group ? { group: s.group } : {}),
-    match: s.sets.map((set) => ({ ...(set.hosts ? { host: set.hosts } : {}), ...(set.path ? { path: [set.path] } : {}) })),
+    match: s.sets.map((set) => ({
+      ...(set.hosts ? { host: set.hosts } : {}),
+      ...(set.path?.kind === 'path' ? { path: [set.path.pattern] } : set.path?.kind === 're' ? { path_regexp: { pattern: set.path.pattern } } : {}),
+    })),
     handle: [s.middleware ? { handler: 'headers', response: { add: { 'X-Passed': [String(i)] } } } : respond(`route ${i}`)],
   }));
+}
+
+/** The path matchers' rules for the patterns above, written out (case-insensitive; regexps on the path as is). */
+function pathMatches(cond: PathCond, path: string): boolean {
+  if (!cond) return true;
+  if (cond.kind === 're') return new RegExp(cond.pattern).test(path);
+  const p = cond.pattern.toLowerCase();
+  const lower = path.toLowerCase();
+  if (p === '*') return true;
+  if (p.startsWith('*')) return lower.endsWith(p.slice(1));
+  if (p.endsWith('*')) return lower.startsWith(p.slice(0, -1));
+  return lower === p;
 }
 
 /** Caddy's scan, written out: first matching route of each group, middleware accumulates, first responder wins. */
 function expected(specs: Spec[], host: string, path: string): { body: string; passed: string[] } {
   const passed: string[] = [];
   const groups = new Set<string>();
-  const pathMatches = (p: string) => p === '*' || path.startsWith(p.slice(0, -1));
   for (const [i, s] of specs.entries()) {
     const hit = s.sets.some((set) => {
       const hostOk = !set.hosts || set.hosts.some((h) => (h === '*.test' ? host.endsWith('.test') && host.split('.').length === 2 : h.toLowerCase() === host));
-      return hostOk && (!set.path || pathMatches(set.path));
+      return hostOk && pathMatches(set.path, path);
     });
     if (!hit) continue;
     if (s.group) {
@@ -78,7 +106,7 @@ function expected(specs: Spec[], host: string, path: string): { body: string; pa
   return { body: '', passed };
 }
 
-describe('routes tried by host', () => {
+describe('routes tried by host and first path segment', () => {
   it('give exactly the answers of the in-order scan, for random route lists and requests', async () => {
     for (let seed = 1; seed <= 40; seed++) {
       const r = rng(seed);
@@ -86,7 +114,7 @@ describe('routes tried by host', () => {
       const config = compileConfig(server(toRoutes(specs)));
       for (let q = 0; q < 15; q++) {
         const host = r() < 0.85 ? HOSTS[Math.floor(r() * HOSTS.length)] : 'other.example';
-        const path = ['/p1', '/q1', '/z'][Math.floor(r() * 3)];
+        const path = REQUEST_PATHS[Math.floor(r() * REQUEST_PATHS.length)];
         const res = await config.serve(new Request(`https://${r() < 0.5 ? host.toUpperCase() : host}${path}`), {});
         const want = expected(specs, host, path);
         const got = { body: await res.text(), passed: (res.headers.get('x-passed') ?? '').split(', ').filter(Boolean) };
@@ -122,5 +150,19 @@ describe('routes tried by host', () => {
     expect(HostIndex.build(hosts, 8, 10)).toBeUndefined(); // past the size bound: linear scan
     expect(firstAtLeast([0, 1, 4, 5, 7], 2)).toBe(2);
     expect(firstAtLeast([0, 1, 4, 5, 7], 8)).toBe(5);
+  });
+
+  it('takes a first path segment only where every pattern has a literal one', () => {
+    expect(routeSegments([{ path: ['/API/*', '/v1.0'] }, { path_regexp: { pattern: '^/items/(\\d+)$' } }])).toEqual(new Set(['api', 'v1.0', 'items']));
+    expect(routeSegments([{ path: ['/api/*', '*.php'] }])).toBeUndefined();
+    expect(routeSegments([{ path: ['/ap*'] }])).toBeUndefined();
+    expect(routeSegments([{ path: ['/{http.vars.x}/*'] }])).toBeUndefined();
+    expect(routeSegments([{ path: ['/a%2Fb'] }])).toBeUndefined();
+    expect(routeSegments([{ path: ['//api/*'] }])).toBeUndefined();
+    expect(routeSegments([{ path: ['/../x'] }])).toBeUndefined();
+    expect(routeSegments([{ path_regexp: { pattern: '^/items' } }])).toBeUndefined(); // also matches /itemsX
+    expect(routeSegments([{ path_regexp: { pattern: '^/a/|^/b/' } }])).toBeUndefined();
+    expect(routeSegments([{ path_regexp: { pattern: '(?i)^/a/' } }])).toBeUndefined();
+    expect(routeSegments([{ path: ['/a/*'] }, { host: ['x.test'] }])).toBeUndefined(); // a set without a path condition
   });
 });
