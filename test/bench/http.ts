@@ -1,18 +1,26 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
 import { findCaddy, freePort, startCaddy, startGatehouse, startHandWrittenGateway, startPassThrough, type Running } from './servers.ts';
 import { measureDownload, measureUpload, startStreamUpstream } from './stream.ts';
 import { haveWrk, runWrk, type LoadResult } from './wrk.ts';
+
 import type { Row } from './table.ts';
 
 // Issue 9's HTTP benchmark: one run, one machine, loopback only. (a) a pass-through Worker on workerd is the limit;
 // (b) Gatehouse with the minimal Caddyfile, (c) with 200 routes, (e) with a rate_limit zone, all on the same workerd
 // build `gatehouse selfhost` runs; (d) Caddy on the same Caddyfiles; (f) a hand-written gateway Worker doing only the
-// unavoidable header work, to tell the runtime's share of the gap from Gatehouse's. Ratios are taken within the run.
+// unavoidable header work, to tell the runtime's share of the gap from Gatehouse's.
+//
+// The machine's speed drifts within a run (a shared host), so the contenders take turns: `rounds` rounds, each
+// measuring every contender once, and a ratio is the median over rounds of the two contenders' throughputs in the
+// same round. Throughput and latency figures are medians over the rounds too; workerd's and Caddy's CPU time per
+// request (from /proc) says what each request costs the gateway process itself.
 
 export interface HttpBenchOptions {
   seconds: number;
   connections: number;
+  rounds: number;
   streamMb: number;
 }
 
@@ -29,16 +37,40 @@ async function check(name: string, port: number, expectEdgeHeader: boolean): Pro
   if (expectEdgeHeader && res.headers.get('X-Edge-Served') !== 'Caddy-WASM') throw new Error(`${name}: X-Edge-Served header missing`);
 }
 
-function loadRow(name: string, r: LoadResult, limit?: LoadResult, target?: number): Row {
-  const ratio = limit ? r.rps / limit.rps : undefined;
-  const verdict = ratio !== undefined && target !== undefined ? (ratio >= target ? ' (met)' : ' (NOT met)') : '';
-  const failures = r.non2xx + r.errors > 0 ? `; ${r.non2xx} non-2xx, ${r.errors} socket errors` : '';
+/** utime + stime of a process so far, in µs (Linux /proc; NaN elsewhere). */
+function cpuMicros(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1e6 / 100);
+  } catch {
+    return NaN;
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+interface Contender {
+  key: string;
+  name: string;
+  port: number;
+  pid: number;
+  runs: LoadResult[];
+  cpuPerRequest: number[];
+}
+
+function loadRow(t: Contender, vs?: { c: Contender; label: string; target?: number }): Row {
+  const rps = median(t.runs.map((r) => r.rps));
+  const ratio = vs ? median(t.runs.map((r, i) => r.rps / vs.c.runs[i].rps)) : undefined;
+  const verdict = ratio !== undefined && vs?.target !== undefined ? (ratio >= vs.target ? ' (met)' : ' (NOT met)') : '';
+  const non2xx = t.runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
+  const cpu = median(t.cpuPerRequest);
   return [
-    name,
-    `${Math.round(r.rps).toLocaleString('en-US')} req/s`,
-    `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms` +
-      (ratio !== undefined ? `; ${(ratio * 100).toFixed(0)}% of (a)${target !== undefined ? `, target ≥ ${target * 100}%` : ''}${verdict}` : '') +
-      failures,
+    t.name,
+    `${Math.round(rps).toLocaleString('en-US')} req/s`,
+    `p50 ${median(t.runs.map((r) => r.p50Ms)).toFixed(2)} ms, p99 ${median(t.runs.map((r) => r.p99Ms)).toFixed(2)} ms` +
+      (Number.isFinite(cpu) ? `, ${cpu.toFixed(0)} µs CPU/req` : '') +
+      (ratio !== undefined ? `; ${(ratio * 100).toFixed(0)}% of ${vs!.label}${vs!.target !== undefined ? `, target ≥ ${vs!.target * 100}%` : ''}${verdict}` : '') +
+      (non2xx > 0 ? `; ${non2xx} non-2xx or socket errors` : ''),
   ];
 }
 
@@ -53,53 +85,48 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     if (caddy) running.push(await startCaddy(caddy, upstreamCaddyfile(ups), ups[0]));
     else for (const p of ups) servers.push(await helloServer(p));
 
-    const start = async (name: string, port: number, how: (port: number) => Promise<Running>) => {
-      const r = await how(port);
+    const contenders: Contender[] = [];
+    const start = async (key: string, name: string, how: (port: number) => Promise<Running>): Promise<Contender> => {
+      const r = await how(await freePort());
       running.push(r);
-      return { name, ...r };
+      const c = { key, name, port: r.port, pid: r.pid, runs: [], cpuPerRequest: [] };
+      contenders.push(c);
+      return c;
     };
-    const pPass = await freePort();
-    const a = await start('(a) pass-through Worker (workerd)', pPass, (p) => startPassThrough(ups[0], p));
-    const pHand = await freePort();
-    const f = await start('(f) hand-written minimal gateway Worker', pHand, (p) => startHandWrittenGateway(ups[0], p));
-    const pMin = await freePort();
-    const b = await start('(b) Gatehouse, minimal Caddyfile', pMin, (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
-    const pMany = await freePort();
-    const c = await start('(c) Gatehouse, 200 routes', pMany, (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
-    const pRate = await freePort();
-    const e = await start('(e) Gatehouse, minimal + rate_limit', pRate, (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
-    const caddyTargets: Array<{ name: string; port: number }> = [];
+    const a = await start('a', '(a) pass-through Worker (workerd)', (p) => startPassThrough(ups[0], p));
+    const f = await start('f', '(f) hand-written minimal gateway Worker', (p) => startHandWrittenGateway(ups[0], p));
+    const b = await start('b', '(b) Gatehouse, minimal Caddyfile', (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
+    const c = await start('c', '(c) Gatehouse, 200 routes', (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
+    const e = await start('e', '(e) Gatehouse, minimal + rate_limit', (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
+    const caddyTargets: Contender[] = [];
     if (caddy) {
-      const pCMin = await freePort();
-      caddyTargets.push(await start('(d) Caddy 2.6.2, minimal Caddyfile', pCMin, (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)));
-      const pCMany = await freePort();
-      caddyTargets.push(await start('(d) Caddy 2.6.2, 200 routes', pCMany, (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)));
+      caddyTargets.push(await start('d', '(d) Caddy 2.6.2, minimal Caddyfile', (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)));
+      caddyTargets.push(await start('d', '(d) Caddy 2.6.2, 200 routes', (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)));
     }
 
     await check(a.name, a.port, false);
-    for (const t of [b, c, e, f, ...caddyTargets]) await check(t.name, t.port, true);
+    for (const t of contenders.slice(1)) await check(t.name, t.port, true);
 
-    const load = (port: number, seconds = opts.seconds) =>
+    const load = (port: number, seconds: number) =>
       runWrk(`http://127.0.0.1:${port}/bench/path?x=1`, { seconds, connections: opts.connections, threads: 1 });
-    for (const t of [a, b, c, e, f, ...caddyTargets]) load(t.port, 3); // warm-up (JIT, connection pools)
-
-    const ra = load(a.port);
-    const rf = load(f.port);
-    const rb = load(b.port);
-    const rc = load(c.port);
-    rows.push(loadRow(a.name, ra));
-    rows.push(loadRow(f.name, rf, ra));
-    rows.push(loadRow(b.name, rb, ra, 0.9));
-    rows.push(loadRow(c.name, rc, ra, 0.8));
-    for (const t of caddyTargets) rows.push(loadRow(t.name, load(t.port), ra));
-    // Last, so the Durable Object work it causes cannot overlap another measurement.
-    const re = load(e.port);
-    rows.push([
-      e.name,
-      `${Math.round(re.rps).toLocaleString('en-US')} req/s`,
-      `p50 ${re.p50Ms.toFixed(2)} ms, p99 ${re.p99Ms.toFixed(2)} ms; ${((re.rps / rb.rps) * 100).toFixed(0)}% of (b)'s throughput, ` +
-        `+${(re.p50Ms - rb.p50Ms).toFixed(2)} ms at p50 (a busy key takes slots from a lease: one object call per batch)`,
-    ]);
+    for (const t of contenders) load(t.port, 3); // warm-up (JIT, connection pools)
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const t of contenders) {
+        const before = cpuMicros(t.pid);
+        const r = load(t.port, opts.seconds);
+        t.runs.push(r);
+        t.cpuPerRequest.push((cpuMicros(t.pid) - before) / (r.rps * opts.seconds));
+      }
+    }
+    rows.push(loadRow(a));
+    rows.push(loadRow(f, { c: a, label: '(a)' }));
+    rows.push(loadRow(b, { c: a, label: '(a)', target: 0.9 }));
+    rows.push(loadRow(c, { c: a, label: '(a)', target: 0.8 }));
+    for (const t of caddyTargets) rows.push(loadRow(t, { c: a, label: '(a)' }));
+    const eRow = loadRow(e, { c: b, label: "(b)'s throughput" });
+    const addedP50 = median(e.runs.map((r, i) => r.p50Ms - b.runs[i].p50Ms));
+    eRow[2] += `, +${addedP50.toFixed(2)} ms at p50 (a busy key takes slots from a lease: one object call per batch)`;
+    rows.push(eRow);
     rows.push(...(await streamRows(opts.streamMb)));
   } finally {
     for (const r of running.reverse()) await r.stop();

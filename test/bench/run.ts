@@ -1,5 +1,6 @@
 // `npm run bench`: every Gatehouse benchmark in one run, printed as one table.
-// Env: BENCH_SECONDS (per wrk run, default 10), BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 200),
+// Env: BENCH_ROUNDS (rounds in which every HTTP contender takes a turn, default 5), BENCH_SECONDS (per wrk run,
+// default 4), BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 200),
 // BENCH_HTTP=0 to skip the HTTP part (wrk, workerd, caddy).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +55,8 @@ for (const [what, json] of [['bundled Caddyfile', ''], ['deployed', deployedJson
 if (env.BENCH_HTTP !== '0') {
   rows.push(
     ...(await httpBench({
-      seconds: Number(env.BENCH_SECONDS ?? 10),
+      seconds: Number(env.BENCH_SECONDS ?? 4),
+      rounds: Number(env.BENCH_ROUNDS ?? 5),
       connections: Number(env.BENCH_CONNECTIONS ?? 32),
       streamMb: Number(env.BENCH_STREAM_MB ?? 200),
     })),
