@@ -62,7 +62,8 @@ function loadRow(t: Contender, vs?: { c: Contender; label: string; target?: numb
   const rps = median(t.runs.map((r) => r.rps));
   const ratio = vs ? median(t.runs.map((r, i) => r.rps / vs.c.runs[i].rps)) : undefined;
   const verdict = ratio !== undefined && vs?.target !== undefined ? (ratio >= vs.target ? ' (met)' : ' (NOT met)') : '';
-  const non2xx = t.runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
+  const non2xx = t.runs.reduce((n, r) => n + r.non2xx, 0);
+  const errors = t.runs.reduce((n, r) => n + r.errors, 0);
   const cpu = median(t.cpuPerRequest);
   return [
     t.name,
@@ -70,7 +71,7 @@ function loadRow(t: Contender, vs?: { c: Contender; label: string; target?: numb
     `p50 ${median(t.runs.map((r) => r.p50Ms)).toFixed(2)} ms, p99 ${median(t.runs.map((r) => r.p99Ms)).toFixed(2)} ms` +
       (Number.isFinite(cpu) ? `, ${cpu.toFixed(0)} µs CPU/req` : '') +
       (ratio !== undefined ? `; ${(ratio * 100).toFixed(0)}% of ${vs!.label}${vs!.target !== undefined ? `, target ≥ ${vs!.target * 100}%` : ''}${verdict}` : '') +
-      (non2xx > 0 ? `; ${non2xx} non-2xx or socket errors` : ''),
+      (non2xx + errors > 0 ? `; ${non2xx} non-2xx, ${errors} socket errors (wrk: connect/read/write/timeout)` : ''),
   ];
 }
 
