@@ -32,9 +32,6 @@ const FIELDS = [
 /** Without request_buffers, a body up to this size is kept so a retry can resend it; a longer one is sent once. */
 const DEFAULT_REPLAY_LIMIT = 1 << 20;
 
-/** An upstream that answered within this long is taken to accept connections (no dial watch for the next attempt). */
-const RECENT_ANSWER_MS = 1000;
-
 /** Policies whose choice depends on in-flight counts: those need the count held until the body is streamed. */
 const COUNTING_POLICIES = new Set(['least_conn', 'random_choose']);
 
@@ -144,7 +141,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const handler: Handler = async (ctx, next) => {
     const start = Date.now();
     const shared = sharedPoolFor(ctx);
-    if (shared) applySnapshot(upstreams, await shared.snapshot(ctx), passive, shared.sharesLoad ? shared.reported : undefined);
+    if (shared) applySnapshot(upstreams, shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)), passive, shared.sharesLoad ? shared.reported : undefined);
     if (active && !shared?.runsActiveChecks) maybeRunActiveChecks(active, ctx);
     const fail = (up: ProxyUpstream): void => {
       countFailure(up.host, passive);
@@ -216,13 +213,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
       up.host.numRequests++;
       const t0 = Date.now();
-      // The dial watch (a timer, the costliest step of a fast attempt) only for an upstream that has not answered
-      // this isolate in the last second: for one that has, its connect probe would find the upstream reachable and
-      // let the attempt go on anyway. A negative dial_timeout (fail every dial) always applies.
-      const dialTimeoutMs = transport.dialTimeoutMs > 0 && t0 - up.host.lastAnswerAt < RECENT_ANSWER_MS ? 0 : transport.dialTimeoutMs;
       let res: Response;
       try {
-        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs, classify: retrying });
+        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs: transport.dialTimeoutMs, classify: retrying });
       } catch (e) {
         up.host.numRequests--;
         recordUpstreamError(ctx.env, up.dial);
@@ -236,9 +229,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         }
         break;
       }
-      const answeredAt = Date.now();
-      up.host.lastAnswerAt = answeredAt;
-      const latency = answeredAt - t0;
+      const latency = Date.now() - t0;
       const resStatus = res.status;
       recordUpstreamResponse(ctx.env, up.dial, resStatus, latency);
       for (let n = responseStrikes(passive, resStatus, latency); n > 0; n--) fail(up);
