@@ -127,13 +127,16 @@ export class UpstreamPool extends DurableObject {
   async poll(holder = ''): Promise<PoolSnapshot | null> {
     const s = this.load();
     if (!s) return null;
-    const now = Date.now();
-    if (this.touch(s, holder, now)) this.save(s);
-    if (s.config.active && !this.armed) {
-      this.armed = true;
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
-    }
+    if (this.touch(s, holder, Date.now())) this.save(s);
+    await this.rearm(s);
     return this.snapshot();
+  }
+
+  /** Restarts the checks if they stopped for idleness (every call from a holder counts as use). */
+  private async rearm(s: Stored): Promise<void> {
+    if (!s.config.active || this.armed) return;
+    this.armed = true;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /**
@@ -169,26 +172,31 @@ export class UpstreamPool extends DurableObject {
     return { at: now, upstreams };
   }
 
-  /** Passive failures seen by an isolate (sent in batches through waitUntil). */
-  reportFailures(reports: Array<{ upstream: string; at: number }>, holder = ''): PoolSnapshot {
+  /**
+   * Passive failures seen by an isolate (sent in batches through waitUntil). Like poll: null when the pool has no
+   * config (the caller configures it and reports again), and a call restarts checks stopped for idleness.
+   */
+  async reportFailures(reports: Array<{ upstream: string; at: number }>, holder = ''): Promise<PoolSnapshot | null> {
     const s = this.load();
-    if (s?.config.passive) {
+    if (!s) return null;
+    if (s.config.passive) {
       for (const r of reports) (s.failures[r.upstream] ??= []).push(Math.min(r.at, Date.now()));
       this.expire(s, Date.now());
-      this.touch(s, holder, Date.now());
-      this.save(s);
     }
+    this.touch(s, holder, Date.now());
+    this.save(s);
+    await this.rearm(s);
     return this.snapshot();
   }
 
-  /** An isolate's current in-flight counts per upstream (replaces its previous report). */
-  reportLoad(isolate: string, counts: Record<string, number>): PoolSnapshot {
+  /** An isolate's current in-flight counts per upstream (replaces its previous report); null and re-arming as poll. */
+  async reportLoad(isolate: string, counts: Record<string, number>): Promise<PoolSnapshot | null> {
     const s = this.load();
-    if (s) {
-      s.load[isolate] = { at: Date.now(), counts };
-      this.touch(s, isolate, Date.now());
-      this.save(s);
-    }
+    if (!s) return null;
+    s.load[isolate] = { at: Date.now(), counts };
+    this.touch(s, isolate, Date.now());
+    this.save(s);
+    await this.rearm(s);
     return this.snapshot();
   }
 

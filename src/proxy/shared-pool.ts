@@ -226,7 +226,7 @@ export function sharedPoolResolver(
         // A config the config layer has not listed yet (see `provisional`) uses its pools normally until it says.
         if (!isLive(this) && this.owner) provisional.add(this.owner);
         pool = registered(ns, poolName(config));
-        if (!pool) register((pool = new SharedPool(ns, config, snapshotMaxAgeMs(active), poolWaitMs(env))));
+        if (!pool) register((pool = new SharedPool(ns, config, snapshotMaxAgeMs(active), poolWaitMs(env), env)));
         if (sharesLoad) pool.sharesLoad = true;
       }
       this.pools.set(ns, pool);
@@ -327,8 +327,12 @@ export class SharedPool {
   /** No live config uses the pool: it serves its last snapshot and calls the object no more. */
   released = false;
 
-  constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number, waitMs = DEFAULT_POOL_WAIT_MS) {
+  /** The Worker env the pool was made with (its metrics go to the recorder that env configures). */
+  private readonly env: Record<string, unknown>;
+
+  constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number, waitMs = DEFAULT_POOL_WAIT_MS, env: Record<string, unknown> = {}) {
     this.ns = ns;
+    this.env = env;
     this.config = config;
     this.name = poolName(config);
     // Fresh: served as is; stale: served while a refresh runs; older than 4 refresh ages (an idle isolate, or a pool
@@ -352,6 +356,12 @@ export class SharedPool {
   snapshot(ctx: RequestContext): Promise<PoolSnapshot> {
     if (this.released) return Promise.resolve(this.cache.peek()!);
     return this.cache.get(ctx.exec);
+  }
+
+  /** snapshot() without a promise when the cache can answer now (almost always); undefined: await snapshot(). */
+  snapshotNow(ctx: RequestContext): PoolSnapshot | undefined {
+    if (this.released) return this.cache.peek();
+    return this.cache.getNow(ctx.exec);
   }
 
   /**
@@ -382,7 +392,7 @@ export class SharedPool {
       .then(
         () => {},
         (e) => {
-          countDurableObjectError({}, 'UpstreamPool');
+          countDurableObjectError(this.env, 'UpstreamPool');
           this.warn(e);
         },
       );
@@ -415,9 +425,15 @@ export class SharedPool {
       try {
         if (!this.configured) await this.configure();
         this.called = true;
-        this.cache.set(await this.stub().reportFailures(batch, isolateId()));
+        let snap = await this.stub().reportFailures(batch, isolateId());
+        // The pool lost its config (its last holder released it): configure it again, then report.
+        if (!snap) {
+          await this.configure();
+          snap = await this.stub().reportFailures(batch, isolateId());
+        }
+        if (snap) this.cache.set(snap);
       } catch (e) {
-        countDurableObjectError({}, 'UpstreamPool');
+        countDurableObjectError(this.env, 'UpstreamPool');
         this.warn(e);
         return;
       }
@@ -442,6 +458,7 @@ export class SharedPool {
         const counts: Record<string, number> = {};
         for (const u of this.config.upstreams) counts[u] = hostState(u).numRequests;
         const snap = await this.stub().reportLoad(isolateId(), counts);
+        if (!snap) return await this.configure(); // no config there any more: the next refresh reports again
         this.reported = counts;
         return snap;
       }
@@ -450,7 +467,7 @@ export class SharedPool {
       return await this.configure();
     } catch (e) {
       this.failedAt = Date.now();
-      countDurableObjectError({}, 'UpstreamPool');
+      countDurableObjectError(this.env, 'UpstreamPool');
       throw e;
     }
   }

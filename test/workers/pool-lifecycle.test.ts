@@ -152,6 +152,42 @@ describe('pool lifetime follows the base config', () => {
     expect(await alarmOf(stub)).toBeNull();
   });
 
+  it('a load-sharing pool restarts checks stopped for idleness, and is configured again after its last release', async () => {
+    const { exec, settle } = execution();
+    const base = { ...env, CONFIG_STORE: undefined };
+    const site = `:80 {\n\treverse_proxy ${A} ${B} {\n\t\tlb_policy least_conn\n\t\thealth_uri /health?key=life5\n\t\thealth_interval 1m\n\t}\n}\n`;
+    const e1 = { ...base, GATEHOUSE_CONFIG: configJson(site) };
+    expect(await get(e1, exec)).toBe(200);
+    await settle();
+    const pool = poolFor('life5');
+    const stub = stubOf(pool);
+    expect(await armedAlarm(stub)).not.toBeNull();
+
+    // Every holder idle for IDLE_STOP_MS: the next round stops the checks (the state stays).
+    await runInDurableObject(stub, (instance) => {
+      const stored = (instance as unknown as { stored: { holders: Record<string, number> } }).stored;
+      for (const h of Object.keys(stored.holders)) stored.holders[h] = Date.now() - IDLE_STOP_MS - 1;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarmOf(stub)).toBeNull();
+    // A load report (what least_conn isolates send instead of poll) is use again: the checks restart.
+    expect(await stub.reportLoad('some-isolate', { [A]: 1 })).not.toBeNull();
+    expect(await alarmOf(stub)).not.toBeNull();
+
+    // Released by every holder: the object has no config, and says so instead of an empty snapshot …
+    await runInDurableObject(stub, (instance) => {
+      const stored = (instance as unknown as { stored: { holders: Record<string, number> } }).stored;
+      for (const h of Object.keys(stored.holders)) if (h !== 'some-isolate') delete stored.holders[h];
+    });
+    expect(await stub.release('some-isolate')).toBe(true);
+    expect(await stub.reportLoad('some-isolate', { [A]: 1 })).toBeNull();
+    expect(await stub.reportFailures([{ upstream: A, at: Date.now() }], 'some-isolate')).toBeNull();
+    // … so the isolate's next refresh configures it again, and its checks run.
+    await pool.refresh();
+    await settle();
+    expect(await armedAlarm(stub)).not.toBeNull();
+  });
+
   it('lists only upstreams of the config served now in the admin upstream list', async () => {
     const { exec, settle } = execution();
     const base = { ...env, CONFIG_STORE: undefined };
