@@ -124,9 +124,27 @@ export class RateLimiter extends DurableObject {
     return g;
   }
 
-  /** Gives back `n` unused slots of the lease `id` recorded at `t` (nothing if it has already left the window). */
+  /**
+   * Settles the lease `id` recorded at `t`: of its slots, only the `used` ones stay counted; the rest go back.
+   * Idempotent: saying it again (a retried call, a stale isolate) never gives back a slot that was used.
+   */
+  settleLease(id: number, t: number, used: number): void {
+    const entry = this.findLease(id, t);
+    if (!entry || !(used >= 0) || used >= entry.n) return;
+    this.setCount(entry, used);
+  }
+
+  /**
+   * Gives back `n` unused slots of the lease `id` recorded at `t` (nothing if it has already left the window).
+   * Kept for isolates of an earlier deployment during a rolling update; settleLease is what isolates call now.
+   */
   release(id: number, t: number, n: number): void {
     if (!(n > 0)) return;
+    const entry = this.findLease(id, t);
+    if (entry) this.setCount(entry, entry.n - Math.min(n, entry.n));
+  }
+
+  private findLease(id: number, t: number): { id: number; t: number; n: number } | undefined {
     const log = this.load();
     let lo = this.head;
     let hi = log.length;
@@ -135,16 +153,15 @@ export class RateLimiter extends DurableObject {
       if (log[mid].t < t) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < log.length && log[i].t === t; i++) {
-      const e = log[i];
-      if (e.id !== id) continue;
-      const dec = Math.min(n, e.n);
-      e.n -= dec;
-      this.total -= dec;
-      if (e.n === 0) this.ctx.storage.sql.exec('DELETE FROM events WHERE rowid = ?', id);
-      else this.ctx.storage.sql.exec('UPDATE events SET n = ? WHERE rowid = ?', e.n, id);
-      return;
-    }
+    for (let i = lo; i < log.length && log[i].t === t; i++) if (log[i].id === id) return log[i];
+    return undefined;
+  }
+
+  private setCount(e: { id: number; n: number }, n: number): void {
+    this.total -= e.n - n;
+    e.n = n;
+    if (n === 0) this.ctx.storage.sql.exec('DELETE FROM events WHERE rowid = ?', e.id);
+    else this.ctx.storage.sql.exec('UPDATE events SET n = ? WHERE rowid = ?', n, e.id);
   }
 
   /** Events allowed right now without recording one (for tests and the admin view). */

@@ -17,7 +17,7 @@ import { DenyCache } from './deny-cache.ts';
  * than half of hold − margin asks for none (the lease would be of little use by the time it arrived).
  *
  * Expiry: a lease is usable while (Date.now() − the isolate's time when it sent the call) < hold − margin; at that
- * moment a timer (kept alive with waitUntil) gives its unused slots back with `release`, so an idle isolate holds
+ * moment a timer (kept alive with waitUntil) gives its unused slots back with `settleLease`, so an idle isolate holds
  * capacity for at most `hold`. Until then those slots are not available to other isolates: under-admission is
  * bounded by the outstanding leases (each ≤ MAX_BATCH and ≤ a quarter of the headroom), for at most `hold`.
  */
@@ -81,6 +81,8 @@ interface Waiter {
 interface Lease {
   id: number;
   t: number;
+  /** Slots the object granted, and those not used yet. */
+  granted: number;
   left: number;
   /** Isolate time when the call was sent; the lease is usable while now − sentAt < hold − margin. */
   sentAt: number;
@@ -266,7 +268,7 @@ export class LeaseHolder {
     let denied = g.now < waiters.length;
 
     if (g.lease > 0) {
-      const lease: Lease = { id: g.id, t: g.t, left: g.lease, sentAt, deadline: sentAt + limit.holdMs - limit.marginMs, remaining: g.remaining, resetAt: g.resetAt };
+      const lease: Lease = { id: g.id, t: g.t, granted: g.lease, left: g.lease, sentAt, deadline: sentAt + limit.holdMs - limit.marginMs, remaining: g.remaining, resetAt: g.resetAt };
       st.leases.push(lease);
       st.lastGrant = g.lease;
       this.expireLater(id, st, lease, ns, exec, now);
@@ -300,7 +302,7 @@ export class LeaseHolder {
         st.wasted = true;
         let p: Promise<unknown>;
         try {
-          p = ns.get(ns.idFromName(id)).release(lease.id, lease.t, n) as Promise<unknown>;
+          p = ns.get(ns.idFromName(id)).settleLease(lease.id, lease.t, lease.granted - n) as Promise<unknown>;
         } catch (e) {
           p = Promise.reject(e);
         }

@@ -129,26 +129,29 @@ describe('RateLimiter leases (acquire / release)', () => {
     });
   });
 
-  it('gives unused leased slots back at once; a repeated or stale release changes nothing', async () => {
+  it('gives unused leased slots back at once; a repeated or stale settlement changes nothing', async () => {
     await withClock('lease-release\nk', (o, clock, state) => {
       const g = o.acquire(100, 10_000, 1, 64, 1000);
       expect(g).toMatchObject({ now: 1, lease: 24, remaining: 75 }); // ⌊99/4⌋
       expect(o.peek(100, 10_000)).toBe(75);
-      o.release(g.id, g.t, 20); // 4 of the 24 were used
+      o.settleLease(g.id, g.t, 4); // 4 of the 24 were used
       expect(o.peek(100, 10_000)).toBe(95);
       expect(state.storage.sql.exec<{ n: number }>('SELECT n FROM events WHERE rowid = ?', g.id).one().n).toBe(4);
-      o.release(g.id, g.t, 20); // only 4 remain recorded: never more than that comes back
+      o.settleLease(g.id, g.t, 4); // said again: the 4 used stay counted
+      o.settleLease(g.id, g.t, 10); // a settlement can never count more than it did
+      expect(o.peek(100, 10_000)).toBe(95);
+      o.settleLease(g.id + 1000, g.t, 0); // unknown lease
+      expect(o.peek(100, 10_000)).toBe(95);
+      // An isolate of the earlier deployment (rolling update) still releases by count of unused slots.
+      o.release(g.id, g.t, 4);
       expect(o.peek(100, 10_000)).toBe(99);
       expect(state.storage.sql.exec('SELECT * FROM events WHERE rowid = ?', g.id).toArray()).toHaveLength(0);
-      o.release(g.id, g.t, 5);
-      o.release(g.id + 1000, g.t, 5); // unknown lease
-      expect(o.peek(100, 10_000)).toBe(99);
-      // A fresh instance (eviction) reads counts and releases from SQLite.
+      // A fresh instance (eviction) reads counts and settlements from SQLite.
       const h = o.acquire(100, 10_000, 2, 64, 1000);
       expect(h).toMatchObject({ now: 2, lease: 24 });
       const fresh = new (o.constructor as new (ctx: DurableObjectState, env: unknown) => RateLimiter)(state, env);
       expect(fresh.peek(100, 10_000)).toBe(100 - 1 - 2 - 24);
-      fresh.release(h.id, h.t, 24);
+      fresh.settleLease(h.id, h.t, 0);
       expect(fresh.peek(100, 10_000)).toBe(97);
       clock.now += 10_001;
       expect(fresh.peek(100, 10_000)).toBe(100);
