@@ -72,12 +72,13 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
         let snapshot = (await stub.snapshot()) as ConfigSnapshot;
         const b = snapshot.active ? undefined : base(env);
         if (b && !(b.json instanceof Error)) snapshot = (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
-        // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts).
-        await setLiveConfigs(versions!.live(snapshot), env);
         return snapshot;
       },
       (json) => trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
+      undefined,
+      // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts).
+      (snapshot) => setLiveConfigs(versions!.live(snapshot), env),
     );
   }
   return versions;

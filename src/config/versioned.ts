@@ -24,10 +24,14 @@ export class VersionedConfigs<C> {
     compile: (json: string) => C,
     maxAgeMs: number,
     log: (msg: string) => void = (m) => console.warn(m),
+    /** Told of each snapshot read from the store that is kept (not one an admin change here has overtaken). */
+    onSnapshot?: (snapshot: ConfigSnapshot) => void | Promise<void>,
   ) {
     this.compile = compile;
     this.log = log;
-    this.snapshots = new SwrCache(load, maxAgeMs, (e) => log(`gatehouse: config store unreachable, serving the last known config: ${String(e)}`));
+    this.snapshots = new SwrCache(load, maxAgeMs, (e) => log(`gatehouse: config store unreachable, serving the last known config: ${String(e)}`), {
+      onLoaded: onSnapshot,
+    });
   }
 
   /** The config this client is served by: the candidate for its rollout bucket, else the active one. */

@@ -5,11 +5,13 @@
  * `maxWaitMs`: past it the old value serves and the refresh finishes in the background. A failed refresh keeps the
  * last good value and is retried on a later request; `onError` says so (logs, never secrets).
  */
-export interface SwrOptions {
+export interface SwrOptions<T = unknown> {
   /** A value older than this is refreshed before use, within maxWaitMs (default: never). */
   awaitAfterMs?: number;
   /** The longest a get() waits for that refresh before it serves the old value (default: as long as it takes). */
   maxWaitMs?: number;
+  /** Called with each loaded value the cache keeps (awaited before the refresh settles). */
+  onLoaded?: (value: T) => void | Promise<void>;
 }
 
 export class SwrCache<T> {
@@ -21,14 +23,18 @@ export class SwrCache<T> {
   private readonly onError: (e: unknown) => void;
   private readonly awaitAfterMs: number;
   private readonly maxWaitMs: number;
+  private readonly onLoaded: ((value: T) => void | Promise<void>) | undefined;
+  /** Bumped by every set(): a refresh that started before a set() must not undo it. */
+  private version = 0;
 
-  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, opts: SwrOptions | number = {}) {
-    const o: SwrOptions = typeof opts === 'number' ? { awaitAfterMs: opts } : opts;
+  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, opts: SwrOptions<T> | number = {}) {
+    const o: SwrOptions<T> = typeof opts === 'number' ? { awaitAfterMs: opts } : opts;
     this.load = load;
     this.maxAgeMs = maxAgeMs;
     this.onError = onError;
     this.awaitAfterMs = o.awaitAfterMs ?? Infinity;
     this.maxWaitMs = o.maxWaitMs ?? Infinity;
+    this.onLoaded = o.onLoaded;
   }
 
   /**
@@ -73,6 +79,7 @@ export class SwrCache<T> {
   set(value: T, now = Date.now()): void {
     this.value = value;
     this.fetchedAt = now;
+    this.version++;
   }
 
   /** A refresh whose failure is reported and answered with the last value. */
@@ -94,9 +101,13 @@ export class SwrCache<T> {
   }
 
   private refresh(): Promise<T> {
+    const before = this.version;
     this.inflight ??= this.load()
-      .then((v) => {
+      .then(async (v) => {
+        // A value set meanwhile (an admin change made through this isolate) is newer than what this load read.
+        if (this.version !== before && this.value !== undefined) return this.value;
         this.set(v);
+        await this.onLoaded?.(v);
         return v;
       })
       .finally(() => {

@@ -23,6 +23,27 @@ describe('SwrCache', () => {
     expect(await cache.get(exec, Date.now() + 5000)).toBe(3);
   });
 
+  it('keeps a value set while a refresh was loading: the older load is dropped, and not announced', async () => {
+    let answer: (v: string) => void = () => {};
+    const loaded: string[] = [];
+    const cache = new SwrCache(() => new Promise<string>((r) => (answer = r)), 100, () => {}, { onLoaded: (v) => void loaded.push(v) });
+    cache.set('v1', 0);
+    const background: Promise<unknown>[] = [];
+    expect(await cache.get({ waitUntil: (p) => void background.push(p) }, 1000)).toBe('v1'); // stale: refresh starts
+    cache.set('v2 (admin change here)');
+    answer('v1 again (read before the change)');
+    await Promise.all(background);
+    expect(cache.peek()).toBe('v2 (admin change here)');
+    expect(loaded).toEqual([]);
+    // The next refresh, started after the change, is kept and announced.
+    cache.invalidate();
+    expect(await cache.get({ waitUntil: (p) => void background.push(p) }, Date.now() + 1000)).toBe('v2 (admin change here)');
+    answer('v3');
+    await Promise.all(background);
+    expect(cache.peek()).toBe('v3');
+    expect(loaded).toEqual(['v3']);
+  });
+
   it('getNow answers without a promise exactly when get() would not wait', async () => {
     let n = 0;
     const background: Promise<unknown>[] = [];
