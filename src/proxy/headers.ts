@@ -83,14 +83,15 @@ export function prepareRequestHeaders(ctx: RequestContext, trusted: boolean): He
 /**
  * "major.minor" of the client's HTTP version: Cloudflare reports it in request.cf.httpProtocol; 1.1 otherwise.
  * Reading `cf` builds its object in the runtime on every request (the priciest single step of a proxied request in
- * workerd), and a runtime whose first request's cf has no httpProtocol (workerd serve gives only clientIp: a
- * self-hosted gateway) has none later either: then cf is not read again.
+ * workerd), and a runtime whose cf has no httpProtocol (workerd serve gives only clientIp: a self-hosted gateway)
+ * never has one: once a request's cf shows that, cf is not read again.
  */
 function clientProto(ctx: RequestContext): string {
   if (runtimeReportsProtocol === false) return '1.1';
   const cf = (ctx.request as Request & { cf?: { httpProtocol?: unknown } }).cf;
   const p = typeof cf?.httpProtocol === 'string' ? cf.httpProtocol : undefined;
-  runtimeReportsProtocol ??= p !== undefined;
+  // Decided by a request that has a cf object: one without (a service binding's call) says nothing about the runtime.
+  if (cf) runtimeReportsProtocol ??= p !== undefined;
   if (p === undefined || p === 'HTTP/1.1') return '1.1';
   const m = /^HTTP\/(\d)(?:\.(\d))?$/i.exec(p);
   return m ? `${m[1]}.${m[2] ?? '0'}` : '1.1';
