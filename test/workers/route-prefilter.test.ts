@@ -42,7 +42,11 @@ const PATHS: PathCond[] = [
   { kind: 'path', pattern: '*' }, { kind: 're', pattern: '^/p1/(\\d+)$' }, { kind: 're', pattern: '^/Q1$' },
   { kind: 're', pattern: '^/p1' }, { kind: 're', pattern: '\\d+$' },
 ];
-const REQUEST_PATHS = ['/p1', '/p1/', '/p1/42', '/P1/7', '/q1', '/Q1', '/q1/x', '/z', '/p1x', '/a.php', '/other', '/'];
+// Besides plain paths: escapes (matched decoded), repeated slashes (merged) and dot segments (resolved by the URL).
+const REQUEST_PATHS = [
+  '/p1', '/p1/', '/p1/42', '/P1/7', '/q1', '/Q1', '/q1/x', '/z', '/p1x', '/a.php', '/other', '/',
+  '/%70%31/9', '/%50%31', '//p1/3', '/p1//4', '/a/../p1/5', '/./q1', '/z%2Fx',
+];
 
 function randomList(r: () => number, n: number): Spec[] {
   const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)];
@@ -74,9 +78,13 @@ function toRoutes(specs: Spec[]): RouteJSON[] {
   }));
 }
 
-/** The path matchers' rules for the patterns above, written out (case-insensitive; regexps on the path as is). */
-function pathMatches(cond: PathCond, path: string): boolean {
+/**
+ * The path matchers' rules for the patterns above, written out: on the decoded path with repeated slashes merged
+ * (none of the patterns has `//`); case-insensitive, regexps on the path as it is.
+ */
+function pathMatches(cond: PathCond, rawPath: string): boolean {
   if (!cond) return true;
+  const path = decodeURIComponent(new URL(`https://x${rawPath}`).pathname).replace(/\/{2,}/g, '/');
   if (cond.kind === 're') return new RegExp(cond.pattern).test(path);
   const p = cond.pattern.toLowerCase();
   const lower = path.toLowerCase();
