@@ -1,7 +1,6 @@
 import type { RequestContext } from '../http/types.ts';
 import type { FailureKind, ProxyBody } from './retries.ts';
 import { DEFAULT_DIAL_TIMEOUT_MS } from './transport.ts';
-import { watchDial } from './dial-watch.ts';
 import { dialString, type DialTarget } from './upstreams.ts';
 
 /** A failed attempt: its retry class and the status Caddy would answer with (502, or 504 for timeouts). */
@@ -56,8 +55,7 @@ export function upstreamUrl(ctx: RequestContext, a: Attempt): string {
  * One round trip with fetch(). fetch reports a refused connection and a reset the same way (and reads the request
  * body before connecting), so after a failure a bare TCP connect tells them apart: if the upstream cannot even be
  * connected to, the attempt is Caddy's dial error (nothing was delivered; always safe to retry). A tcp attempt that
- * hangs past dial_timeout is told apart the same way (withinDialTimeout, or AttemptWatch with a response header
- * timeout).
+ * hangs past dial_timeout is told apart the same way (AttemptWatch).
  */
 export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
   const tcp = a.target.kind === 'tcp';
@@ -77,9 +75,9 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
     a.headers.delete('content-length');
   }
 
-  // A response header timeout gets a timer and an abort signal of its own (AttemptWatch, which also covers the dial
-  // timeout then); otherwise a tcp attempt's dial timeout is watched by the isolate's shared ticker (dial-watch.ts).
-  const watch = a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, a.timeoutMs) : undefined;
+  // Timer and abort signal only when there is something to time: every tcp attempt (dial timeout) and any attempt
+  // with a response header timeout. A fast response costs one setTimeout/clearTimeout pair and an AbortController.
+  const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, a.timeoutMs > 0 ? a.timeoutMs : 0) : undefined;
   const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: watch?.controller.signal };
   try {
     if (a.target.kind === 'service') {
@@ -94,8 +92,7 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
       }
       return await ns.get(ns.idFromName(a.target.name)).fetch(new Request(upstreamUrl(ctx, a), init));
     }
-    const pending = fetch(upstreamUrl(ctx, a), init);
-    return await (watch || dialMs === 0 ? pending : withinDialTimeout(pending, a.target, dialMs, ctx));
+    return await fetch(upstreamUrl(ctx, a), init);
   } catch (e) {
     watch?.done();
     if (e instanceof ProxyError) throw e;
@@ -109,34 +106,6 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
   }
 }
 
-const OVERDUE: unique symbol = Symbol('overdue');
-
-/**
- * `pending`, unless it has no response headers by dial_timeout and a connect probe (bounded by
- * min(dial_timeout, 1 s)) cannot reach the upstream: then Caddy's dial error. A probe that connects means a slow
- * upstream, which is waited for. The abandoned fetch ends with the request.
- */
-async function withinDialTimeout(pending: Promise<Response>, target: DialTarget & { kind: 'tcp' }, dialMs: number, ctx: RequestContext): Promise<Response> {
-  const deadline = Date.now() + dialMs;
-  for (;;) {
-    const w = watchDial(deadline, ctx.exec);
-    let first: Response | typeof OVERDUE;
-    try {
-      first = await Promise.race([pending, w.woken.then((): typeof OVERDUE => OVERDUE)]);
-    } finally {
-      w.done();
-    }
-    if (first !== OVERDUE) return first;
-    if (Date.now() < deadline) continue; // woken early: the ticker was handed over
-    const state = await probe(target.host, Number(target.port), Math.min(dialMs, PROBE_LIMIT_MS));
-    if (state === 'silent') {
-      pending.catch(() => {});
-      throw dialTimeout(target);
-    }
-    return await pending;
-  }
-}
-
 function dialTimeout(t: DialTarget): ProxyError {
   return new ProxyError('dial', 502, `dial tcp ${dialString(t)}: i/o timeout`);
 }
@@ -147,8 +116,8 @@ const HEADER_TIMEOUT = 2;
 const PROBE_LIMIT_MS = 1000;
 
 /**
- * The timing of an attempt with a response header timeout, with a single timer: it fires at the earlier of
- * dial_timeout (tcp targets) and response_header_timeout, and only if no response headers came by then. Then a TCP connect probe
+ * The timing of one attempt, with a single timer on the fast path: it fires at the earlier of dial_timeout (tcp
+ * targets) and response_header_timeout, and only if no response headers came by then. Then a TCP connect probe
  * (bounded by min(dial_timeout, 1 s)) asks whether the upstream accepts connections at all: if it cannot connect in
  * that time, the attempt is a dial failure (Caddy's `dial tcp …: i/o timeout`, 502, always retryable) and the fetch
  * is aborted; if it connects, the upstream is only slow to answer and the attempt goes on, until

@@ -3,9 +3,6 @@ import { resolvePlaceholder } from '../../src/http/placeholders/index.ts';
 import { resetHostStates } from '../../src/proxy/passive-health.ts';
 import { ProxyError, roundTrip, type Attempt } from '../../src/proxy/round-trip.ts';
 import { compileTransport, DEFAULT_DIAL_TIMEOUT_MS } from '../../src/proxy/transport.ts';
-import { setTickerTiming, watchedAttempts } from '../../src/proxy/dial-watch.ts';
-
-const TICK_MS = 250;
 import type { DialTarget } from '../../src/proxy/upstreams.ts';
 import { type Echo, makeCtx, proxy, serve } from './proxy-helpers.ts';
 
@@ -122,19 +119,16 @@ describe('an upstream that accepts but answers late', () => {
 });
 
 describe('fast responses', () => {
-  it('set no timer of their own: the shared ticker watches them, and they leave no watch behind', async () => {
+  it('cost one setTimeout/clearTimeout pair and no probe', async () => {
     const set = vi.spyOn(globalThis, 'setTimeout');
     const clear = vi.spyOn(globalThis, 'clearTimeout');
-    for (let i = 0; i < 5; i++) {
-      const r = await timed(attempt(tcp(ports.echo[0])));
-      expect(r.res?.status).toBe(200);
-      await r.res?.body?.cancel();
-    }
-    // At most the isolate's ticker starts (once, at its tick interval); no dial-timeout timer, no probe, no clear.
-    expect(set.mock.calls.filter((c) => c[1] !== TICK_MS)).toHaveLength(0);
-    expect(set.mock.calls.length).toBeLessThanOrEqual(1);
-    expect(clear).not.toHaveBeenCalled();
-    expect(watchedAttempts()).toBe(0);
+    const r = await timed(attempt(tcp(ports.echo[0])));
+    expect(r.res?.status).toBe(200);
+    await r.res?.body?.cancel();
+    // the probe would set a timer of its own
+    expect(set).toHaveBeenCalledTimes(1);
+    expect(set.mock.calls[0][1]).toBe(DEFAULT_DIAL_TIMEOUT_MS);
+    expect(clear).toHaveBeenCalledTimes(1);
   });
 
   it('with response_header_timeout too: still a single timer, at the earlier deadline', async () => {
@@ -144,6 +138,18 @@ describe('fast responses', () => {
     await r.res?.body?.cancel();
     expect(set).toHaveBeenCalledTimes(1);
     expect(set.mock.calls[0][1]).toBe(DEFAULT_DIAL_TIMEOUT_MS);
+  });
+
+  it('through reverse_proxy: every attempt is watched, also right after the upstream answered', async () => {
+    const h = proxy({ upstreams: [{ dial: A }] });
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    for (let i = 0; i < 3; i++) {
+      const res = await serve(h, makeCtx(new Request('http://site.test/')));
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
+    }
+    // An upstream that just answered can still stop taking connections: Caddy's dial timeout applies to each.
+    expect(set.mock.calls.filter((c) => c[1] === DEFAULT_DIAL_TIMEOUT_MS)).toHaveLength(3);
   });
 
   it('to a service binding without response_header_timeout: no timer at all', async () => {
@@ -187,53 +193,4 @@ describe('through reverse_proxy (Caddy defaults: no transport block)', () => {
     expect(res.status).toBe(502);
     expect(Date.now() - t0).toBeLessThan(1500);
   }, 15_000);
-});
-
-describe('the shared dial ticker', () => {
-  const exec = () => {
-    const pending: Promise<unknown>[] = [];
-    return { waitUntil: (p: Promise<unknown>) => void pending.push(p), pending };
-  };
-
-  it('wakes a watched attempt once past its deadline, and never one that is done', async () => {
-    const { watchDial } = await import('../../src/proxy/dial-watch.ts');
-    const t0 = Date.now();
-    const late = watchDial(t0 + 300, exec());
-    const early = watchDial(t0 + 300, exec());
-    early.done();
-    let earlyWoken = false;
-    void early.woken.then(() => (earlyWoken = true));
-    await late.woken;
-    const ms = Date.now() - t0;
-    expect(ms).toBeGreaterThanOrEqual(290);
-    expect(ms).toBeLessThan(300 + TICK_MS + 400);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(earlyWoken).toBe(false);
-    expect(watchedAttempts()).toBe(0);
-  });
-
-  it('hands over when its request has carried it long enough: woken attempts watch again, a new ticker runs', async () => {
-    const { watchDial } = await import('../../src/proxy/dial-watch.ts');
-    const before = setTickerTiming({ lifeMs: 300 });
-    try {
-      const t0 = Date.now();
-      const deadline = t0 + 1500;
-      const requests: Array<ReturnType<typeof exec>> = [];
-      let wakes = 0;
-      // What withinDialTimeout does: watch again when woken before the deadline.
-      while (Date.now() < deadline) {
-        const e = exec();
-        requests.push(e);
-        await watchDial(deadline, e).woken;
-        wakes++;
-      }
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(1490);
-      expect(Date.now() - t0).toBeLessThan(1500 + TICK_MS + 400);
-      expect(wakes).toBeGreaterThanOrEqual(3); // handed over every ~300 ms, then the deadline
-      // Each handover started the next ticker in the request that watched again (kept alive by its waitUntil).
-      expect(requests.filter((r) => r.pending.length > 0).length).toBeGreaterThanOrEqual(3);
-    } finally {
-      setTickerTiming(before);
-    }
-  });
 });
