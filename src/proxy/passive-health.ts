@@ -21,7 +21,7 @@ const hosts = new Map<string, HostState>();
 /** The shared state for one dial address (created on first use). */
 export function hostState(dial: string): HostState {
   let h = hosts.get(dial);
-  if (!h) hosts.set(dial, (h = { numRequests: 0, remoteRequests: 0, failExpiries: [] }));
+  if (!h) hosts.set(dial, (h = { numRequests: 0, remoteRequests: 0, failExpiries: [], lastAnswerAt: 0 }));
   return h;
 }
 

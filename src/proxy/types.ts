@@ -27,6 +27,8 @@ export interface HostState {
   remoteRequests: number;
   /** Expiry timestamps (ms) of failures still counting; each failure stops counting after its fail_duration. */
   failExpiries: number[];
+  /** When this isolate last got a response from the address (ms since epoch; 0 = never). */
+  lastAnswerAt: number;
 }
 
 /** One configured upstream of one handler (Caddy's Upstream). */

@@ -16,7 +16,7 @@ function pool(n = 4): FakeUpstream[] {
     const u: FakeUpstream = {
       dial: `10.0.0.${i + 1}:80`,
       maxRequests: 0,
-      host: { numRequests: 0, remoteRequests: 0, failExpiries: [] },
+      host: { numRequests: 0, remoteRequests: 0, failExpiries: [], lastAnswerAt: 0 },
       up: true,
       healthy: () => u.up,
       available: () => u.up,

@@ -49,7 +49,7 @@ describe('passive health bookkeeping', () => {
   it('counts each failure for fail_duration, and one strike per matching status entry', () => {
     const cfg = compilePassiveHealth({ fail_duration: '10s', max_fails: 2, unhealthy_status: [5, 503], unhealthy_latency: '1s' }, 'p')!;
     expect(cfg.maxFails).toBe(2);
-    const host = { numRequests: 0, remoteRequests: 0, failExpiries: [] as number[] };
+    const host = { numRequests: 0, remoteRequests: 0, failExpiries: [] as number[], lastAnswerAt: 0 };
     countFailure(host, cfg, 1_000);
     countFailure(host, cfg, 5_000);
     expect(currentFails(host, 10_999)).toBe(2);
@@ -62,7 +62,7 @@ describe('passive health bookkeeping', () => {
 
   it('records nothing without fail_duration', () => {
     const cfg = compilePassiveHealth({ max_fails: 1 }, 'p');
-    const host = { numRequests: 0, remoteRequests: 0, failExpiries: [] as number[] };
+    const host = { numRequests: 0, remoteRequests: 0, failExpiries: [] as number[], lastAnswerAt: 0 };
     countFailure(host, cfg);
     expect(currentFails(host)).toBe(0);
   });
