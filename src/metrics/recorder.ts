@@ -1,6 +1,16 @@
 import { mergeSeries, seriesKey, type SeriesData } from './batch.ts';
 import type { MetricDef, MetricKind } from './catalog.ts';
 
+/** How long a flush waits for the one in flight before sending its own batch anyway. */
+const FLUSH_WAIT_MS = 1000;
+
+/** Settles when `p` does (either way) or after `ms`, whichever is first. */
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([p.then(() => {}, () => {}), late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * One series of one metric in one isolate: callers resolve it once per label set and keep it, so recording is a few
  * number updates in place, with no label object, key or batch entry made per observation. What it accumulated since
@@ -170,21 +180,27 @@ export class MetricsRecorder {
     return this.due(now) ? this.flush(send, now) : undefined;
   }
 
-  /** Sends everything pending now (the scrape endpoint does this so its own isolate's numbers are included). */
+  /**
+   * Sends everything pending now (the scrape endpoint does this so its own isolate's numbers are included). A flush
+   * another request started is waited for, under a timer of this request's own: the Workers runtime cancels a request
+   * that only awaits another request's I/O, and that request may end first.
+   */
   async flush(send: (batch: SeriesData[]) => Promise<void>, now = Date.now()): Promise<void> {
-    if (this.flushing) await this.flushing.catch(() => {});
+    if (this.flushing) await waitAtMost(this.flushing, FLUSH_WAIT_MS);
     const batch = this.take();
     this.lastFlush = now;
     if (batch.length === 0) return;
-    this.flushing = send(batch)
+    // After a wait cut short, two flushes may be in flight: only the latest is remembered.
+    const sent: Promise<void> = send(batch)
       .catch((e) => {
         this.putBack(batch);
         throw e;
       })
       .finally(() => {
-        this.flushing = undefined;
+        if (this.flushing === sent) this.flushing = undefined;
       });
-    return this.flushing;
+    this.flushing = sent;
+    return sent;
   }
 
   /** Lists `s` as pending in the current generation (called by Series on their first update after a flush). */

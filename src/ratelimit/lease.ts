@@ -74,9 +74,19 @@ type Namespace = DurableObjectNamespace<RateLimiter>;
 type Exec = { waitUntil(p: Promise<unknown>): void } | undefined;
 
 interface Waiter {
-  resolve(d: Decision): void;
+  resolve(d: Decision | typeof AGAIN): void;
   reject(e: unknown): void;
 }
+
+/** What a joiner is told when the call it waited for brought nothing for it: decide again, in its own request. */
+const AGAIN = Symbol('again');
+
+/**
+ * How long a request waits for another request's call before it makes its own. The Workers runtime cancels a request
+ * that only awaits another request's I/O (as hung), so a joiner holds a timer of its own; and the other request may
+ * end before its call settles.
+ */
+export const JOIN_WAIT_MS = 2000;
 
 interface Lease {
   id: number;
@@ -119,7 +129,10 @@ export class LeaseHolder {
   /** Calls to the objects not settled yet (a refill runs in the background). */
   private readonly inflight = new Set<Promise<unknown>>();
 
-  constructor(opts: { maxKeys?: number; onReleaseError?: (e: unknown) => void } = {}) {
+  private readonly joinWaitMs: number;
+
+  constructor(opts: { maxKeys?: number; onReleaseError?: (e: unknown) => void; joinWaitMs?: number } = {}) {
+    this.joinWaitMs = opts.joinWaitMs ?? JOIN_WAIT_MS;
     this.denyCache = new DenyCache(opts.maxKeys);
     this.minSweep = this.sweepAbove = opts.maxKeys ?? 10_000;
     this.onReleaseError = opts.onReleaseError ?? (() => {});
@@ -143,12 +156,38 @@ export class LeaseHolder {
     if (retryAt !== undefined) return { allowed: false, waitMs: retryAt - now, remaining: 0, resetAt: retryAt, usedAt: now };
     if (limit.holdMs === 0) return this.exact(id, limit, ns, now);
 
-    return new Promise<Decision>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      const state = st ?? this.state(id, limit, now);
-      if (state.joiners) state.joiners.push(waiter);
-      else this.send(id, state, limit, [waiter], ns, exec);
-    });
+    const state = st ?? this.state(id, limit, now);
+    if (state.joiners) return this.join(id, state, limit, ns, exec);
+    return new Promise<Decision | typeof AGAIN>((resolve, reject) => this.send(id, state, limit, [{ resolve, reject }], ns, exec)).then(
+      (d) => (d === AGAIN ? this.take(id, limit, ns, exec) : d),
+    );
+  }
+
+  /**
+   * Waits for the call in flight for this key (its lease). Decides again in this request when that call brings
+   * nothing for it, and alone (a call of its own for one slot) when it is not back in time (JOIN_WAIT_MS).
+   */
+  private async join(id: string, st: KeyState, limit: Limit, ns: Namespace, exec: Exec): Promise<Decision> {
+    const TIMED_OUT = Symbol('timed out');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let d: Decision | typeof AGAIN | typeof TIMED_OUT;
+    try {
+      d = await new Promise<Decision | typeof AGAIN | typeof TIMED_OUT>((resolve, reject) => {
+        const waiter: Waiter = { resolve, reject };
+        st.joiners!.push(waiter);
+        timer = setTimeout(() => {
+          const list = st.joiners;
+          const i = list ? list.indexOf(waiter) : -1;
+          if (i >= 0) list!.splice(i, 1);
+          resolve(TIMED_OUT);
+        }, this.joinWaitMs);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (d === AGAIN) return this.take(id, limit, ns, exec);
+    if (d === TIMED_OUT) return this.fromLease(st, Date.now()) ?? this.exact(id, limit, ns, Date.now());
+    return d;
   }
 
   /** Slots this holder has leased for `id` and not used yet (for tests). */
@@ -273,20 +312,15 @@ export class LeaseHolder {
       st.lastGrant = g.lease;
       this.expireLater(id, st, lease, ns, exec, now);
     }
-    let rest: Waiter[] | undefined;
     for (const w of joiners ?? []) {
       const d = st.leases.length > 0 ? this.fromLease(st, now) : undefined;
       if (d) w.resolve(d);
       else if (g.remaining === 0) {
         w.resolve(full);
         denied = true;
-      } else (rest ??= []).push(w);
+      } else w.resolve(AGAIN); // decided again in its own request (a call made here would be this request's I/O)
     }
     if (denied) this.denyCache.deny(id, now + g.recheckMs, now + g.waitMs);
-    if (rest) {
-      if (st.joiners) st.joiners.push(...rest);
-      else this.send(id, st, limit, rest, ns, exec);
-    }
   }
 
   /** At the lease's deadline, its unused slots go back to the object. */

@@ -18,6 +18,8 @@ export class SwrCache<T> {
   private value: T | undefined;
   private fetchedAt = 0;
   private inflight: Promise<T> | undefined;
+  /** The request (its ExecutionContext) whose I/O the inflight load is. */
+  private inflightFor: object | undefined;
   private readonly load: () => Promise<T>;
   private readonly maxAgeMs: number;
   private readonly onError: (e: unknown) => void;
@@ -43,16 +45,16 @@ export class SwrCache<T> {
    */
   getNow(exec?: { waitUntil(p: Promise<unknown>): void }, now = Date.now()): T | undefined {
     if (this.value === undefined || now - this.fetchedAt > this.awaitAfterMs) return undefined;
-    if (now - this.fetchedAt > this.maxAgeMs && !this.inflight) exec?.waitUntil(this.guarded());
+    if (now - this.fetchedAt > this.maxAgeMs && !this.inflight) exec?.waitUntil(this.guarded(exec));
     return this.value;
   }
 
   async get(exec?: { waitUntil(p: Promise<unknown>): void }, now = Date.now()): Promise<T> {
     const ready = this.getNow(exec, now);
     if (ready !== undefined) return ready;
-    if (this.value === undefined) return this.refresh();
+    if (this.value === undefined) return this.refresh(exec);
     // Older than awaitAfterMs: refreshed before use, within maxWaitMs.
-    const fresh = this.guarded();
+    const fresh = this.guarded(exec);
     if (this.maxWaitMs === Infinity) return fresh;
     exec?.waitUntil(fresh);
     return this.within(fresh, this.maxWaitMs);
@@ -65,7 +67,7 @@ export class SwrCache<T> {
 
   /** Starts a refresh now unless one is running (a config activation warming the cache); never throws. */
   revalidate(exec?: { waitUntil(p: Promise<unknown>): void }): Promise<T> {
-    const p = this.guarded();
+    const p = this.guarded(exec);
     exec?.waitUntil(p);
     return p;
   }
@@ -83,8 +85,8 @@ export class SwrCache<T> {
   }
 
   /** A refresh whose failure is reported and answered with the last value. */
-  private guarded(): Promise<T> {
-    return this.refresh().catch((e) => {
+  private guarded(exec?: object): Promise<T> {
+    return this.refresh(exec).catch((e) => {
       this.onError(e);
       return this.value as T;
     });
@@ -100,19 +102,29 @@ export class SwrCache<T> {
     return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
-  private refresh(): Promise<T> {
+  /**
+   * One load in flight per isolate, shared only within the request that started it: in the Workers runtime a
+   * request waiting on another request's I/O, with none of its own, is cancelled as hung (and that other request
+   * may end first), so another request waiting for a value loads it itself.
+   */
+  private refresh(exec?: object): Promise<T> {
+    if (this.inflight && (exec === undefined || this.inflightFor === exec)) return this.inflight;
+    if (this.inflight) return this.loadAndKeep();
+    const p = this.loadAndKeep().finally(() => {
+      if (this.inflight === p) this.inflight = this.inflightFor = undefined;
+    });
+    this.inflight = p;
+    this.inflightFor = exec;
+    return p;
+  }
+
+  private async loadAndKeep(): Promise<T> {
     const before = this.version;
-    this.inflight ??= this.load()
-      .then(async (v) => {
-        // A value set meanwhile (an admin change made through this isolate) is newer than what this load read.
-        if (this.version !== before && this.value !== undefined) return this.value;
-        this.set(v);
-        await this.onLoaded?.(v);
-        return v;
-      })
-      .finally(() => {
-        this.inflight = undefined;
-      });
-    return this.inflight;
+    const v = await this.load();
+    // A value set meanwhile (an admin change made through this isolate, another load) is newer than this one.
+    if (this.version !== before && this.value !== undefined) return this.value;
+    this.set(v);
+    await this.onLoaded?.(v);
+    return v;
   }
 }

@@ -98,6 +98,22 @@ describe('MetricsRecorder', () => {
     expect(find(await drain(rec), METRICS.requestsTotal.name, labels)?.value).toBe(6);
   });
 
+  it('a flush waits for one in flight for at most a second, then sends its own batch: nothing is lost', async () => {
+    // The one in flight may be another request's, which the runtime may cancel with that request: it never settles.
+    const rec = new MetricsRecorder(0);
+    const labels = { server: 's', handler: 'h' };
+    const total = rec.series(METRICS.requestsTotal, labels);
+    total.inc(2);
+    const stuck = rec.flush(() => new Promise<void>(() => {}));
+    total.inc(3);
+    const start = Date.now();
+    const sent = await drain(rec);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - start).toBeLessThan(3000);
+    expect(find(sent, METRICS.requestsTotal.name, labels)?.value).toBe(3); // the delta since the stuck batch
+    void stuck;
+  });
+
   it('starts its handle cache again past maxSeries; callers see the epoch change and nothing is lost', async () => {
     const rec = new MetricsRecorder(10_000, { maxSeries: 2 });
     const a = rec.series(METRICS.rateLimitDenied, { zone: 'a' });

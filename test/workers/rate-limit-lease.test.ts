@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { RateLimiter } from '../../durable/rate-limiter.ts';
@@ -164,5 +165,52 @@ describe('rate_limit leases across simulated isolates', () => {
       expect(d.allowed).toBe(false);
       expect(d.waitMs).toBeGreaterThan(9_000);
     }
+  });
+  // The Workers runtime cancels a request that only awaits another request's I/O (as hung: a bare 500), and that
+  // other request may end first. Requests here are told apart by their ExecutionContext; each records its waitUntils.
+  const request = () => {
+    const kept: Promise<unknown>[] = [];
+    return { exec: { waitUntil: (p: Promise<unknown>) => void kept.push(p) }, kept };
+  };
+
+  it('a request waiting for another request\'s slow call decides alone, with a call of its own, after joinWaitMs', async () => {
+    let slow = false;
+    const { ns, calls } = watchNamespace(realNs, { delayMs: () => (slow ? ((slow = false), 1500) : 0) });
+    const h = new LeaseHolder({ joinWaitMs: 300 });
+    const id = 'lease-join-wait\nk';
+    const limit = leaseLimit(1_000_000, 60_000); // hold 1 s
+    await h.take(id, limit, ns, request().exec); // batch 1: no lease
+    slow = true; // the next call (batch 2, a lease of one for whoever comes next) is slow
+    const start = Date.now();
+    const sender = Promise.resolve(h.take(id, limit, ns, request().exec)).then(() => Date.now() - start);
+    const joiner = Promise.resolve(h.take(id, limit, ns, request().exec)).then((d) => ({ d, ms: Date.now() - start }));
+    const j = await joiner;
+    expect(j.d.allowed).toBe(true);
+    expect(j.ms).toBeGreaterThanOrEqual(290);
+    expect(j.ms).toBeLessThan(1200); // not held until the sender's call came back
+    expect(calls()).toBe(3); // first, the sender's, the joiner's own
+    expect(await sender).toBeGreaterThanOrEqual(1400);
+    await h.idle();
+    h.clear();
+  });
+
+  it('requests a call brought nothing for decide again in their own request, not with another call of the sender', async () => {
+    // Each take runs as its own "request"; the namespace notes whose flow each object call is made in.
+    const flow = new AsyncLocalStorage<string>();
+    const callers: (string | undefined)[] = [];
+    const { ns } = watchNamespace(realNs, { delayMs: () => (callers.push(flow.getStore()), 30) });
+    const h = new LeaseHolder();
+    const id = 'lease-join-again\nk';
+    const limit = leaseLimit(8, 10_000); // hold 1 s; the object leases at most a quarter of the headroom
+    await flow.run('first', () => h.take(id, limit, ns, request().exec));
+    const names = ['sender', 'j1', 'j2', 'j3', 'j4'];
+    const all = await Promise.all(names.map((n) => flow.run(n, () => h.take(id, limit, ns, request().exec))));
+    expect(all.filter((d) => d.allowed)).toHaveLength(5); // 8 events: 1 + these 5, all within the limit
+    // The sender's call brought a lease of one: one joiner took it, the others called again themselves.
+    expect(callers.filter((c) => c === 'sender')).toHaveLength(1);
+    expect(callers.filter((c) => c?.startsWith('j')).length).toBeGreaterThan(0);
+    expect(callers).not.toContain(undefined);
+    await h.idle();
+    h.clear();
   });
 });

@@ -99,4 +99,22 @@ describe('SwrCache', () => {
     expect(await cache.get(undefined, Date.now() + 5000)).toBe('v1');
     expect(errors).toHaveLength(1);
   });
+  it('shares a load in flight only within the request that started it: another request that must wait loads itself', async () => {
+    // The Workers runtime cancels a request that only awaits another request's I/O, so waiting ones each load.
+    const answers: ((v: number) => void)[] = [];
+    const cache = new SwrCache(() => new Promise<number>((r) => answers.push(r)), 100);
+    const a = { waitUntil: () => {} };
+    const b = { waitUntil: () => {} };
+    const first = cache.get(a);
+    const again = cache.get(a);
+    expect(answers).toHaveLength(1); // the same request shares its load
+    const other = cache.get(b);
+    expect(answers).toHaveLength(2); // another request makes its own
+    answers[1](2);
+    expect(await other).toBe(2);
+    answers[0](1);
+    // The first load read before the other one was kept, so its requests get the newer value.
+    expect(await first).toBe(2);
+    expect(await again).toBe(2);
+  });
 });

@@ -1,8 +1,8 @@
 export interface WatchOptions {
   /** While it returns true, calls fail (an unreachable or overloaded object). */
   broken?: () => boolean;
-  /** Every call takes this much longer (an overloaded or distant object). */
-  delayMs?: number;
+  /** Every call takes this much longer (an overloaded or distant object); a function is asked at each call. */
+  delayMs?: number | (() => number);
 }
 
 /**
@@ -31,7 +31,8 @@ export function watchNamespace<N extends DurableObjectNamespace<any>>(
               };
               return (...args: unknown[]) => {
                 calls++;
-                if (delayMs > 0) return new Promise((r) => setTimeout(r, delayMs)).then(() => call(args));
+                const delay = typeof delayMs === 'function' ? delayMs() : delayMs;
+                if (delay > 0) return new Promise((r) => setTimeout(r, delay)).then(() => call(args));
                 return call(args);
               };
             },
