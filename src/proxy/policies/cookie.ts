@@ -14,10 +14,11 @@ export function cookiePolicy(json: Record<string, unknown>, fallback: SelectionP
   const secret = json.secret ?? '';
   if (typeof name !== 'string' || typeof secret !== 'string') throw new ConfigError('cookie selection policy: name and secret must be strings', path);
   const maxAgeSec = maxAgeSeconds(json.max_age, path);
-  const cache = new Map<string, Promise<string>>();
-  const valueFor = (dial: string): Promise<string> => {
+  // Values, not promises, are kept: a promise made in one request is not left for others to await.
+  const cache = new Map<string, string>();
+  const valueFor = async (dial: string): Promise<string> => {
     let v = cache.get(dial);
-    if (!v) cache.set(dial, (v = hashCookie(secret, dial)));
+    if (v === undefined) cache.set(dial, (v = await hashCookie(secret, dial)));
     return v;
   };
 
