@@ -23,15 +23,15 @@ const ns = (env as unknown as { UPSTREAM_POOL: PoolNamespace }).UPSTREAM_POOL;
 const first = { selection_policy: { policy: 'first' } };
 const TARGET = '{http.reverse_proxy.active.target_upstream}';
 
-/** Runs a request with a waitUntil that the test can drain (the pool's background work). */
+/** Runs a request with a waitUntil that the test can drain (the pool's background work); `null`: no pool binding. */
 async function request(
   h: Handler,
-  poolNs: PoolNamespace | undefined = ns,
+  poolNs: PoolNamespace | null = ns,
   extraEnv: Record<string, unknown> = {},
 ): Promise<{ res: Response; drain: () => Promise<void> }> {
   const pending: Promise<unknown>[] = [];
   const ctx: RequestContext = {
-    ...makeCtx(new Request('http://example.com/x'), '203.0.113.9', { UPSTREAM_POOL: poolNs, ...extraEnv }),
+    ...makeCtx(new Request('http://example.com/x'), '203.0.113.9', { UPSTREAM_POOL: poolNs ?? undefined, ...extraEnv }),
     exec: { waitUntil: (p) => void pending.push(p) },
   };
   const res = await serve(h, ctx);
@@ -43,7 +43,7 @@ async function request(
   };
 }
 
-async function upstreamOf(h: Handler, poolNs: PoolNamespace | undefined = ns): Promise<string | null> {
+async function upstreamOf(h: Handler, poolNs: PoolNamespace | null = ns): Promise<string | null> {
   const { res, drain } = await request(h, poolNs);
   await res.text();
   await drain();
@@ -378,7 +378,7 @@ describe('health_headers', () => {
       upstreams: [{ dial: 'service:SVC1' }, { dial: 'service:SVC2' }],
       health_checks: { active: { uri: '/healthz', interval: '1m', headers: { 'X-Target': [TARGET], Host: ['health.internal'] } } },
     });
-    const r = await request(h, undefined, { SVC1: binding('SVC1'), SVC2: binding('SVC2') });
+    const r = await request(h, null, { SVC1: binding('SVC1'), SVC2: binding('SVC2') });
     await r.res.text();
     await r.drain();
     seen.sort((x, y) => x.binding.localeCompare(y.binding));
@@ -394,9 +394,9 @@ describe('health_headers', () => {
       upstreams: [{ dial: A }, { dial: B }],
       health_checks: { active: { uri: '/echo', upstream: C, interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body } },
     });
-    const r = await request(h, undefined); // no pool binding: checks in the isolate
+    const r = await request(h, null); // no pool binding: checks in the isolate
     await r.res.text();
     await r.drain();
-    expect((await request(h, undefined)).res.status).toBe(200); // both passed (X-Target was C's address before)
+    expect((await request(h, null)).res.status).toBe(200); // both passed (X-Target was C's address before)
   });
 });
