@@ -178,7 +178,11 @@ export class LeaseHolder {
         timer = setTimeout(() => {
           const list = st.joiners;
           const i = list ? list.indexOf(waiter) : -1;
-          if (i >= 0) list!.splice(i, 1);
+          if (i >= 0) {
+            list!.splice(i, 1);
+            // A call this slow (or one whose request was cancelled, never to settle) is not joined by later requests.
+            st.joiners = undefined;
+          }
           resolve(TIMED_OUT);
         }, this.joinWaitMs);
       });
