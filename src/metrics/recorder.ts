@@ -1,15 +1,12 @@
 import { mergeSeries, seriesKey, type SeriesData } from './batch.ts';
 import type { MetricDef, MetricKind } from './catalog.ts';
+import { settleWithin } from '../util/settle-within.ts';
 
 /** How long a flush waits for the one in flight before sending its own batch anyway. */
 const FLUSH_WAIT_MS = 1000;
 
-/** Settles when `p` does (either way) or after `ms`, whichever is first. */
-function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-  return Promise.race([p.then(() => {}, () => {}), late]).finally(() => clearTimeout(timer));
-}
+/** A flush in flight this long is taken to be lost (its request cancelled): periodic flushes go on without it. */
+const FLUSH_LOST_MS = 10 * FLUSH_WAIT_MS;
 
 /**
  * One series of one metric in one isolate: callers resolve it once per label set and keep it, so recording is a few
@@ -150,11 +147,6 @@ export class MetricsRecorder {
     this.lookup(def, labels).inc(by);
   }
 
-  /** In-flight style gauges: deltas that add up across isolates. */
-  gaugeAdd(def: MetricDef, labels: Readonly<Record<string, string>>, delta: number): void {
-    this.lookup(def, labels).inc(delta);
-  }
-
   /** Level gauges (health 1/0): the newest write wins across isolates; `until` bounds how long it is reported. */
   gaugeSet(def: MetricDef, labels: Readonly<Record<string, string>>, value: number, now = Date.now(), until?: number): void {
     this.lookup(def, labels).set(value, now, until);
@@ -169,15 +161,10 @@ export class MetricsRecorder {
     return this.pending.length + this.retry.size;
   }
 
-  /** Whether maybeFlush would start a flush now. */
+  /** Whether a periodic flush is due now. */
   due(now = Date.now()): boolean {
-    if (this.flushing || this.pendingSeries === 0) return false;
+    if (this.pendingSeries === 0 || (this.flushing && now - this.lastFlush < FLUSH_LOST_MS)) return false;
     return now - this.lastFlush >= this.flushMs || this.pending.length >= this.maxPendingSeries;
-  }
-
-  /** Starts a flush through `send` when one is due; returns the promise to hand to waitUntil, if any. */
-  maybeFlush(send: (batch: SeriesData[]) => Promise<void>, now = Date.now()): Promise<void> | undefined {
-    return this.due(now) ? this.flush(send, now) : undefined;
   }
 
   /**
@@ -186,7 +173,7 @@ export class MetricsRecorder {
    * that only awaits another request's I/O, and that request may end first.
    */
   async flush(send: (batch: SeriesData[]) => Promise<void>, now = Date.now()): Promise<void> {
-    if (this.flushing) await waitAtMost(this.flushing, FLUSH_WAIT_MS);
+    if (this.flushing) await settleWithin(this.flushing.catch(() => {}), FLUSH_WAIT_MS, () => {});
     const batch = this.take();
     this.lastFlush = now;
     if (batch.length === 0) return;

@@ -1,5 +1,6 @@
 import type { ActiveHealthConfig, PassiveHealthConfig, PoolConfig, PoolSnapshot, UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { RequestContext } from '../http/types.ts';
+import { settleWithin } from '../util/settle-within.ts';
 import { SwrCache } from '../util/swr-cache.ts';
 import { localActiveDown, poolCheckHeaders, setPoolDown, type ActiveHealth } from './active-health.ts';
 import { hostState, type PassiveHealth } from './passive-health.ts';
@@ -118,11 +119,7 @@ export function setLiveConfigs(
   provisional.clear();
   const work = reconcile(env).catch((e) => console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`));
   exec?.waitUntil(work);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, RELEASE_WAIT_MS);
-  });
-  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
+  return settleWithin(work, RELEASE_WAIT_MS, () => {});
 }
 
 /**

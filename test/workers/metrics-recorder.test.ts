@@ -114,6 +114,17 @@ describe('MetricsRecorder', () => {
     void stuck;
   });
 
+  it('a flush that never settles holds periodic flushes back for 10 s, not for good', () => {
+    const rec = new MetricsRecorder(0);
+    const total = rec.series(METRICS.requestsTotal, { server: 's', handler: 'h' });
+    total.inc();
+    const t0 = Date.now();
+    void rec.flush(() => new Promise<void>(() => {}), t0);
+    total.inc();
+    expect(rec.due(t0 + 5_000)).toBe(false); // in flight: not doubled up
+    expect(rec.due(t0 + 10_000)).toBe(true); // taken to be lost with its request
+  });
+
   it('starts its handle cache again past maxSeries; callers see the epoch change and nothing is lost', async () => {
     const rec = new MetricsRecorder(10_000, { maxSeries: 2 });
     const a = rec.series(METRICS.rateLimitDenied, { zone: 'a' });
