@@ -67,18 +67,24 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
     const refreshMs = Number(env.CONFIG_REFRESH_MS ?? 5000);
     versions = new VersionedConfigs<CompiledConfig>(
       async () => {
-        // A stub is an I/O object of the request that made it: make one per load, never keep one in the isolate.
-        const stub = ns.get(ns.idFromName('config'));
-        let snapshot = (await stub.snapshot()) as ConfigSnapshot;
-        const b = snapshot.active ? undefined : base(env);
-        if (b && !(b.json instanceof Error)) snapshot = (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
-        return snapshot;
+        try {
+          // A stub is an I/O object of the request that made it: make one per load, never keep one in the isolate.
+          const stub = ns.get(ns.idFromName('config'));
+          let snapshot = (await stub.snapshot()) as ConfigSnapshot;
+          const b = snapshot.active ? undefined : base(env);
+          if (b && !(b.json instanceof Error)) snapshot = (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
+          return snapshot;
+        } catch (e) {
+          // Counted here, where every failed read passes (background refreshes included), not only first reads.
+          countDurableObjectError(env as MetricsEnv, 'ConfigStore');
+          throw e;
+        }
       },
       (json) => trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
       undefined,
       // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts).
-      (snapshot) => setLiveConfigs(versions!.live(snapshot), env),
+      (snapshot, exec) => setLiveConfigs(versions!.live(snapshot), env, exec),
     );
   }
   return versions;
@@ -96,7 +102,6 @@ export async function selectConfig(
       const selected = await store.select(clientKey, exec);
       if (selected) return activated(selected, env, exec);
     } catch (e) {
-      countDurableObjectError(env as MetricsEnv, 'ConfigStore');
       console.error(`gatehouse: config store unavailable, serving the base config: ${(e as Error).message}`);
     }
   }
@@ -126,16 +131,14 @@ function activated(selected: Selected<CompiledConfig>, env: Record<string, unkno
 /** The base config as version 0; without a store it is the only live config, which the shared pools learn once. */
 function baseSelection(env: ActiveEnv & Record<string, unknown>, only: boolean, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<CompiledConfig> {
   const config = activeConfig(env);
-  if (only && config !== liveBase) {
-    liveBase = config;
-    void setLiveConfigs([config], env, exec);
+  if (baseSelected?.config !== config) {
+    baseSelected = { config, version: 0 };
+    if (only) void setLiveConfigs([config], env, exec);
   }
   config.activate(env, exec);
-  if (baseSelected?.config !== config) baseSelected = { config, version: 0 };
   return baseSelected;
 }
 let baseSelected: Selected<CompiledConfig> | undefined;
-let liveBase: CompiledConfig | undefined;
 
 function parseJson(text: string): CaddyConfigJSON {
   let v: unknown;

@@ -25,7 +25,7 @@ export class VersionedConfigs<C> {
     maxAgeMs: number,
     log: (msg: string) => void = (m) => console.warn(m),
     /** Told of each snapshot read from the store that is kept (not one an admin change here has overtaken). */
-    onSnapshot?: (snapshot: ConfigSnapshot) => void | Promise<void>,
+    onSnapshot?: (snapshot: ConfigSnapshot, exec: { waitUntil(p: Promise<unknown>): void } | undefined) => void | Promise<void>,
   ) {
     this.compile = compile;
     this.log = log;

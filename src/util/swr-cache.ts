@@ -1,3 +1,5 @@
+import { settleWithin } from './settle-within.ts';
+
 /**
  * One value kept per isolate and refreshed in the background once it is older than `maxAgeMs`
  * (stale-while-revalidate): requests never wait for a refresh except when there is no value yet, or when the value
@@ -10,46 +12,52 @@ export interface SwrOptions<T = unknown> {
   awaitAfterMs?: number;
   /** The longest a get() waits for that refresh before it serves the old value (default: as long as it takes). */
   maxWaitMs?: number;
-  /** Called with each loaded value the cache keeps (awaited before the refresh settles). */
-  onLoaded?: (value: T) => void | Promise<void>;
+  /** Called with each loaded value the cache keeps (awaited before the refresh settles), in the loading request. */
+  onLoaded?: (value: T, exec: Exec | undefined) => void | Promise<void>;
+  /** How long a request waits for a load another request started before it loads itself (default 2 s). */
+  shareWaitMs?: number;
 }
+
+/** A request's ExecutionContext, as far as the cache needs it. */
+type Exec = { waitUntil(p: Promise<unknown>): void };
 
 export class SwrCache<T> {
   private value: T | undefined;
   private fetchedAt = 0;
   private inflight: Promise<T> | undefined;
   /** The request (its ExecutionContext) whose I/O the inflight load is. */
-  private inflightFor: object | undefined;
+  private inflightFor: Exec | undefined;
   private readonly load: () => Promise<T>;
   private readonly maxAgeMs: number;
   private readonly onError: (e: unknown) => void;
   private readonly awaitAfterMs: number;
   private readonly maxWaitMs: number;
-  private readonly onLoaded: ((value: T) => void | Promise<void>) | undefined;
+  private readonly onLoaded: SwrOptions<T>['onLoaded'];
+  private readonly shareWaitMs: number;
   /** Bumped by every set(): a refresh that started before a set() must not undo it. */
   private version = 0;
 
-  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, opts: SwrOptions<T> | number = {}) {
-    const o: SwrOptions<T> = typeof opts === 'number' ? { awaitAfterMs: opts } : opts;
+  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, o: SwrOptions<T> = {}) {
     this.load = load;
     this.maxAgeMs = maxAgeMs;
     this.onError = onError;
     this.awaitAfterMs = o.awaitAfterMs ?? Infinity;
     this.maxWaitMs = o.maxWaitMs ?? Infinity;
     this.onLoaded = o.onLoaded;
+    this.shareWaitMs = o.shareWaitMs ?? 2000;
   }
 
   /**
    * The value at once when get() would not wait for it (starting the background refresh a stale value needs), else
    * undefined: then the caller awaits get(). Spares the request path a promise per cache read.
    */
-  getNow(exec?: { waitUntil(p: Promise<unknown>): void }, now = Date.now()): T | undefined {
+  getNow(exec?: Exec, now = Date.now()): T | undefined {
     if (this.value === undefined || now - this.fetchedAt > this.awaitAfterMs) return undefined;
     if (now - this.fetchedAt > this.maxAgeMs && !this.inflight) exec?.waitUntil(this.guarded(exec));
     return this.value;
   }
 
-  async get(exec?: { waitUntil(p: Promise<unknown>): void }, now = Date.now()): Promise<T> {
+  async get(exec?: Exec, now = Date.now()): Promise<T> {
     const ready = this.getNow(exec, now);
     if (ready !== undefined) return ready;
     if (this.value === undefined) return this.refresh(exec);
@@ -66,7 +74,7 @@ export class SwrCache<T> {
   }
 
   /** Starts a refresh now unless one is running (a config activation warming the cache); never throws. */
-  revalidate(exec?: { waitUntil(p: Promise<unknown>): void }): Promise<T> {
+  revalidate(exec?: Exec): Promise<T> {
     const p = this.guarded(exec);
     exec?.waitUntil(p);
     return p;
@@ -85,7 +93,7 @@ export class SwrCache<T> {
   }
 
   /** A refresh whose failure is reported and answered with the last value. */
-  private guarded(exec?: object): Promise<T> {
+  private guarded(exec?: Exec): Promise<T> {
     return this.refresh(exec).catch((e) => {
       this.onError(e);
       return this.value as T;
@@ -95,22 +103,20 @@ export class SwrCache<T> {
   /** `p`'s value if it settles within `ms`, else the value held at that moment. */
   private within(p: Promise<T>, ms: number): Promise<T> {
     if (ms <= 0) return Promise.resolve(this.value as T);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<T>((resolve) => {
-      timer = setTimeout(() => resolve(this.value as T), ms);
-    });
-    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+    return settleWithin(p, ms, () => this.value as T);
   }
 
   /**
-   * One load in flight per isolate, shared only within the request that started it: in the Workers runtime a
-   * request waiting on another request's I/O, with none of its own, is cancelled as hung (and that other request
-   * may end first), so another request waiting for a value loads it itself.
+   * One load in flight per isolate. A request that finds another request's load waits for it under a timer of its
+   * own and then loads itself: the Workers runtime cancels a request that only awaits another request's I/O (as
+   * hung), and that request may end, its I/O with it, before the load settles.
    */
-  private refresh(exec?: object): Promise<T> {
-    if (this.inflight && (exec === undefined || this.inflightFor === exec)) return this.inflight;
-    if (this.inflight) return this.loadAndKeep();
-    const p = this.loadAndKeep().finally(() => {
+  private refresh(exec?: Exec): Promise<T> {
+    if (this.inflight) {
+      if (this.inflightFor === exec) return this.inflight;
+      return settleWithin(this.inflight, this.shareWaitMs, () => this.loadAndKeep(exec));
+    }
+    const p = this.loadAndKeep(exec).finally(() => {
       if (this.inflight === p) this.inflight = this.inflightFor = undefined;
     });
     this.inflight = p;
@@ -118,13 +124,13 @@ export class SwrCache<T> {
     return p;
   }
 
-  private async loadAndKeep(): Promise<T> {
+  private async loadAndKeep(exec: Exec | undefined): Promise<T> {
     const before = this.version;
     const v = await this.load();
     // A value set meanwhile (an admin change made through this isolate, another load) is newer than this one.
     if (this.version !== before && this.value !== undefined) return this.value;
     this.set(v);
-    await this.onLoaded?.(v);
+    await this.onLoaded?.(v, exec);
     return v;
   }
 }

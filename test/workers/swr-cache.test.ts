@@ -9,7 +9,7 @@ describe('SwrCache', () => {
     let n = 0;
     const background: Promise<unknown>[] = [];
     const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
-    const cache = new SwrCache(async () => ++n, 100, () => {}, 1000);
+    const cache = new SwrCache(async () => ++n, 100, () => {}, { awaitAfterMs: 1000 });
     expect(await cache.get(exec, 0)).toBe(1); // first use waits for a load
     expect(await cache.get(exec, 50)).toBe(1); // fresh: no load
     expect(n).toBe(1);
@@ -48,7 +48,7 @@ describe('SwrCache', () => {
     let n = 0;
     const background: Promise<unknown>[] = [];
     const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
-    const cache = new SwrCache(async () => ++n, 100, () => {}, 1000);
+    const cache = new SwrCache(async () => ++n, 100, () => {}, { awaitAfterMs: 1000 });
     expect(cache.getNow(exec, 0)).toBeUndefined(); // nothing loaded yet: the caller must await get()
     expect(n).toBe(0);
     cache.set(7, 1000);
@@ -92,29 +92,38 @@ describe('SwrCache', () => {
       },
       100,
       (e) => errors.push(e),
-      1000,
+      { awaitAfterMs: 1000 },
     );
     expect(await cache.get(undefined, 0)).toBe('v1');
     fail = true;
     expect(await cache.get(undefined, Date.now() + 5000)).toBe('v1');
     expect(errors).toHaveLength(1);
   });
-  it('shares a load in flight only within the request that started it: another request that must wait loads itself', async () => {
-    // The Workers runtime cancels a request that only awaits another request's I/O, so waiting ones each load.
+  it('a request that finds another request\'s load waits for it under its own timer, then loads itself', async () => {
+    // The Workers runtime cancels a request that only awaits another request's I/O, and that request may end first.
     const answers: ((v: number) => void)[] = [];
-    const cache = new SwrCache(() => new Promise<number>((r) => answers.push(r)), 100);
+    const cache = new SwrCache(() => new Promise<number>((r) => answers.push(r)), 100, () => {}, { shareWaitMs: 200 });
     const a = { waitUntil: () => {} };
     const b = { waitUntil: () => {} };
+    const c = { waitUntil: () => {} };
     const first = cache.get(a);
     const again = cache.get(a);
-    expect(answers).toHaveLength(1); // the same request shares its load
-    const other = cache.get(b);
-    expect(answers).toHaveLength(2); // another request makes its own
-    answers[1](2);
-    expect(await other).toBe(2);
+    const shared = cache.get(b);
+    expect(answers).toHaveLength(1); // one load: its own request and another share it
     answers[0](1);
-    // The first load read before the other one was kept, so its requests get the newer value.
-    expect(await first).toBe(2);
-    expect(await again).toBe(2);
+    expect([await first, await again, await shared]).toEqual([1, 1, 1]);
+    // A load that never settles (its request was cancelled): another request loads itself after shareWaitMs.
+    const loads: ((v: number) => void)[] = [];
+    const cold = new SwrCache(() => new Promise<number>((r) => loads.push(r)), 100, () => {}, { shareWaitMs: 200 });
+    void cold.get(a); // never answered
+    const start = Date.now();
+    const other = cold.get(c);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(loads).toHaveLength(1); // still waiting for a's load
+    await new Promise((r) => setTimeout(r, 150));
+    expect(loads).toHaveLength(2);
+    loads[1](3);
+    expect(await other).toBe(3);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(190);
   });
 });
