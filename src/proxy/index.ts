@@ -224,7 +224,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const dialTimeoutMs = transport.dialTimeoutMs > 0 && t0 - up.host.lastAnswerAt < RECENT_ANSWER_MS ? 0 : transport.dialTimeoutMs;
       let res: Response;
       try {
-        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs, classify: retrying });
+        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs, classify: retrying, answeredBefore: up.host.lastAnswerAt > 0 });
       } catch (e) {
         up.host.numRequests--;
         recordUpstreamError(ctx.env, up.dial);

@@ -32,7 +32,12 @@ export interface Attempt {
   readonly dialTimeoutMs?: number;
   /** Whether a failure's retry class matters (retries configured): then a refused connection is told apart. */
   readonly classify: boolean;
+  /** The upstream has answered this isolate before, so fetch() may hold a pooled connection to it. */
+  readonly answeredBefore?: boolean;
 }
+
+/** Methods a second delivery leaves as one would (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 interface Fetcher {
   fetch(request: Request): Promise<Response>;
@@ -96,7 +101,13 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
   } catch (e) {
     watch?.done();
     if (e instanceof ProxyError) throw e;
-    if (watch?.verdict === DIAL_TIMEOUT) throw dialTimeout(a.target);
+    if (watch?.verdict === DIAL_TIMEOUT) {
+      // A silent handshake proves nothing was sent only if fetch() had no pooled connection to send it over (an
+      // overloaded upstream drops new connections first): a non-idempotent request that may have been delivered is
+      // a transport failure, retried only as lb_retry_match allows, never resent as a dial failure would be.
+      if (a.answeredBefore && !IDEMPOTENT.has(a.method)) throw new ProxyError('transport', 502, dialTimeout(a.target).message);
+      throw dialTimeout(a.target);
+    }
     if (watch?.verdict === HEADER_TIMEOUT) throw new ProxyError('transport', 504, 'timeout awaiting response headers');
     const msg = e instanceof Error ? e.message : String(e);
     const dial = a.classify && a.target.kind === 'tcp' && !(await canConnect(a.target.host, Number(a.target.port)));

@@ -67,6 +67,16 @@ describe('a handshake that never completes', () => {
     expect(r.ms).toBeLessThan(1000);
   });
 
+  it('for a POST to an upstream that answered before (a pooled connection may have carried it): a transport error', async () => {
+    const post = { method: 'POST', body: { kind: 'bytes', bytes: new TextEncoder().encode('x') }, dialTimeoutMs: 200 } as const;
+    const r = await timed(attempt(tcp(ports.blackhole), { ...post, answeredBefore: true }));
+    expect(r.err?.kind).toBe('transport'); // not resent to another upstream unless lb_retry_match says so
+    expect(r.err?.status).toBe(502);
+    expect(r.err?.message).toBe(`dial tcp ${HOLE}: i/o timeout`);
+    expect((await timed(attempt(tcp(ports.blackhole), { ...post, method: 'PUT', answeredBefore: true }))).err?.kind).toBe('dial'); // idempotent
+    expect((await timed(attempt(tcp(ports.blackhole), post))).err?.kind).toBe('dial'); // never answered: no pooled connection
+  });
+
   it('is a dial error even when response_header_timeout would pass first', async () => {
     const r = await timed(attempt(tcp(ports.blackhole), { dialTimeoutMs: 300, timeoutMs: 100 }));
     expect(r.err?.kind).toBe('dial');
