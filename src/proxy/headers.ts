@@ -90,8 +90,9 @@ function clientProto(ctx: RequestContext): string {
   if (runtimeReportsProtocol === false) return '1.1';
   const cf = (ctx.request as Request & { cf?: { httpProtocol?: unknown } }).cf;
   const p = typeof cf?.httpProtocol === 'string' ? cf.httpProtocol : undefined;
-  // Decided by a request that has a cf object: one without (a service binding's call) says nothing about the runtime.
-  if (cf) runtimeReportsProtocol ??= p !== undefined;
+  // Decided by the runtime's own cf: one that lacks httpProtocol but has colo is an edge request whose caller (a
+  // service binding's) wrote its cf, and a request without cf says nothing either.
+  if (cf && runtimeReportsProtocol === undefined && (p !== undefined || !('colo' in cf))) runtimeReportsProtocol = p !== undefined;
   if (p === undefined || p === 'HTTP/1.1') return '1.1';
   const m = /^HTTP\/(\d)(?:\.(\d))?$/i.exec(p);
   return m ? `${m[1]}.${m[2] ?? '0'}` : '1.1';

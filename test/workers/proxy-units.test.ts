@@ -118,4 +118,15 @@ describe('hop-by-hop fields', () => {
     const trusted = prepareRequestHeaders(ctx as unknown as Parameters<typeof prepareRequestHeaders>[0], true);
     expect(trusted.get('x-forwarded-for')).toBe('6.6.6.6, 192.0.2.7');
   });
+
+  it('Via carries the edge-reported HTTP version; a caller-written cf without it does not turn that off', () => {
+    const via = (cf: object) => {
+      const request = { headers: new Headers(), cf, url: 'http://site.test/' };
+      const ctx = { request, remoteIp: '192.0.2.7', url: new URL(request.url), originalUrl: new URL(request.url), vars: new Map() };
+      return prepareRequestHeaders(ctx as unknown as Parameters<typeof prepareRequestHeaders>[0], false).get('via');
+    };
+    expect(via({ colo: 'SJC' })).toBe('1.1 Caddy'); // a service binding's caller wrote this cf
+    expect(via({ colo: 'SJC', httpProtocol: 'HTTP/2' })).toBe('2.0 Caddy');
+    expect(via({ colo: 'SJC', httpProtocol: 'HTTP/3' })).toBe('3.0 Caddy');
+  });
 });
