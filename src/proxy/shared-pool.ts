@@ -117,7 +117,7 @@ export function setLiveConfigs(
   if (same && provisional.size === 0) return Promise.resolve();
   live = new Set(configs);
   provisional.clear();
-  const work = reconcile(env).catch((e) => console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`));
+  const work = reconcile(env, exec).catch((e) => console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`));
   exec?.waitUntil(work);
   return settleWithin(work, RELEASE_WAIT_MS, () => {});
 }
@@ -164,7 +164,7 @@ function register(pool: SharedPool): void {
 }
 
 /** Brings the registry in line with the live set: releases what no live config uses, takes back what returned. */
-async function reconcile(env: Record<string, unknown>): Promise<void> {
+async function reconcile(env: Record<string, unknown>, exec: { waitUntil(p: Promise<unknown>): void } | undefined): Promise<void> {
   const ns = poolNamespace(env);
   const keep = new Set<SharedPool>();
   const work: Promise<unknown>[] = [];
@@ -185,7 +185,7 @@ async function reconcile(env: Record<string, unknown>): Promise<void> {
         register(p);
         keep.add(p);
         // Caddy starts a loaded config's checks at once; this config's activation hook already ran earlier.
-        if (p.runsActiveChecks) work.push(p.activate());
+        if (p.runsActiveChecks) work.push(p.activate(exec));
       }
     }
   }
