@@ -17,11 +17,11 @@ export default {
     // Parsed once: the scrape and admin checks and the route tree share it.
     const url = new URL(request.url);
     if (isScrapeRequest(url, vars)) {
-      const scrape = await handleScrape(request, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
+      const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
       if (scrape) return scrape;
     }
     if (isAdminRequest(url, vars)) {
-      const admin = await handleAdmin(request, vars, (snapshot) => {
+      const admin = await handleAdmin(request, url, vars, (snapshot) => {
         const store = storeConfigs(vars);
         store?.update(snapshot);
         // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.

@@ -28,14 +28,14 @@ export function configStoreStub(env: AdminEnv): DurableObjectStub<ConfigStore> |
  */
 export async function handleAdmin(
   request: Request,
+  url: URL,
   env: AdminEnv & Record<string, unknown>,
   onChange: (snapshot: ConfigSnapshot) => void,
 ): Promise<Response | undefined> {
-  if (!env.ADMIN_TOKEN) return undefined;
-  const url = new URL(request.url);
-  const base = adminBase(url, env);
-  if (base === undefined) return undefined;
-  if (!(await hasAdminToken(request, env.ADMIN_TOKEN))) {
+  const token = env.ADMIN_TOKEN;
+  const base = token ? adminBase(url, env) : undefined;
+  if (!token || base === undefined) return undefined;
+  if (!(await hasAdminToken(request, token))) {
     return new Response(JSON.stringify({ error: 'missing or invalid admin token' }) , {
       status: 401,
       headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="gatehouse-admin"' },

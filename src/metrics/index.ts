@@ -127,18 +127,14 @@ function scrapePath(env: MetricsEnv): string {
   return defaultPath.path;
 }
 
-/** The scrape endpoint, or undefined when the request is not for it. */
 /** Whether the request is for the scrape endpoint (which exists only with a token and the METRICS binding). */
 export function isScrapeRequest(url: URL, env: MetricsEnv): boolean {
   return !!(env.METRICS_TOKEN ?? env.ADMIN_TOKEN) && !!env.METRICS && url.pathname === scrapePath(env);
 }
 
-export async function handleScrape(request: Request, env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response | undefined> {
-  const token = env.METRICS_TOKEN ?? env.ADMIN_TOKEN;
-  if (!token || !env.METRICS) return undefined;
-  const path = scrapePath(env);
-  // Every request comes through here: a substring test spares the others a URL parse.
-  if (!request.url.includes(path) || new URL(request.url).pathname !== path) return undefined;
+/** The scrape endpoint, or undefined when the request (its parsed `url`) is not for it. */
+export async function handleScrape(request: Request, url: URL, env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response | undefined> {
+  if (!isScrapeRequest(url, env)) return undefined;
   const allowed =
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
