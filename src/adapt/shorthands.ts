@@ -43,6 +43,17 @@ const SIMPLE: Record<string, string> = {
   '{client_ip}': '{http.vars.client_ip}',
 };
 
+let shorthandOf: Record<string, string> | undefined;
+
+/**
+ * The `{shorthand}` that expands to `placeholder` (given without braces), if any. The table is built on first use,
+ * not while the module loads (a Worker cold start runs module code).
+ */
+export function shorthandFor(placeholder: string): string | undefined {
+  shorthandOf ??= Object.fromEntries(Object.entries(SIMPLE).map(([short, full]) => [full.slice(1, -1), short]));
+  return shorthandOf[placeholder];
+}
+
 /** Prefixed families; order matters where one prefix is a prefix of another (`re.` vs `rp.`—they are distinct). */
 const PREFIXED: [RegExp, string][] = [
   [/\{header\.([\w-]*)\}/g, '{http.request.header.$1}'],

@@ -1,6 +1,7 @@
 import type { HandlerJSON } from '../../config/caddy-json.ts';
 import type { ConfigValue, Helper } from '../helper.ts';
 import { registerDirective, registerHandlerDirective } from '../registry.ts';
+import { shorthandFor } from '../shorthands.ts';
 import { nextArg, scalarVal } from './util.ts';
 
 /** `vars`, `map` and `root` (reference §5): handlers that only set variables/placeholders for later handlers. */
@@ -20,49 +21,6 @@ export function parseVars(h: Helper): HandlerJSON {
   return { handler: 'vars', ...vars };
 }
 
-/**
- * Shorthands the Caddyfile expands before directives see them (reference §4.2), by expansion → shorthand; a map
- * destination that is one of them would shadow the request value, so Caddy rejects it.
- */
-const SHORTHANDS = [
-  ['host', 'http.request.host'],
-  ['hostport', 'http.request.hostport'],
-  ['port', 'http.request.port'],
-  ['orig_method', 'http.request.orig_method'],
-  ['orig_uri', 'http.request.orig_uri'],
-  ['orig_path', 'http.request.orig_uri.path'],
-  ['orig_dir', 'http.request.orig_uri.path.dir'],
-  ['orig_file', 'http.request.orig_uri.path.file'],
-  ['orig_query', 'http.request.orig_uri.query'],
-  ['orig_?query', 'http.request.orig_uri.prefixed_query'],
-  ['method', 'http.request.method'],
-  ['uri', 'http.request.uri'],
-  ['%uri', 'http.request.uri_escaped'],
-  ['path', 'http.request.uri.path'],
-  ['%path', 'http.request.uri.path_escaped'],
-  ['dir', 'http.request.uri.path.dir'],
-  ['file', 'http.request.uri.path.file'],
-  ['query', 'http.request.uri.query'],
-  ['%query', 'http.request.uri.query_escaped'],
-  ['?query', 'http.request.uri.prefixed_query'],
-  ['remote', 'http.request.remote'],
-  ['remote_host', 'http.request.remote.host'],
-  ['remote_port', 'http.request.remote.port'],
-  ['scheme', 'http.request.scheme'],
-  ['uuid', 'http.request.uuid'],
-  ['tls_cipher', 'http.request.tls.cipher_suite'],
-  ['tls_version', 'http.request.tls.version'],
-  ['tls_client_fingerprint', 'http.request.tls.client.fingerprint'],
-  ['tls_client_issuer', 'http.request.tls.client.issuer'],
-  ['tls_client_serial', 'http.request.tls.client.serial'],
-  ['tls_client_subject', 'http.request.tls.client.subject'],
-  ['tls_client_certificate_pem', 'http.request.tls.client.certificate_pem'],
-  ['tls_client_certificate_der_base64', 'http.request.tls.client.certificate_der_base64'],
-  ['upstream_hostport', 'http.reverse_proxy.upstream.hostport'],
-  ['client_ip', 'http.vars.client_ip'],
-] as const;
-/** Expansion → `{shorthand}`, built by the first `map` (not while the module loads: a Worker cold start runs it). */
-let shorthandOf: Record<string, string> | undefined;
 
 function trimBraces(s: string): string {
   return s.replace(/^[{}]+/, '').replace(/[{}]+$/, '');
@@ -76,8 +34,8 @@ export function parseMap(h: Helper): HandlerJSON {
   const destinations = h.remainingArgs();
   if (destinations.length === 0) throw h.err('missing destination argument(s)');
   for (const dest of destinations) {
-    shorthandOf ??= Object.fromEntries(SHORTHANDS.map(([short, full]) => [full, `{${short}}`]));
-    const shorthand = shorthandOf[trimBraces(dest)];
+    // A destination named like a request value (after shorthand expansion) would shadow it: Caddy rejects it.
+    const shorthand = shorthandFor(trimBraces(dest));
     if (shorthand) throw h.err(`destination ${shorthand} conflicts with a Caddyfile placeholder shorthand`);
   }
 
