@@ -17,7 +17,7 @@ import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver } from './shared-pool.ts';
 import { compileTransport } from './transport.ts';
-import type { ProxyDeps, SelectRequest, Upstream } from './types.ts';
+import type { ProxyDeps, SelectRequest } from './types.ts';
 import { compileUpstreams, dialString, type ProxyUpstream } from './upstreams.ts';
 
 export type { ProxyDeps } from './types.ts';

@@ -7,7 +7,7 @@ import { HandlerError, type Handler, type Matcher, type RequestContext, type Tem
 import { durationMs } from '../util/duration.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
 import { METRICS } from '../metrics/catalog.ts';
-import { metricsRecorder } from '../metrics/index.ts';
+import { countDurableObjectError, metricsRecorder } from '../metrics/index.ts';
 import { maskKey } from './key-prefix.ts';
 import { LeaseHolder, LimiterUnavailable, leaseLimit, type Decision, type Limit } from './lease.ts';
 
@@ -131,7 +131,7 @@ function unavailable(ctx: RequestContext, zone: Zone, e: unknown): Decision {
   if (!err.reported) {
     err.reported = true;
     console.error(`gatehouse: rate_limit zone ${zone.name}: limiter unavailable, failing ${zone.failOpen ? 'open' : 'closed'}: ${err.message}`);
-    metricsRecorder(ctx.env).inc(METRICS.durableObjectErrors, { object: 'RateLimiter' });
+    countDurableObjectError(ctx.env, 'RateLimiter');
   }
   ctx.vars.set('gatehouse.rate_limit.unavailable', zone.name);
   const now = Date.now();

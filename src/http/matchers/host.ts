@@ -23,6 +23,11 @@ function toASCII(host: string): string {
     .join('.');
 }
 
+/** A host pattern that names one host (no placeholder, no wildcard label): matched by a Set lookup. */
+function isExactHost(h: string): boolean {
+  return !h.includes('{') && !h.includes('*');
+}
+
 export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
   const hosts = stringList(json, c, 'host').map((h) => (h.includes('{') ? h : toASCII(h)));
   const seen = new Set<string>();
@@ -31,8 +36,8 @@ export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
     if (seen.has(k)) throw matcherError(c, `host at index ${hosts.indexOf(h)} is repeated: ${h}`);
     seen.add(k);
   }
-  const fixed = new Set(hosts.filter((h) => !h.includes('{') && !h.includes('*')).map((h) => h.toLowerCase()));
-  const others = hosts.filter((h) => h.includes('{') || h.includes('*')).map((h) => {
+  const fixed = new Set(hosts.filter(isExactHost).map((h) => h.toLowerCase()));
+  const others = hosts.filter((h) => !isExactHost(h)).map((h) => {
     const t = compileTemplate(h);
     return (ctx: Parameters<Matcher>[0]) => t(ctx).toLowerCase();
   });
@@ -56,8 +61,8 @@ export function fixedHosts(json: unknown): Set<string> | undefined {
   if (!Array.isArray(json) || json.length === 0) return undefined;
   const out = new Set<string>();
   for (const h of json) {
-    if (typeof h !== 'string' || h.includes('{') || h.includes('*')) return undefined;
-    out.add(toASCII(h).toLowerCase());
+    if (typeof h !== 'string' || !isExactHost(h)) return undefined;
+    out.add(toASCII(h).toLowerCase()); // as compileHost keys its exact names
   }
   return out;
 }
