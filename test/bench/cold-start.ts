@@ -2,7 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { freePort } from './servers.ts';
+import { compatibilityOf } from '../../src/cli/selfhost-config.ts';
+import { freePort, ROOT } from './servers.ts';
+import { median } from './stats.ts';
 
 // Cold start of the deployable bundle. workerd freezes clocks while JavaScript runs (a Spectre mitigation), so the
 // Worker cannot time itself; the same bundle is timed in fresh Node processes (V8, like workerd), in three phases:
@@ -137,13 +139,12 @@ export function measureColdStart(bundleDir: string, runs = 15, configJson = ''):
     if (r.status !== 0) throw new Error(`cold start probe failed: ${r.stderr}`);
     samples.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
   }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const totals = samples.map((s) => s.compileMs + s.evaluateMs + s.firstRequestMs);
   return {
     compileMs: median(samples.map((s) => s.compileMs)),
     evaluateMs: median(samples.map((s) => s.evaluateMs)),
     firstRequestMs: median(samples.map((s) => s.firstRequestMs)),
-    totalMs: median([...totals]),
+    totalMs: median(totals),
     minTotalMs: Math.min(...totals),
     runs,
     status: samples[0].status,
@@ -164,6 +165,9 @@ export async function measureWorkerdStart(bundleDir: string, runs = 15, configJs
   const workerd = join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
   const { js, text } = bundleFiles(bundleDir);
   const q = JSON.stringify;
+  // Both Workers run as a deployment would: with wrangler.toml's compatibility date and flags.
+  const { compatibilityDate, compatibilityFlags } = compatibilityOf(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'));
+  const compat = `compatibilityDate = ${q(compatibilityDate)}, compatibilityFlags = [ ${compatibilityFlags.map((f) => q(f)).join(', ')} ]`;
   writeFileSync(join(bundleDir, 'cold-start-empty.js'), "export default { fetch() { return new Response('ok'); } };\n");
   const config = (name: string, modules: string[], bindings: string) => {
     const file = join(bundleDir, `cold-start-${name}.capnp`);
@@ -172,7 +176,7 @@ export async function measureWorkerdStart(bundleDir: string, runs = 15, configJs
         file,
         `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = ( services = [ (name = "main", worker = .w) ], sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ] );
-const w :Workerd.Worker = ( modules = [ ${modules.join(', ')} ], compatibilityDate = "2026-11-01", bindings = [ ${bindings} ] );
+const w :Workerd.Worker = ( modules = [ ${modules.join(', ')} ], ${compat}, bindings = [ ${bindings} ] );
 `,
       );
       return file;
@@ -215,6 +219,5 @@ const w :Workerd.Worker = ( modules = [ ${modules.join(', ')} ], compatibilityDa
     g.push(await start(gatehouse));
     e.push(await start(empty));
   }
-  const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
   return { gatehouseMs: median(g), emptyMs: median(e), runs };
 }

@@ -5,6 +5,7 @@ import { findCaddy, freePort, startCaddy, startGatehouse, startHandWrittenGatewa
 import { measureDownload, measureUpload, startStreamUpstream } from './stream.ts';
 import { haveWrk, runWrk, type LoadResult } from './wrk.ts';
 
+import { median } from './stats.ts';
 import type { Row } from './table.ts';
 
 // Issue 9's HTTP benchmark: one run, one machine, loopback only. (a) a pass-through Worker on workerd is the limit;
@@ -47,10 +48,7 @@ function cpuMicros(pid: number): number {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-
 interface Contender {
-  key: string;
   name: string;
   port: number;
   pid: number;
@@ -87,22 +85,22 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     else for (const p of ups) servers.push(await helloServer(p));
 
     const contenders: Contender[] = [];
-    const start = async (key: string, name: string, how: (port: number) => Promise<Running>): Promise<Contender> => {
+    const start = async (name: string, how: (port: number) => Promise<Running>): Promise<Contender> => {
       const r = await how(await freePort());
       running.push(r);
-      const c = { key, name, port: r.port, pid: r.pid, runs: [], cpuPerRequest: [] };
+      const c = { name, port: r.port, pid: r.pid, runs: [], cpuPerRequest: [] };
       contenders.push(c);
       return c;
     };
-    const a = await start('a', '(a) pass-through Worker (workerd)', (p) => startPassThrough(ups[0], p));
-    const f = await start('f', '(f) hand-written minimal gateway Worker', (p) => startHandWrittenGateway(ups[0], p));
-    const b = await start('b', '(b) Gatehouse, minimal Caddyfile', (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
-    const c = await start('c', '(c) Gatehouse, 200 routes', (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
-    const e = await start('e', '(e) Gatehouse, minimal + rate_limit', (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
+    const a = await start('(a) pass-through Worker (workerd)', (p) => startPassThrough(ups[0], p));
+    const f = await start('(f) hand-written minimal gateway Worker', (p) => startHandWrittenGateway(ups[0], p));
+    const b = await start('(b) Gatehouse, minimal Caddyfile', (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
+    const c = await start('(c) Gatehouse, 200 routes', (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
+    const e = await start('(e) Gatehouse, minimal + rate_limit', (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
     const caddyTargets: Contender[] = [];
     if (caddy) {
-      caddyTargets.push(await start('d', '(d) Caddy 2.6.2, minimal Caddyfile', (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)));
-      caddyTargets.push(await start('d', '(d) Caddy 2.6.2, 200 routes', (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)));
+      caddyTargets.push(await start('(d) Caddy 2.6.2, minimal Caddyfile', (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)));
+      caddyTargets.push(await start('(d) Caddy 2.6.2, 200 routes', (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)));
     }
 
     await check(a.name, a.port, false);

@@ -3,12 +3,9 @@ import { readFileSync } from 'node:fs';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { parseCaddyfile } from '../../src/caddyfile/parser.ts';
 import { compileConfig } from '../../src/config/compile.ts';
+import { median } from './stats.ts';
 import type { Row } from './table.ts';
 
-function median(samples: number[]): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function time(fn: () => void, runs: number): number {
   for (let i = 0; i < Math.min(20, runs); i++) fn();
