@@ -1,11 +1,12 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricsShard } from '../../durable/metrics-shard.ts';
-import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import worker from '../../src/index.ts';
 import type { SeriesData } from '../../src/metrics/batch.ts';
 import { flushMetricsNow, useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
+import { execution } from './execution.ts';
+import { configWithServer, sample, scrapeText } from './metrics-helpers.ts';
 
 // Issue 8's aggregation test: real requests through the Worker as several isolates serve them, each isolate with its
 // own recorder flushing (through waitUntil, then a final flush) to its own shard; one scrape from yet another isolate
@@ -21,24 +22,12 @@ function config(): string {
   const caddyfile = `{\n\tmetrics\n}\n:80 {\n${Object.entries(BODY)
     .map(([path, body]) => `\trespond /${path} "${body}"`)
     .join('\n')}\n}\n`;
-  const json = adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config as { apps: { http: { servers: Record<string, unknown> } } };
-  json.apps.http.servers = { [SERVER]: json.apps.http.servers.srv0 };
-  return JSON.stringify(json);
+  return configWithServer(caddyfile, SERVER);
 }
 
 const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, METRICS_SHARDS: '4', GATEHOUSE_CONFIG: config() } as Record<string, unknown>;
 
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
-async function scrapeText(): Promise<string> {
-  const req = new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
-  const res = await worker.fetch(req as never, e as never, { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as never);
-  expect(res.status).toBe(200);
-  return res.text();
-}
 
 /** This server's requests_total in one shard's stored series. */
 async function shardTotal(index: number): Promise<number> {
@@ -74,7 +63,7 @@ afterEach(() => {
 
 describe('metrics across isolates', () => {
   it('a scrape shows exactly the N requests three isolates served, with exact size buckets', async () => {
-    const before = await scrapeText();
+    const before = await scrapeText(e, execution().exec, TOKEN);
     const shardBefore = await Promise.all([0, 1, 2, 3].map(shardTotal));
     const isolates: Array<{ seed: number; shard: number; paths: Path[] }> = [
       { seed: 0.1, shard: 0, paths: [...Array<Path>(10).fill('small'), ...Array<Path>(3).fill('big')] },
@@ -92,7 +81,7 @@ describe('metrics across isolates', () => {
     const shardAfter = await Promise.all([0, 1, 2, 3].map(shardTotal));
     expect(shardAfter.map((n, i) => n - shardBefore[i])).toEqual([13, 20, 16, 0]);
 
-    const text = await scrapeText();
+    const text = await scrapeText(e, execution().exec, TOKEN);
     const all = isolates.flatMap((i) => i.paths);
     const N = all.length;
     expect(N).toBe(49);

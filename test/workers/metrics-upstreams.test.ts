@@ -4,6 +4,7 @@ import type { UpstreamPool } from '../../durable/upstream-pool.ts';
 import worker from '../../src/index.ts';
 import { sharedPoolsInIsolate } from '../../src/proxy/shared-pool.ts';
 import { adminClient, configJson, execution } from './execution.ts';
+import { sample, scrapeText } from './metrics-helpers.ts';
 
 // Issue 8: per-upstream traffic, upstream health at scrape time, active check results and the config rollout
 // gauges, each observed through the Prometheus scrape endpoint with real loopback upstreams behind the proxy.
@@ -16,18 +17,7 @@ const DOWN = `127.0.0.1:${ports.refused}`;
 const FLIP = `127.0.0.1:${ports.flip}`;
 const TOKEN = 'upstream-metrics';
 
-async function scrapeText(e: Record<string, unknown>, exec: ExecutionContext): Promise<string> {
-  const req = new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
-  const res = await worker.fetch(req as never, { ...e, METRICS_TOKEN: TOKEN } as never, exec);
-  expect(res.status).toBe(200);
-  return res.text();
-}
 
-/** A sample's value, or undefined when the scrape does not have the series. */
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('per-upstream metrics from reverse_proxy', () => {
   it('counts each attempt per dial address and status, dial failures and timeouts, and time to headers', async () => {
@@ -59,7 +49,7 @@ describe('per-upstream metrics from reverse_proxy', () => {
       await res.arrayBuffer();
       return res.status;
     };
-    const before = await scrapeText(e, exec);
+    const before = await scrapeText(e, exec, TOKEN);
     const delta = (after: string, name: string, labels: string) => (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
 
     for (let i = 0; i < 8; i++) expect(await get('/rr/x')).toBe(200);
@@ -67,7 +57,7 @@ describe('per-upstream metrics from reverse_proxy', () => {
     expect(await get('/slow?delay=600')).toBe(504);
     expect(await get('/c/x?status=503')).toBe(503);
     expect(await get('/c/x?delay=150')).toBe(200);
-    const after = await scrapeText(e, exec);
+    const after = await scrapeText(e, exec, TOKEN);
 
     // Round robin over two upstreams: exactly half each.
     expect(delta(after, 'gatehouse_upstream_requests_total', `upstream="${A}",code="200"`)).toBe(4);
@@ -108,14 +98,14 @@ describe('caddy_reverse_proxy_upstreams_healthy at scrape time', () => {
     await pool!.refresh();
     await runDurableObjectAlarm(pool!.stub() as unknown as DurableObjectStub<UpstreamPool>);
 
-    let text = await scrapeText(e, exec);
+    let text = await scrapeText(e, exec, TOKEN);
     expect(sample(text, 'caddy_reverse_proxy_upstreams_healthy', `upstream="${FLIP}"`)).toBe(0);
     expect(sample(text, 'caddy_reverse_proxy_upstreams_healthy', `upstream="${A}"`)).toBe(1);
 
     // The upstream recovers: one passing round (health_passes 1) brings it back.
     await fetch(`http://${FLIP}/control?key=${key}&status=200`);
     await runDurableObjectAlarm(pool!.stub() as unknown as DurableObjectStub<UpstreamPool>);
-    text = await scrapeText(e, exec);
+    text = await scrapeText(e, exec, TOKEN);
     expect(sample(text, 'caddy_reverse_proxy_upstreams_healthy', `upstream="${FLIP}"`)).toBe(1);
   });
 
@@ -132,11 +122,11 @@ describe('caddy_reverse_proxy_upstreams_healthy at scrape time', () => {
     const get = async () => (await worker.fetch(new Request('http://gw.test/') as never, e as never, exec)).status;
     expect(await get()).toBe(502);
     await settle();
-    let text = await scrapeText(e, exec);
+    let text = await scrapeText(e, exec, TOKEN);
     expect(sample(text, 'caddy_reverse_proxy_upstreams_healthy', `upstream="${DOWN}"`)).toBe(1);
     expect(await get()).toBe(502);
     await settle();
-    text = await scrapeText(e, exec);
+    text = await scrapeText(e, exec, TOKEN);
     expect(sample(text, 'caddy_reverse_proxy_upstreams_healthy', `upstream="${DOWN}"`)).toBe(0);
   });
 });
@@ -165,9 +155,9 @@ describe('gatehouse_health_checks_total', () => {
     // configure() schedules a round at once; run it (whether or not it already fired) so only the 60 s one is left.
     await runDurableObjectAlarm(stub);
     const e = { ...env, CONFIG_STORE: undefined };
-    const before = await scrapeText(e, exec);
+    const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 3; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const after = await scrapeText(e, exec);
+    const after = await scrapeText(e, exec, TOKEN);
     const delta = (labels: string) =>
       (sample(after, 'gatehouse_health_checks_total', labels) ?? 0) - (sample(before, 'gatehouse_health_checks_total', labels) ?? 0);
     expect(delta(`upstream="${FLIP}",result="fail"`)).toBe(3);
@@ -186,14 +176,14 @@ describe('config gauges', () => {
     const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
 
     expect((await call('/load', { caddyfile: ':80 {\n\trespond "one"\n}\n' })).status).toBe(200);
-    let text = await scrapeText(e, exec);
+    let text = await scrapeText(e, exec, TOKEN);
     const loaded = (await (await call('/config/versions')).json()) as { active: number };
     expect(gauge(text, 'gatehouse_config_active_version')).toBe(loaded.active);
     expect(gauge(text, 'gatehouse_config_candidate_version')).toBe(0);
     expect(gauge(text, 'gatehouse_config_rollout_percent')).toBe(0);
 
     expect((await call('/config/rollout', { caddyfile: ':80 {\n\trespond "two"\n}\n', percent: 25 })).status).toBe(200);
-    text = await scrapeText(e, exec);
+    text = await scrapeText(e, exec, TOKEN);
     const versions = (await (await call('/config/versions')).json()) as { active: number; candidate: number };
     expect(versions.candidate).toBeGreaterThan(versions.active);
     expect(gauge(text, 'gatehouse_config_active_version')).toBe(versions.active);

@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
-import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import worker from '../../src/index.ts';
 import { watchNamespace } from './watched-namespace.ts';
 import { execution } from './execution.ts';
+import { configWithServer, sample, scrapeText } from './metrics-helpers.ts';
 
 // Caddy's HTTP metrics through the Worker, aggregated in MetricsShard Durable Objects and scraped as Prometheus text.
 
@@ -13,17 +13,9 @@ const TOKEN = 'metrics-token';
 
 const { exec } = execution();
 
-/** The adapted Caddyfile with its first server renamed, so each test's series are its own. */
-function configFor(caddyfile: string, server: string): string {
-  const config = adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config as { apps: { http: { servers: Record<string, unknown> } } };
-  const servers = config.apps.http.servers;
-  servers[server] = servers.srv0;
-  delete servers.srv0;
-  return JSON.stringify(config);
-}
 
 function envFor(caddyfile: string, server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: configFor(caddyfile, server), ...extra };
+  return { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: configWithServer(caddyfile, server), ...extra };
 }
 
 /** A request through the Worker, body read to the end as a client would. */
@@ -38,16 +30,7 @@ async function scrape(e: Record<string, unknown>, path = '/gatehouse-admin/metri
   return worker.fetch(new Request(`http://gw.test${path}`, { headers }) as never, e as never, exec);
 }
 
-async function scrapeText(e: Record<string, unknown>): Promise<string> {
-  const res = await scrape(e);
-  expect(res.status).toBe(200);
-  return res.text();
-}
 
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 const SIZE_BOUNDS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
 
@@ -69,9 +52,9 @@ describe('HTTP metrics', () => {
   it('counts exactly N requests with Caddy names and labels; response sizes are the bytes sent', async () => {
     const body = 'x'.repeat(300);
     const e = envFor(`{\n\tmetrics\n}\n:80 {\n\trespond "${body}"\n}\n`, 'm_sizes');
-    const before = await scrapeText(e);
+    const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 37; i++) expect(await get(e, 'http://gw.test/x')).toMatchObject({ status: 200, bytes: 300 });
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     expect(delta('caddy_http_requests_total', 'server="m_sizes",handler="static_response"')).toBe(37);
     expect(sample(text, 'caddy_http_requests_in_flight', 'server="m_sizes",handler="static_response"')).toBe(0);
@@ -89,7 +72,7 @@ describe('HTTP metrics', () => {
   it('counts the bytes of chunked upstream responses (no Content-Length) as they are streamed', async () => {
     const e = envFor(`{\n\tmetrics\n}\n:80 {\n\treverse_proxy ${UPSTREAM}\n}\n`, 'm_chunked');
     const labels = 'server="m_chunked",handler="reverse_proxy",code="200",method="GET"';
-    const before = await scrapeText(e);
+    const before = await scrapeText(e, exec, TOKEN);
     const sizes: number[] = [];
     // The echo upstream answers chunked JSON describing the request: a long query makes some bodies larger.
     for (const n of [0, 50, 400, 1500, 5000]) {
@@ -98,7 +81,7 @@ describe('HTTP metrics', () => {
       expect(r.bytes).toBeGreaterThan(256);
       sizes.push(r.bytes);
     }
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     const was = buckets(before, 'caddy_http_response_size_bytes', labels);
     const now = buckets(text, 'caddy_http_response_size_bytes', labels);
     const expected = cumulative(sizes);
@@ -110,11 +93,11 @@ describe('HTTP metrics', () => {
   it('includes writing the body in request_duration_seconds; response_duration_seconds is the time to headers', async () => {
     const e = envFor(`{\n\tmetrics\n}\n:80 {\n\treverse_proxy ${UPSTREAM}\n}\n`, 'm_duration');
     const labels = 'server="m_duration",handler="reverse_proxy",code="200",method="GET"';
-    const before = await scrapeText(e);
+    const before = await scrapeText(e, exec, TOKEN);
     // Headers and a first chunk at once, the rest of the body 400 ms later.
     const r = await get(e, 'http://gw.test/stream?wait=400');
     expect(r.text).toBe('first;second');
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     const delta = (name: string, l: string) => (sample(text, name, l) ?? 0) - (sample(before, name, l) ?? 0);
     expect(delta('caddy_http_request_duration_seconds_count', labels)).toBe(1);
     expect(delta('caddy_http_request_duration_seconds_bucket', `${labels},le="0.25"`)).toBe(0);
@@ -126,10 +109,10 @@ describe('HTTP metrics', () => {
 
   it('observes once per matched top-level route, labelled with its first handler; handler errors are counted', async () => {
     const e = envFor('{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\terror /boom "nope" 503\n\trespond "x"\n}\n', 'm_routes');
-    const before = await scrapeText(e);
+    const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 4; i++) expect((await get(e, 'http://gw.test/ok')).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await get(e, 'http://gw.test/boom')).status).toBe(503);
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     // Every request runs through the non-terminal `header` route, then either `respond` or `error`.
     expect(delta('caddy_http_requests_total', 'server="m_routes",handler="headers"')).toBe(7);
@@ -147,11 +130,11 @@ describe('HTTP metrics', () => {
 
   it('per_host labels each configured host, lowercased; hosts no site names are _other', async () => {
     const e = envFor('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n:80 {\n\trespond "other"\n}\n', 'm_per_host');
-    const before = await scrapeText(e);
+    const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 3; i++) expect((await get(e, 'http://a.test/')).text).toBe('hi');
     for (let i = 0; i < 2; i++) expect((await get(e, 'http://B.TEST/')).text).toBe('hi');
     for (const host of ['evil.test', 'x.evil.test', 'a.test.evil']) expect((await get(e, `http://${host}/`)).text).toBe('other');
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="a.test"')).toBe(3);
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="b.test"')).toBe(2);
@@ -168,7 +151,7 @@ describe('HTTP metrics', () => {
     });
     const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: config };
     for (let i = 0; i < 5; i++) expect((await get(e, 'http://gw.test/')).text).toBe('plain');
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     expect(text).not.toContain('server="no_metrics_srv"');
   });
 });
@@ -206,11 +189,11 @@ describe('scrape endpoint', () => {
     let broken = true;
     const { ns } = watchNamespace(real, () => broken);
     const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'm_shard_down', { METRICS: ns });
-    const before = sample(await scrapeText({ ...e, METRICS: real }), 'gatehouse_durable_object_errors_total', 'object="MetricsShard"') ?? 0;
+    const before = sample(await scrapeText({ ...e, METRICS: real }, exec, TOKEN), 'gatehouse_durable_object_errors_total', 'object="MetricsShard"') ?? 0;
     const res = await scrape(e);
     expect(res.status).toBe(503);
     broken = false;
-    const text = await scrapeText(e);
+    const text = await scrapeText(e, exec, TOKEN);
     // One failed dump per shard (METRICS_SHARDS defaults to 4).
     expect(sample(text, 'gatehouse_durable_object_errors_total', 'object="MetricsShard"')! - before).toBe(4);
   });
@@ -221,10 +204,10 @@ describe('scrape endpoint', () => {
     const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'm_store_down');
     const withStore = { ...e, CONFIG_STORE: real };
     const count = (t: string) => sample(t, 'gatehouse_durable_object_errors_total', 'object="ConfigStore"') ?? 0;
-    const before = count(await scrapeText(withStore));
-    const down = await scrapeText({ ...e, CONFIG_STORE: ns });
+    const before = count(await scrapeText(withStore, exec, TOKEN));
+    const down = await scrapeText({ ...e, CONFIG_STORE: ns }, exec, TOKEN);
     expect(down).not.toContain('gatehouse_config_active_version');
-    const after = await scrapeText(withStore);
+    const after = await scrapeText(withStore, exec, TOKEN);
     expect(after).toContain('gatehouse_config_active_version');
     expect(count(after) - before).toBe(1);
   });

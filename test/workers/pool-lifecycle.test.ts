@@ -6,6 +6,7 @@ import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../..
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
 import { watchNamespace } from './watched-namespace.ts';
 import { adminClient, configJson, execution } from './execution.ts';
+import { scrapeText } from './metrics-helpers.ts';
 
 // Issue 5: shared pools belong to the configs that use them. A pool's alarms start when a config that needs them is
 // activated and stop when no live config uses the pool any more; scrapes and the admin API poll only pools of live
@@ -32,12 +33,6 @@ async function get(e: Record<string, unknown>, exec: ExecutionContext, path = '/
   return res.status;
 }
 
-async function scrape(e: Record<string, unknown>, exec: ExecutionContext): Promise<void> {
-  const req = new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
-  const res = await worker.fetch(req as never, { ...e, METRICS_TOKEN: TOKEN } as never, exec);
-  expect(res.status).toBe(200);
-  await res.text();
-}
 
 function poolFor(key: string): SharedPool {
   const pool = sharedPoolsInIsolate().find((p) => p.config.active?.uri.includes(`key=${key}`));
@@ -87,8 +82,8 @@ describe('pool lifetime follows the base config', () => {
 
     // Scrapes (and the admin API) poll only pools of live configs: none here.
     watched.reset();
-    await scrape(e2, exec);
-    await scrape(e2, exec);
+    await scrapeText(e2, exec, TOKEN);
+    await scrapeText(e2, exec, TOKEN);
     await settle();
     expect(watched.calls()).toBe(0);
     expect(await alarmOf(stub)).toBeNull();
