@@ -193,7 +193,8 @@ export class RateLimiter extends DurableObject {
     const log = this.load();
     const start = this.head;
     while (this.head < log.length && now - log[this.head].t > windowMs) this.total -= log[this.head++].n;
-    if (this.head > start) this.ctx.storage.sql.exec('DELETE FROM events WHERE t < ?', now - windowMs);
+    // By rowid, one lookup each: a `WHERE t < ?` would read the whole table (t has no index) on every expiry.
+    for (let i = start; i < this.head; i++) this.ctx.storage.sql.exec('DELETE FROM events WHERE rowid = ?', log[i].id);
     // Compact now and then so the array does not grow with every entry ever seen.
     if (this.head > 1024 && this.head * 2 > log.length) {
       this.log = log.slice(this.head);

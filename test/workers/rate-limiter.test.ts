@@ -15,6 +15,38 @@ describe('RateLimiter Durable Object (sliding log)', () => {
     expect(denied.waitMs).toBeLessThanOrEqual(10_000);
   });
 
+  it('expiring an event reads a row or two of storage, not the whole log', async () => {
+    const stub = ns.get(ns.idFromName('expiry-cost\nk'));
+    await runInDurableObject(stub, async (instance: RateLimiter, state: DurableObjectState) => {
+      const realNow = Date.now;
+      let now = 5_000_000;
+      Date.now = () => now;
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      let rowsRead = 0;
+      // What the deletes read (they return no rows: running them to the end here changes nothing for the caller).
+      sql.exec = ((query: string, ...args: unknown[]) => {
+        const cursor = exec(query, ...args);
+        if (/^\s*DELETE/i.test(query)) {
+          cursor.toArray();
+          rowsRead += cursor.rowsRead;
+        }
+        return cursor;
+      }) as typeof sql.exec;
+      try {
+        for (let i = 0; i < 500; i++, now += 2) expect(instance.hit(1000, 1000).allowed).toBe(true); // 500 events over 1 s
+        now += 1;
+        rowsRead = 0;
+        for (let i = 0; i < 10; i++, now += 2) instance.hit(1000, 1000); // each expires about one event
+        expect(rowsRead).toBeGreaterThan(0); // it did expire events
+        expect(rowsRead).toBeLessThan(100); // a table scan per call would read ~5,000
+      } finally {
+        sql.exec = exec;
+        Date.now = realNow;
+      }
+    });
+  });
+
   it('keeps keys apart', async () => {
     const a = ns.get(ns.idFromName('apart\na'));
     const b = ns.get(ns.idFromName('apart\nb'));
