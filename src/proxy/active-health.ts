@@ -116,57 +116,20 @@ export async function runActiveChecks(a: ActiveHealth, ctx: RequestContext): Pro
   await Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx)));
 }
 
-/**
- * Why an upstream is down besides its own passive count: this isolate's active checks, and what a shared pool
- * reports (the object's checks and the summed passive failures). Kept apart because a pool that cannot run the
- * handler's checks reports every upstream healthy, which must not undo a local result; ProxyUpstream.activeUnhealthy
- * (what healthy() reads) is their union.
- */
-interface DownReasons {
-  local: boolean;
-  pool: boolean;
-}
-const reasons = new WeakMap<ProxyUpstream, DownReasons>();
-
-function reasonsOf(up: ProxyUpstream): DownReasons {
-  let r = reasons.get(up);
-  if (!r) reasons.set(up, (r = { local: false, pool: false }));
-  return r;
-}
-
-/** This isolate's active checks marked the upstream down (or up again). */
-export function setLocalActiveDown(up: ProxyUpstream, down: boolean): void {
-  const r = reasonsOf(up);
-  r.local = down;
-  up.activeUnhealthy = r.local || r.pool;
-}
-
-/** The shared pool's snapshot marks the upstream down (or up again); local active results stay as they are. */
-export function setPoolDown(up: ProxyUpstream, down: boolean): void {
-  const r = reasonsOf(up);
-  r.pool = down;
-  up.activeUnhealthy = r.local || r.pool;
-}
-
-/** Whether this isolate's own active checks have the upstream down. */
-export function localActiveDown(up: ProxyUpstream): boolean {
-  return reasons.get(up)?.local ?? false;
-}
-
 async function checkOne(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<void> {
   const ok = await probe(a, up, ctx).catch(() => false);
-  const down = localActiveDown(up);
+  const down = up.localDown;
   if (ok) {
     up.activePasses++;
     if (down && up.activePasses >= a.passes) {
-      setLocalActiveDown(up, false);
+      up.localDown = false;
       up.activePasses = 0;
       up.activeFails = 0;
     }
   } else {
     up.activeFails++;
     if (!down && up.activeFails >= a.fails) {
-      setLocalActiveDown(up, true);
+      up.localDown = true;
       up.activePasses = 0;
       up.activeFails = 0;
     }

@@ -2,7 +2,7 @@ import type { ActiveHealthConfig, PassiveHealthConfig, PoolConfig, PoolSnapshot,
 import type { RequestContext } from '../http/types.ts';
 import { settleWithin } from '../util/settle-within.ts';
 import { SwrCache } from '../util/swr-cache.ts';
-import { localActiveDown, poolCheckHeaders, setPoolDown, type ActiveHealth } from './active-health.ts';
+import { poolCheckHeaders, type ActiveHealth } from './active-health.ts';
 import { hostState, type PassiveHealth } from './passive-health.ts';
 import type { ProxyUpstream } from './upstreams.ts';
 import { xxhash64 } from './xxhash64.ts';
@@ -139,7 +139,7 @@ export function liveUpstreams(): ReadonlySet<string> | undefined {
  */
 export function locallyDown(): ReadonlySet<string> {
   const out = new Set<string>();
-  for (const u of liveUsers()) for (const up of u.upstreams) if (localActiveDown(up)) out.add(up.dial);
+  for (const u of liveUsers()) for (const up of u.upstreams) if (up.localDown) out.add(up.dial);
   return out;
 }
 
@@ -481,8 +481,8 @@ const applied = new WeakMap<readonly ProxyUpstream[], PoolSnapshot>();
 
 /**
  * Applies a snapshot to the handler's upstreams: the pool's active result and its summed passive failures mark an
- * upstream down. They are kept apart from this isolate's own active checks (setPoolDown), which run when the pool
- * does not; the isolate's own passive failures still count through ProxyUpstream.healthy() at once.
+ * upstream down (ProxyUpstream.poolDown, apart from the isolate's own checks, which run when the pool does not);
+ * the isolate's own passive failures still count through ProxyUpstream.healthy() at once.
  */
 export function applySnapshot(
   upstreams: readonly ProxyUpstream[],
@@ -498,7 +498,7 @@ export function applySnapshot(
     // Others' load: the pool's total minus what this isolate contributed to it.
     if (reported) up.host.remoteRequests = Math.max(0, st.inFlight - (reported[up.dial] ?? 0));
     const passiveDown = !!passive && passive.failDurationMs > 0 && st.fails >= passive.maxFails;
-    setPoolDown(up, !st.activeHealthy || passiveDown);
+    up.poolDown = !st.activeHealthy || passiveDown;
   }
 }
 

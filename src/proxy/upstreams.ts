@@ -22,8 +22,13 @@ export class ProxyUpstream implements Upstream {
   /** Static target, or a template expanded per request (ReplaceAll) when the dial has placeholders. */
   readonly target: DialTarget | Template;
   readonly passive: PassiveHealth | undefined;
-  /** Set by active health checks (per handler, like Caddy's per-Upstream flag). */
-  activeUnhealthy = false;
+  /**
+   * Down by active health (per handler, like Caddy's per-Upstream flag), for either of two reasons kept apart: this
+   * isolate's own checks, and what a shared pool reports (its object's checks and the summed passive failures). A
+   * pool that cannot run the handler's checks reports every upstream healthy, which must not undo a local result.
+   */
+  localDown = false;
+  poolDown = false;
   activeFails = 0;
   activePasses = 0;
 
@@ -36,7 +41,7 @@ export class ProxyUpstream implements Upstream {
   }
 
   healthy(): boolean {
-    if (this.activeUnhealthy) return false;
+    if (this.localDown || this.poolDown) return false;
     if (this.passive && currentFails(this.host) >= this.passive.maxFails) return false;
     return true;
   }
