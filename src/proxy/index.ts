@@ -1,5 +1,4 @@
 import { ConfigError } from '../config/errors.ts';
-import { createRequestContext } from '../http/context.ts';
 import type { FieldMap } from '../http/field-map.ts';
 import { responseHeaderMap, takeResponseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
@@ -89,7 +88,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
   const sharedPoolFor = sharedPoolResolver(upstreams, active, passive, holdCountThroughBody);
   // Caddy starts active health checks when the config loads, not at the first request: so does the shared pool.
-  if (active) deps.onActivate?.((env, exec) => sharedPoolFor(createRequestContext(new Request('http://activation.invalid/'), env, { exec }))?.activate(exec));
+  if (active) deps.onActivate?.((env, exec) => sharedPoolFor(env)?.activate(exec));
 
   /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
   const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
@@ -143,7 +142,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   const handler: Handler = async (ctx, next) => {
     const start = Date.now();
-    const shared = sharedPoolFor(ctx);
+    const shared = sharedPoolFor(ctx.env);
     if (shared) applySnapshot(upstreams, shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)), passive, shared.sharesLoad ? shared.reported : undefined);
     if (active && !shared?.runsActiveChecks) maybeRunActiveChecks(active, ctx);
     const fail = (up: ProxyUpstream): void => {

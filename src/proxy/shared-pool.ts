@@ -208,7 +208,7 @@ export function sharedPoolResolver(
   active: ActiveHealth | undefined,
   passive: PassiveHealth | undefined,
   sharesLoad = false,
-): (ctx: RequestContext) => SharedPool | undefined {
+): (env: Record<string, unknown>) => SharedPool | undefined {
   const user: PoolUser = {
     owner: undefined,
     upstreams,
@@ -232,14 +232,14 @@ export function sharedPoolResolver(
   };
   compiling?.push(user);
   let used = false;
-  return (ctx) => {
+  return (env) => {
     if (!used) {
       used = true;
       if (user.owner === undefined) untracked.add(user);
     }
-    const ns = poolNamespace(ctx.env);
+    const ns = poolNamespace(env);
     if (!ns) return undefined;
-    return user.poolFor(ns, ctx.env) ?? undefined;
+    return user.poolFor(ns, env) ?? undefined;
   };
 }
 
