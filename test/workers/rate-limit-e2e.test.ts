@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import type { RateLimiter } from '../../durable/rate-limiter.ts';
 import worker from '../../src/index.ts';
+import { configJson } from './execution.ts';
+import { scrapeText } from './metrics-helpers.ts';
 import { watchNamespace } from './watched-namespace.ts';
 
 // rate_limit from a Caddyfile through the Worker and the RateLimiter Durable Object: the limit holds per client key
@@ -10,29 +11,31 @@ import { watchNamespace } from './watched-namespace.ts';
 
 const exec = { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
 
-function configFor(zone: string): string {
-  const caddyfile = `:80 {
-	rate_limit /limited/* {
+/** A site whose rate_limit zone (matched by `matcher`) limits each client address to `events` per `window`. */
+function zoneConfig(zone: string, events: number, window: string, extra = '', matcher = ''): string {
+  return configJson(`:80 {
+	rate_limit ${matcher}{
 		zone ${zone} {
 			key {remote_host}
-			events 3
-			window 1m
+			events ${events}
+			window ${window}
+			${extra}
 		}
 	}
 	respond "ok {path}"
 }
-`;
-  return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
+`);
 }
 
-async function get(path: string, ip: string, config: string): Promise<Response> {
+/** A request from `ip` through the Worker; `bindings` replace the test env's (a watched RATE_LIMITER, say). */
+async function get(path: string, ip: string, config: string, bindings: Record<string, unknown> = {}): Promise<Response> {
   const req = new Request(`http://gw.test${path}`, { headers: { 'CF-Connecting-IP': ip } });
-  return worker.fetch(req as never, { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config } as never, exec);
+  return worker.fetch(req as never, { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config, ...bindings } as never, exec);
 }
 
 describe('rate_limit end to end', () => {
   it('allows `events` requests per key in the window, then 429 with Retry-After', async () => {
-    const config = configFor('e2e-a');
+    const config = zoneConfig('e2e-a', 3, '1m', '', '/limited/* ');
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await get('/limited/x', '203.0.113.7', config)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
@@ -43,18 +46,13 @@ describe('rate_limit end to end', () => {
     expect(retryAfter).toBeLessThanOrEqual(61);
 
     // The zone's decisions are counted for Prometheus.
-    const scrape = await worker.fetch(
-      new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: 'Bearer m' } }) as never,
-      { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: 'm', GATEHOUSE_CONFIG: config } as never,
-      exec,
-    );
-    const text = await scrape.text();
+    const text = await scrapeText({ ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config }, exec, 'm');
     expect(text).toContain('gatehouse_rate_limit_allowed_total{zone="e2e-a"} 3');
     expect(text).toContain('gatehouse_rate_limit_denied_total{zone="e2e-a"} 3');
   });
 
   it('keeps clients apart and leaves unmatched paths alone', async () => {
-    const config = configFor('e2e-b');
+    const config = zoneConfig('e2e-b', 3, '1m', '', '/limited/* ');
     for (let i = 0; i < 3; i++) expect((await get('/limited/y', '198.51.100.1', config)).status).toBe(200);
     expect((await get('/limited/y', '198.51.100.1', config)).status).toBe(429);
     expect((await get('/limited/y', '198.51.100.2', config)).status).toBe(200);
@@ -63,22 +61,6 @@ describe('rate_limit end to end', () => {
 });
 
 describe('rate_limit near the limit and with leases off', () => {
-  function zoneConfig(zone: string, events: number, window: string, extra = ''): string {
-    const caddyfile = `:80 {
-	rate_limit {
-		zone ${zone} {
-			key {remote_host}
-			events ${events}
-			window ${window}
-			${extra}
-		}
-	}
-	respond "ok"
-}
-`;
-    return JSON.stringify(adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config);
-  }
-
   it('20 concurrent requests on events 5 window 10s: exactly 5 allowed, every 429 with Retry-After 10 or 11', async () => {
     const config = zoneConfig('e2e-near', 5, '10s');
     const res = await Promise.all(Array.from({ length: 20 }, () => get('/x', '192.0.2.10', config)));
@@ -93,8 +75,7 @@ describe('rate_limit near the limit and with leases off', () => {
     const config = zoneConfig('e2e-nolease', 1000, '1m', 'lease off');
     expect(config).toContain('"lease":false');
     const { ns, calls } = watchNamespace((env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER);
-    const bindings = { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config, RATE_LIMITER: ns };
-    const one = () => worker.fetch(new Request('http://gw.test/x', { headers: { 'CF-Connecting-IP': '192.0.2.11' } }) as never, bindings as never, exec);
+    const one = () => get('/x', '192.0.2.11', config, { RATE_LIMITER: ns });
     for (let i = 0; i < 10; i++) expect((await one()).status).toBe(200);
     const concurrent = await Promise.all(Array.from({ length: 20 }, one));
     expect(concurrent.every((r) => r.status === 200)).toBe(true);
@@ -103,8 +84,7 @@ describe('rate_limit near the limit and with leases off', () => {
     // The same zone with leases: the sequential requests ramp the batch up and need far fewer calls.
     const leased = zoneConfig('e2e-lease', 1000, '1m');
     const { ns: ns2, calls: calls2 } = watchNamespace((env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER);
-    const b2 = { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: leased, RATE_LIMITER: ns2 };
-    const two = () => worker.fetch(new Request('http://gw.test/x', { headers: { 'CF-Connecting-IP': '192.0.2.11' } }) as never, b2 as never, exec);
+    const two = () => get('/x', '192.0.2.11', leased, { RATE_LIMITER: ns2 });
     for (let i = 0; i < 10; i++) expect((await two()).status).toBe(200);
     expect((await Promise.all(Array.from({ length: 20 }, two))).every((r) => r.status === 200)).toBe(true);
     expect(calls2()).toBeLessThan(10);
