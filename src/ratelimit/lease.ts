@@ -121,7 +121,7 @@ interface KeyState {
 }
 
 export class LeaseHolder {
-  readonly denyCache: DenyCache;
+  private readonly denyCache: DenyCache;
   private readonly keys = new Map<string, KeyState>();
   private sweepAbove: number;
   private readonly minSweep: number;
