@@ -1,4 +1,5 @@
 import type { Grant, RateLimiter } from '../../durable/rate-limiter.ts';
+import { settleWithin } from '../util/settle-within.ts';
 import { DenyCache } from './deny-cache.ts';
 
 /**
@@ -169,26 +170,21 @@ export class LeaseHolder {
    */
   private async join(id: string, st: KeyState, limit: Limit, ns: Namespace, exec: Exec): Promise<Decision> {
     const TIMED_OUT = Symbol('timed out');
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let d: Decision | typeof AGAIN | typeof TIMED_OUT;
-    try {
-      d = await new Promise<Decision | typeof AGAIN | typeof TIMED_OUT>((resolve, reject) => {
-        const waiter: Waiter = { resolve, reject };
-        st.joiners!.push(waiter);
-        timer = setTimeout(() => {
-          const list = st.joiners;
-          const i = list ? list.indexOf(waiter) : -1;
-          if (i >= 0) {
-            list!.splice(i, 1);
-            // A call this slow (or one whose request was cancelled, never to settle) is not joined by later requests.
-            st.joiners = undefined;
-          }
-          resolve(TIMED_OUT);
-        }, this.joinWaitMs);
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    let waiter: Waiter | undefined;
+    const answered = new Promise<Decision | typeof AGAIN>((resolve, reject) => {
+      waiter = { resolve, reject };
+      st.joiners!.push(waiter);
+    });
+    const d = await settleWithin<Decision | typeof AGAIN | typeof TIMED_OUT>(answered, this.joinWaitMs, () => {
+      const list = st.joiners;
+      const i = list ? list.indexOf(waiter!) : -1;
+      if (i >= 0) {
+        list!.splice(i, 1);
+        // A call this slow (or one whose request was cancelled, never to settle) is not joined by later requests.
+        st.joiners = undefined;
+      }
+      return TIMED_OUT;
+    });
     if (d === AGAIN) return this.take(id, limit, ns, exec);
     if (d === TIMED_OUT) return this.fromLease(st, Date.now()) ?? this.exact(id, limit, ns, Date.now());
     return d;
