@@ -1,7 +1,8 @@
 // Worker entry (thin): metrics scrape and admin API first, then the config this client is served by, then the
 // route tree. Durable Object classes are exported here for wrangler.toml's bindings.
+import { env as startupEnv } from 'cloudflare:workers';
 import { handleAdmin, isAdminRequest } from './admin/index.ts';
-import { configGauges, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
+import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
 import { AbortConnection } from './config/compile.ts';
 import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
 import { upstreamHealth } from './proxy/upstream-status.ts';
@@ -10,6 +11,9 @@ export { ConfigStore } from '../durable/config-store.ts';
 export { MetricsShard } from '../durable/metrics-shard.ts';
 export { RateLimiter } from '../durable/rate-limiter.ts';
 export { UpstreamPool } from '../durable/upstream-pool.ts';
+
+// The config is compiled as the isolate starts, not on its first request (see prepareBaseConfig).
+prepareBaseConfig(startupEnv as unknown as Record<string, unknown>);
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {

@@ -50,11 +50,30 @@ function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error;
   return cache;
 }
 
+/**
+ * Compiles the base config while the isolate starts, so that the first request only serves. Module evaluation is
+ * the part of a cold start Cloudflare runs during the TLS handshake of the first request (and workerd before it
+ * listens). The global scope forbids timers, random values and I/O: whatever fails here is forgotten, and the first
+ * request compiles again and reports it as it always does.
+ */
+export function prepareBaseConfig(env: ActiveEnv & Record<string, unknown>): void {
+  try {
+    if (base(env).result instanceof Error) cache = undefined;
+  } catch {
+    cache = undefined;
+  }
+}
+
 /** The base config (no config store involved). Throws its compile error. */
 export function activeConfig(env: ActiveEnv & Record<string, unknown>): CompiledConfig {
   const b = base(env);
   if (b.result instanceof Error) throw b.result;
   return b.result;
+}
+
+/** The compiled base config if `json` is its text. */
+function baseCompiledFrom(json: string): CompiledConfig | undefined {
+  return cache && cache.json === json && !(cache.result instanceof Error) ? cache.result : undefined;
 }
 
 let versions: VersionedConfigs<CompiledConfig> | undefined;
@@ -80,7 +99,8 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
           throw e;
         }
       },
-      (json) => trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
+      // A store seeded with the base config serves the same JSON: its compile (maybe done at startup) is reused.
+      (json) => baseCompiledFrom(json) ?? trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
       undefined,
       // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts).

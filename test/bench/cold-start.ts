@@ -11,10 +11,11 @@ import { median } from './stats.ts';
 // - compile: V8 compiles every JavaScript module of the bundle. workerd does this for every module it is given
 //   when the isolate starts, imported or not (its default module registry compiles each module as it registers
 //   it), so splitting code into modules loaded by import() would not make workerd compile less.
-// - evaluate: linking and running the modules' top-level code.
-// - first request: `fetch` of GET / up to the end of the response body: compiles the config (adapting the
-//   bundled Caddyfile first unless it was adapted at build time), then serves it; V8 compiles each function the
-//   first time it runs, which is most of this phase.
+// - evaluate: linking and running the modules' top-level code, which compiles the config (adapting the bundled
+//   Caddyfile first unless it was adapted at build time; src/config/active.ts prepareBaseConfig). On Cloudflare
+//   this phase can run during the TLS handshake of the first request; in workerd, before it listens.
+// - first request: `fetch` of GET / up to the end of the response body: serving with the compiled config; V8
+//   compiles each function the first time it runs, which is most of this phase.
 // Node implements fetch's classes (Request, Response, Headers, streams) in JavaScript compiled on first use, where
 // workerd's are native: they are warmed up before timing. Node built-in modules the bundle imports are loaded in
 // the evaluate phase, where they cost little because Node has most of them loaded already; in workerd each one is
@@ -69,7 +70,7 @@ export function nodeRunnableCopy(bundleDir: string): string {
     const text = readFileSync(join(bundleDir, file), 'utf8');
     js = js.replace(new RegExp(`import\\s*(\\w+)\\s*from\\s*"\\./${file}";?`), (_m, name: string) => `const ${name} = ${JSON.stringify(text)};`);
   }
-  js = js.replace(/from\s*"cloudflare:workers"/g, `from "data:text/javascript,export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }"`);
+  js = js.replace(/from\s*"cloudflare:workers"/g, `from "data:text/javascript,export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } export const env = {};"`);
   const out = join(bundleDir, 'cold-start-node.mjs');
   writeFileSync(out, js);
   return out;
@@ -91,8 +92,10 @@ const [dir, configJson, jsList, textList] = process.argv.slice(1);
   await new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(1)); c.close(); } })).arrayBuffer();
 }
 const synthetic = (exports) => new vm.SyntheticModule(Object.keys(exports), function () { for (const [k, v] of Object.entries(exports)) this.setExport(k, v); });
+// The Worker's bindings, as workerd gives them to the module (importable env) and to each request.
+const env = { CONFIG_REFRESH_MS: '5000', ...(configJson ? { GATEHOUSE_CONFIG: configJson } : {}) };
 const given = {
-  'cloudflare:workers': synthetic({ DurableObject: class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } }),
+  'cloudflare:workers': synthetic({ DurableObject: class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }, env }),
 };
 for (const f of textList ? textList.split('/') : []) given['./' + f] = synthetic({ default: readFileSync(join(dir, f), 'utf8') });
 for (const m of Object.values(given)) { await m.link(() => {}); await m.evaluate(); }
@@ -116,7 +119,6 @@ async function link(s) {
 async function load(s) { const m = await link(s); if (m.status === 'unlinked') await m.link(link); if (m.status === 'linked') await m.evaluate(); return m; }
 const main = await load('./index.js');
 const t2 = performance.now();
-const env = { CONFIG_REFRESH_MS: '5000', ...(configJson ? { GATEHOUSE_CONFIG: configJson } : {}) };
 const res = await main.namespace.default.fetch(new Request('http://127.0.0.1:8080/'), env, { waitUntil() {}, passThroughOnException() {} });
 await res.text();
 const t3 = performance.now();

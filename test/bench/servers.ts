@@ -126,7 +126,7 @@ export function startHandWrittenGateway(upstreamPort: number, port: number): Pro
   );
 }
 
-async function startWorker(source: string, port: number, what: string): Promise<Running> {
+export async function startWorker(source: string, port: number, what: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-worker-'));
   writeFileSync(join(dir, 'index.js'), source);
   const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
