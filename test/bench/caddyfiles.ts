@@ -13,6 +13,15 @@ export function minimalCaddyfile(port: number, upstream: number): string {
 `;
 }
 
+/** No proxying: a fixed answer, to tell what Gatehouse itself costs per request from what the proxying costs. */
+export function respondCaddyfile(port: number): string {
+  return `${GLOBAL}
+:${port} {
+	respond "hello from gatehouse"
+}
+`;
+}
+
 /** The minimal config behind a rate_limit zone that never denies: the cost of asking the limiter on every request. */
 export function rateLimitedCaddyfile(port: number, upstream: number): string {
   return `${GLOBAL}

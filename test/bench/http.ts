@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
-import { findCaddy, freePort, startCaddy, startGatehouse, startHandWrittenGateway, startPassThrough, type Running } from './servers.ts';
+import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
+import { findCaddy, freePort, startCaddy, startFixedResponse, startGatehouse, startHandWrittenGateway, startPassThrough, type Running } from './servers.ts';
 import { measureDownload, measureUpload, startStreamUpstream } from './stream.ts';
 import { haveWrk, runWrk, type LoadResult } from './wrk.ts';
 
@@ -11,7 +11,8 @@ import type { Row } from './table.ts';
 // Issue 9's HTTP benchmark: one run, one machine, loopback only. (a) a pass-through Worker on workerd is the limit;
 // (b) Gatehouse with the minimal Caddyfile, (c) with 200 routes, (e) with a rate_limit zone, all on the same workerd
 // build `gatehouse selfhost` runs; (d) Caddy on the same Caddyfiles; (f) a hand-written gateway Worker doing only the
-// unavoidable header work, to tell the runtime's share of the gap from Gatehouse's.
+// unavoidable header work, to tell the runtime's share of the gap from Gatehouse's; (g) Gatehouse answering with
+// `respond` against a Worker returning a fixed Response: what Gatehouse itself costs per request, without proxying.
 //
 // The machine's speed drifts within a run (a shared host), so the contenders take turns: `rounds` rounds, each
 // measuring every contender once, and a ratio is the median over rounds of the two contenders' throughputs in the
@@ -97,14 +98,18 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     const b = await start('(b) Gatehouse, minimal Caddyfile', (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
     const c = await start('(c) Gatehouse, 200 routes', (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
     const e = await start('(e) Gatehouse, minimal + rate_limit', (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
+    const gw = await start('(g) Worker returning a fixed Response', (p) => startFixedResponse(p));
+    const gg = await start('(g) Gatehouse, `respond` only', (p) => startGatehouse(respondCaddyfile(p), p));
     const caddyTargets: Contender[] = [];
     if (caddy) {
       caddyTargets.push(await start('(d) Caddy 2.6.2, minimal Caddyfile', (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)));
       caddyTargets.push(await start('(d) Caddy 2.6.2, 200 routes', (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)));
     }
 
+    const answering = [gw, gg];
     await check(a.name, a.port, false);
-    for (const t of contenders.slice(1)) await check(t.name, t.port, true);
+    for (const t of answering) await check(t.name, t.port, false);
+    for (const t of contenders.slice(1).filter((t) => !answering.includes(t))) await check(t.name, t.port, true);
 
     const load = (port: number, seconds: number) =>
       runWrk(`http://127.0.0.1:${port}/bench/path?x=1`, { seconds, connections: opts.connections, threads: 1 });
@@ -126,6 +131,11 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     const addedP50 = median(e.runs.map((r, i) => r.p50Ms - b.runs[i].p50Ms));
     eRow[2] += `, +${addedP50.toFixed(2)} ms at p50 (a busy key takes slots from a lease: one object call per batch)`;
     rows.push(eRow);
+    rows.push(loadRow(gw));
+    const ggRow = loadRow(gg, { c: gw, label: 'the fixed-response Worker' });
+    const ownCost = median(gg.cpuPerRequest.map((x, i) => x - gw.cpuPerRequest[i]));
+    if (Number.isFinite(ownCost)) ggRow[2] += `; Gatehouse's own cost per request (CPU, same round): ${ownCost.toFixed(0)} µs`;
+    rows.push(ggRow);
     rows.push(...(await streamRows(opts.streamMb)));
   } finally {
     for (const r of running.reverse()) await r.stop();

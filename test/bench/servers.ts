@@ -98,6 +98,11 @@ export function startPassThrough(upstreamPort: number, port: number): Promise<Ru
   );
 }
 
+/** The counterpart of Gatehouse's `respond`: a Worker that answers every request with a fixed Response. */
+export function startFixedResponse(port: number): Promise<Running> {
+  return startWorker("export default { fetch() { return new Response('hello from a worker'); } };\n", port, 'fixed-response worker');
+}
+
 /**
  * A reference point between (a) and Gatehouse: a hand-written Worker doing only the header work a gateway cannot
  * skip for the minimal Caddyfile (X-Forwarded-*, Via both ways, one response header), with native Headers copies.
@@ -126,7 +131,7 @@ export function startHandWrittenGateway(upstreamPort: number, port: number): Pro
   );
 }
 
-export async function startWorker(source: string, port: number, what: string): Promise<Running> {
+async function startWorker(source: string, port: number, what: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-worker-'));
   writeFileSync(join(dir, 'index.js'), source);
   const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
