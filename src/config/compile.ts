@@ -9,7 +9,7 @@ import { replaceRequest } from '../http/handlers/request.ts';
 import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
 import { createRequestContext } from '../http/context.ts';
-import type { Handler } from '../http/types.ts';
+import type { Handler, RequestContext } from '../http/types.ts';
 import { metricsHosts, routeInstrument, type RouteInstrument } from '../metrics/http.ts';
 
 export { AbortConnection };
@@ -141,7 +141,8 @@ function serve(
   return serveOn(server, request, env, exec, opts, url);
 }
 
-async function serveOn(
+/** Runs the server's routes. Not an async function: a request no handler fails costs one reaction, not a frame. */
+function serveOn(
   server: CompiledServer,
   request: Request,
   env: Record<string, unknown>,
@@ -151,24 +152,33 @@ async function serveOn(
 ): Promise<Response> {
   const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url });
   const originalMethod = request.method;
-  let res: Response;
+  let routed: Promise<Response>;
   try {
-    res = await server.routes(ctx, emptyNext);
+    routed = server.routes(ctx, emptyNext);
   } catch (e) {
-    if (e instanceof AbortConnection) throw e;
-    const err = handlerError(500, e);
-    // Error routes see the original method and URI (rewrites undone); header changes stay, as in Caddy.
-    replaceRequest(ctx, new URL(ctx.originalUrl), { method: originalMethod });
-    ctx.error = err;
-    dropDeferredHooks(ctx);
-    res = emptyResponse(err.statusCode || 500);
-    if (server.errorRoutes) {
-      try {
-        res = await server.errorRoutes(ctx, emptyNext);
-      } catch (e2) {
-        if (e2 instanceof AbortConnection) throw e2;
-        dropDeferredHooks(ctx);
-      }
+    routed = Promise.reject(e);
+  }
+  return routed.then(
+    (res) => finalizeResponse(ctx, res),
+    (e: unknown) => serveError(server, ctx, originalMethod, e),
+  );
+}
+
+/** A handler failed: the server's error routes answer, else an empty response with the error's status. */
+async function serveError(server: CompiledServer, ctx: RequestContext, originalMethod: string, e: unknown): Promise<Response> {
+  if (e instanceof AbortConnection) throw e;
+  const err = handlerError(500, e);
+  // Error routes see the original method and URI (rewrites undone); header changes stay, as in Caddy.
+  replaceRequest(ctx, new URL(ctx.originalUrl), { method: originalMethod });
+  ctx.error = err;
+  dropDeferredHooks(ctx);
+  let res = emptyResponse(err.statusCode || 500);
+  if (server.errorRoutes) {
+    try {
+      res = await server.errorRoutes(ctx, emptyNext);
+    } catch (e2) {
+      if (e2 instanceof AbortConnection) throw e2;
+      dropDeferredHooks(ctx);
     }
   }
   return finalizeResponse(ctx, res);

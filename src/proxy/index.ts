@@ -8,15 +8,15 @@ import { compileHeaderOps } from '../http/handlers/header-ops.ts';
 import { cleanResponseHeaders, isTrusted, prepareRequestHeaders } from './headers.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
 import { parseRange } from './ip.ts';
-import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from './passive-health.ts';
+import { compilePassiveHealth, countFailure, currentFails, responseStrikes, type PassiveHealth } from './passive-health.ts';
 import { proxyResults } from './placeholders.ts';
 import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
-import { applySnapshot, sharedPoolResolver } from './shared-pool.ts';
+import { applySnapshot, sharedPoolResolver, type SharedPool } from './shared-pool.ts';
 import { compileTransport } from './transport.ts';
-import type { ProxyDeps, SelectRequest } from './types.ts';
+import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';
 import { compileUpstreams, dialString, type ProxyUpstream } from './upstreams.ts';
 
 export type { ProxyDeps } from './types.ts';
@@ -145,10 +145,6 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     const shared = sharedPoolFor(ctx.env);
     if (shared) applySnapshot(upstreams, shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)), passive, shared.sharesLoad ? shared.reported : undefined);
     if (active && !shared?.runsActiveChecks) maybeRunActiveChecks(active, ctx);
-    const fail = (up: ProxyUpstream): void => {
-      countFailure(up.host, passive);
-      if (shared && passive && passive.failDurationMs > 0) shared.reportFailure(up.dial, ctx);
-    };
     const method = rwMethod?.(ctx).toUpperCase() || ctx.request.method;
     const uri = rwUri ? rewriteUri(ctx, rwUri(ctx)) : ctx.url.pathname + ctx.url.search;
     const trusted = isTrusted(ctx, trustedRanges);
@@ -161,27 +157,20 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         ? await bufferBody(ctx.request.body, replayLimit)
         : { kind: 'stream', stream: ctx.request.body, used: false };
     }
-    const q = uri.indexOf('?');
-    let query: URLSearchParams | undefined; // only the `query` policy reads it
-    const selReq: SelectRequest = {
-      ctx,
-      uri,
-      get query() {
-        return (query ??= new URLSearchParams(q >= 0 ? uri.slice(q + 1) : ''));
-      },
-      headers: prepared,
-      host,
-    };
+    const selReq = new UpstreamRequest(ctx, uri, prepared, host);
 
     const results = proxyResults(ctx);
+    const effects: SelectionEffects = { setCookies: [] };
     let retries = 0;
     let lastErr: ProxyError | undefined;
     for (;;) {
-      const effects = { setCookies: [] as string[] };
       // Most policies choose synchronously: await only a promise (the cookie policy's HMAC), not every choice.
       const picked = lb.policy(upstreams, selReq, effects);
       const up = (picked instanceof Promise ? await picked : picked) as ProxyUpstream | null;
-      for (const c of effects.setCookies) responseHeaderMap(ctx).append('set-cookie', c);
+      if (effects.setCookies.length > 0) {
+        for (const c of effects.setCookies) responseHeaderMap(ctx).append('set-cookie', c);
+        effects.setCookies.length = 0;
+      }
       if (!up) {
         lastErr ??= new ProxyError('no-upstream', 503, 'no upstreams available');
         if (await tryAgain(lb, start, retries, 'no-upstream', ctx, method)) {
@@ -228,7 +217,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         up.host.numRequests--;
         recordUpstreamError(ctx.env, up.dial);
         const err = e instanceof ProxyError ? e : new ProxyError('transport', 502, String(e));
-        fail(up);
+        failed(up, passive, shared, ctx);
         lastErr = err;
         if (body.kind === 'stream' && body.used && err.kind !== 'dial') break;
         if (await tryAgain(lb, start, retries, err.kind, ctx, method)) {
@@ -242,7 +231,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const latency = answeredAt - t0;
       const resStatus = res.status;
       recordUpstreamResponse(ctx.env, up.dial, resStatus, latency);
-      for (let n = responseStrikes(passive, resStatus, latency); n > 0; n--) fail(up);
+      for (let n = responseStrikes(passive, resStatus, latency); n > 0; n--) failed(up, passive, shared, ctx);
       results.latencyMs = latency;
       results.status = resStatus;
       results.reason = res.statusText;
@@ -292,6 +281,40 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     throw new HandlerError(err.status, err.message);
   };
   return handler;
+}
+
+/** Counts a failed attempt against the upstream: here, and at the shared pool when failures are remembered. */
+function failed(up: ProxyUpstream, passive: PassiveHealth | undefined, shared: SharedPool | undefined, ctx: RequestContext): void {
+  countFailure(up.host, passive);
+  if (shared && passive && passive.failDurationMs > 0) shared.reportFailure(up.dial, ctx);
+}
+
+/**
+ * The upstream request as the selection policies see it. A class, so that the lazily parsed query is a getter of
+ * the prototype instead of a closure and an accessor made for every request.
+ */
+class UpstreamRequest implements SelectRequest {
+  readonly ctx: RequestContext;
+  readonly uri: string;
+  readonly headers: Headers;
+  readonly host: string;
+  private parsedQuery: URLSearchParams | undefined;
+
+  constructor(ctx: RequestContext, uri: string, headers: Headers, host: string) {
+    this.ctx = ctx;
+    this.uri = uri;
+    this.headers = headers;
+    this.host = host;
+  }
+
+  /** Only the `query` policy reads it. */
+  get query(): URLSearchParams {
+    if (!this.parsedQuery) {
+      const q = this.uri.indexOf('?');
+      this.parsedQuery = new URLSearchParams(q >= 0 ? this.uri.slice(q + 1) : '');
+    }
+    return this.parsedQuery;
+  }
 }
 
 /** The proxy's own `rewrite.uri`: a path part replaces the path, a `?query` part replaces the query. */

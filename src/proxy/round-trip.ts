@@ -60,13 +60,14 @@ export function upstreamUrl(ctx: RequestContext, a: Attempt): string {
  * One round trip with fetch(). fetch reports a refused connection and a reset the same way (and reads the request
  * body before connecting), so after a failure a bare TCP connect tells them apart: if the upstream cannot even be
  * connected to, the attempt is Caddy's dial error (nothing was delivered; always safe to retry). A tcp attempt that
- * hangs past dial_timeout is told apart the same way (AttemptWatch).
+ * hangs past dial_timeout is told apart the same way (AttemptWatch). Not an async function: a successful attempt,
+ * nearly every one, costs the fetch() promise and one reaction, not a suspended frame of its own.
  */
-export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
+export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
   const tcp = a.target.kind === 'tcp';
   const dialMs = tcp ? (a.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS) : 0;
   // Go's dialer with a deadline in the past; before the body is touched, since nothing is sent.
-  if (dialMs < 0) throw dialTimeout(a.target);
+  if (dialMs < 0) return Promise.reject(dialTimeout(a.target));
 
   let body: BodyInit | undefined;
   const sendsBody = a.body.kind !== 'none' && a.method !== 'GET' && a.method !== 'HEAD';
@@ -84,37 +85,54 @@ export async function roundTrip(ctx: RequestContext, a: Attempt): Promise<Respon
   // with a response header timeout. A fast response costs one setTimeout/clearTimeout pair and an AbortController.
   const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, a.timeoutMs > 0 ? a.timeoutMs : 0) : undefined;
   const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: watch?.controller.signal };
+  let sent: Promise<Response>;
   try {
-    if (a.target.kind === 'service') {
-      const binding = ctx.env[a.target.name];
-      if (!isFetcher(binding)) throw new ProxyError('dial', 502, `service binding ${a.target.name} not found`);
-      return await binding.fetch(new Request(upstreamUrl(ctx, a), init));
-    }
-    if (a.target.kind === 'durable') {
-      const ns = ctx.env[a.target.binding] as Partial<DurableObjectNamespace> | undefined;
-      if (!ns || typeof ns.idFromName !== 'function' || typeof ns.get !== 'function') {
-        throw new ProxyError('dial', 502, `Durable Object binding ${a.target.binding} not found`);
-      }
-      return await ns.get(ns.idFromName(a.target.name)).fetch(new Request(upstreamUrl(ctx, a), init));
-    }
-    return await fetch(upstreamUrl(ctx, a), init);
+    sent = send(ctx, a, init);
   } catch (e) {
-    watch?.done();
-    if (e instanceof ProxyError) throw e;
-    if (watch?.verdict === DIAL_TIMEOUT) {
-      // A silent handshake proves nothing was sent only if fetch() had no pooled connection to send it over (an
-      // overloaded upstream drops new connections first): a non-idempotent request that may have been delivered is
-      // a transport failure, retried only as lb_retry_match allows, never resent as a dial failure would be.
-      if (a.answeredBefore && !IDEMPOTENT.has(a.method)) throw new ProxyError('transport', 502, dialTimeout(a.target).message);
-      throw dialTimeout(a.target);
-    }
-    if (watch?.verdict === HEADER_TIMEOUT) throw new ProxyError('transport', 504, 'timeout awaiting response headers');
-    const msg = e instanceof Error ? e.message : String(e);
-    const dial = a.classify && a.target.kind === 'tcp' && !(await canConnect(a.target.host, Number(a.target.port)));
-    throw new ProxyError(dial ? 'dial' : 'transport', 502, msg);
-  } finally {
-    watch?.done();
+    sent = Promise.reject(e);
   }
+  if (!watch) return sent.catch((e: unknown) => attemptFailed(a, e, undefined));
+  return sent.then(
+    (res) => {
+      watch.done();
+      return res;
+    },
+    (e: unknown) => attemptFailed(a, e, watch),
+  );
+}
+
+/** The fetch of one attempt, by the kind of target. */
+function send(ctx: RequestContext, a: Attempt, init: RequestInit): Promise<Response> {
+  if (a.target.kind === 'service') {
+    const binding = ctx.env[a.target.name];
+    if (!isFetcher(binding)) throw new ProxyError('dial', 502, `service binding ${a.target.name} not found`);
+    return binding.fetch(new Request(upstreamUrl(ctx, a), init));
+  }
+  if (a.target.kind === 'durable') {
+    const ns = ctx.env[a.target.binding] as Partial<DurableObjectNamespace> | undefined;
+    if (!ns || typeof ns.idFromName !== 'function' || typeof ns.get !== 'function') {
+      throw new ProxyError('dial', 502, `Durable Object binding ${a.target.binding} not found`);
+    }
+    return ns.get(ns.idFromName(a.target.name)).fetch(new Request(upstreamUrl(ctx, a), init));
+  }
+  return fetch(upstreamUrl(ctx, a), init);
+}
+
+/** Why an attempt failed, as a ProxyError with Caddy's retry class and status (always rejects). */
+async function attemptFailed(a: Attempt, e: unknown, watch: AttemptWatch | undefined): Promise<never> {
+  watch?.done();
+  if (e instanceof ProxyError) throw e;
+  if (watch?.verdict === DIAL_TIMEOUT) {
+    // A silent handshake proves nothing was sent only if fetch() had no pooled connection to send it over (an
+    // overloaded upstream drops new connections first): a non-idempotent request that may have been delivered is
+    // a transport failure, retried only as lb_retry_match allows, never resent as a dial failure would be.
+    if (a.answeredBefore && !IDEMPOTENT.has(a.method)) throw new ProxyError('transport', 502, dialTimeout(a.target).message);
+    throw dialTimeout(a.target);
+  }
+  if (watch?.verdict === HEADER_TIMEOUT) throw new ProxyError('transport', 504, 'timeout awaiting response headers');
+  const msg = e instanceof Error ? e.message : String(e);
+  const dial = a.classify && a.target.kind === 'tcp' && !(await canConnect(a.target.host, Number(a.target.port)));
+  throw new ProxyError(dial ? 'dial' : 'transport', 502, msg);
 }
 
 function dialTimeout(t: DialTarget): ProxyError {

@@ -1,9 +1,9 @@
-import type { Handler } from '../types.ts';
 import { compileHeaderOps } from './header-ops.ts';
 import { compileResponseMatcher } from './response-matcher.ts';
 import { replaceRequest } from './request.ts';
 import { mutable, responseHeaderMap } from './response.ts';
 import type { HandlerCompiler } from './types.ts';
+import { thenNext } from './then-next.ts';
 import { checkHandler, optBool, optRecord } from './util.ts';
 
 /**
@@ -19,7 +19,7 @@ export const compileHeaders: HandlerCompiler = (json, deps) => {
   const deferred = optBool(respJson?.deferred, 'deferred', path);
   const require = compileResponseMatcher(respJson?.require, `${path}.response.require`);
 
-  const handler: Handler = async (ctx, next) => {
+  return thenNext((ctx) => {
     if (reqOps) {
       // Like Caddy, the request's host is visible to the ops as a Host field, and a changed Host moves the request.
       const headers = new Headers(ctx.request.headers);
@@ -46,7 +46,5 @@ export const compileHeaders: HandlerCompiler = (json, deps) => {
         });
       } else respOps(responseHeaderMap(ctx), ctx);
     }
-    return next(ctx);
-  };
-  return handler;
+  });
 };

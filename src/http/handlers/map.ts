@@ -5,6 +5,7 @@ import { replaceAll } from './tpl.ts';
 import type { HandlerCompiler } from './types.ts';
 import { checkFields, checkHandler, isRecord, optString, stringList } from './util.ts';
 import { addPlaceholderProvider } from './providers.ts';
+import { thenNext } from './then-next.ts';
 
 interface Mapping {
   input: string;
@@ -65,8 +66,5 @@ export const compileMap: HandlerCompiler = (json, deps) => {
     return d < defaults.length ? defaults[d](ctx) : '';
   };
 
-  return async (ctx, next) => {
-    addPlaceholderProvider(ctx, (name) => lookup(ctx, name));
-    return next(ctx);
-  };
+  return thenNext((ctx) => addPlaceholderProvider(ctx, (name) => lookup(ctx, name)));
 };

@@ -2,6 +2,7 @@ import { ConfigError } from '../../config/errors.ts';
 import type { RequestContext, Template } from '../types.ts';
 import { goRegexp, replaceAllGo } from './regexp.ts';
 import { replaceRequest } from './request.ts';
+import { thenNext } from './then-next.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
 import type { HandlerCompiler } from './types.ts';
 import { checkFields, checkHandler, isRecord, optNumber, optRecord, optString } from './util.ts';
@@ -66,15 +67,14 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
   }
   if (json.query !== undefined) edits.push(compileQueryOps(json.query, `${path}.query`));
 
-  return async (ctx, next) => {
+  return thenNext((ctx) => {
     const newMethod = method?.(ctx).toUpperCase();
     if (edits.length) {
       const url = new URL(ctx.url);
       for (const e of edits) e(url, ctx);
       replaceRequest(ctx, url, newMethod ? { method: newMethod } : {});
     } else if (newMethod) replaceRequest(ctx, new URL(ctx.url), { method: newMethod });
-    return next(ctx);
-  };
+  });
 };
 
 function list(v: unknown, what: string, path: string): Record<string, unknown>[] {

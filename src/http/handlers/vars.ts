@@ -1,5 +1,6 @@
 import type { Template } from '../types.ts';
 import { replaceAll } from './tpl.ts';
+import { thenNext } from './then-next.ts';
 import type { HandlerCompiler } from './types.ts';
 
 /** `vars`: sets request variables ({http.vars.*}, the `vars` matcher); string values expand placeholders. */
@@ -9,8 +10,7 @@ export const compileVars: HandlerCompiler = (json) => {
     if (k === 'handler') continue;
     entries.push([replaceAll(k), typeof v === 'string' ? replaceAll(v) : v]);
   }
-  return async (ctx, next) => {
+  return thenNext((ctx) => {
     for (const [k, v] of entries) ctx.vars.set(k(ctx), typeof v === 'function' ? (v as Template)(ctx) : v);
-    return next(ctx);
-  };
+  });
 };
