@@ -3,7 +3,8 @@
 import { env as startupEnv } from 'cloudflare:workers';
 import { handleAdmin, isAdminRequest } from './admin/index.ts';
 import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
-import { AbortConnection } from './config/compile.ts';
+import { AbortConnection, type CompiledConfig } from './config/compile.ts';
+import type { Selected } from './config/versioned.ts';
 import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
 import { upstreamHealth } from './proxy/upstream-status.ts';
 
@@ -16,44 +17,74 @@ export { UpstreamPool } from '../durable/upstream-pool.ts';
 prepareBaseConfig(startupEnv as unknown as Record<string, unknown>);
 
 export default {
-  async fetch(request, env, ctx): Promise<Response> {
+  fetch(request, env, ctx): Promise<Response> {
     const vars = env as Record<string, unknown>;
     // Parsed once: the scrape and admin checks and the route tree share it.
     const url = new URL(request.url);
-    if (isScrapeRequest(url, vars)) {
-      const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
-      if (scrape) return scrape;
-    }
-    if (isAdminRequest(url, vars)) {
-      const admin = await handleAdmin(request, url, vars, (snapshot) => {
-        const store = storeConfigs(vars);
-        store?.update(snapshot);
-        // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
-        for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
-      });
-      if (admin) return admin;
-    }
-
-    const clientKey = request.headers.get('CF-Connecting-IP') ?? '';
-    let selected;
-    try {
-      // Without a promise when the config is at hand (almost always); awaited when the store must be read first.
-      selected = selectConfigNow(vars, clientKey, ctx) ?? (await selectConfig(vars, clientKey, ctx));
-    } catch (e) {
-      // A broken config must be visible to the operator (in the logs), not look like an empty 200 from the gateway.
-      console.error(`gatehouse: config error: ${(e as Error).message}`);
-      return new Response('Gatehouse: the configuration does not load (see the Worker logs)\n', { status: 500 });
-    }
-    try {
-      const res = await selected.config.serve(request, vars, ctx, { url });
-      flushMetricsIfDue(vars, ctx);
-      return vars.VERSION_HEADER === 'true' ? withVersion(res, selected.version) : res;
-    } catch (e) {
-      if (e instanceof AbortConnection) return abortedResponse();
-      throw e;
-    }
+    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars)) return serveGatehouseRoute(request, url, vars, ctx);
+    return serveRoutes(request, url, vars, ctx);
   },
 } satisfies ExportedHandler;
+
+/** The metrics scrape and the admin API; a request neither answers goes to the route tree. */
+async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+  if (isScrapeRequest(url, vars)) {
+    const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
+    if (scrape) return scrape;
+  }
+  if (isAdminRequest(url, vars)) {
+    const admin = await handleAdmin(request, url, vars, (snapshot) => {
+      const store = storeConfigs(vars);
+      store?.update(snapshot);
+      // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
+      for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
+    });
+    if (admin) return admin;
+  }
+  return serveRoutes(request, url, vars, ctx);
+}
+
+/**
+ * The route tree of the config this client is served by. Not an async function: with the config at hand (almost
+ * always) a request costs the route tree's promise and one reaction, not suspended frames.
+ */
+function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+  const clientKey = request.headers.get('CF-Connecting-IP') ?? '';
+  let selected: Selected<CompiledConfig> | undefined;
+  try {
+    selected = selectConfigNow(vars, clientKey, ctx);
+  } catch (e) {
+    return Promise.resolve(configErrorResponse(e));
+  }
+  // The store must be read first (a new isolate, or a long-stale snapshot).
+  if (!selected) return selectConfig(vars, clientKey, ctx).then((s) => serveWith(s, request, url, vars, ctx), configErrorResponse);
+  return serveWith(selected, request, url, vars, ctx);
+}
+
+function serveWith(selected: Selected<CompiledConfig>, request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+  let served: Promise<Response>;
+  try {
+    served = selected.config.serve(request, vars, ctx, { url });
+  } catch (e) {
+    served = Promise.reject(e);
+  }
+  return served.then(
+    (res) => {
+      flushMetricsIfDue(vars, ctx);
+      return vars.VERSION_HEADER === 'true' ? withVersion(res, selected.version) : res;
+    },
+    (e: unknown) => {
+      if (e instanceof AbortConnection) return abortedResponse();
+      throw e;
+    },
+  );
+}
+
+/** A broken config must be visible to the operator (in the logs), not look like an empty 200 from the gateway. */
+function configErrorResponse(e: unknown): Response {
+  console.error(`gatehouse: config error: ${(e as Error).message}`);
+  return new Response('Gatehouse: the configuration does not load (see the Worker logs)\n', { status: 500 });
+}
 
 /** Opt-in (VERSION_HEADER = "true"): which config version served the response, for rollout debugging. */
 function withVersion(res: Response, version: number): Response {

@@ -41,6 +41,11 @@ export function isTrusted(ctx: RequestContext, ranges: readonly IpRange[]): bool
   return ip !== undefined && ranges.some((r) => rangeContains(r, ip));
 }
 
+/** The address without IPv6 brackets or zone (the usual address has neither: no string is made then). */
+function bareIp(ip: string): string {
+  return ip.includes('[') || ip.includes('%') ? ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '') : ip;
+}
+
 function lastValue(v: string | null): string {
   if (!v) return '';
   const parts = v.split(',');
@@ -60,7 +65,7 @@ export function prepareRequestHeaders(ctx: RequestContext, trusted: boolean): He
     h.set('upgrade', upgrade.toLowerCase() === 'websocket' ? 'websocket' : upgrade);
   }
 
-  const clientIp = parseIp(ctx.remoteIp) ? ctx.remoteIp.replace(/^\[|\]$/g, '').replace(/%.*$/, '') : '';
+  const clientIp = parseIp(ctx.remoteIp) ? bareIp(ctx.remoteIp) : '';
   if (!clientIp && !trusted) {
     h.delete('x-forwarded-for');
     h.delete('x-forwarded-proto');
