@@ -13,7 +13,8 @@ import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
  * Which config serves a request.
  * - Base config (what a fresh deployment serves): the JSON `gatehouse deploy` baked into the bundle, else
  *   env.GATEHOUSE_CONFIG (Caddy JSON; `gatehouse run` passes it), else the bundled Caddyfile adapted with the
- *   Worker's string vars as `{$VAR}` values. Compiled once per isolate; a config that fails is remembered too.
+ *   Worker's string vars as `{$VAR}` values. Compiled once per isolate, as it starts (prepareBaseConfig); a config
+ *   that fails is remembered too.
  * - With the CONFIG_STORE Durable Object bound, the store's active version (seeded with the base config) and, for
  *   the clients in its rollout share, the candidate; read through a per-isolate cache refreshed in the background
  *   every CONFIG_REFRESH_MS (default 5 s: the bounded staleness of a config change). If the store cannot be

@@ -129,7 +129,7 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     for (const t of caddyTargets) rows.push(loadRow(t, { c: a, label: '(a)' }));
     const eRow = loadRow(e, { c: b, label: "(b)'s throughput" });
     const addedP50 = median(e.runs.map((r, i) => r.p50Ms - b.runs[i].p50Ms));
-    eRow[2] += `, +${addedP50.toFixed(2)} ms at p50 (a busy key takes slots from a lease: one object call per batch)`;
+    eRow[2] += `, ${addedP50 >= 0 ? '+' : '−'}${Math.abs(addedP50).toFixed(2)} ms at p50 (a busy key takes slots from a lease: one object call per batch)`;
     rows.push(eRow);
     rows.push(loadRow(gw));
     const ggRow = loadRow(gg, { c: gw, label: 'the fixed-response Worker' });
