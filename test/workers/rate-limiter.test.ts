@@ -16,11 +16,7 @@ describe('RateLimiter Durable Object (sliding log)', () => {
   });
 
   it('expiring an event reads a row or two of storage, not the whole log', async () => {
-    const stub = ns.get(ns.idFromName('expiry-cost\nk'));
-    await runInDurableObject(stub, async (instance: RateLimiter, state: DurableObjectState) => {
-      const realNow = Date.now;
-      let now = 5_000_000;
-      Date.now = () => now;
+    await withClock('expiry-cost\nk', (instance, clock, state) => {
       const sql = state.storage.sql;
       const exec = sql.exec.bind(sql);
       let rowsRead = 0;
@@ -34,15 +30,14 @@ describe('RateLimiter Durable Object (sliding log)', () => {
         return cursor;
       }) as typeof sql.exec;
       try {
-        for (let i = 0; i < 500; i++, now += 2) expect(instance.hit(1000, 1000).allowed).toBe(true); // 500 events over 1 s
-        now += 1;
+        for (let i = 0; i < 500; i++, clock.now += 2) expect(instance.hit(1000, 1000).allowed).toBe(true); // 500 events over 1 s
+        clock.now += 1;
         rowsRead = 0;
-        for (let i = 0; i < 10; i++, now += 2) instance.hit(1000, 1000); // each expires about one event
+        for (let i = 0; i < 10; i++, clock.now += 2) instance.hit(1000, 1000); // each expires about one event
         expect(rowsRead).toBeGreaterThan(0); // it did expire events
         expect(rowsRead).toBeLessThan(100); // a table scan per call would read ~5,000
       } finally {
         sql.exec = exec;
-        Date.now = realNow;
       }
     });
   });
@@ -56,30 +51,26 @@ describe('RateLimiter Durable Object (sliding log)', () => {
   });
 
   it('slides: a slot frees exactly when the oldest event leaves the window', async () => {
-    const stub = ns.get(ns.idFromName('slide\nk'));
-    await runInDurableObject(stub, async (instance: RateLimiter, state: DurableObjectState) => {
-      const realNow = Date.now;
-      let now = 1_000_000;
-      Date.now = () => now;
-      try {
+    await withClock(
+      'slide\nk',
+      (instance, clock, state) => {
         expect(instance.hit(2, 1000).allowed).toBe(true); // t=0
-        now += 400;
+        clock.now += 400;
         expect(instance.hit(2, 1000).allowed).toBe(true); // t=400
-        now += 100;
+        clock.now += 100;
         const denied = instance.hit(2, 1000); // t=500: window full
         expect(denied.allowed).toBe(false);
         expect(denied.waitMs).toBe(500);
-        now = 1_000_000 + 1000; // exactly one window after the first: not yet (strictly greater)
+        clock.now = 1_000_000 + 1000; // exactly one window after the first: not yet (strictly greater)
         expect(instance.hit(2, 1000).allowed).toBe(false);
-        now += 1;
+        clock.now += 1;
         expect(instance.hit(2, 1000).allowed).toBe(true);
         // Persisted: storage holds exactly the events inside the window (t=400 and t=1001).
         const rows = state.storage.sql.exec<{ t: number }>('SELECT t FROM events ORDER BY t').toArray();
         expect(rows.map((r) => r.t)).toEqual([1_000_400, 1_001_001]);
-      } finally {
-        Date.now = realNow;
-      }
-    });
+      },
+      1_000_000,
+    );
   });
 
   it('costs the same per hit with a huge events limit (only events inside the window are kept)', async () => {
