@@ -26,22 +26,20 @@ export default {
   },
 } satisfies ExportedHandler;
 
-/** The metrics scrape and the admin API; a request neither answers goes to the route tree. */
+/**
+ * The metrics scrape and the admin API (each answers undefined for a request that is not its own); a request
+ * neither answers goes to the route tree.
+ */
 async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
-  if (isScrapeRequest(url, vars)) {
-    const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
-    if (scrape) return scrape;
-  }
-  if (isAdminRequest(url, vars)) {
-    const admin = await handleAdmin(request, url, vars, (snapshot) => {
-      const store = storeConfigs(vars);
-      store?.update(snapshot);
-      // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
-      for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
-    });
-    if (admin) return admin;
-  }
-  return serveRoutes(request, url, vars, ctx);
+  const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
+  if (scrape) return scrape;
+  const admin = await handleAdmin(request, url, vars, (snapshot) => {
+    const store = storeConfigs(vars);
+    store?.update(snapshot);
+    // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
+    for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
+  });
+  return admin ?? serveRoutes(request, url, vars, ctx);
 }
 
 /**
