@@ -7,8 +7,8 @@ import type { CompileDeps } from '../http/handlers/index.ts';
 import { emptyResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
-import { firstAtLeast, HostIndex, routeHosts } from './host-index.ts';
-import { requestSegment, routeSegments } from './path-prefilter.ts';
+import { firstAtLeast } from './host-index.ts';
+import { RouteCandidates } from './route-candidates.ts';
 import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
 
 /**
@@ -19,8 +19,6 @@ import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
 interface CompiledRoute {
   group?: string;
   match?: Matcher;
-  /** First path segments the route can match (undefined: any); see path-prefilter.ts. */
-  segments?: ReadonlySet<string>;
   handlers: Handler[];
   terminal: boolean;
   /** Module name of the route's first handler: the `handler` label of Caddy's HTTP metrics. */
@@ -46,18 +44,13 @@ export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteC
   if (!Array.isArray(routes)) throw new ConfigError('routes must be a list', path);
   const compiled = routes.map((r, i) => compileRoute(r, `${path}[${i}]`, opts));
   if (compiled.length === 0) return (ctx, next) => next(ctx);
-  // Many sites: only the routes that can match the request's host are tried (same first match, see HostIndex).
-  const index = HostIndex.build(routes.map((r) => routeHosts(r.match)));
-  // Many path routes: a route whose first path segment cannot be the request's is passed over without its matchers
-  // (worth a per-request segment only from 8 such routes on).
-  const segments = routes.map((r) => routeSegments(r.match));
-  const bySegment = segments.filter(Boolean).length >= 8;
-  if (bySegment) segments.forEach((seg, i) => (compiled[i].segments = seg));
+  // Many sites, path routes or header routes: only the routes that can match the request's host, first path segment
+  // and header fields are tried (the same first match as the full scan, see RouteCandidates).
+  const index = RouteCandidates.build(routes.map((r) => r.match));
 
   /** Runs route i if it matches (undefined if it does not, or its group already ran). */
-  const attempt = (i: number, ctx: RequestContext, next: Next, segment: string): Promise<Response> | undefined => {
+  const attempt = (i: number, ctx: RequestContext, next: Next): Promise<Response> | undefined => {
     const route = compiled[i];
-    if (route.segments && !route.segments.has(segment)) return undefined;
     if (route.match && !route.match(ctx)) return undefined;
     if (route.group !== undefined) {
       const groups = groupsOf(ctx);
@@ -70,17 +63,16 @@ export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteC
   };
 
   const run = (from: number, ctx: RequestContext, next: Next): Promise<Response> => {
-    // Both looked up per continuation: an earlier route's handlers may have changed the host or the path.
-    const segment = bySegment ? requestSegment(ctx) : '';
+    // Looked up per continuation: an earlier route's handlers may have changed the host, the path or the fields.
     if (index) {
       const list = index.candidates(ctx);
       for (let k = firstAtLeast(list, from); k < list.length; k++) {
-        const res = attempt(list[k], ctx, next, segment);
+        const res = attempt(list[k], ctx, next);
         if (res) return res;
       }
     } else {
       for (let i = from; i < compiled.length; i++) {
-        const res = attempt(i, ctx, next, segment);
+        const res = attempt(i, ctx, next);
         if (res) return res;
       }
     }

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { CaddyConfigJSON, RouteJSON } from '../../src/config/caddy-json.ts';
 import { compileConfig } from '../../src/config/compile.ts';
 import { HostIndex, firstAtLeast, routeHosts } from '../../src/config/host-index.ts';
+import { routeFields } from '../../src/config/header-prefilter.ts';
+import { RouteCandidates } from '../../src/config/route-candidates.ts';
 import { routeSegments } from '../../src/config/path-prefilter.ts';
 
-// A long list of site routes is tried by host (HostIndex) and passed over by first path segment (path-prefilter.ts):
-// the answers must be exactly those of Caddy's in-order scan, whatever mix of indexed and open routes, groups and
-// fall-through middleware the list has.
+// A long list of site routes is tried by host (HostIndex) and passed over by first path segment (path-prefilter.ts)
+// and by header fields absent from the request (header-prefilter.ts), see RouteCandidates: the answers must be
+// exactly those of Caddy's in-order scan, whatever mix of indexed and open routes, groups and fall-through
+// middleware the list has.
 
 const respond = (body: string) => ({ handler: 'static_response', body });
 const server = (routes: RouteJSON[]): CaddyConfigJSON => ({ apps: { http: { servers: { srv0: { listen: [':443'], routes } } } } });
@@ -25,10 +28,12 @@ function rng(seed: number): () => number {
 
 /** What one matcher set asks of the path. */
 type PathCond = { kind: 'path'; pattern: string } | { kind: 're'; pattern: string } | undefined;
+/** A `header` matcher's JSON: field → allowed values ([] = present, null = absent). */
+type HeaderCond = Record<string, string[] | null> | undefined;
 
 interface Spec {
-  /** Per matcher set: exact hosts, a wildcard pattern, or no host matcher; and a path condition or none. */
-  sets: Array<{ hosts?: string[]; path?: PathCond }>;
+  /** Per matcher set: exact hosts, a wildcard pattern, or no host matcher; a path condition or none; a header one or none. */
+  sets: Array<{ hosts?: string[]; path?: PathCond; headers?: HeaderCond }>;
   group?: string;
   /** A middleware route (sets a header and falls through) rather than a responder. */
   middleware: boolean;
@@ -47,6 +52,12 @@ const REQUEST_PATHS = [
   '/p1', '/p1/', '/p1/42', '/P1/7', '/q1', '/Q1', '/q1/x', '/z', '/p1x', '/a.php', '/other', '/',
   '/%70%31/9', '/%50%31', '//p1/3', '/p1//4', '/a/../p1/5', '/./q1', '/z%2Fx',
 ];
+// Fields required present (with values, a wildcard or none), required absent, and a Host condition (always present).
+const HEADERS: HeaderCond[] = [
+  { 'X-Tenant': ['t1'] }, { 'x-tenant': ['t2', 't1'] }, { 'X-Tenant': [] }, { 'X-Tenant': ['*'] }, { 'X-Key': ['k1'] },
+  { 'X-Key': [] }, { 'X-Tenant': ['t1'], 'X-Key': ['k1'] }, { 'X-Tenant': null }, { Host: [] },
+];
+const REQUEST_HEADERS: Array<Record<string, string>> = [{}, { 'X-Tenant': 't1' }, { 'X-Tenant': 't2' }, { 'X-Key': 'k1' }, { 'X-Tenant': 't1', 'X-Key': 'k1' }, { 'X-Tenant': '' }];
 
 function randomList(r: () => number, n: number): Spec[] {
   const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)];
@@ -54,14 +65,15 @@ function randomList(r: () => number, n: number): Spec[] {
     const sets = Array.from({ length: 1 + Math.floor(r() * 2) }, () => {
       const kind = r();
       const path = r() < 0.6 ? pick(PATHS) : undefined;
+      const headers = r() < 0.4 ? pick(HEADERS) : undefined;
       if (kind < 0.5) {
         // One or two distinct names (Caddy refuses a repeated one), the second written in upper case.
         const first = Math.floor(r() * HOSTS.length);
         const hosts = r() < 0.3 ? [HOSTS[first], HOSTS[(first + 1 + Math.floor(r() * (HOSTS.length - 1))) % HOSTS.length].toUpperCase()] : [HOSTS[first]];
-        return { hosts, path };
+        return { hosts, path, headers };
       }
-      if (kind < 0.6) return { hosts: ['*.test'], path };
-      return { path: path ?? pick(PATHS) };
+      if (kind < 0.6) return { hosts: ['*.test'], path, headers };
+      return headers && r() < 0.5 ? { path, headers } : { path: path ?? pick(PATHS), headers };
     });
     return { sets, group: r() < 0.2 ? pick(['g1', 'g2']) : undefined, middleware: r() < 0.2 };
   });
@@ -73,6 +85,7 @@ function toRoutes(specs: Spec[]): RouteJSON[] {
     match: s.sets.map((set) => ({
       ...(set.hosts ? { host: set.hosts } : {}),
       ...(set.path?.kind === 'path' ? { path: [set.path.pattern] } : set.path?.kind === 're' ? { path_regexp: { pattern: set.path.pattern } } : {}),
+      ...(set.headers ? { header: set.headers } : {}),
     })),
     handle: [s.middleware ? { handler: 'headers', response: { add: { 'X-Passed': [String(i)] } } } : respond(`route ${i}`)],
   }));
@@ -94,14 +107,27 @@ function pathMatches(cond: PathCond, rawPath: string): boolean {
   return lower === p;
 }
 
+/** The header matcher's rules for the conditions above: names case-insensitive, values exact or `*` (present). */
+function headersMatch(cond: HeaderCond, host: string, fields: Record<string, string>): boolean {
+  if (!cond) return true;
+  const actual = new Map(Object.entries(fields).map(([k, v]) => [k.toLowerCase(), v]));
+  actual.set('host', host);
+  return Object.entries(cond).every(([field, allowed]) => {
+    const v = actual.get(field.toLowerCase());
+    if (allowed === null) return v === undefined;
+    if (v === undefined) return false;
+    return allowed.length === 0 || allowed.some((a) => a === '*' || a === v);
+  });
+}
+
 /** Caddy's scan, written out: first matching route of each group, middleware accumulates, first responder wins. */
-function expected(specs: Spec[], host: string, path: string): { body: string; passed: string[] } {
+function expected(specs: Spec[], host: string, path: string, fields: Record<string, string>): { body: string; passed: string[] } {
   const passed: string[] = [];
   const groups = new Set<string>();
   for (const [i, s] of specs.entries()) {
     const hit = s.sets.some((set) => {
       const hostOk = !set.hosts || set.hosts.some((h) => (h === '*.test' ? host.endsWith('.test') && host.split('.').length === 2 : h.toLowerCase() === host));
-      return hostOk && pathMatches(set.path, path);
+      return hostOk && pathMatches(set.path, path) && headersMatch(set.headers, host, fields);
     });
     if (!hit) continue;
     if (s.group) {
@@ -116,17 +142,18 @@ function expected(specs: Spec[], host: string, path: string): { body: string; pa
 
 describe('routes tried by host and first path segment', () => {
   it('give exactly the answers of the in-order scan, for random route lists and requests', async () => {
-    for (let seed = 1; seed <= 40; seed++) {
+    for (let seed = 1; seed <= 60; seed++) {
       const r = rng(seed);
       const specs = randomList(r, 10 + Math.floor(r() * 60));
       const config = compileConfig(server(toRoutes(specs)));
       for (let q = 0; q < 15; q++) {
         const host = r() < 0.85 ? HOSTS[Math.floor(r() * HOSTS.length)] : 'other.example';
         const path = REQUEST_PATHS[Math.floor(r() * REQUEST_PATHS.length)];
-        const res = await config.serve(new Request(`https://${r() < 0.5 ? host.toUpperCase() : host}${path}`), {});
-        const want = expected(specs, host, path);
+        const fields = REQUEST_HEADERS[Math.floor(r() * REQUEST_HEADERS.length)];
+        const res = await config.serve(new Request(`https://${r() < 0.5 ? host.toUpperCase() : host}${path}`, { headers: fields }), {});
+        const want = expected(specs, host, path, fields);
         const got = { body: await res.text(), passed: (res.headers.get('x-passed') ?? '').split(', ').filter(Boolean) };
-        expect(got, `seed ${seed}, ${host}${path}`).toEqual(want);
+        expect(got, `seed ${seed}, ${host}${path} ${JSON.stringify(fields)}`).toEqual(want);
       }
     }
   });
@@ -142,6 +169,48 @@ describe('routes tried by host and first path segment', () => {
     );
     expect(await (await config.serve(new Request('https://a.test/'), {})).text()).toBe('j.test');
     expect(await (await config.serve(new Request('https://c.test/'), {})).text()).toBe('c.test');
+  });
+
+  it('looks the header fields up again after a route set one', async () => {
+    const tenants: RouteJSON[] = Array.from({ length: 10 }, (_, i) => ({ match: [{ header: { 'X-Tenant': [`t${i}`] } }], handle: [respond(`tenant ${i}`)] }));
+    const config = compileConfig(
+      server([
+        // Falls through with a field the later routes need, as a `request_header X-Tenant t7` would.
+        { match: [{ path: ['/as-seven'] }], handle: [{ handler: 'headers', request: { set: { 'X-Tenant': ['t7'] } } }] },
+        ...tenants,
+        { handle: [respond('no tenant')] },
+      ]),
+    );
+    expect(await (await config.serve(new Request('https://a.test/as-seven'), {})).text()).toBe('tenant 7');
+    expect(await (await config.serve(new Request('https://a.test/', { headers: { 'X-Tenant': 't3' } }), {})).text()).toBe('tenant 3');
+    expect(await (await config.serve(new Request('https://a.test/'), {})).text()).toBe('no tenant');
+  });
+
+  it('gives the same candidates past the bound on kept lists, computed per request', () => {
+    const matches = Array.from({ length: 24 }, (_, i) =>
+      i % 3 === 0 ? [{ host: [`h${i % 2}.test`] }] : i % 3 === 1 ? [{ path: [`/p${i % 4}/*`] }] : [{ header: { 'X-Tenant': [`t${i}`] } }],
+    );
+    const kept = RouteCandidates.build(matches)!;
+    const unkept = RouteCandidates.build(matches, 0)!;
+    for (const url of ['https://h0.test/p1/x', 'https://h1.test/p3', 'https://other.test/p1/', 'https://h0.test/']) {
+      for (const headers of [{}, { 'X-Tenant': 't2' }] as Array<Record<string, string>>) {
+        const request = new Request(url, { headers });
+        const ctx = { request, url: new URL(url), originalUrl: new URL(url) } as never;
+        const want = matches.flatMap((_, i) => (i % 3 === 0 ? (url.includes(`h${i % 2}.test`) ? [i] : []) : i % 3 === 1 ? (url.includes(`/p${i % 4}`) ? [i] : []) : 'X-Tenant' in headers ? [i] : []));
+        expect(kept.candidates(ctx), `${url} ${JSON.stringify(headers)}`).toEqual(want);
+        expect(unkept.candidates(ctx)).toEqual(want);
+        expect(kept.candidates(ctx)).toBe(kept.candidates(ctx)); // kept: the same list again
+        expect(unkept.candidates(ctx)).not.toBe(unkept.candidates(ctx));
+      }
+    }
+  });
+
+  it('takes the header fields a route needs present only where every matcher set needs them', () => {
+    expect(routeFields([{ header: { 'X-Tenant': ['t1'], 'X-Key': [] } }, { header: { 'x-tenant': ['*'] }, path: ['/a'] }])).toEqual(new Set(['x-tenant']));
+    expect(routeFields([{ header: { 'X-Tenant': ['t1'] } }, { path: ['/a'] }])).toBeUndefined(); // a set without a header condition
+    expect(routeFields([{ header: { 'X-Tenant': null } }])).toBeUndefined(); // must be absent
+    expect(routeFields([{ header: { Host: ['a.test'] } }])).toBeUndefined(); // always present
+    expect(routeFields([{ not: [{ header: { 'X-Tenant': ['t1'] } }] }])).toBeUndefined();
   });
 
   it('builds an index only where routes name exact hosts, and keeps each list in route order', () => {
