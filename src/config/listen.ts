@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { digitRange } from '../util/digits.ts';
 
 /** A listener's port range; Workers have no sockets, so a listen address only selects the server by port. */
 export interface PortRange {
@@ -23,10 +24,9 @@ export function parseListen(addresses: unknown, path: string): PortRange[] {
     const hostPort = slash >= 0 && !addr.startsWith('[') ? addr.slice(slash + 1) : addr;
     const colon = hostPort.lastIndexOf(':');
     const portPart = colon >= 0 ? hostPort.slice(colon + 1) : '';
-    const m = /^(\d+)(?:-(\d+))?$/.exec(portPart);
-    if (!m) throw new ConfigError(`listen address ${JSON.stringify(addr)} has no port`, path);
-    const from = Number(m[1]);
-    const to = m[2] ? Number(m[2]) : from;
+    const range = digitRange(portPart);
+    if (!range) throw new ConfigError(`listen address ${JSON.stringify(addr)} has no port`, path);
+    const { from, to } = range;
     if (from > 65535 || to > 65535 || to < from) throw new ConfigError(`listen address ${JSON.stringify(addr)}: bad port range`, path);
     out.push({ from, to });
   }

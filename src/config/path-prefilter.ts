@@ -32,7 +32,19 @@ export function requestSegment(ctx: RequestContext): string {
   return end < 0 ? path.slice(1) : path.slice(1, end);
 }
 
-const LITERAL_SEGMENT = /^[a-z0-9_~-][a-z0-9_~.-]*$/;
+/**
+ * `[a-z0-9_~-]` then any of `[a-z0-9_~.-]`: a segment the cleaned, lower-cased request path keeps as it is. A loop,
+ * not a regular expression: it runs while the config compiles, where each expression's first run is a compile.
+ */
+function isLiteralSegment(seg: string): boolean {
+  if (seg.length === 0) return false;
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i];
+    const ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '~' || c === '-' || (i > 0 && c === '.');
+    if (!ok) return false;
+  }
+  return true;
+}
 
 /** First segments of a `path` matcher's patterns, when every pattern has a literal one. */
 function pathSegments(json: unknown): string[] | undefined {
@@ -45,7 +57,7 @@ function pathSegments(json: unknown): string[] | undefined {
     const end = p.indexOf('/', 1);
     const seg = end < 0 ? p.slice(1) : p.slice(1, end);
     // A `.` or `..` segment is cleaned away from the request path: not a literal the request keeps.
-    if (!LITERAL_SEGMENT.test(seg) || seg === '.' || seg === '..') return undefined;
+    if (!isLiteralSegment(seg) || seg === '.' || seg === '..') return undefined;
     out.push(seg);
   }
   return out;

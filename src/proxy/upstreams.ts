@@ -2,6 +2,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { RequestContext, Template } from '../http/types.ts';
 import { currentFails, globalLoad, hostState, type PassiveHealth } from './passive-health.ts';
 import type { HostState, Upstream } from './types.ts';
+import { digitRange } from '../util/digits.ts';
 
 // Upstream dial addresses. In Caddy JSON a dial is a network address (`host:port`, `[::1]:8080`, `tcp/host:port`)
 // possibly with placeholders; at the edge `service:NAME` reaches a Worker service binding instead of a socket, and
@@ -70,11 +71,13 @@ export class ProxyUpstream implements Upstream {
  * Returns an error message instead of throwing so callers choose compile-time or request-time handling.
  */
 export function parseDial(dial: string): DialTarget[] | string {
-  const svc = /^service:([A-Za-z_][A-Za-z0-9_]*)$/.exec(dial);
+  // The prefixes first: most dials are host:port, and each expression costs a compile the first time it runs.
+  const svc = dial.startsWith('service:') ? /^service:([A-Za-z_][A-Za-z0-9_]*)$/.exec(dial) : null;
   if (svc) return [{ kind: 'service', name: svc[1] }];
-  const obj = /^durable:([A-Za-z_][A-Za-z0-9_]*)\/(.+)$/.exec(dial);
-  if (obj) return [{ kind: 'durable', binding: obj[1], name: obj[2] }];
-  if (dial.startsWith('durable:')) return 'expected durable:BINDING/NAME';
+  if (dial.startsWith('durable:')) {
+    const obj = /^durable:([A-Za-z_][A-Za-z0-9_]*)\/(.+)$/.exec(dial);
+    return obj ? [{ kind: 'durable', binding: obj[1], name: obj[2] }] : 'expected durable:BINDING/NAME';
+  }
   let addr = dial;
   const slash = addr.indexOf('/');
   if (slash >= 0 && !addr.startsWith('[')) {
@@ -83,12 +86,25 @@ export function parseDial(dial: string): DialTarget[] | string {
     if (!['tcp', 'tcp4', 'tcp6'].includes(network)) return `unsupported network "${network}"`;
     addr = addr.slice(slash + 1);
   }
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)(?:-(\d+))?$/.exec(addr);
-  if (!m) return 'expected host:port';
-  const host = m[1] ?? m[2];
+  // `[v6]:port` or `host:port` (no brackets or colons in the host), the port maybe a range.
+  let host: string;
+  let portSpec: string;
+  if (addr.startsWith('[')) {
+    const close = addr.indexOf(']');
+    if (close < 2 || addr[close + 1] !== ':') return 'expected host:port';
+    host = addr.slice(1, close);
+    portSpec = addr.slice(close + 2);
+  } else {
+    const colon = addr.indexOf(':');
+    if (colon < 0) return 'expected host:port';
+    host = addr.slice(0, colon);
+    portSpec = addr.slice(colon + 1);
+    if (host.includes('[') || host.includes(']')) return 'expected host:port';
+  }
+  const range = digitRange(portSpec);
+  if (!range) return 'expected host:port';
   if (host === '') return 'missing host';
-  const from = Number(m[3]);
-  const to = m[4] === undefined ? from : Number(m[4]);
+  const { from, to } = range;
   if (from > 65535 || to > 65535 || to < from) return 'invalid port';
   const out: DialTarget[] = [];
   for (let p = from; p <= to; p++) out.push({ kind: 'tcp', host, port: String(p) });

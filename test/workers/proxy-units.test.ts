@@ -16,6 +16,16 @@ describe('upstream addresses', () => {
     expect(parseDial('nohost')).toMatch(/host:port/);
   });
 
+  it('refuses malformed dials with the reason', () => {
+    expect(parseDial(':80')).toBe('missing host');
+    for (const bad of ['[]:80', '[::1]80', '[::1', 'a:b:80', 'h[x]:80', 'h:', 'h:80-', 'h:-80', 'h:80-81-82', 'h:٣', 'durable:x']) {
+      expect(parseDial(bad), bad).toMatch(/^expected /);
+    }
+    expect(parseDial('h:90-80')).toBe('invalid port');
+    expect(parseDial('h:65536')).toBe('invalid port');
+    expect(parseDial('durable:ROOMS/lobby')).toEqual([{ kind: 'durable', binding: 'ROOMS', name: 'lobby' }]);
+  });
+
   it('parses Caddyfile upstream forms like parseUpstreamDialAddress', () => {
     expect(parseUpstreamAddress('localhost')).toEqual({ dials: ['localhost:80'], scheme: '' });
     expect(parseUpstreamAddress('https://example.com')).toEqual({ dials: ['example.com:443'], scheme: 'https' });

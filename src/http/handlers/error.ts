@@ -4,6 +4,7 @@ import { errorId, handlerError } from './errors.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
 import type { HandlerCompiler } from './types.ts';
 import { checkHandler, optString, weakString } from './util.ts';
+import { isDigits } from '../../util/digits.ts';
 
 /** `error`: fails the request with a status (default 500) and message, for handle_errors to deal with. */
 export const compileError: HandlerCompiler = (json, deps) => {
@@ -11,7 +12,7 @@ export const compileError: HandlerCompiler = (json, deps) => {
   checkHandler(json, ['error', 'status_code'], path);
   const message = replaceKnown(optString(json.error, 'error', path) ?? '');
   const statusSrc = weakString(json.status_code, 'status_code', path);
-  if (statusSrc !== undefined && !statusSrc.includes('{') && !/^\d+$/.test(statusSrc)) {
+  if (statusSrc !== undefined && !statusSrc.includes('{') && !isDigits(statusSrc)) {
     throw new ConfigError(`error: status_code ${JSON.stringify(statusSrc)} is not an integer`, path);
   }
   const status = statusSrc === undefined ? undefined : replaceAll(statusSrc);

@@ -4,6 +4,7 @@ import { responseHeaderMap, takeResponseHeaderMap } from './response.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
 import type { HandlerCompiler } from './types.ts';
 import { checkHandler, headerMap, optBool, optString, weakString } from './util.ts';
+import { isDigits } from '../../util/digits.ts';
 
 /**
  * `static_response` (respond, redir, abort): writes a fixed response. The body keeps unknown placeholders
@@ -24,7 +25,7 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
   const body = replaceKnown(bodySrc);
   const statusSrc = weakString(json.status_code, 'status_code', path);
   const status = statusSrc === undefined ? undefined : replaceAll(statusSrc);
-  if (statusSrc !== undefined && !statusSrc.includes('{') && !/^\d+$/.test(statusSrc)) {
+  if (statusSrc !== undefined && !statusSrc.includes('{') && !isDigits(statusSrc)) {
     throw new ConfigError(`static_response: status_code ${JSON.stringify(statusSrc)} is not an integer`, path);
   }
 
