@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
+import { cpuPlan, describePlan, pin } from './cpus.ts';
 import { findCaddy, freePort, startCaddy, startFixedResponse, startGatehouse, startHandWrittenGateway, startPassThrough, type Running } from './servers.ts';
 import { measureDownload, measureUpload, startStreamUpstream } from './stream.ts';
 import { haveWrk, runWrk, type LoadResult } from './wrk.ts';
@@ -16,7 +17,7 @@ import type { Row } from './table.ts';
 //
 // The machine's speed drifts within a run (a shared host), so the contenders take turns: `rounds` rounds, each
 // measuring every contender once, and a ratio is the median over rounds of the two contenders' throughputs in the
-// same round. Throughput and latency figures are medians over the rounds too; workerd's and Caddy's CPU time per
+// same round. Each gateway has a core to itself, away from wrk and the upstream (cpus.ts). Throughput and latency figures are medians over the rounds too; workerd's and Caddy's CPU time per
 // request (from /proc) says what each request costs the gateway process itself.
 
 export interface HttpBenchOptions {
@@ -80,15 +81,20 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
   const running: Running[] = [];
   const servers: Server[] = [];
   const rows: Row[] = [];
+  const plan = cpuPlan();
   try {
+    // This process too stays off the gateway's core (it is the upstream where Caddy is missing).
+    if (plan) pin(process.pid, plan.load);
     const ups = [await freePort(), await freePort(), await freePort()];
     if (caddy) running.push(await startCaddy(caddy, upstreamCaddyfile(ups), ups[0]));
     else for (const p of ups) servers.push(await helloServer(p));
+    if (plan && caddy) pin(running[0].pid, plan.load);
 
     const contenders: Contender[] = [];
     const start = async (name: string, how: (port: number) => Promise<Running>): Promise<Contender> => {
       const r = await how(await freePort());
       running.push(r);
+      if (plan) pin(r.pid, plan.gateway);
       const c = { name, port: r.port, pid: r.pid, runs: [], cpuPerRequest: [] };
       contenders.push(c);
       return c;
@@ -112,7 +118,7 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     for (const t of contenders.slice(1).filter((t) => !answering.includes(t))) await check(t.name, t.port, true);
 
     const load = (port: number, seconds: number) =>
-      runWrk(`http://127.0.0.1:${port}/bench/path?x=1`, { seconds, connections: opts.connections, threads: 1 });
+      runWrk(`http://127.0.0.1:${port}/bench/path?x=1`, { seconds, connections: opts.connections, threads: 1, cpus: plan?.load });
     for (const t of contenders) load(t.port, 3); // warm-up (JIT, connection pools)
     for (let round = 0; round < opts.rounds; round++) {
       for (const t of contenders) {
@@ -122,6 +128,7 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
         t.cpuPerRequest.push((cpuMicros(t.pid) - before) / (r.rps * opts.seconds));
       }
     }
+    rows.push(['HTTP setup', `${opts.rounds} rounds`, `${opts.seconds} s wrk runs, ${opts.connections} connections; ${describePlan(plan)}`]);
     rows.push(loadRow(a));
     rows.push(loadRow(f, { c: a, label: '(a)' }));
     rows.push(loadRow(b, { c: a, label: '(a)', target: 0.9 }));

@@ -22,11 +22,13 @@ function toMs(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-export function runWrk(url: string, opts: { seconds: number; connections: number; threads: number; headers?: Record<string, string> }): LoadResult {
+/** `cpus` (taskset list syntax) keeps wrk off the gateway's core. */
+export function runWrk(url: string, opts: { seconds: number; connections: number; threads: number; headers?: Record<string, string>; cpus?: string }): LoadResult {
   const args = [`-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency'];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
   args.push(url);
-  const r = spawnSync('wrk', args, { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
+  const [cmd, argv] = opts.cpus ? ['taskset', ['-c', opts.cpus, 'wrk', ...args]] : ['wrk', args];
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.stdout}`);
   const out = r.stdout;
   const pct = (p: string) => toMs(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
