@@ -60,7 +60,11 @@ interface Contender {
 
 function loadRow(t: Contender, vs?: { c: Contender; label: string; target?: number }): Row {
   const rps = median(t.runs.map((r) => r.rps));
-  const ratio = vs ? median(t.runs.map((r, i) => r.rps / vs.c.runs[i].rps)) : undefined;
+  const ratios = vs ? t.runs.map((r, i) => r.rps / vs.c.runs[i].rps) : [];
+  const ratio = vs ? median(ratios) : undefined;
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  // The spread of the same-round ratios: how far one round's figure may be from the median.
+  const spread = ratios.length > 1 ? ` (rounds ${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})` : '';
   const verdict = ratio !== undefined && vs?.target !== undefined ? (ratio >= vs.target ? ' (met)' : ' (NOT met)') : '';
   const non2xx = t.runs.reduce((n, r) => n + r.non2xx, 0);
   const errors = t.runs.reduce((n, r) => n + r.errors, 0);
@@ -70,7 +74,7 @@ function loadRow(t: Contender, vs?: { c: Contender; label: string; target?: numb
     `${Math.round(rps).toLocaleString('en-US')} req/s`,
     `p50 ${median(t.runs.map((r) => r.p50Ms)).toFixed(2)} ms, p99 ${median(t.runs.map((r) => r.p99Ms)).toFixed(2)} ms` +
       (Number.isFinite(cpu) ? `, ${cpu.toFixed(0)} µs CPU/req` : '') +
-      (ratio !== undefined ? `; ${(ratio * 100).toFixed(0)}% of ${vs!.label}${vs!.target !== undefined ? `, target ≥ ${vs!.target * 100}%` : ''}${verdict}` : '') +
+      (ratio !== undefined ? `; ${pct(ratio)} of ${vs!.label}${spread}${vs!.target !== undefined ? `, target ≥ ${vs!.target * 100}%` : ''}${verdict}` : '') +
       (non2xx + errors > 0 ? `; ${non2xx} non-2xx, ${errors} socket errors (wrk: connect/read/write/timeout)` : ''),
   ];
 }
