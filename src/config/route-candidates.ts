@@ -56,6 +56,7 @@ export class RouteCandidates {
 
   /** Undefined when no kind of condition is common enough for lookups to save anything. */
   static build(matches: ReadonlyArray<readonly MatcherSetJSON[] | undefined>, maxKept = MAX_KEPT): RouteCandidates | undefined {
+    if (matches.length < MIN_ROUTES) return undefined; // most lists (a site's handle blocks): nothing to look at
     const hosts = HostIndex.build(matches.map(routeHosts), MIN_ROUTES);
     let segments = matches.map(routeSegments);
     if (segments.filter(Boolean).length < MIN_ROUTES) segments = segments.map(() => undefined);
@@ -77,8 +78,8 @@ export class RouteCandidates {
   candidates(ctx: RequestContext): readonly number[] {
     const list = this.hosts?.candidates(ctx) ?? this.all;
     if (!this.knownSegments && this.fields.length === 0) return list;
-    let segment = this.knownSegments ? requestSegment(ctx) : '';
-    if (!this.knownSegments?.has(segment)) segment = '';
+    const requested = this.knownSegments ? requestSegment(ctx) : '';
+    const segment = this.knownSegments?.has(requested) ? requested : '';
     let mask = 0;
     for (let bit = 0; bit < this.fields.length; bit++) if (requestField(ctx, this.fields[bit]) !== null) mask |= 1 << bit;
 
