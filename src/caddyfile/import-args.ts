@@ -1,4 +1,5 @@
 import type { Token } from './token.ts';
+import { isDigits } from '../util/digits.ts';
 
 /**
  * Import arguments (reference §1.8): `{args[N]}` anywhere in a token, the older `{args.N}`, and the variadic
@@ -13,7 +14,7 @@ export function replaceArgs(text: string, args: string[]): string {
   if (!text.includes('{args')) return text;
   return text.replace(ARG_PLACEHOLDER, (whole, key: string) => {
     const index = key.startsWith('args.') ? key.slice(5) : key.slice(5, -1);
-    if (!/^\d+$/.test(index)) return whole;
+    if (!isDigits(index)) return whole;
     const n = Number(index);
     return n < args.length ? args[n] : whole;
   });

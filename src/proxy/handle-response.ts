@@ -3,6 +3,7 @@ import { responseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
 import { compileResponseMatcher, type ResponseMatcher } from '../http/handlers/response-matcher.ts';
 import type { ProxyDeps } from './types.ts';
+import { isDigits } from '../util/digits.ts';
 
 // handle_response: routes that take over when the upstream's response matches, plus the two handlers that may run
 // inside them (copy_response, copy_response_headers) and reach the intercepted response through the request.
@@ -74,7 +75,7 @@ export function compileCopyResponse(json: Record<string, unknown>, deps: ProxyDe
     let code: number | undefined;
     if (status) {
       const s = status(ctx);
-      if (!/^\d+$/.test(s)) throw new HandlerError(500, `invalid status code ${JSON.stringify(s)}`);
+      if (!isDigits(s)) throw new HandlerError(500, `invalid status code ${JSON.stringify(s)}`);
       code = Number(s) || undefined;
     }
     r.finalized = true;

@@ -18,6 +18,7 @@ import { applySnapshot, sharedPoolResolver, type SharedPool } from './shared-poo
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';
 import { compileUpstreams, dialString, type ProxyUpstream } from './upstreams.ts';
+import { isDigits } from '../util/digits.ts';
 
 export type { ProxyDeps } from './types.ts';
 export { compileCopyResponse, compileCopyResponseHeaders } from './handle-response.ts';
@@ -250,7 +251,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         if (rh.match && !rh.match(resStatus, res.headers, ctx)) continue;
         if (rh.statusCode) {
           const s = rh.statusCode(ctx);
-          if (!/^\d+$/.test(s)) {
+          if (!isDigits(s)) {
             release();
             throw new HandlerError(500, `invalid status code ${JSON.stringify(s)}`);
           }

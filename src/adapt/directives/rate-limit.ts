@@ -3,6 +3,7 @@ import type { HandlerJSON, MatcherSetJSON } from '../../config/caddy-json.ts';
 import type { Helper } from '../helper.ts';
 import { parseNestedMatcherSet } from '../matchers.ts';
 import { registerHandlerDirective } from '../registry.ts';
+import { isDigits } from '../../util/digits.ts';
 
 /**
  * `rate_limit` with the caddy-ratelimit plugin's syntax (reference §9): `zone NAME { key, window, events,
@@ -37,7 +38,7 @@ function duration(h: Helper): number {
 
 function integer(h: Helper, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = arg(h);
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw h.err(`invalid value '${text}'`);
+  if (!isDigits(text) || Number(text) < min || Number(text) > max) throw h.err(`invalid value '${text}'`);
   return Number(text);
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../config/errors.ts';
+import { isDigits } from '../../util/digits.ts';
 
 // Go's RE2 syntax and replacement templates ($1, ${name}) in JavaScript terms. Only the common differences are
 // translated; a pattern JavaScript cannot compile fails the config compile.
@@ -77,7 +78,7 @@ export function goReplacer(template: string): (match: string, ...rest: unknown[]
     let out = '';
     for (const p of parts) {
       if (typeof p === 'string') out += p;
-      else if (/^\d+$/.test(p.group)) {
+      else if (isDigits(p.group)) {
         const n = Number(p.group);
         out += n === 0 ? match : (numbered[n - 1] ?? '');
       } else out += named?.[p.group] ?? '';

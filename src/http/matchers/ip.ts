@@ -1,6 +1,7 @@
 import type { Matcher, RequestContext } from '../types.ts';
 import { splitHostPort } from '../placeholders/request.ts';
 import { matcherError, stringMap, type MatcherCompileContext } from './types.ts';
+import { isDigits } from '../../util/digits.ts';
 
 // `remote_ip` / `client_ip`: CIDR ranges or bare IPs (a bare IP is a /32 or /128), with an optional IPv6 zone
 // (`fe80::1%eth0` matches only that zone). As with Go's netip, IPv4 ranges never contain IPv6 addresses (including
@@ -87,7 +88,7 @@ function parseRange(str: string, c: MatcherCompileContext): Range {
   const ip = parseIP(addr);
   if (!ip) throw matcherError(c, s.includes('/') ? `parsing CIDR expression '${str}': invalid IP` : `invalid IP address: '${str}'`);
   const max = ip.v6 ? 128 : 32;
-  const bits = bitsStr === undefined ? max : /^\d+$/.test(bitsStr) ? Number(bitsStr) : NaN;
+  const bits = bitsStr === undefined ? max : isDigits(bitsStr) ? Number(bitsStr) : NaN;
   if (!(bits >= 0 && bits <= max)) throw matcherError(c, `parsing CIDR expression '${str}': bad prefix length`);
   return { v6: ip.v6, base: ip.value >> BigInt(max - bits), bits, zone };
 }

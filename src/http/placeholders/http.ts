@@ -6,6 +6,7 @@ import {
 } from './request.ts';
 import { ipPrefix } from '../matchers/ip.ts';
 import { statusText } from './status-text.ts';
+import { isDigits } from '../../util/digits.ts';
 
 // Caddy's HTTP placeholders (modules/caddyhttp/replacer.go), each compiled to a resolver once per key.
 // A resolver returning undefined means "unknown placeholder" (kept verbatim under ReplaceKnown).
@@ -51,7 +52,7 @@ const FIXED: Record<string, Resolver> = {
   'http.request.host': (ctx) => requestHost(ctx),
   'http.request.port': (ctx) => {
     const port = splitHostPort(requestHostport(ctx))[1];
-    return /^\d+$/.test(port) ? String(Number(port)) : port;
+    return isDigits(port) ? String(Number(port)) : port;
   },
   'http.request.hostport': (ctx) => requestHostport(ctx),
   'http.request.local': (ctx) => ctx.url.host,
@@ -141,14 +142,14 @@ export function httpResolver(key: string): Resolver | undefined {
     return (ctx) => {
       const isV6 = ctx.remoteIp.includes(':');
       const bitsStr = isV6 && v6 !== undefined ? v6 : v4;
-      if (!/^\d+$/.test(bitsStr)) return '';
+      if (!isDigits(bitsStr)) return '';
       return ipPrefix(ctx.remoteIp, Number(bitsStr)) ?? '';
     };
   }
   if (key.startsWith('http.request.tls.')) return tlsResolver(key.slice('http.request.tls.'.length));
   if (key.startsWith('http.request.host.labels.')) {
     const idx = key.slice('http.request.host.labels.'.length);
-    if (!/^\d+$/.test(idx)) return () => undefined;
+    if (!isDigits(idx)) return () => undefined;
     const n = Number(idx);
     return (ctx) => {
       const labels = requestHost(ctx).split('.');
@@ -158,7 +159,7 @@ export function httpResolver(key: string): Resolver | undefined {
   for (const [prefix, which] of [['http.request.uri.path.', 'cur'], ['http.request.orig_uri.path.', 'orig']] as const) {
     if (!key.startsWith(prefix)) continue;
     const idx = key.slice(prefix.length);
-    if (!/^\d+$/.test(idx)) return () => undefined;
+    if (!isDigits(idx)) return () => undefined;
     const n = Number(idx);
     return (ctx) => pathParts(which === 'cur' ? requestPath(ctx) : origPath(ctx))[n] ?? '';
   }

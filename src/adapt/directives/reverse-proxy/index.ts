@@ -9,6 +9,7 @@ import { applyHeaderOp, type HeaderOpsJSON, type ResponseMatcherJSON, type RespH
 import { parseResponseMatcher } from '../response-matcher.ts';
 import { parseBytes } from '../size.ts';
 import { parseUpstream } from './upstreams.ts';
+import { isDigits } from '../../../util/digits.ts';
 
 /**
  * `reverse_proxy` (Caddy's reverseproxy/caddyfile.go): upstreams, load balancing, active and passive health,
@@ -327,7 +328,7 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
         const code = args[args.length - 1];
         const entry: Record<string, unknown> = {};
         if (args.length === 2) entry.match = namedMatcher(args[0]);
-        entry.status_code = /^\d+$/.test(code) ? Number(code) : code;
+        entry.status_code = isDigits(code) ? Number(code) : code;
         if (h.nextBlock(h.nesting())) throw h.err("cannot define routes for 'replace_status', use 'handle_response' instead.");
         handleResponse.push(entry);
         break;
@@ -368,11 +369,11 @@ registerHandlerDirective('copy_response', (h) => {
   const json: HandlerJSON & { status_code?: number | string } = { handler: 'copy_response' };
   const args = h.remainingArgs();
   if (args.length > 1) throw h.argErr();
-  if (args.length === 1) json.status_code = /^\d+$/.test(args[0]) ? Number(args[0]) : args[0];
+  if (args.length === 1) json.status_code = isDigits(args[0]) ? Number(args[0]) : args[0];
   for (const n = h.nesting(); h.nextBlock(n); ) {
     if (h.val() !== 'status') throw h.err(`unrecognized subdirective '${h.val()}'`);
     const v = arg(h);
-    json.status_code = /^\d+$/.test(v) ? Number(v) : v;
+    json.status_code = isDigits(v) ? Number(v) : v;
   }
   return json;
 });
