@@ -28,7 +28,7 @@ export function cpuPlan(env: NodeJS.ProcessEnv = process.env): CpuPlan | undefin
 /** Pins every thread of a running process (workerd and Caddy start threads of their own). */
 export function pin(pid: number, cpus: string): void {
   const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`taskset failed for pid ${pid}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`taskset failed for pid ${pid} (BENCH_PIN=0 runs unpinned): ${r.stderr}`);
 }
 
 /** How the plan reads in the table's notes. */
