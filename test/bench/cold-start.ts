@@ -20,10 +20,10 @@ import { median } from './stats.ts';
 // workerd's are native: they are warmed up before timing, and a full GC then empties the heap's young generation.
 // Otherwise the warm-up's garbage sets off a scavenge of about 1 ms in the evaluate phase of most runs; a new
 // workerd isolate starts with an empty young generation, and none runs there (checked with workerd's
-// `v8Flags = ["--trace-gc"]`: no collection from start to the end of the first response). Node built-in modules the bundle imports are loaded in
-// the evaluate phase, where they cost little because Node has most of them loaded already; in workerd each one is
-// a module evaluated in every new isolate (several ms for node:crypto alone), so test/node/bundle-size.test.ts
-// requires that there be none.
+// `v8Flags = ["--trace-gc"]`: no collection from start to the end of the first response). Node built-in modules
+// the bundle imports are loaded in the evaluate phase, where they cost little because Node has most of them loaded
+// already; in workerd each one is a module evaluated in every new isolate (several ms for node:crypto alone), so
+// test/node/bundle-size.test.ts requires that there be none.
 //
 // measureWorkerdStart checks the same in workerd from outside: the time from starting `workerd serve` to the first
 // response, against the same for an empty Worker. That difference is what Gatehouse adds to a cold start in the

@@ -17,8 +17,9 @@ import type { Row } from './table.ts';
 //
 // The machine's speed drifts within a run (a shared host), so the contenders take turns: `rounds` rounds, each
 // measuring every contender once, and a ratio is the median over rounds of the two contenders' throughputs in the
-// same round. Each gateway has a core to itself, away from wrk and the upstream (cpus.ts). Throughput and latency figures are medians over the rounds too; workerd's and Caddy's CPU time per
-// request (from /proc) says what each request costs the gateway process itself.
+// same round. Each gateway has a core to itself, away from wrk and the upstream (cpus.ts). Throughput and latency
+// figures are medians over the rounds too; workerd's and Caddy's CPU time per request (from /proc) says what each
+// request costs the gateway process itself.
 
 export interface HttpBenchOptions {
   seconds: number;
