@@ -3,7 +3,7 @@
 import { env as startupEnv } from 'cloudflare:workers';
 import { handleAdmin, isAdminRequest } from './admin/index.ts';
 import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
-import { AbortConnection, type CompiledConfig } from './config/compile.ts';
+import { AbortConnection, type CompiledConfig, type ServeOptions } from './config/compile.ts';
 import type { Selected } from './config/versioned.ts';
 import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
 import { upstreamHealth } from './proxy/upstream-status.ts';
@@ -47,7 +47,8 @@ async function serveGatehouseRoute(request: Request, url: URL, vars: Record<stri
  * always) a request costs the route tree's promise and one reaction, not suspended frames.
  */
 function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
-  const clientKey = request.headers.get('CF-Connecting-IP') ?? '';
+  const connectingIp = request.headers.get('cf-connecting-ip');
+  const clientKey = connectingIp ?? '';
   let selected: Selected<CompiledConfig> | undefined;
   try {
     selected = selectConfigNow(vars, clientKey, ctx);
@@ -55,14 +56,15 @@ function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, 
     return Promise.resolve(configErrorResponse(e));
   }
   // The store must be read first (a new isolate, or a long-stale snapshot).
-  if (!selected) return selectConfig(vars, clientKey, ctx).then((s) => serveWith(s, request, url, vars, ctx), configErrorResponse);
-  return serveWith(selected, request, url, vars, ctx);
+  const opts = { url, connectingIp };
+  if (!selected) return selectConfig(vars, clientKey, ctx).then((s) => serveWith(s, request, opts, vars, ctx), configErrorResponse);
+  return serveWith(selected, request, opts, vars, ctx);
 }
 
-function serveWith(selected: Selected<CompiledConfig>, request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+function serveWith(selected: Selected<CompiledConfig>, request: Request, opts: ServeOptions, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
   let served: Promise<Response>;
   try {
-    served = selected.config.serve(request, vars, ctx, { url });
+    served = selected.config.serve(request, vars, ctx, opts);
   } catch (e) {
     served = Promise.reject(e);
   }

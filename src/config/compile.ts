@@ -26,6 +26,8 @@ export interface ServeOptions {
   remoteIp?: string;
   /** `request.url` already parsed by the caller. */
   url?: URL;
+  /** The CF-Connecting-IP field as the caller read it (null: absent), so it is not looked up twice. */
+  connectingIp?: string | null;
 }
 
 export interface CompiledServer {
@@ -150,8 +152,7 @@ function serveOn(
   opts: ServeOptions,
   url: URL,
 ): Promise<Response> {
-  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url });
-  const originalMethod = request.method;
+  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp });
   let routed: Promise<Response>;
   try {
     routed = server.routes(ctx, emptyNext);
@@ -160,7 +161,7 @@ function serveOn(
   }
   return routed.then(
     (res) => finalizeResponse(ctx, res),
-    (e: unknown) => serveError(server, ctx, originalMethod, e),
+    (e: unknown) => serveError(server, ctx, ctx.originalMethod, e),
   );
 }
 

@@ -8,6 +8,8 @@ export interface RequestContextOptions {
   exec?: { waitUntil(p: Promise<unknown>): void };
   /** `request.url` already parsed by the caller (parsing it again costs a runtime call). */
   url?: URL;
+  /** The CF-Connecting-IP field already read by the caller (null: absent); each Headers call costs a runtime call. */
+  connectingIp?: string | null;
 }
 
 /**
@@ -17,15 +19,18 @@ export interface RequestContextOptions {
  */
 export function createRequestContext(request: Request, env: Record<string, unknown>, opts: RequestContextOptions = {}): RequestContext {
   const url = opts.url ?? new URL(request.url);
-  const remoteIp = request.headers.get('cf-connecting-ip') ?? opts.remoteIp ?? '127.0.0.1';
+  const connectingIp = opts.connectingIp !== undefined ? opts.connectingIp : request.headers.get('cf-connecting-ip');
+  const remoteIp = connectingIp ?? opts.remoteIp ?? '127.0.0.1';
   const vars = new Map<string, unknown>();
   vars.set('client_ip', remoteIp);
-  vars.set(ORIG_METHOD_VAR, request.method);
+  const method = request.method;
+  vars.set(ORIG_METHOD_VAR, method);
   return {
     request,
     url,
     // Shared until the first rewrite: handlers never change ctx.url in place, they replace it with an edited copy.
     originalUrl: url,
+    originalMethod: method,
     remoteIp,
     remotePort: opts.remotePort ?? '0',
     vars,

@@ -11,6 +11,8 @@ export interface RequestContext {
   url: URL;
   /** The request as it arrived, before any rewrite ({http.request.orig_uri}). */
   readonly originalUrl: URL;
+  /** Its method, before any rewrite (read once: each getter of a Request is a runtime call). */
+  readonly originalMethod: string;
   /** Client address and port: CF-Connecting-IP at the edge, the socket locally. */
   remoteIp: string;
   remotePort: string;

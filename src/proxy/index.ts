@@ -91,8 +91,11 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   // Caddy starts active health checks when the config loads, not at the first request: so does the shared pool.
   if (active) deps.onActivate?.((env, exec) => sharedPoolFor(env)?.activate(exec));
 
-  /** Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers set. */
-  const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void): Response => {
+  /**
+   * Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers
+   * set. The upstream's status and reason come as read by the caller, and whether the client asked with HEAD.
+   */
+  const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void, upstream: UpstreamAnswer, head: boolean): Response => {
     if (status === 101) {
       release();
       const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
@@ -102,16 +105,17 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     }
     // Each getter of a Response crosses into the runtime: read each once.
     const body = res.body;
-    const noBody = ctx.request.method === 'HEAD' || status === 204 || status === 205 || status === 304 || body === null;
+    const noBody = head || status === 204 || status === 205 || status === 304 || body === null;
     // Count the request as in flight until the body has been streamed to the client.
     const pipe = !noBody && holdCountThroughBody ? new TransformStream<Uint8Array, Uint8Array>() : undefined;
     const outStatus = status >= 200 && status <= 599 ? status : 502;
-    // One copy of the upstream's fields, made by the Response constructor, then edited in place.
-    const response = new Response(noBody ? null : pipe ? pipe.readable : body, {
-      status: outStatus,
-      statusText: outStatus === res.status ? res.statusText : '',
-      headers: res.headers,
-    });
+    // One copy of the upstream's fields, made by the Response constructor, then edited in place. Given the upstream
+    // Response itself as init, workerd copies status, reason and fields natively: ~26k instructions fewer per request
+    // than the same values as an init dictionary (callgrind), which only a changed status needs.
+    const outBody = noBody ? null : pipe ? pipe.readable : body;
+    const response = outStatus === upstream.status
+      ? new Response(outBody, res)
+      : new Response(outBody, { status: outStatus, statusText: '', headers: res.headers });
     try {
       writeResponseFields(ctx, response.headers, status);
     } catch (e) {
@@ -143,10 +147,12 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   const handler: Handler = async (ctx, next) => {
     const start = Date.now();
+    // Getters of a Request or Response are runtime calls: each is read once.
+    const clientMethod = ctx.request.method;
     const shared = sharedPoolFor(ctx.env);
     if (shared) applySnapshot(upstreams, shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)), passive, shared.sharesLoad ? shared.reported : undefined);
     if (active && !shared?.runsActiveChecks) maybeRunActiveChecks(active, ctx);
-    const method = rwMethod?.(ctx).toUpperCase() || ctx.request.method;
+    const method = rwMethod?.(ctx).toUpperCase() || clientMethod;
     const uri = rwUri ? rewriteUri(ctx, rwUri(ctx)) : ctx.url.pathname + ctx.url.search;
     const trusted = isTrusted(ctx, trustedRanges);
     const prepared = prepareRequestHeaders(ctx, trusted);
@@ -187,13 +193,14 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         throw new HandlerError(500, (e as Error).message);
       }
       const hostport = dialString(target);
+      const t0 = Date.now();
       results.upstream = {
         hostport,
         host: target.kind === 'tcp' ? target.host : target.kind === 'service' ? target.name : target.binding,
         port: target.kind === 'tcp' ? target.port : '',
         requests: up.host.numRequests,
         maxRequests: up.maxRequests,
-        fails: currentFails(up.host),
+        fails: currentFails(up.host, t0),
       };
       results.retries = retries;
       const https = transport.tls && !(target.kind === 'tcp' && transport.tlsExceptPorts.includes(target.port));
@@ -204,7 +211,6 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       if (body.kind === 'stream' && body.used) break; // a streamed body cannot be sent twice
 
       up.host.numRequests++;
-      const t0 = Date.now();
       // Caddy dials, and times the dial, only for a new connection: an attempt on a pooled one has no dial timeout.
       // fetch() pools connections out of sight, so an upstream that answered this isolate within the last second is
       // taken to be reached over a pooled connection and its attempt gets no dial watch (a timer and an abort
@@ -233,11 +239,12 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const resStatus = res.status;
       recordUpstreamResponse(ctx.env, up.dial, resStatus, latency);
       for (let n = responseStrikes(passive, resStatus, latency); n > 0; n--) failed(up, passive, shared, ctx);
+      const answer: UpstreamAnswer = { status: resStatus, reason: res.statusText };
       results.latencyMs = latency;
       results.status = resStatus;
-      results.reason = res.statusText;
+      results.reason = answer.reason;
       results.headers = res.headers;
-      results.durationMs = Date.now() - start;
+      results.durationMs = answeredAt - start; // Date.now() moves only between I/O in a Worker: no second read
 
       let released = false;
       const release = (): void => {
@@ -262,7 +269,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         const state: InterceptedResponse = {
           response: res,
           finalized: false,
-          finalize: (override) => finalize(ctx, res, override ?? resStatus, release),
+          finalize: (override) => finalize(ctx, res, override ?? resStatus, release, answer, ctx.request.method === 'HEAD'),
         };
         setIntercepted(ctx, state);
         try {
@@ -275,13 +282,19 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
           }
         }
       }
-      return finalize(ctx, res, status, release);
+      return finalize(ctx, res, status, release, answer, clientMethod === 'HEAD');
     }
     results.durationMs = Date.now() - start;
     const err = lastErr ?? new ProxyError('transport', 502, 'request body could not be replayed');
     throw new HandlerError(err.status, err.message);
   };
   return handler;
+}
+
+/** The upstream's answer as the handler read it off the Response. */
+interface UpstreamAnswer {
+  readonly status: number;
+  readonly reason: string;
 }
 
 /** Counts a failed attempt against the upstream: here, and at the shared pool when failures are remembered. */

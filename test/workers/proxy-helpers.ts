@@ -12,6 +12,7 @@ export function makeCtx(req: Request, remoteIp = '203.0.113.9', env: Record<stri
     request: req,
     url: new URL(req.url),
     originalUrl: new URL(req.url),
+    originalMethod: req.method,
     remoteIp,
     remotePort: '40000',
     vars: new Map(),
