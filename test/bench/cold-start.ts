@@ -73,7 +73,8 @@ export function nodeRunnableCopy(bundleDir: string): string {
   let js = readFileSync(join(bundleDir, 'index.js'), 'utf8');
   for (const file of bundleFiles(bundleDir).text) {
     const text = readFileSync(join(bundleDir, file), 'utf8');
-    js = js.replace(new RegExp(`import\\s*(\\w+)\\s*from\\s*"\\./${file}";?`), (_m, name: string) => `const ${name} = ${JSON.stringify(text)};`);
+    // A minified identifier may contain `$`.
+    js = js.replace(new RegExp(`import\\s*([\\w$]+)\\s*from\\s*"\\./${file}";?`), (_m, name: string) => `const ${name} = ${JSON.stringify(text)};`);
   }
   js = js.replace(/from\s*"cloudflare:workers"/g, `from "data:text/javascript,export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } export const env = {};"`);
   const out = join(bundleDir, 'cold-start-node.mjs');
