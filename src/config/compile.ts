@@ -126,7 +126,10 @@ function compileServer(
 
 /** Caddy picks the server by the listener the connection came in on: here the port of the request. */
 function pickServer(servers: CompiledServer[], url: URL, localPort?: number): CompiledServer | undefined {
-  const port = localPort ?? (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+  // A lone server takes every request (the fallback below): no URL getter (a runtime call) is needed to say so.
+  if (servers.length === 1) return servers[0];
+  const urlPort = url.port;
+  const port = localPort ?? (urlPort ? Number(urlPort) : url.protocol === 'https:' ? 443 : 80);
   return servers.find((s) => listensOn(s.listen, port)) ?? servers[0];
 }
 

@@ -2,7 +2,21 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
 import { cpuPlan, describePlan, pin } from './cpus.ts';
-import { findCaddy, freePort, startCaddy, startFixedResponse, startGatehouse, startHandWrittenGateway, startPassThrough, type Running } from './servers.ts';
+import { instructionsPerRequest, V8_FLAGS, type InstructionContender } from './instructions.ts';
+import {
+  buildGatehouse,
+  findCaddy,
+  freePort,
+  handWrittenGatewayWorker,
+  passThroughWorker,
+  startCaddy,
+  startFixedResponse,
+  startGatehouse,
+  startHandWrittenGateway,
+  startPassThrough,
+  workerConfig,
+  type Running,
+} from './servers.ts';
 import { measureDownload, measureUpload, startStreamUpstream } from './stream.ts';
 import { haveWrk, runWrk, type LoadResult } from './wrk.ts';
 
@@ -176,4 +190,40 @@ async function streamRows(mb: number): Promise<Row[]> {
     await gh.stop();
     upstream.close();
   }
+}
+
+/**
+ * (a), (f), (b) and (c) again, as instructions per request (instructions.ts): the figure that does not move between
+ * runs, to tell a change's effect from the machine's noise. (c) proxies to three upstream ports, as in the HTTP part.
+ */
+export async function instructionRows(opts: { warm: number; n: number }): Promise<Row[]> {
+  const contenders: InstructionContender[] = [
+    { name: '(a) pass-through Worker', config: (p, ups) => workerConfig(passThroughWorker(ups[0]), p) },
+    { name: '(f) hand-written minimal gateway Worker', config: (p, ups) => workerConfig(handWrittenGatewayWorker(ups[0]), p) },
+    { name: '(b) Gatehouse, minimal Caddyfile', config: (p, ups) => buildGatehouse(minimalCaddyfile(p, ups[0]), p) },
+    { name: '(c) Gatehouse, 200 routes', config: (p, ups) => buildGatehouse(manyRoutesCaddyfile(p, ups), p) },
+  ];
+  const t0 = Date.now();
+  const results = await instructionsPerRequest(contenders, { ...opts, concurrency: 4, upstreams: 3 });
+  for (const r of results) if ('skipped' in r) return [['instructions per request', 'skipped', r.skipped]];
+  const kIr = results.map((r) => ('kIrPerRequest' in r ? r.kIrPerRequest : NaN));
+  const rows: Row[] = [
+    [
+      'instructions setup',
+      'callgrind',
+      `instructions workerd executes per request (every thread; kIr = thousands), counted over ${opts.n} requests after ` +
+        `${opts.warm} uninstrumented; V8 ${V8_FLAGS.join(' ')}; 4 keep-alive node:http connections; upstreams are ` +
+        `node:http servers in this process, three ports for (c); ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    ],
+  ];
+  results.forEach((r, i) => {
+    // As a throughput: what one core would give relative to (a), were time proportional to instructions.
+    const note =
+      i === 0
+        ? ''
+        : `(a)'s instructions ÷ these: ${((kIr[0] / kIr[i]) * 100).toFixed(0)}% ` +
+          "(the share of (a)'s throughput a core would give, were time proportional to instructions)";
+    rows.push([`instructions: ${r.name}`, `${kIr[i].toFixed(1)} kIr/req`, note]);
+  });
+  return rows;
 }

@@ -1,14 +1,15 @@
 // `npm run bench`: every Gatehouse benchmark in one run, printed as one table.
 // Env: BENCH_ROUNDS (rounds in which every HTTP contender takes a turn, default 5), BENCH_SECONDS (per wrk run,
 // default 4), BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 200),
-// BENCH_HTTP=0 to skip the HTTP part (wrk, workerd, caddy).
+// BENCH_HTTP=0 to skip the HTTP part (wrk, workerd, caddy); BENCH_INSTR=0 to skip the instruction count (callgrind),
+// BENCH_INSTR_N (requests counted per contender, default 1000), BENCH_INSTR_WARM (uninstrumented before, default 4000).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { ROOT } from './servers.ts';
 import { BUNDLE_LIMIT_GZIP_BYTES, BUNDLE_TARGET_GZIP_BYTES, buildBundle } from './bundle.ts';
 import { measureColdStart, measureWorkerdStart } from './cold-start.ts';
-import { httpBench } from './http.ts';
+import { httpBench, instructionRows } from './http.ts';
 import { microBench } from './micro.ts';
 import { printTable, type Row } from './table.ts';
 
@@ -63,6 +64,10 @@ if (env.BENCH_HTTP !== '0') {
       streamMb: Number(env.BENCH_STREAM_MB ?? 200),
     })),
   );
+}
+
+if (env.BENCH_INSTR !== '0') {
+  rows.push(...(await instructionRows({ warm: Number(env.BENCH_INSTR_WARM ?? 4000), n: Number(env.BENCH_INSTR_N ?? 1000) })));
 }
 
 printTable(`Gatehouse benchmarks (node ${process.version}, ${new Date().toISOString().slice(0, 10)}, loopback, one run)`, rows);

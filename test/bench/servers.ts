@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function workerdBin(): string {
+export function workerdBin(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
 }
@@ -68,8 +68,13 @@ function startProcess(cmd: string, args: string[], port: number, what: string, c
   );
 }
 
-/** Gatehouse serving `caddyfile` under workerd, built exactly as `gatehouse selfhost` builds it. */
-export async function startGatehouse(caddyfile: string, port: number): Promise<Running & { bundleDir: string }> {
+/** A workerd config on disk (its modules beside it), ready for `workerd serve`. */
+export interface WorkerdConfig {
+  capnp: string;
+}
+
+/** Gatehouse for `caddyfile`, listening on `port`, built exactly as `gatehouse selfhost` builds it (not started). */
+export function buildGatehouse(caddyfile: string, port: number): WorkerdConfig & { bundleDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   writeFileSync(join(dir, 'Caddyfile'), caddyfile);
   const build = spawnSync(process.execPath, [BIN, 'selfhost', '--build-only', '--listen', `127.0.0.1:${port}`], {
@@ -78,24 +83,34 @@ export async function startGatehouse(caddyfile: string, port: number): Promise<R
   });
   if (build.status !== 0) throw new Error(`gatehouse selfhost --build-only failed:\n${build.stderr}`);
   const bundleDir = join(dir, '.gatehouse/selfhost');
-  const running = await startProcess(workerdBin(), ['serve', join(bundleDir, 'workerd.capnp'), '--experimental'], port, 'gatehouse (workerd)');
+  return { capnp: join(bundleDir, 'workerd.capnp'), bundleDir };
+}
+
+/** Gatehouse serving `caddyfile` under workerd. */
+export async function startGatehouse(caddyfile: string, port: number): Promise<Running & { bundleDir: string }> {
+  const { capnp, bundleDir } = buildGatehouse(caddyfile, port);
+  const running = await serveWorkerd(capnp, port, 'gatehouse (workerd)');
   return { ...running, bundleDir };
 }
 
+function serveWorkerd(capnp: string, port: number, what: string): Promise<Running> {
+  return startProcess(workerdBin(), ['serve', capnp, '--experimental'], port, what);
+}
+
 /** The physical limit: a Worker that only forwards each request to the upstream and returns its response. */
-export function startPassThrough(upstreamPort: number, port: number): Promise<Running> {
-  return startWorker(
-    `export default {
+export function passThroughWorker(upstreamPort: number): string {
+  return `export default {
   fetch(request) {
     const url = new URL(request.url);
     url.host = '127.0.0.1:${upstreamPort}';
     return fetch(new Request(url, request));
   },
 };
-`,
-    port,
-    'pass-through worker',
-  );
+`;
+}
+
+export function startPassThrough(upstreamPort: number, port: number): Promise<Running> {
+  return startWorker(passThroughWorker(upstreamPort), port, 'pass-through worker');
 }
 
 /** The counterpart of Gatehouse's `respond`: a Worker that answers every request with a fixed Response. */
@@ -104,34 +119,44 @@ export function startFixedResponse(port: number): Promise<Running> {
 }
 
 /**
- * A reference point between (a) and Gatehouse: a hand-written Worker doing only the header work a gateway cannot
- * skip for the minimal Caddyfile (X-Forwarded-*, Via both ways, one response header), with native Headers copies.
+ * A reference point between (a) and Gatehouse: a hand-written Worker doing only what Caddy puts on the wire for the
+ * minimal Caddyfile (Caddy's hop-by-hop fields removed both ways, X-Forwarded-*, Via both ways, the one response
+ * header), in the cheapest form measured: native Headers copies, and the upstream Response as the init of the client's.
  */
-export function startHandWrittenGateway(upstreamPort: number, port: number): Promise<Running> {
-  return startWorker(
-    `export default {
+export function handWrittenGatewayWorker(upstreamPort: number): string {
+  return `const HOP = ['connection', 'proxy-connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'alt-svc'];
+function dropHop(h) {
+  for (const name of HOP) if (h.has(name)) h.delete(name);
+}
+export default {
   async fetch(request) {
     const url = new URL(request.url);
     url.host = '127.0.0.1:${upstreamPort}';
     const headers = new Headers(request.headers);
+    dropHop(headers);
     headers.set('x-forwarded-for', '127.0.0.1');
     headers.set('x-forwarded-proto', 'http');
     headers.set('x-forwarded-host', request.headers.get('host') ?? '');
     headers.append('via', '1.1 Caddy');
     const res = await fetch(url, { method: request.method, headers, body: request.body, redirect: 'manual' });
-    const out = new Headers(res.headers);
-    out.append('via', '1.1 Caddy');
-    out.append('x-edge-served', 'Caddy-WASM');
-    return new Response(res.body, { status: res.status, headers: out });
+    const out = new Response(res.body, res);
+    const outHeaders = out.headers;
+    dropHop(outHeaders);
+    outHeaders.append('via', '1.1 Caddy');
+    outHeaders.append('x-edge-served', 'Caddy-WASM');
+    return out;
   },
 };
-`,
-    port,
-    'hand-written gateway worker',
-  );
+`;
 }
 
-async function startWorker(source: string, port: number, what: string): Promise<Running> {
+export function startHandWrittenGateway(upstreamPort: number, port: number): Promise<Running> {
+  return startWorker(handWrittenGatewayWorker(upstreamPort), port, 'hand-written gateway worker');
+}
+
+/** A one-module Worker (`source`) listening on `port`, with the compatibility settings of wrangler.toml (not started). */
+export function workerConfig(source: string, port: number): WorkerdConfig {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-worker-'));
   writeFileSync(join(dir, 'index.js'), source);
   const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
@@ -145,7 +170,11 @@ async function startWorker(source: string, port: number, what: string): Promise<
   });
   mkdirSync(join(dir, 'data'));
   writeFileSync(join(dir, 'workerd.capnp'), capnp);
-  return startProcess(workerdBin(), ['serve', join(dir, 'workerd.capnp'), '--experimental'], port, what);
+  return { capnp: join(dir, 'workerd.capnp') };
+}
+
+async function startWorker(source: string, port: number, what: string): Promise<Running> {
+  return serveWorkerd(workerConfig(source, port).capnp, port, what);
 }
 
 /** `caddy run` on a Caddyfile (written to a temp dir), answering on `port`. */
