@@ -93,9 +93,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
 
   /**
    * Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers
-   * set. The upstream's status and reason come as read by the caller, and whether the client asked with HEAD.
+   * set. The upstream's status comes as read by the caller, and whether the client asked with HEAD.
    */
-  const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void, upstream: UpstreamAnswer, head: boolean): Response => {
+  const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void, upstreamStatus: number, head: boolean): Response => {
     if (status === 101) {
       release();
       const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
@@ -113,7 +113,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     // Response itself as init, workerd copies status, reason and fields natively: ~26k instructions fewer per request
     // than the same values as an init dictionary (callgrind), which only a changed status needs.
     const outBody = noBody ? null : pipe ? pipe.readable : body;
-    const response = outStatus === upstream.status
+    const response = outStatus === upstreamStatus
       ? new Response(outBody, res)
       : new Response(outBody, { status: outStatus, statusText: '', headers: res.headers });
     try {
@@ -239,11 +239,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const resStatus = res.status;
       recordUpstreamResponse(ctx.env, up.dial, resStatus, latency);
       for (let n = responseStrikes(passive, resStatus, latency); n > 0; n--) failed(up, passive, shared, ctx);
-      const answer: UpstreamAnswer = { status: resStatus, reason: res.statusText };
       results.latencyMs = latency;
       results.status = resStatus;
-      results.reason = answer.reason;
-      results.headers = res.headers;
+      results.response = res;
       results.durationMs = answeredAt - start; // Date.now() moves only between I/O in a Worker: no second read
 
       let released = false;
@@ -269,7 +267,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         const state: InterceptedResponse = {
           response: res,
           finalized: false,
-          finalize: (override) => finalize(ctx, res, override ?? resStatus, release, answer, ctx.request.method === 'HEAD'),
+          finalize: (override) => finalize(ctx, res, override ?? resStatus, release, resStatus, ctx.request.method === 'HEAD'),
         };
         setIntercepted(ctx, state);
         try {
@@ -282,19 +280,13 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
           }
         }
       }
-      return finalize(ctx, res, status, release, answer, clientMethod === 'HEAD');
+      return finalize(ctx, res, status, release, resStatus, clientMethod === 'HEAD');
     }
     results.durationMs = Date.now() - start;
     const err = lastErr ?? new ProxyError('transport', 502, 'request body could not be replayed');
     throw new HandlerError(err.status, err.message);
   };
   return handler;
-}
-
-/** The upstream's answer as the handler read it off the Response. */
-interface UpstreamAnswer {
-  readonly status: number;
-  readonly reason: string;
 }
 
 /** Counts a failed attempt against the upstream: here, and at the shared pool when failures are remembered. */

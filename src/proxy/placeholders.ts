@@ -23,9 +23,8 @@ export interface ProxyResults {
   retries: number;
   upstream?: AttemptUpstream;
   status?: number;
-  /** The upstream's reason phrase. */
-  reason?: string;
-  headers?: Headers;
+  /** The upstream's response: its reason phrase and fields are read from it only when a placeholder asks. */
+  response?: Response;
   /** Time to the upstream's response headers. */
   latencyMs?: number;
   /** Time since the handler started. */
@@ -53,7 +52,7 @@ const FIELDS: Record<string, Read> = {
   duration: (r) => (r.durationMs === undefined ? undefined : goDuration(r.durationMs)),
   duration_ms: (r) => r.durationMs,
   status_code: (r) => r.status,
-  status_text: (r) => (r.status === undefined ? undefined : `${r.status} ${r.reason || statusText(r.status)}`.trim()),
+  status_text: (r) => (r.status === undefined ? undefined : `${r.status} ${r.response?.statusText || statusText(r.status)}`.trim()),
   'upstream.address': (r) => r.upstream?.hostport,
   'upstream.hostport': (r) => r.upstream?.hostport,
   'upstream.host': (r) => r.upstream?.host,
@@ -70,7 +69,7 @@ const FIELDS: Record<string, Read> = {
 
 /** {rp.header.NAME}: the upstream's field (repeated values joined with ",", as Caddy does), unknown when absent. */
 function upstreamHeader(r: ProxyResults, name: string): string | undefined {
-  const headers = r.headers;
+  const headers = r.response?.headers;
   if (!headers) return undefined;
   if (name.toLowerCase() === 'set-cookie') {
     const cookies = headers.getSetCookie();
