@@ -1,4 +1,3 @@
-import { ORIG_METHOD_VAR } from './placeholders/http.ts';
 import type { RequestContext } from './types.ts';
 
 export interface RequestContextOptions {
@@ -23,14 +22,12 @@ export function createRequestContext(request: Request, env: Record<string, unkno
   const remoteIp = connectingIp ?? opts.remoteIp ?? '127.0.0.1';
   const vars = new Map<string, unknown>();
   vars.set('client_ip', remoteIp);
-  const method = request.method;
-  vars.set(ORIG_METHOD_VAR, method);
   return {
     request,
     url,
     // Shared until the first rewrite: handlers never change ctx.url in place, they replace it with an edited copy.
     originalUrl: url,
-    originalMethod: method,
+    originalMethod: request.method,
     remoteIp,
     remotePort: opts.remotePort ?? '0',
     vars,

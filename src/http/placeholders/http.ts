@@ -80,7 +80,7 @@ const FIXED: Record<string, Resolver> = {
   'http.request.duration': (ctx) => `${Date.now() - ctx.startedAt}ms`,
   'http.request.duration_ms': (ctx) => String(Date.now() - ctx.startedAt),
   'http.request.uuid': uuid,
-  'http.request.orig_method': (ctx) => ctx.vars.has(ORIG_METHOD_VAR) ? toStr(ctx.vars.get(ORIG_METHOD_VAR)) : ctx.request.method,
+  'http.request.orig_method': (ctx) => ctx.originalMethod,
   'http.request.orig_uri': (ctx) => requestURI(ctx.originalUrl),
   'http.request.orig_uri.path': origPath,
   'http.request.orig_uri.path.file': (ctx) => splitPath(origPath(ctx))[1],
@@ -91,9 +91,6 @@ const FIXED: Record<string, Resolver> = {
   'http.shutting_down': () => 'false',
   'http.time_until_shutdown': () => undefined,
 };
-
-/** Where createRequestContext records the method the request arrived with ({http.request.orig_method}). */
-export const ORIG_METHOD_VAR = 'http.request.orig_method';
 
 const ERROR: Record<string, (ctx: RequestContext) => string> = {
   status_code: (ctx) => String(ctx.error!.statusCode),
