@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
 import { cpuPlan, describePlan, pin } from './cpus.ts';
 import { instructionsPerRequest, V8_FLAGS, type InstructionContender } from './instructions.ts';
@@ -8,6 +8,7 @@ import {
   findCaddy,
   freePort,
   handWrittenGatewayWorker,
+  helloServer,
   passThroughWorker,
   startCaddy,
   startFixedResponse,
@@ -40,11 +41,6 @@ export interface HttpBenchOptions {
   connections: number;
   rounds: number;
   streamMb: number;
-}
-
-function helloServer(port: number): Promise<Server> {
-  const srv = createServer((_req, res) => res.end(`hello from ${port}\n`));
-  return new Promise((resolve) => srv.listen(port, '127.0.0.1', () => resolve(srv)));
 }
 
 /** Checks the target serves what the Caddyfile says before it is measured, so a broken setup cannot look fast. */

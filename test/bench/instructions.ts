@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort, workerdBin, type WorkerdConfig } from './servers.ts';
+import { freePort, helloServer, workerdBin, type WorkerdConfig } from './servers.ts';
 
 // Instructions workerd executes per proxied request, counted by callgrind: unlike requests/s and CPU time on a shared
 // 2-vCPU VM (20-40 µs per request apart between runs of the same build), the same build gives the same count to
@@ -39,14 +39,6 @@ export function haveCallgrind(): boolean {
   return spawnSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control'], { encoding: 'utf8' }).status === 0;
 }
 
-/** The upstream is Node, not Caddy, so the count does not depend on a Caddy being installed. */
-function helloServer(port: number): Promise<Server> {
-  const srv = createServer((_req, res) => res.end(`hello from ${port}\n`));
-  // workerd's pooled connections must not be closed while callgrind_control pauses the load (a reconnect would be
-  // counted, or race a request into a 502).
-  srv.keepAliveTimeout = 0;
-  return new Promise((resolve) => srv.listen(port, '127.0.0.1', () => resolve(srv)));
-}
 
 interface Load {
   agent: Agent;
@@ -163,6 +155,7 @@ export async function instructionsPerRequest(
   if (!haveCallgrind()) {
     return contenders.map((c) => ({ name: c.name, skipped: 'valgrind/callgrind_control not installed (apt-get install -y valgrind)' }));
   }
+  // The upstreams are Node, not Caddy, so the count does not depend on a Caddy being installed.
   const ports = await Promise.all(Array.from({ length: opts.upstreams ?? 3 }, () => freePort()));
   const servers = await Promise.all(ports.map(helloServer));
   try {

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -95,6 +96,17 @@ export async function startGatehouse(caddyfile: string, port: number): Promise<R
 
 function serveWorkerd(capnp: string, port: number, what: string): Promise<Running> {
   return startProcess(workerdBin(), ['serve', capnp, '--experimental'], port, what);
+}
+
+/**
+ * An upstream answering `hello from <port>` (where Caddy is missing, and for the instruction count). Its idle
+ * connections stay open: workerd's pooled ones must not close while callgrind_control pauses the load (a reconnect
+ * would be counted, or race a request into a 502).
+ */
+export function helloServer(port: number): Promise<Server> {
+  const srv = createHttpServer((_req, res) => res.end(`hello from ${port}\n`));
+  srv.keepAliveTimeout = 0;
+  return new Promise((resolve) => srv.listen(port, '127.0.0.1', () => resolve(srv)));
 }
 
 /** The physical limit: a Worker that only forwards each request to the upstream and returns its response. */
