@@ -12,6 +12,8 @@ export interface MetricDef {
   labels: readonly string[];
   /** Upper bounds for histograms (the +Inf bucket is implied). */
   buckets?: readonly number[];
+  /** Label sets exported as 0 before their first event, so a panel or alert on them has data on a healthy system. */
+  zeroSeries?: ReadonlyArray<Readonly<Record<string, string>>>;
 }
 
 /** Prometheus' DefBuckets, which Caddy uses for durations. */
@@ -25,6 +27,10 @@ const HTTP_OBS = ['server', 'handler', 'code', 'method'] as const;
 function def(name: string, kind: MetricKind, help: string, labels: readonly string[], buckets?: readonly number[]): MetricDef {
   return { name, kind, help, labels, buckets };
 }
+
+/** Durable Object classes whose failed calls gatehouse_durable_object_errors_total counts. */
+export const DURABLE_OBJECT_KINDS = ['ConfigStore', 'MetricsShard', 'RateLimiter', 'UpstreamPool'] as const;
+export type DurableObjectKind = (typeof DURABLE_OBJECT_KINDS)[number];
 
 export const METRICS = {
   requestsInFlight: def('caddy_http_requests_in_flight', 'gauge', 'Number of requests currently handled by this server.', HTTP),
@@ -60,7 +66,10 @@ export const METRICS = {
   healthChecks: def('gatehouse_health_checks_total', 'counter', 'Active health check results per upstream.', ['upstream', 'result']),
   rateLimitAllowed: def('gatehouse_rate_limit_allowed_total', 'counter', 'Requests a rate_limit zone allowed.', ['zone']),
   rateLimitDenied: def('gatehouse_rate_limit_denied_total', 'counter', 'Requests a rate_limit zone refused with 429.', ['zone']),
-  durableObjectErrors: def('gatehouse_durable_object_errors_total', 'counter', 'Failed calls to Durable Objects, by object kind.', ['object']),
+  durableObjectErrors: {
+    ...def('gatehouse_durable_object_errors_total', 'counter', 'Failed calls to Durable Objects, by object kind.', ['object']),
+    zeroSeries: DURABLE_OBJECT_KINDS.map((object) => ({ object })),
+  },
   configActive: def('gatehouse_config_active_version', 'gauge', 'Config version served to clients outside a rollout.', []),
   configCandidate: def('gatehouse_config_candidate_version', 'gauge', 'Config version being rolled out (0 when none).', []),
   configRolloutPercent: def('gatehouse_config_rollout_percent', 'gauge', 'Share of clients served by the candidate config.', []),

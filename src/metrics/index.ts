@@ -1,7 +1,7 @@
 import type { MetricsShard } from '../../durable/metrics-shard.ts';
 import { hasAdminToken } from '../admin/auth.ts';
 import type { SeriesData } from './batch.ts';
-import { METRICS } from './catalog.ts';
+import { METRICS, type DurableObjectKind } from './catalog.ts';
 import { MetricsRecorder } from './recorder.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './render.ts';
 
@@ -63,8 +63,7 @@ function sender(env: MetricsEnv, rec: MetricsRecorder): (batch: SeriesData[]) =>
   };
 }
 
-/** Durable Object classes whose failed calls gatehouse_durable_object_errors_total counts. */
-export type DurableObjectKind = 'ConfigStore' | 'MetricsShard' | 'RateLimiter' | 'UpstreamPool';
+export type { DurableObjectKind } from './catalog.ts';
 
 /** Counts one failed call to a Durable Object (the call's own error handling and logging stay with the caller). */
 export function countDurableObjectError(env: MetricsEnv, object: DurableObjectKind): void {

@@ -1,5 +1,6 @@
 import { copySeries, expired, mergeSeries, seriesKey, type SeriesData } from './batch.ts';
 import { METRICS, type MetricDef } from './catalog.ts';
+import { formatGoFloat } from './go-float.ts';
 import { renderExposition, type MetricFamily, type Sample } from './exposition.ts';
 
 /**
@@ -27,7 +28,7 @@ export async function renderMetrics(shardDumps: SeriesData[][], now = Date.now()
 
   const families: MetricFamily[] = [];
   for (const def of Object.values(METRICS) as MetricDef[]) {
-    const series = byName.get(def.name);
+    const series = withZeroSeries(def, byName.get(def.name));
     if (!series?.length) continue;
     families.push({ name: def.name, help: def.help, type: def.kind, values: values(def, series) });
   }
@@ -36,6 +37,16 @@ export async function renderMetrics(shardDumps: SeriesData[][], now = Date.now()
 
 /** The Prometheus text format 0.0.4 (prom-client's Registry.PROMETHEUS_CONTENT_TYPE). */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** The recorded series plus a 0 for each of the metric's `zeroSeries` that nothing has recorded yet. */
+function withZeroSeries(def: MetricDef, series: SeriesData[] | undefined): SeriesData[] | undefined {
+  if (!def.zeroSeries) return series;
+  const present = new Set((series ?? []).map((s) => seriesKey(def.name, s.labels)));
+  const zeros = def.zeroSeries
+    .filter((labels) => !present.has(seriesKey(def.name, labels)))
+    .map((labels): SeriesData => ({ name: def.name, kind: def.kind, labels: { ...labels }, value: 0 }));
+  return zeros.length ? [...(series ?? []), ...zeros] : series;
+}
 
 function values(def: MetricDef, series: SeriesData[]): Sample[] {
   if (def.kind !== 'histogram') return series.map((s) => ({ labels: s.labels, value: s.value ?? 0 }));
@@ -46,7 +57,7 @@ function values(def: MetricDef, series: SeriesData[]): Sample[] {
     for (let i = 0; i <= bounds.length; i++) {
       cumulative += s.buckets?.[i] ?? 0;
       out.push({
-        labels: { ...s.labels, le: i < bounds.length ? bounds[i] : '+Inf' },
+        labels: { ...s.labels, le: i < bounds.length ? formatGoFloat(bounds[i]) : '+Inf' },
         value: cumulative,
         metricName: `${def.name}_bucket`,
       });

@@ -20,10 +20,16 @@ const exported = new Set(
   Object.values(METRICS).flatMap((m) => (m.kind === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name])),
 );
 
-/** Label names each exported series has: the catalog's, `le` on buckets, and `host` on Caddy's HTTP metrics (per_host). */
+/** Labels Prometheus adds to every series it scrapes (the scrape target's). */
+const TARGET_LABELS = ['job', 'instance'];
+
+/**
+ * Label names each exported series has: the catalog's, `le` on buckets, `host` on Caddy's HTTP metrics (per_host),
+ * and the target labels.
+ */
 const labelsOf = new Map<string, Set<string>>(
   Object.values(METRICS).flatMap((m) => {
-    const base = [...m.labels, ...(m.name.startsWith('caddy_http_') ? ['host'] : [])];
+    const base = [...m.labels, ...TARGET_LABELS, ...(m.name.startsWith('caddy_http_') ? ['host'] : [])];
     if (m.kind !== 'histogram') return [[m.name, new Set(base)] as const];
     return [
       [`${m.name}_bucket`, new Set([...base, 'le'])] as const,
@@ -49,7 +55,8 @@ function labelUses(expr: string, legend = ''): Array<{ label: string; where: 'se
 
 const PROMQL_WORDS = new Set([
   'sum', 'by', 'rate', 'histogram_quantile', 'max', 'min', 'avg', 'le', 'without', 'irate', 'increase', 'count',
-  'label_values', 'server', 'code', 'upstream', 'zone', 'object', 'result', 'fail', 'topk', 'on', 'ignoring',
+  'label_values', 'server', 'code', 'upstream', 'zone', 'object', 'result', 'fail', 'topk', 'on', 'ignoring', 'job',
+  'instance',
 ]);
 
 /** Metric names in an expression: identifiers that are not functions, keywords, labels or inside strings/brackets. */
@@ -114,11 +121,41 @@ describe('Grafana dashboard', () => {
     }
     for (const v of dashboard.templating.list) {
       const q = typeof v.query === 'object' && v.query !== null ? (v.query as { query?: string }).query : v.query;
-      const m = typeof q === 'string' ? /label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(q) : null;
+      const m = typeof q === 'string' ? /label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{[^}]*\})?\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(q) : null;
       if (!m) continue;
       expect(exported.has(m[1]), q as string).toBe(true);
       expect(labelsOf.get(m[1])?.has(m[2]), q as string).toBe(true);
     }
+  });
+
+  it('can tell gateways apart: every series selector is scoped to the chosen job and instance', () => {
+    const names = dashboard.templating.list.map((v) => (v as { name?: string }).name);
+    expect(names).toEqual(expect.arrayContaining(['job', 'instance']));
+    for (const p of dashboard.panels) {
+      for (const t of p.targets ?? []) {
+        const selectors = [...t.expr.matchAll(/\b((?:caddy|gatehouse)_[a-z_]+)(\{[^}]*\})?/g)];
+        expect(selectors.length, t.expr).toBeGreaterThan(0);
+        for (const [whole, , labels] of selectors) {
+          expect(labels ?? '', `${p.title}: ${whole}`).toContain('job=~"$job"');
+          expect(labels ?? '', `${p.title}: ${whole}`).toContain('instance=~"$instance"');
+        }
+      }
+    }
+  });
+
+  it('uses the data source chosen at import', () => {
+    const raw = readFileSync(new URL('../../dashboards/gatehouse.json', import.meta.url), 'utf8');
+    const { __inputs: inputs, ...rest } = JSON.parse(raw) as { __inputs: Array<{ name: string }> };
+    for (const input of inputs) expect(JSON.stringify(rest), input.name).toContain(`\${${input.name}}`);
+  });
+
+  it('paints upstream health as up (green) and down (red)', () => {
+    const health = dashboard.panels.find((p) => p.targets?.some((t) => t.expr.includes('caddy_reverse_proxy_upstreams_healthy')));
+    const defaults = (health as unknown as { fieldConfig: { defaults: { mappings?: Array<{ type: string; options: Record<string, { text: string; color: string }> }> } } })
+      .fieldConfig.defaults;
+    const values = defaults.mappings?.find((m) => m.type === 'value')?.options ?? {};
+    expect(values['1']).toMatchObject({ text: 'up', color: 'green' });
+    expect(values['0']).toMatchObject({ text: 'down', color: 'red' });
   });
 
   it('catches a label a metric does not have (the label check can fail)', () => {

@@ -95,8 +95,12 @@ describe('metrics across isolates', () => {
     expect(delta('caddy_http_response_duration_seconds_count', obs)).toBe(N);
 
     const sizes = all.map((p) => BODY[p].length);
-    for (const le of [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304]) {
-      expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="${le}"`), `le=${le}`).toBe(sizes.filter((s) => s <= le).length);
+    const bounds: Array<[number, string]> = [
+      [256, '256'], [1024, '1024'], [4096, '4096'], [16384, '16384'], [65536, '65536'], [262144, '262144'],
+      [1048576, '1.048576e+06'], [4194304, '4.194304e+06'],
+    ];
+    for (const [bound, le] of bounds) {
+      expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="${le}"`), `le=${le}`).toBe(sizes.filter((s) => s <= bound).length);
     }
     expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="+Inf"`)).toBe(N);
     expect(delta('caddy_http_response_size_bytes_sum', obs)).toBe(sizes.reduce((a, b) => a + b, 0));

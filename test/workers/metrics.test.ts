@@ -32,19 +32,23 @@ async function scrape(e: Record<string, unknown>, path = '/gatehouse-admin/metri
 
 
 
-const SIZE_BOUNDS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+/** Caddy's size buckets, with `le` spelled as Caddy's Go client writes it (Prometheus compares the text). */
+const SIZE_BOUNDS: Array<[number, string]> = [
+  [256, '256'], [1024, '1024'], [4096, '4096'], [16384, '16384'], [65536, '65536'], [262144, '262144'],
+  [1048576, '1.048576e+06'], [4194304, '4.194304e+06'],
+];
 
 /** Cumulative bucket counts Prometheus should show for these sizes. */
 function cumulative(sizes: number[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const b of SIZE_BOUNDS) out[String(b)] = sizes.filter((s) => s <= b).length;
+  for (const [b, le] of SIZE_BOUNDS) out[le] = sizes.filter((s) => s <= b).length;
   out['+Inf'] = sizes.length;
   return out;
 }
 
 function buckets(text: string, name: string, labels: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const b of [...SIZE_BOUNDS.map(String), '+Inf']) out[b] = sample(text, `${name}_bucket`, `${labels},le="${b}"`) ?? NaN;
+  for (const b of [...SIZE_BOUNDS.map(([, le]) => le), '+Inf']) out[b] = sample(text, `${name}_bucket`, `${labels},le="${b}"`) ?? NaN;
   return out;
 }
 
