@@ -78,8 +78,11 @@ function startUpstream(): Promise<{ server: Server; port: number; seen: Map<stri
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, seen })));
 }
 
-/** Writes `parts` one at a time (a pause between each), then reads until the server closes or 3 s pass. */
-function exchange(port: number, parts: string[]): Promise<string> {
+/**
+ * Writes `parts` one at a time (a pause between each), then reads until the server closes or 3 s pass; `cut` drops
+ * the connection right after the last part instead, a client that goes away mid-body.
+ */
+function exchange(port: number, parts: string[], cut = false): Promise<string> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
@@ -96,6 +99,7 @@ function exchange(port: number, parts: string[]): Promise<string> {
         s.write(p);
         await new Promise((r) => setTimeout(r, 30));
       }
+      if (cut) s.destroy();
     })();
   });
 }
@@ -151,6 +155,13 @@ describe('gatehouse selfhost: bodies that fail are never passed on as complete',
     const out = await exchange(port, [head('/limited/length', 'Content-Length: 1000'), 'a'.repeat(300), 'b'.repeat(300), 'c'.repeat(400)]);
     expect(out).toMatch(/^HTTP\/1\.1 502 /);
     expect(upstream.seen.get('/limited/length')?.complete ?? false).toBe(false);
+  });
+
+  it('a client that goes away mid-body leaves the upstream request unfinished', async () => {
+    await exchange(port, [head('/plain/cut', 'Transfer-Encoding: chunked'), chunk('aaaaa'), chunk('bbbbb')], true);
+    await new Promise((r) => setTimeout(r, 300));
+    // The upstream got the request and part of its body (so it was streamed to it), but never its end.
+    expect(upstream.seen.get('/plain/cut')).toMatchObject({ complete: false });
   });
 
   it('an upstream response body that fails midway is not completed to the client', async () => {

@@ -103,6 +103,22 @@ describe('request_body max_size before reverse_proxy', () => {
   });
 });
 
+describe('a client body that fails midway', () => {
+  it('past a replay buffer, its failure aborts the upstream request instead of ending it', async () => {
+    let i = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (i++ < 2) c.enqueue(new TextEncoder().encode('aaaaa'));
+        else c.error(new Error('client went away'));
+      },
+    });
+    const r = await outcome([{ handler: 'reverse_proxy', upstreams: [{ dial: UP }], request_buffers: 4 }], failing);
+    expect(r.status).toBe(502);
+    expect(complete(r.upstream)).toBe(false);
+  });
+});
+
 describe('an upstream response body that fails midway', () => {
   it('reaches the client as a failing body, not a shorter complete one', async () => {
     for (const lb of [{}, { load_balancing: { selection_policy: { policy: 'least_conn' } } }]) {
