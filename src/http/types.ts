@@ -1,3 +1,4 @@
+import type { RequestBodyLimit } from './body-limit.ts';
 import type { FieldMap } from './field-map.ts';
 
 // The runtime's core types: what a compiled route tree is made of. Caddy's model (modules/caddyhttp) is a list of
@@ -30,6 +31,8 @@ export interface RequestContext {
   groupsRun?: Set<string>;
   /** Set while handle_errors routes run: {err.status_code}, {err.message} … */
   error?: HandlerError;
+  /** Set by `request_body max_size`: the limit, and the signal a fetch sending the body must take (body-limit.ts). */
+  requestBodyLimit?: RequestBodyLimit;
   /** Worker ExecutionContext (waitUntil), absent in some tests. */
   readonly exec?: { waitUntil(p: Promise<unknown>): void };
 }

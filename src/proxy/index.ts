@@ -4,6 +4,7 @@ import { responseHeaderMap, takeResponseHeaderMap } from '../http/handlers/respo
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
 import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
+import { errorId } from '../http/handlers/errors.ts';
 import { compileHeaderOps } from '../http/handlers/header-ops.ts';
 import { cleanResponseHeaders, isTrusted, prepareRequestHeaders } from './headers.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
@@ -160,9 +161,11 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     const sendBody = method !== 'GET' && method !== 'HEAD';
     let body: ProxyBody = { kind: 'none' };
     if (sendBody && ctx.request.body) {
+      const limit = ctx.requestBodyLimit;
+      if (limit) refuseDeclaredOversize(ctx, limit.maxSize);
       body = retrying || requestBuffers !== 0
         ? await bufferBody(ctx.request.body, replayLimit)
-        : { kind: 'stream', stream: ctx.request.body, used: false };
+        : { kind: 'stream', stream: ctx.request.body, used: false, failed: limit?.failed.signal };
     }
     const selReq = new UpstreamRequest(ctx, uri, prepared, host);
 
@@ -222,6 +225,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs, classify: retrying, answeredBefore: up.host.lastAnswerAt > 0 });
       } catch (e) {
         up.host.numRequests--;
+        if (e instanceof HandlerError) throw e; // the request body failed: no upstream is to blame, none is retried
         recordUpstreamError(ctx.env, up.dial);
         const err = e instanceof ProxyError ? e : new ProxyError('transport', 502, String(e));
         failed(up, passive, shared, ctx);
@@ -287,6 +291,16 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     throw new HandlerError(err.status, err.message);
   };
   return handler;
+}
+
+/**
+ * A body declared longer than request_body's max_size. Caddy's MaxBytesReader does not look at Content-Length: the
+ * proxied request starts and fails once past the limit, which Go's transport reports as a write error, so the
+ * client gets 502. The same answer comes here before any upstream is called, so none sees part of the body.
+ */
+function refuseDeclaredOversize(ctx: RequestContext, maxSize: number): void {
+  const declared = ctx.request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxSize) throw new HandlerError(502, 'http: request body too large', errorId());
 }
 
 /** Counts a failed attempt against the upstream: here, and at the shared pool when failures are remembered. */

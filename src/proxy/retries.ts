@@ -79,15 +79,21 @@ export async function tryAgain(
   return true;
 }
 
-/** A request body as attempts can send it: replayable bytes, or a one-shot stream. */
+/**
+ * A request body as attempts can send it: replayable bytes, or a one-shot stream. A stream Gatehouse made can fail
+ * (request_body max_size, or the client's body failing under a replay buffer); `failed` is then aborted before it
+ * errors, so the fetch sending it is aborted rather than finished (workerd ends a request body cleanly when its
+ * JavaScript stream errors).
+ */
 export type ProxyBody =
   | { kind: 'none' }
   | { kind: 'bytes'; bytes: Uint8Array }
-  | { kind: 'stream'; stream: ReadableStream<Uint8Array>; used: boolean };
+  | { kind: 'stream'; stream: ReadableStream<Uint8Array>; used: boolean; failed?: AbortSignal };
 
 /**
  * Reads up to `limit` bytes so a retry can resend the body. A body that fits is kept whole; a longer one becomes a
- * stream of what was read plus the rest, which can be sent once (so no retry after it was sent).
+ * stream of what was read plus the rest, which can be sent once (so no retry after it was sent). A read that fails
+ * is an error: while buffering it rejects, later it aborts the stream's `failed` signal and errors the stream.
  */
 export async function bufferBody(body: ReadableStream<Uint8Array> | null, limit: number): Promise<ProxyBody> {
   if (!body) return { kind: 'none' };
@@ -101,13 +107,21 @@ export async function bufferBody(body: ReadableStream<Uint8Array> | null, limit:
     size += value.byteLength;
     if (size > limit) {
       let i = 0;
+      const failed = new AbortController();
       const rest = new ReadableStream<Uint8Array>({
         async pull(controller) {
           if (i < chunks.length) {
             controller.enqueue(chunks[i++]);
             return;
           }
-          const r = await reader.read();
+          let r: ReadableStreamReadResult<Uint8Array>;
+          try {
+            r = await reader.read();
+          } catch (e) {
+            failed.abort(e);
+            controller.error(e);
+            return;
+          }
           if (r.done) controller.close();
           else controller.enqueue(r.value);
         },
@@ -115,7 +129,7 @@ export async function bufferBody(body: ReadableStream<Uint8Array> | null, limit:
           return reader.cancel(reason);
         },
       });
-      return { kind: 'stream', stream: rest, used: false };
+      return { kind: 'stream', stream: rest, used: false, failed: failed.signal };
     }
   }
   if (size === 0) return { kind: 'none' };

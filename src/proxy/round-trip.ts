@@ -1,3 +1,4 @@
+import { handlerError } from '../http/handlers/errors.ts';
 import type { RequestContext } from '../http/types.ts';
 import type { FailureKind, ProxyBody } from './retries.ts';
 import { DEFAULT_DIAL_TIMEOUT_MS } from './transport.ts';
@@ -70,6 +71,7 @@ export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
   if (dialMs < 0) return Promise.reject(dialTimeout(a.target));
 
   let body: BodyInit | undefined;
+  let bodyFailed: AbortSignal | undefined;
   const sendsBody = a.body.kind !== 'none' && a.method !== 'GET' && a.method !== 'HEAD';
   if (sendsBody && a.body.kind === 'bytes') {
     body = a.body.bytes; // bytes keep a Content-Length; a retry sends them again
@@ -77,6 +79,7 @@ export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
   } else if (sendsBody && a.body.kind === 'stream') {
     a.body.used = true;
     body = a.body.stream;
+    bodyFailed = a.body.failed;
   } else {
     a.headers.delete('content-length');
   }
@@ -84,20 +87,22 @@ export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
   // Timer and abort signal only when there is something to time: every tcp attempt (dial timeout) and any attempt
   // with a response header timeout. A fast response costs one setTimeout/clearTimeout pair and an AbortController.
   const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, a.timeoutMs > 0 ? a.timeoutMs : 0) : undefined;
-  const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal: watch?.controller.signal };
+  // A body that can fail aborts the fetch when it does: only an aborted fetch leaves the upstream request unfinished.
+  const signal = bodyFailed ? (watch ? AbortSignal.any([watch.controller.signal, bodyFailed]) : bodyFailed) : watch?.controller.signal;
+  const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal };
   let sent: Promise<Response>;
   try {
     sent = send(ctx, a, init);
   } catch (e) {
     sent = Promise.reject(e);
   }
-  if (!watch) return sent.catch((e: unknown) => attemptFailed(a, e, undefined));
+  if (!watch) return sent.catch((e: unknown) => attemptFailed(a, e, undefined, bodyFailed));
   return sent.then(
     (res) => {
       watch.done();
       return res;
     },
-    (e: unknown) => attemptFailed(a, e, watch),
+    (e: unknown) => attemptFailed(a, e, watch, bodyFailed),
   );
 }
 
@@ -118,9 +123,13 @@ function send(ctx: RequestContext, a: Attempt, init: RequestInit): Promise<Respo
   return fetch(upstreamUrl(ctx, a), init);
 }
 
-/** Why an attempt failed, as a ProxyError with Caddy's retry class and status (always rejects). */
-async function attemptFailed(a: Attempt, e: unknown, watch: AttemptWatch | undefined): Promise<never> {
+/**
+ * Why an attempt failed, as a ProxyError with Caddy's retry class and status (always rejects). A request body that
+ * failed is the client's doing, not the upstream's: its HandlerError (request_body's 413) or a 502, as is.
+ */
+async function attemptFailed(a: Attempt, e: unknown, watch: AttemptWatch | undefined, bodyFailed: AbortSignal | undefined): Promise<never> {
   watch?.done();
+  if (bodyFailed?.aborted) throw handlerError(502, bodyFailed.reason);
   if (e instanceof ProxyError) throw e;
   if (watch?.verdict === DIAL_TIMEOUT) {
     // A silent handshake proves nothing was sent only if fetch() had no pooled connection to send it over (an

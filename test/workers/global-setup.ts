@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createHash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { startBlackhole } from './blackhole.ts';
+import { startBodyRecorder } from './body-recorder.ts';
 
 // Real loopback upstreams for the reverse_proxy tests (run in Node before the workerd pool starts). Each echo server
 // answers with what it received, so tests observe exactly what the proxy sent.
@@ -18,6 +19,8 @@ export interface ProxyTestUpstreams {
   flip: number;
   /** A port whose TCP handshake never completes (blackhole.ts): connects to it hang, the dial-timeout case. */
   blackhole: number;
+  /** An upstream that records whether each request body arrived complete (body-recorder.ts). */
+  bodyRecorder: number;
 }
 
 declare module 'vitest' {
@@ -106,9 +109,11 @@ export default async function setup({ provide }: { provide: (key: 'proxyUpstream
   const refused = await listen(probe);
   await new Promise((r) => probe.close(r));
   const blackhole = await startBlackhole();
-  provide('proxyUpstreams', { echo: echoPorts, refused, flip, blackhole: blackhole.port });
+  const bodyRecorder = await startBodyRecorder();
+  provide('proxyUpstreams', { echo: echoPorts, refused, flip, blackhole: blackhole.port, bodyRecorder: bodyRecorder.port });
   return async () => {
     blackhole.close();
+    await bodyRecorder.close();
     for (const s of upgraded) s.destroy();
     for (const s of servers) {
       s.closeAllConnections();

@@ -1,5 +1,4 @@
-import { HandlerError } from '../types.ts';
-import { errorId } from './errors.ts';
+import { limitStream } from '../body-limit.ts';
 import { replaceRequest } from './request.ts';
 import { replaceAll } from './tpl.ts';
 import type { HandlerCompiler } from './types.ts';
@@ -8,7 +7,8 @@ import { checkHandler, optNumber, optString } from './util.ts';
 /**
  * `request_body`: `set` replaces the body (a Worker cannot give a GET/HEAD request a body, so there it is
  * dropped); `max_size` limits it the way Caddy does, lazily: whoever reads past the limit gets a 413 error, and a
- * handler that never reads the body is unaffected.
+ * handler that never reads the body is unaffected. The limit is kept on the request so that reverse_proxy can
+ * abort its upstream request when the body fails (body-limit.ts).
  */
 export const compileRequestBody: HandlerCompiler = (json, deps) => {
   const path = deps.path;
@@ -23,28 +23,14 @@ export const compileRequestBody: HandlerCompiler = (json, deps) => {
         const headers = new Headers(ctx.request.headers);
         headers.delete('content-length');
         replaceRequest(ctx, ctx.url, { headers, body: set(ctx) });
+        ctx.requestBodyLimit = undefined; // an earlier max_size limited the body this one replaces
       }
     }
     if (max > 0 && ctx.request.body) {
-      replaceRequest(ctx, ctx.url, { body: limitStream(ctx.request.body, max) });
+      const limit = (ctx.requestBodyLimit ??= { maxSize: max, failed: new AbortController() });
+      if (max < limit.maxSize) limit.maxSize = max;
+      replaceRequest(ctx, ctx.url, { body: limitStream(ctx.request.body, max, limit.failed) });
     }
     return next(ctx);
   };
 };
-
-/** Passes at most `max` bytes through, then errors the stream with a 413 HandlerError. */
-export function limitStream(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
-  let seen = 0;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > max) {
-          controller.error(new HandlerError(413, 'http: request body too large', errorId()));
-          return;
-        }
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-}
