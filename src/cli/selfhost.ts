@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { compileConfig } from '../config/compile.ts';
 import { CliError, type Command } from './command.ts';
 import { parseListen } from './front/listen-address.ts';
@@ -24,7 +24,7 @@ export const selfhostCommand: Command = {
     { name: 'config', short: 'c', kind: 'string', help: 'Configuration file (default ./Caddyfile)' },
     { name: 'listen', short: 'l', kind: 'string', help: 'Address to listen on (default *:<site port>)' },
     { name: 'data', kind: 'string', help: 'Directory for Durable Object storage (default .gatehouse/data)' },
-    { name: 'build-only', kind: 'bool', help: 'Write the bundle and workerd config, do not start workerd' },
+    { name: 'build-only', kind: 'bool', help: 'Write the bundle and a workerd config listening on --listen itself (no front), do not start workerd' },
   ],
   async run(args, ctx) {
     const path = configPath(args.strings.get('config'), ctx);
@@ -36,16 +36,19 @@ export const selfhostCommand: Command = {
     } catch (e) {
       throw new CliError(`${path}: ${(e as Error).message}`);
     }
-    const listen = parseListen(args.strings.get('listen') ?? `*:${ports[0] ?? 8080}`);
+    const listenFlag = args.strings.get('listen') ?? `*:${ports[0] ?? 8080}`;
+    const listen = parseListen(listenFlag);
     const outDir = resolve(ctx.cwd, '.gatehouse/selfhost');
     const dataDir = resolve(ctx.cwd, args.strings.get('data') ?? '.gatehouse/data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const buildOnly = args.bools.has('build-only');
-    const sockets = buildOnly ? { dir: undefined, socket: join(outDir, 'workerd.sock') } : privateSocketDir();
+    // --build-only is for running workerd by hand (benchmarks, other supervisors): it then listens on --listen
+    // itself, without the front's checks.
+    const sockets = buildOnly ? { dir: undefined, socket: '' } : privateSocketDir();
     const capnpPath = buildLocalRuntime({
       outDir,
       dataDir,
-      workerdAddress: `unix:${sockets.socket}`,
+      workerdAddress: buildOnly ? listenFlag : `unix:${sockets.socket}`,
       config: loaded.config,
       secrets: localSecrets(ctx.cwd, ctx.env),
     });
