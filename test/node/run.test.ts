@@ -29,7 +29,7 @@ describe('gatehouse run', () => {
   it('serves the Caddyfile with no config text or secret on a command line, and stops on one SIGINT', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-run-test-'));
     const marker = 'marker-7f3a9c';
-    writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker} {path}" 200\n}\n`);
+    writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker} {path} {header.Accept-Encoding}" 200\n}\n`);
     writeFileSync(join(dir, '.dev.vars'), 'METRICS_TOKEN="dev-vars-metrics-secret"\n');
     const port = await freePort();
     const seen = new Set<string>();
@@ -53,8 +53,9 @@ describe('gatehouse run', () => {
     }
     const { child } = started;
     try {
-      const r = await rawRequest(port, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
-      expect(r, started.log()).toMatchObject({ status: 200, body: `${marker} /hello` });
+      // The Worker sees the request as sent (wrangler dev used to force `Accept-Encoding: br, gzip`).
+      const r = await rawRequest(port, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n');
+      expect(r, started.log()).toMatchObject({ status: 200, body: `${marker} /hello identity` });
       // The secrets reached the Worker: the admin API answers the token from the environment.
       const admin = await fetch(`http://127.0.0.1:${port}/gatehouse-admin/config/versions`, { headers: { Authorization: 'Bearer env-admin-secret' } });
       expect(admin.status).toBe(200);
