@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileConfig } from '../config/compile.ts';
@@ -52,6 +53,7 @@ export const runCommand: Command = {
       rmSync(sockets.dir, { recursive: true, force: true });
     };
     let capnpPath: string;
+    let demo: Server[] = [];
     try {
       capnpPath = buildLocalRuntime({
         outDir: resolve(ctx.cwd, '.gatehouse/run'),
@@ -60,11 +62,11 @@ export const runCommand: Command = {
         config: loaded.config,
         secrets: localSecrets(ctx.cwd, ctx.env),
       });
+      if (args.bools.has('demo')) demo = await startDemoUpstreams();
     } catch (e) {
       removeDirs();
-      throw e;
+      throw e instanceof CliError ? e : new CliError(`cannot start the demo upstreams: ${(e as Error).message}`);
     }
-    const demo = args.bools.has('demo') ? await startDemoUpstreams() : [];
     if (demo.length) ctx.err('gatehouse: demo upstreams on 127.0.0.1:9001, :9002, :9003\n');
     ctx.err(`gatehouse: serving ${path}\n`);
     return serveLocalRuntime({
