@@ -42,24 +42,24 @@ export const selfhostCommand: Command = {
     const dataDir = resolve(ctx.cwd, args.strings.get('data') ?? '.gatehouse/data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const buildOnly = args.bools.has('build-only');
+    const secrets = localSecrets(ctx.cwd, ctx.env);
     // --build-only is for running workerd by hand (benchmarks, other supervisors): it then listens on --listen
     // itself, without the front's checks.
-    const sockets = buildOnly ? { dir: undefined, socket: '' } : privateSocketDir();
-    const capnpPath = buildLocalRuntime({
-      outDir,
-      dataDir,
-      workerdAddress: buildOnly ? listenFlag : `unix:${sockets.socket}`,
-      config: loaded.config,
-      secrets: localSecrets(ctx.cwd, ctx.env),
-    });
+    if (args.bools.has('build-only')) {
+      buildLocalRuntime({ outDir, dataDir, workerdAddress: listenFlag, config: loaded.config, secrets });
+      ctx.err(`gatehouse: bundle and workerd config in ${outDir}; data in ${dataDir}\n`);
+      return 0;
+    }
+    const sockets = privateSocketDir();
+    const removeSocketDir = () => rmSync(sockets.dir, { recursive: true, force: true });
+    let capnpPath: string;
+    try {
+      capnpPath = buildLocalRuntime({ outDir, dataDir, workerdAddress: `unix:${sockets.socket}`, config: loaded.config, secrets });
+    } catch (e) {
+      removeSocketDir();
+      throw e;
+    }
     ctx.err(`gatehouse: bundle and workerd config in ${outDir}; data in ${dataDir}\n`);
-    if (buildOnly) return 0;
-    return serveLocalRuntime({
-      capnpPath,
-      socket: sockets.socket,
-      listen,
-      err: ctx.err,
-      cleanup: () => rmSync(sockets.dir!, { recursive: true, force: true }),
-    });
+    return serveLocalRuntime({ capnpPath, socket: sockets.socket, listen, err: ctx.err, cleanup: removeSocketDir });
   },
 };
