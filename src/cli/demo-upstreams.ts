@@ -29,10 +29,16 @@ export async function startDemoUpstreams(ports = [9001, 9002, 9003], host = '127
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Upstream': name });
       res.end(body + '\n');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+    } catch (e) {
+      // A port in use: the ones already open must not keep the process alive.
+      for (const s of servers) s.close();
+      throw e;
+    }
     servers.push(server);
   }
   return servers;

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileConfig } from '../config/compile.ts';
+import { deployWranglerConfig } from './deploy-config.ts';
 import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
@@ -35,12 +38,20 @@ export const deployCommand: Command = {
       throw new CliError(`${path}: ${(e as Error).message}`);
     }
     const json = JSON.stringify(loaded.config);
-    const wranglerArgs = ['deploy', '--define', `GATEHOUSE_BAKED_CONFIG:${JSON.stringify(json)}`];
-    if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
     const env = args.strings.get('env');
+    // Beside wrangler.toml, so that its relative paths (main, alias, rules) still hold; the owner's only.
+    const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+    const generated = join(projectRoot, `.wrangler-deploy-${process.pid}.toml`);
+    writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env), { mode: 0o600 });
+    const wranglerArgs = ['deploy', '--config', generated];
+    if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
     if (env) wranglerArgs.push('--env', env);
     ctx.err(`gatehouse: ${path} is valid (${json.length} bytes of JSON); running wrangler ${wranglerArgs[0]}${args.bools.has('dry-run') ? ' --dry-run' : ''}\n`);
-    return runWrangler(wranglerArgs, ctx.cwd);
+    try {
+      return await runWrangler(wranglerArgs, ctx.cwd);
+    } finally {
+      rmSync(generated, { force: true });
+    }
   },
 };
 

@@ -7,11 +7,14 @@ export interface SelfhostOptions {
   /** Module file names in the bundle directory (embed paths are relative to the config file, written there); the first is the entry. */
   modules: Array<{ name: string; kind: 'esModule' | 'text' }>;
   dataDir: string;
+  /** workerd's socket address: `unix:/path` behind the front (src/cli/front), or host:port. */
   listen: string;
   compatibilityDate: string;
   /** wrangler.toml's compatibility_flags, so the self-hosted Worker runs with the flags a deployment has. */
   compatibilityFlags?: string[];
   vars: Record<string, string>;
+  /** Text bindings read from files next to the config (`embed`), so their values are on no command line. */
+  embeddedText?: Record<string, string>;
   durableObjects: Array<{ binding: string; className: string }>;
 }
 
@@ -30,6 +33,7 @@ export function selfhostConfig(o: SelfhostOptions): string {
     .join(',\n        ');
   const bindings = [
     ...Object.entries(o.vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`),
+    ...Object.entries(o.embeddedText ?? {}).map(([k, file]) => `(name = ${q(k)}, text = embed ${q(file)})`),
     ...o.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}))`),
   ].join(',\n        ');
   const namespaces = o.durableObjects

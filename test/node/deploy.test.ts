@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { deployWranglerConfig } from '../../src/cli/deploy-config.ts';
+import { bin, exited } from './local-runtime-helpers.ts';
+
+// `gatehouse deploy` bakes the adapted config into the bundle without putting it on wrangler's command line.
+
+describe('gatehouse deploy', () => {
+  it('bakes the config into the bundle through a generated wrangler config, not a command line', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
+    const marker = 'deploy-marker-5d1e';
+    writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker}" 200\n}\n`);
+    const child = spawn(process.execPath, [bin, 'deploy', '--dry-run', '--outdir', join(dir, 'out')], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    const lines = new Set<string>();
+    const sampler = setInterval(() => {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        try {
+          const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          if (/wrangler|esbuild|gatehouse/.test(line)) lines.add(line.replaceAll('\0', ' '));
+        } catch {
+          // gone
+        }
+      }
+    }, 20);
+    const code = await exited(child);
+    clearInterval(sampler);
+    expect(code, log).toBe(0);
+    expect([...lines].some((l) => l.includes(' deploy ') && l.includes('wrangler'))).toBe(true);
+    for (const line of lines) expect(line).not.toContain(marker);
+    expect(readFileSync(join(dir, 'out/index.js'), 'utf8')).toContain(marker);
+    const root = new URL('../../', import.meta.url).pathname;
+    expect(readdirSync(root).filter((f) => f.startsWith('.wrangler-deploy-'))).toEqual([]);
+    expect(existsSync(join(dir, 'out/index.js'))).toBe(true);
+  });
+
+  it('puts the define in the environment wrangler deploys with --env (define is not inherited)', () => {
+    const json = '{"a":"\\"q\\" \\u2028"}';
+    const toml = deployWranglerConfig('name = "g"\n', json, 'staging');
+    const m = /\n\[env\."staging"\.define\]\nGATEHOUSE_BAKED_CONFIG = (".*")\n$/.exec(toml);
+    // The TOML string holds JavaScript source: a string literal whose value is the config JSON, unchanged.
+    expect(JSON.parse(JSON.parse(m![1]))).toBe(json);
+  });
+});

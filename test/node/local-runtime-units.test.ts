@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseListen } from '../../src/cli/front/listen-address.ts';
+import { checkRequest } from '../../src/cli/front/request-check.ts';
+import { localSecrets, parseDevVars } from '../../src/cli/local/secrets.ts';
+
+describe('--listen', () => {
+  it.each([
+    ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
+    ['[::1]:0', { host: '::1', port: 0 }],
+    [':9000', { host: undefined, port: 9000 }],
+    ['*:80', { host: undefined, port: 80 }],
+    ['8080', { host: undefined, port: 8080 }],
+    ['localhost:65535', { host: 'localhost', port: 65535 }],
+  ])('%s', (flag, want) => expect(parseListen(flag)).toEqual(want));
+  it.each(['a:99999', 'a:b', 'a:1:2', '[::1:80', ''])('rejects %j', (flag) => expect(() => parseListen(flag)).toThrow(/--listen/));
+});
+
+describe('.dev.vars and the environment', () => {
+  it('reads dotenv lines, quotes and comments', () => {
+    expect(parseDevVars('# c\nA=1\nexport B = "two words"\nC=\'x # y\'\nD=v # note\nnot a line\n')).toEqual({ A: '1', B: 'two words', C: 'x # y', D: 'v' });
+  });
+  it('lets ADMIN_TOKEN and METRICS_TOKEN from the environment win, and passes no other environment variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-devvars-'));
+    writeFileSync(join(dir, '.dev.vars'), 'ADMIN_TOKEN=file\nOTHER=x\n');
+    expect(localSecrets(dir, { ADMIN_TOKEN: 'env', METRICS_TOKEN: 'm', HOME: '/root' })).toEqual({ ADMIN_TOKEN: 'env', OTHER: 'x', METRICS_TOKEN: 'm' });
+  });
+});
+
+describe('checkRequest', () => {
+  const head = (url: string, rawHeaders: string[], method = 'GET') => checkRequest({ method, url, rawHeaders });
+  it('takes the host of an absolute-form target, with an origin-form path', () => {
+    expect(head('http://b.test', ['Host', 'a'])).toEqual({ ok: true, host: 'b.test', path: '/' });
+    expect(head('HTTPS://b.test?q', ['Host', 'a'])).toEqual({ ok: true, host: 'b.test', path: '/?q' });
+    expect(head('http://u@b.test/x', ['Host', 'a'])).toMatchObject({ ok: false, status: 400 });
+  });
+  it("answers OPTIONS * itself, as Go's server does", () => {
+    expect(head('*', ['Host', 'a'], 'OPTIONS')).toEqual({ ok: false, status: 200, body: '' });
+    expect(head('*', ['Host', 'a'])).toMatchObject({ ok: false, status: 400 });
+  });
+  it('counts Host fields in any case', () => {
+    expect(head('/', ['host', 'a', 'HOST', 'a'])).toMatchObject({ ok: false, status: 400 });
+  });
+});
