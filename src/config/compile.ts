@@ -28,6 +28,8 @@ export interface ServeOptions {
   url?: URL;
   /** The CF-Connecting-IP field as the caller read it (null: absent), so it is not looked up twice. */
   connectingIp?: string | null;
+  /** The Host field as the caller read it (null: absent; undefined: not read). */
+  host?: string | null;
 }
 
 export interface CompiledServer {
@@ -155,7 +157,7 @@ function serveOn(
   opts: ServeOptions,
   url: URL,
 ): Promise<Response> {
-  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp });
+  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp, host: opts.host });
   let routed: Promise<Response>;
   try {
     routed = server.routes(ctx, emptyNext);

@@ -1,3 +1,4 @@
+import { primeRequestHost } from './placeholders/request.ts';
 import type { RequestContext } from './types.ts';
 
 export interface RequestContextOptions {
@@ -9,6 +10,8 @@ export interface RequestContextOptions {
   url?: URL;
   /** The CF-Connecting-IP field already read by the caller (null: absent); each Headers call costs a runtime call. */
   connectingIp?: string | null;
+  /** The Host field already read by the caller (null: absent), handed to the host matchers' memo. */
+  host?: string | null;
 }
 
 /**
@@ -20,6 +23,7 @@ export function createRequestContext(request: Request, env: Record<string, unkno
   const url = opts.url ?? new URL(request.url);
   const connectingIp = opts.connectingIp !== undefined ? opts.connectingIp : request.headers.get('cf-connecting-ip');
   const remoteIp = connectingIp ?? opts.remoteIp ?? '127.0.0.1';
+  if (opts.host !== undefined) primeRequestHost(request, url, opts.host);
   const vars = new Map<string, unknown>();
   vars.set('client_ip', remoteIp);
   return {
