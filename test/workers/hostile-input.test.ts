@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { configJson, execution } from './execution.ts';
 
@@ -71,5 +71,123 @@ describe('Host header validation in the Worker entry', () => {
   it('the admin API is behind the same check', async () => {
     const res = await fetchWorker(wire('gw.test/x', '/gatehouse-admin/config'), { ...env, ADMIN_TOKEN: 'secret-token-1234567890' });
     expect(res.status).toBe(400);
+  });
+});
+
+// Caddy 2.6.2's bytes, read off the wire on loopback: `X-Q: a  b` for ?q=a%0d%0ab, `Location: /a  Set-Cookie:x=1`,
+// `X-Q: x` for ?q=%0d%0ax%0d%0a (CR/LF become spaces, then the value is trimmed), NUL sent as is (a Worker cannot:
+// it is dropped), and 502 when header_up would send CR/LF/NUL upstream (Go's transport refuses the field).
+describe('CR, LF and NUL from the request in response and upstream fields', () => {
+  const ports = inject('proxyUpstreams');
+  const env = {
+    GATEHOUSE_CONFIG: configJson(`
+:80 {
+	handle /h* {
+		header X-Q {http.request.uri.query.q}
+		header X-P {http.request.uri.path}
+		header +X-Add "<{http.request.uri.query.q}>"
+		header X-Static ok
+		respond "ok"
+	}
+	handle /d* {
+		header >X-Q {http.request.uri.query.q}
+		respond "deferred"
+	}
+	handle /r* {
+		redir {http.request.uri.query.to}
+	}
+	handle /p* {
+		reverse_proxy 127.0.0.1:${ports.echo[0]} {
+			header_up X-Q {http.request.uri.query.q}
+		}
+	}
+	handle /down* {
+		reverse_proxy 127.0.0.1:${ports.echo[0]} {
+			header_down X-Down {http.request.uri.query.q}
+		}
+	}
+	handle /rq* {
+		request_header X-Q {http.request.uri.query.q}
+		respond "{header.X-Q}"
+	}
+}
+`),
+  };
+  const get = (path: string) => fetchWorker(wire('example.com', path), env);
+
+  // [query value, X-Q, X-Add (the value between < >, so not trimmed)]
+  const cases: Array<[string, string, string]> = [
+    ['a%0d%0ab', 'a  b', '<a  b>'],
+    ['%0d%0ax%0d%0a', 'x', '<  x  >'],
+    ['a%0ab', 'a b', '<a b>'],
+    ['a%00b', 'ab', '<ab>'],
+    ['%0a%00%0d', '', '<  >'],
+    ['a%09b', 'a\tb', '<a\tb>'],
+  ];
+  for (const [q, want, wantAdd] of cases) {
+    it(`header X-Q {query q} with q=${q} is 200 with X-Q ${JSON.stringify(want)}`, async () => {
+      const res = await get(`/h?q=${q}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('ok');
+      expect(res.headers.get('x-q')).toBe(want);
+      expect(res.headers.get('x-add')).toBe(wantAdd);
+      expect(res.headers.get('x-static')).toBe('ok');
+    });
+  }
+
+  it('a path with %0d%0a copied into a header is 200 with spaces', async () => {
+    const res = await get('/h%0d%0ax');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-p')).toBe('/h  x');
+  });
+
+  it('a path with %00 copied into a header is 200 without the NUL', async () => {
+    const res = await get('/h%00x');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-p')).toBe('/hx');
+  });
+
+  it('a deferred header with CR/LF is 200', async () => {
+    const res = await get('/d?q=a%0d%0ab');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-q')).toBe('a  b');
+  });
+
+  it('redir to a target with CRLF is a 302 whose Location has spaces, no injected field', async () => {
+    const res = await get('/r?to=/a%0d%0aSet-Cookie:x=1');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/a  Set-Cookie:x=1');
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('redir to a target with NUL is a 302', async () => {
+    const res = await get('/r?to=/a%00b');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/ab');
+  });
+
+  for (const q of ['a%0d%0ab', 'a%00b', '%0d%0a']) {
+    it(`header_up with q=${q} is Caddy's 502, not a 500`, async () => {
+      const res = await get(`/p?q=${q}`);
+      expect(res.status).toBe(502);
+    });
+  }
+
+  it('header_up with a clean value reaches the upstream', async () => {
+    const ok = await get('/p?q=fine');
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { headers: Record<string, string> }).headers['x-q']).toBe('fine');
+  });
+
+  it('header_down with CR/LF is the upstream response with spaces', async () => {
+    const res = await get('/down?q=a%0d%0ab');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-down')).toBe('a  b');
+  });
+
+  it('request_header with CR/LF is 200 (the value kept with spaces)', async () => {
+    const res = await get('/rq?q=a%0d%0ab');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('a  b');
   });
 });

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../config/errors.ts';
 import type { HeaderFields } from '../field-map.ts';
+import { fieldValueTemplate, responseFieldValue } from '../field-value.ts';
 import type { RequestContext, Template } from '../types.ts';
 import { goRegexp, replaceAllGo } from './regexp.ts';
 import { replaceKnown } from './tpl.ts';
@@ -16,14 +17,25 @@ interface Replacement {
   /** A search_regexp containing placeholders is compiled per request, as Caddy does. */
   dynamicRegexp?: Template;
   replace: Template;
+  clean: (v: string) => string;
 }
 
-export function compileHeaderOps(json: unknown, path: string, extraFields: readonly string[] = []): HeaderOps | undefined {
+/**
+ * `cleanValue` decides what a value carrying CR, LF or NUL (from request data) becomes: by default what Go writes
+ * into a response; the proxy's request fields pass upstreamFieldValue, which refuses it.
+ */
+export function compileHeaderOps(
+  json: unknown,
+  path: string,
+  extraFields: readonly string[] = [],
+  cleanValue: (v: string) => string = responseFieldValue,
+): HeaderOps | undefined {
   const rec = optRecord(json, 'header ops', path);
   if (!rec) return undefined;
   checkFields(rec, ['add', 'set', 'delete', 'replace', ...extraFields], path, 'header ops');
-  const add = headerMap(rec.add, 'add', path).map(([f, vs]) => [replaceKnown(f), vs.map(replaceKnown)] as const);
-  const set = headerMap(rec.set, 'set', path).map(([f, vs]) => [replaceKnown(f), vs.map(replaceKnown)] as const);
+  const value = (src: string) => fieldValueTemplate(src, replaceKnown(src), cleanValue);
+  const add = headerMap(rec.add, 'add', path).map(([f, vs]) => [replaceKnown(f), vs.map(value)] as const);
+  const set = headerMap(rec.set, 'set', path).map(([f, vs]) => [replaceKnown(f), vs.map(value)] as const);
   const deletes = stringList(rec.delete, 'delete', path);
   const deleteAll = deletes.includes('*');
   const otherDeletes = deletes.filter((d) => d !== '*').map(replaceKnown);
@@ -37,7 +49,7 @@ export function compileHeaderOps(json: unknown, path: string, extraFields: reado
       const search = optString(r.search, 'search', path);
       const searchRe = optString(r.search_regexp, 'search_regexp', path);
       if (search && searchRe) throw new ConfigError(`cannot specify both a substring search and a regular expression search for field '${field}'`, path);
-      const rep: Replacement = { field: replaceKnown(field), all: field === '*', replace: replaceKnown(optString(r.replace, 'replace', path) ?? '') };
+      const rep: Replacement = { field: replaceKnown(field), all: field === '*', replace: replaceKnown(optString(r.replace, 'replace', path) ?? ''), clean: cleanValue };
       if (searchRe) {
         if (searchRe.includes('{')) rep.dynamicRegexp = replaceKnown(searchRe);
         else rep.regexp = goRegexp(searchRe, path, true);
@@ -85,7 +97,8 @@ function applyReplacement(h: HeaderFields, r: Replacement, ctx: RequestContext):
   }
   const replace = r.replace(ctx);
   const search = r.search?.(ctx) ?? '';
-  const edit = (v: string) => (re ? replaceAllGo(v, re, replace) : v.split(search).join(replace));
+  // The replacement may bring request data into the value (a placeholder, or `$1` of a regexp over one).
+  const edit = (v: string) => r.clean(re ? replaceAllGo(v, re, replace) : v.split(search).join(replace));
   const names = r.all ? headerNames(h) : [r.field(ctx).toLowerCase()];
   for (const name of names) {
     if (name === 'set-cookie') {
