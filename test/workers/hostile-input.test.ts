@@ -191,3 +191,71 @@ describe('CR, LF and NUL from the request in response and upstream fields', () =
     expect(await res.text()).toBe('a  b');
   });
 });
+
+// The server options trusted_proxies / client_ip_headers / trusted_proxies_strict (Caddy 2.7+'s
+// determineTrustedProxy). The peer is CF-Connecting-IP, as the edge (or the local front) sets it.
+describe('client_ip behind trusted proxies', () => {
+  const ports = inject('proxyUpstreams');
+  const site = `
+:80 {
+	@inside client_ip 192.0.2.0/24
+	@peer remote_ip 10.0.0.0/8
+	handle /up {
+		reverse_proxy 127.0.0.1:${ports.echo[0]}
+	}
+	handle {
+		respond @inside "inside {client_ip} {http.vars.trusted_proxy}"
+		respond @peer "peer {client_ip} {http.vars.trusted_proxy}"
+		respond "outside {client_ip} {http.vars.trusted_proxy}"
+	}
+}
+`;
+  const envWith = (options: string) => ({ GATEHOUSE_CONFIG: configJson(`{\n\tservers {\n${options}\n\t}\n}\n${site}`) });
+  const plain = { GATEHOUSE_CONFIG: configJson(site) };
+  const trusted = envWith('\t\ttrusted_proxies static 10.0.0.0/8');
+  const strict = envWith('\t\ttrusted_proxies static 10.0.0.0/8 192.0.2.200\n\t\ttrusted_proxies_strict');
+  const realIp = envWith('\t\ttrusted_proxies static private_ranges\n\t\tclient_ip_headers X-Real-IP X-Forwarded-For');
+
+  const ask = (env: Record<string, string>, peer: string, headers: Record<string, string>, path = '/') =>
+    fetchWorker(wire('example.com', path, { 'CF-Connecting-IP': peer, ...headers }), env);
+
+  const table: Array<[string, Record<string, string>, string, Record<string, string>, string]> = [
+    ['no trusted_proxies: a spoofed XFF is ignored', plain, '203.0.113.7', { 'X-Forwarded-For': '192.0.2.1' }, 'outside 203.0.113.7 false'],
+    ['untrusted peer: a spoofed XFF is ignored', trusted, '203.0.113.7', { 'X-Forwarded-For': '192.0.2.1' }, 'outside 203.0.113.7 false'],
+    ['trusted peer: the leftmost XFF entry', trusted, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.1, 10.0.0.9' }, 'inside 192.0.2.1 true'],
+    ['trusted peer without XFF: the peer', trusted, '10.1.2.3', {}, 'peer 10.1.2.3 true'],
+    ['trusted peer: invalid entries skipped, port and zone dropped, canonical form', trusted, '10.1.2.3', { 'X-Forwarded-For': 'junk, 01.2.3.4, [2001:DB8:0:0::1%eth0]:443' }, 'peer 2001:db8::1 true'],
+    ['trusted peer: an IPv4 entry with a port', trusted, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.9:5555' }, 'inside 192.0.2.9 true'],
+    ['trusted peer: nothing valid, the peer', trusted, '10.1.2.3', { 'X-Forwarded-For': 'unknown' }, 'peer 10.1.2.3 true'],
+    ['strict: right to left, the first untrusted entry', strict, '10.1.2.3', { 'X-Forwarded-For': '198.51.100.66, 192.0.2.7, 192.0.2.200, 10.0.0.9' }, 'inside 192.0.2.7 true'],
+    ['strict: every entry trusted, the peer', strict, '10.1.2.3', { 'X-Forwarded-For': '10.0.0.1, 192.0.2.200' }, 'peer 10.1.2.3 true'],
+    ['client_ip_headers: the first header that has a valid address', realIp, '10.9.9.9', { 'X-Real-IP': '192.0.2.77', 'X-Forwarded-For': '198.51.100.1' }, 'inside 192.0.2.77 true'],
+    ['client_ip_headers: falls through to the next header', realIp, '10.9.9.9', { 'X-Forwarded-For': '192.0.2.78' }, 'inside 192.0.2.78 true'],
+  ];
+  for (const [name, env, peer, headers, want] of table) {
+    it(name, async () => {
+      const res = await ask(env, peer, headers);
+      expect(await res.text()).toBe(want);
+    });
+  }
+
+  type Echo = { headers: Record<string, string> };
+  it('reverse_proxy replaces the XFF of an untrusted peer with the peer', async () => {
+    const res = await ask(trusted, '203.0.113.7', { 'X-Forwarded-For': '192.0.2.1', 'X-Forwarded-Host': 'evil.test' }, '/up');
+    const echo = (await res.json()) as Echo;
+    expect(echo.headers['x-forwarded-for']).toBe('203.0.113.7');
+    expect(echo.headers['x-forwarded-host']).toBe('example.com');
+  });
+
+  it("reverse_proxy appends the peer to a trusted proxy's XFF (server trusted_proxies)", async () => {
+    const res = await ask(trusted, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.1', 'X-Forwarded-Host': 'app.test' }, '/up');
+    const echo = (await res.json()) as Echo;
+    expect(echo.headers['x-forwarded-for']).toBe('192.0.2.1, 10.1.2.3');
+    expect(echo.headers['x-forwarded-host']).toBe('app.test');
+  });
+
+  it('a server without trusted_proxies sends the peer alone upstream', async () => {
+    const res = await ask(plain, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.1' }, '/up');
+    expect(((await res.json()) as Echo).headers['x-forwarded-for']).toBe('10.1.2.3');
+  });
+});
