@@ -3,7 +3,7 @@ import type { Template } from './types.ts';
 // Header values built from request data (placeholders) may carry CR, LF or NUL, which Headers.set refuses with a
 // TypeError. Go writes a response field with CR and LF turned into spaces (net/http's headerNewlineToSpace) and
 // NUL as is; a Worker cannot send NUL, so it is dropped. A request field bound upstream is refused by Go's
-// transport instead (the proxy answers 502).
+// transport instead (the proxy answers 502). A field name that is not a token is left out of a response by Go.
 
 /** True when `v` holds a character no field value may carry on the wire (CR, LF, NUL). */
 export function hasForbiddenFieldChar(v: string): boolean {
@@ -39,4 +39,24 @@ export function upstreamFieldValue(v: string): string {
 export function fieldValueTemplate(src: string, template: Template, clean: (v: string) => string): Template {
   if (!src.includes('{') && !hasForbiddenFieldChar(src)) return template;
   return (ctx) => clean(template(ctx));
+}
+
+/** RFC 9110 token: what a field name may be (and what Headers accepts). */
+export function isFieldName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alnum && "!#$%&'*+-.^_`|~".indexOf(name[i]) < 0) return false;
+  }
+  return true;
+}
+
+/** `template`, giving '' for a name that is not a token (Go leaves such a field out of a response). */
+export function fieldNameTemplate(src: string, template: Template): Template {
+  if (!src.includes('{') && isFieldName(src)) return template;
+  return (ctx) => {
+    const name = template(ctx);
+    return isFieldName(name) ? name : '';
+  };
 }

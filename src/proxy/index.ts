@@ -5,7 +5,6 @@ import { HandlerError, type Handler, type RequestContext, type Template } from '
 import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
 import { compileHeaderOps } from '../http/handlers/header-ops.ts';
-import { upstreamFieldValue } from '../http/field-value.ts';
 import { cleanResponseHeaders, isTrusted, prepareRequestHeaders } from './headers.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
 import { parseRange } from './ip.ts';
@@ -73,7 +72,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const hdrs = record(json.headers, 'headers', path);
   for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
   // Caddy's reverse_proxy applies the same HeaderOps as the headers handler (ReplaceKnown names and values).
-  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, [], upstreamFieldValue);
+  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, [], 'upstream');
   const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, ['require', 'deferred']);
   const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
 
