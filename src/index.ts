@@ -24,9 +24,15 @@ export default {
     // refused before any route reads the URL. Absent (a Request made in code), the URL is the code's own.
     const host = request.headers.get('host');
     if (host !== null && !isValidHostHeader(host)) return Promise.resolve(malformedHostResponse());
-    // Parsed once: the scrape and admin checks and the route tree share it.
-    const url = new URL(request.url);
-    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars)) return serveGatehouseRoute(request, url, vars, ctx);
+    // Parsed once: the scrape and admin checks and the route tree share it. A valid Host may still not parse
+    // (`%2F` or `%00` decoded inside a host): that request is as malformed as Go's 400 says, not a 500.
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return Promise.resolve(malformedHostResponse());
+    }
+    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars)) return serveGatehouseRoute(request, url, vars, ctx, host);
     return serveRoutes(request, url, vars, ctx, host);
   },
 } satisfies ExportedHandler;
@@ -35,7 +41,7 @@ export default {
  * The metrics scrape and the admin API (each answers undefined for a request that is not its own); a request
  * neither answers goes to the route tree.
  */
-async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext, host: string | null): Promise<Response> {
   const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
   if (scrape) return scrape;
   const admin = await handleAdmin(request, url, vars, (snapshot) => {
@@ -44,7 +50,7 @@ async function serveGatehouseRoute(request: Request, url: URL, vars: Record<stri
     // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
     for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
   });
-  return admin ?? serveRoutes(request, url, vars, ctx);
+  return admin ?? serveRoutes(request, url, vars, ctx, host);
 }
 
 /**
