@@ -5,6 +5,7 @@ import { handleAdmin, isAdminRequest } from './admin/index.ts';
 import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
 import { AbortConnection, type CompiledConfig, type ServeOptions } from './config/compile.ts';
 import type { Selected } from './config/versioned.ts';
+import { isValidHost } from './http/host-syntax.ts';
 import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
 import { upstreamHealth } from './proxy/upstream-status.ts';
 
@@ -19,10 +20,20 @@ prepareBaseConfig(startupEnv as unknown as Record<string, unknown>);
 export default {
   fetch(request, env, ctx): Promise<Response> {
     const vars = env as Record<string, unknown>;
-    // Parsed once: the scrape and admin checks and the route tree share it.
-    const url = new URL(request.url);
-    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars)) return serveGatehouseRoute(request, url, vars, ctx);
-    return serveRoutes(request, url, vars, ctx);
+    // request.url was built from the raw Host field: one that is not host[:port] could have moved the path, so it is
+    // refused before any route reads the URL. Absent (a Request made in code), the URL is the code's own.
+    const host = request.headers.get('host');
+    if (host !== null && !isValidHost(host)) return Promise.resolve(malformedHostResponse());
+    // Parsed once: the scrape and admin checks and the route tree share it. A valid Host may still not parse
+    // (`%2F` or `%00` decoded inside a host): that request is as malformed as Go's 400 says, not a 500.
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return Promise.resolve(malformedHostResponse());
+    }
+    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars)) return serveGatehouseRoute(request, url, vars, ctx, host);
+    return serveRoutes(request, url, vars, ctx, host);
   },
 } satisfies ExportedHandler;
 
@@ -30,7 +41,7 @@ export default {
  * The metrics scrape and the admin API (each answers undefined for a request that is not its own); a request
  * neither answers goes to the route tree.
  */
-async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext, host: string | null): Promise<Response> {
   const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
   if (scrape) return scrape;
   const admin = await handleAdmin(request, url, vars, (snapshot) => {
@@ -39,14 +50,14 @@ async function serveGatehouseRoute(request: Request, url: URL, vars: Record<stri
     // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
     for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
   });
-  return admin ?? serveRoutes(request, url, vars, ctx);
+  return admin ?? serveRoutes(request, url, vars, ctx, host);
 }
 
 /**
  * The route tree of the config this client is served by. Not an async function: with the config at hand (almost
  * always) a request costs the route tree's promise and one reaction, not suspended frames.
  */
-function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext, host?: string | null): Promise<Response> {
   const connectingIp = request.headers.get('cf-connecting-ip');
   const clientKey = connectingIp ?? '';
   let selected: Selected<CompiledConfig> | undefined;
@@ -56,7 +67,7 @@ function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, 
     return Promise.resolve(configErrorResponse(e));
   }
   // The store must be read first (a new isolate, or a long-stale snapshot).
-  const opts = { url, connectingIp };
+  const opts = { url, connectingIp, host };
   if (!selected) return selectConfig(vars, clientKey, ctx).then((s) => serveWith(s, request, opts, vars, ctx), configErrorResponse);
   return serveWith(selected, request, opts, vars, ctx);
 }
@@ -78,6 +89,11 @@ function serveWith(selected: Selected<CompiledConfig>, request: Request, opts: S
       throw e;
     },
   );
+}
+
+/** Go's answer to a malformed Host, which Caddy gives before its routes run. */
+function malformedHostResponse(): Response {
+  return new Response('400 Bad Request: malformed Host header', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
 /** A broken config must be visible to the operator (in the logs), not look like an empty 200 from the gateway. */

@@ -8,6 +8,7 @@ import { AbortConnection, handlerError } from '../http/handlers/errors.ts';
 import { replaceRequest } from '../http/handlers/request.ts';
 import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
+import { compileClientIpPolicy, type ClientIpPolicy } from '../http/client-ip.ts';
 import { createRequestContext } from '../http/context.ts';
 import type { Handler, RequestContext } from '../http/types.ts';
 import { metricsHosts, routeInstrument, type RouteInstrument } from '../metrics/http.ts';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   url?: URL;
   /** The CF-Connecting-IP field as the caller read it (null: absent), so it is not looked up twice. */
   connectingIp?: string | null;
+  /** The Host field as the caller read it (null: absent; undefined: not read). */
+  host?: string | null;
 }
 
 export interface CompiledServer {
@@ -35,6 +38,8 @@ export interface CompiledServer {
   readonly listen: PortRange[];
   readonly routes: Handler;
   readonly errorRoutes?: Handler;
+  /** Sets client_ip from the client IP headers when the peer is a trusted proxy (absent: no trusted proxies). */
+  readonly clientIp?: ClientIpPolicy;
 }
 
 export interface CompiledConfig {
@@ -58,9 +63,10 @@ export interface CompileOptions {
 const IGNORED_SERVER_FIELDS = new Set([
   'automatic_https', 'logs', 'read_timeout', 'read_header_timeout', 'write_timeout', 'idle_timeout', 'keepalive_interval',
   'max_header_bytes', 'protocols', 'tls_connection_policies', 'listener_wrappers', 'strict_sni_host', 'enable_full_duplex',
-  'metrics', 'trusted_proxies', 'client_ip_headers', 'trusted_proxies_strict', 'trusted_proxies_unix',
+  'metrics', 'trusted_proxies_unix',
   'allow_h2c', 'keepalive_idle', 'keepalive_count', 'listen_protocols', 'shutdown_delay',
 ]);
+const SERVER_FIELDS = ['listen', 'routes', 'errors', 'named_routes', 'trusted_proxies', 'client_ip_headers', 'trusted_proxies_strict'];
 const IGNORED_APPS = new Set(['tls', 'pki', 'events']);
 
 /** Compiles Caddy JSON into a servable route tree. Every problem is a ConfigError here, never at request time. */
@@ -105,7 +111,7 @@ function compileServer(
   const path = `apps.http.servers.${name}`;
   if (!isRecord(srv)) throw new ConfigError('server must be an object', path);
   for (const key of Object.keys(srv)) {
-    if (!['listen', 'routes', 'errors', 'named_routes'].includes(key) && !IGNORED_SERVER_FIELDS.has(key)) {
+    if (!SERVER_FIELDS.includes(key) && !IGNORED_SERVER_FIELDS.has(key)) {
       throw new ConfigError(`server: unsupported field "${key}"`, path);
     }
   }
@@ -121,7 +127,8 @@ function compileServer(
     const errRoutes: RouteJSON[] = srv.errors.routes ?? [];
     if (errRoutes.length) errorRoutes = compileRouteList(errRoutes, `${path}.errors.routes`, opts);
   }
-  return { name, listen, routes, errorRoutes };
+  const clientIp = compileClientIpPolicy(srv, path);
+  return { name, listen, routes, errorRoutes, clientIp };
 }
 
 /** Caddy picks the server by the listener the connection came in on: here the port of the request. */
@@ -155,7 +162,8 @@ function serveOn(
   opts: ServeOptions,
   url: URL,
 ): Promise<Response> {
-  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp });
+  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp, host: opts.host });
+  server.clientIp?.(ctx);
   let routed: Promise<Response>;
   try {
     routed = server.routes(ctx, emptyNext);

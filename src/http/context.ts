@@ -1,3 +1,4 @@
+import { primeRequestHost } from './placeholders/request.ts';
 import type { RequestContext } from './types.ts';
 
 export interface RequestContextOptions {
@@ -9,18 +10,23 @@ export interface RequestContextOptions {
   url?: URL;
   /** The CF-Connecting-IP field already read by the caller (null: absent); each Headers call costs a runtime call. */
   connectingIp?: string | null;
+  /** The Host field already read by the caller (null: absent), handed to the host matchers' memo. */
+  host?: string | null;
 }
 
 /**
  * Builds the per-request state. The client address at the edge is CF-Connecting-IP (Cloudflare's view of the peer);
  * otherwise the socket address given by the caller. `client_ip` starts as that address (Caddy sets it per request;
- * the server's trusted-proxy logic may overwrite it).
+ * the server's trusted_proxies may overwrite it).
  */
 export function createRequestContext(request: Request, env: Record<string, unknown>, opts: RequestContextOptions = {}): RequestContext {
   const url = opts.url ?? new URL(request.url);
   const connectingIp = opts.connectingIp !== undefined ? opts.connectingIp : request.headers.get('cf-connecting-ip');
   const remoteIp = connectingIp ?? opts.remoteIp ?? '127.0.0.1';
+  if (opts.host !== undefined) primeRequestHost(request, url, opts.host);
   const vars = new Map<string, unknown>();
+  // Caddy's two vars of every request; a server with trusted_proxies may change both (http/client-ip.ts).
+  vars.set('trusted_proxy', false);
   vars.set('client_ip', remoteIp);
   return {
     request,

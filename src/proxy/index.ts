@@ -73,7 +73,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const hdrs = record(json.headers, 'headers', path);
   for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
   // Caddy's reverse_proxy applies the same HeaderOps as the headers handler (ReplaceKnown names and values).
-  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`);
+  const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, [], 'upstream');
   const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, ['require', 'deferred']);
   const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
 
@@ -210,7 +210,12 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       // A copy per attempt only when this attempt changes the fields (retries reuse `prepared`).
       const headers = https || headerUp ? new Headers(prepared) : prepared;
       if (https) headers.set('host', hostport);
-      headerUp?.(headers, ctx);
+      let badField: unknown;
+      try {
+        headerUp?.(headers, ctx);
+      } catch (e) {
+        badField = e;
+      }
       if (body.kind === 'stream' && body.used) break; // a streamed body cannot be sent twice
 
       up.host.numRequests++;
@@ -222,6 +227,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       const dialTimeoutMs = transport.dialTimeoutMs > 0 && t0 - up.host.lastAnswerAt < RECENT_ANSWER_MS ? 0 : transport.dialTimeoutMs;
       let res: Response;
       try {
+        // Go's transport refuses a field it cannot write: a transport error, like one from the wire.
+        if (badField !== undefined) throw new ProxyError('transport', 502, String(badField));
         res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs, classify: retrying, answeredBefore: up.host.lastAnswerAt > 0 });
       } catch (e) {
         up.host.numRequests--;

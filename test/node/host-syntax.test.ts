@@ -61,6 +61,13 @@ describe('isValidHost', () => {
     'a%2Fb',
     'é.com',
     'a\r\nb',
+    'a%2Eb',
+    'a%2',
+    'a%zz',
+    'h:123456',
+    'h:-1',
+    '[:]',
+    '[::1]/x',
   ];
   it.each(valid)('accepts %j', (host) => expect(isValidHost(host)).toBe(true));
   it.each(invalid)('rejects %j', (host) => expect(isValidHost(host)).toBe(false));
@@ -70,6 +77,9 @@ describe('isValidHost', () => {
     const start = performance.now();
     expect(isValidHost(long)).toBe(false);
     expect(isValidHost('a'.repeat(1_000_000) + ':1'.repeat(10))).toBe(false);
+    expect(isValidHost('a'.repeat(1 << 20) + '/')).toBe(false);
+    expect(isValidHost('[' + ':'.repeat(1 << 20))).toBe(false);
+    expect(isValidHost('%41'.repeat(1 << 18))).toBe(false);
     expect(performance.now() - start).toBeLessThan(500);
   });
 });

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../config/errors.ts';
 import type { HeaderFields } from '../field-map.ts';
+import { fieldNameTemplate, fieldValueTemplate, responseFieldValue, upstreamFieldValue } from '../field-value.ts';
 import type { RequestContext, Template } from '../types.ts';
 import { goRegexp, replaceAllGo } from './regexp.ts';
 import { replaceKnown } from './tpl.ts';
@@ -16,17 +17,37 @@ interface Replacement {
   /** A search_regexp containing placeholders is compiled per request, as Caddy does. */
   dynamicRegexp?: Template;
   replace: Template;
+  clean: (v: string) => string;
 }
 
-export function compileHeaderOps(json: unknown, path: string, extraFields: readonly string[] = []): HeaderOps | undefined {
+/**
+ * `target` decides what a name or value built from request data that a field cannot carry becomes: for a response
+ * (and the request handlers see), what Go writes (a value's CR/LF as spaces, a field with an invalid name left
+ * out); for the proxy's upstream request, an error, as Go's transport refuses to send it (the proxy's 502).
+ */
+export function compileHeaderOps(
+  json: unknown,
+  path: string,
+  extraFields: readonly string[] = [],
+  target: 'response' | 'upstream' = 'response',
+): HeaderOps | undefined {
   const rec = optRecord(json, 'header ops', path);
   if (!rec) return undefined;
   checkFields(rec, ['add', 'set', 'delete', 'replace', ...extraFields], path, 'header ops');
-  const add = headerMap(rec.add, 'add', path).map(([f, vs]) => [replaceKnown(f), vs.map(replaceKnown)] as const);
-  const set = headerMap(rec.set, 'set', path).map(([f, vs]) => [replaceKnown(f), vs.map(replaceKnown)] as const);
+  const cleanValue = target === 'upstream' ? upstreamFieldValue : responseFieldValue;
+  const value = (src: string) => fieldValueTemplate(src, replaceKnown(src), cleanValue);
+  // An invalid name comes out empty: the op is skipped (a write bound upstream fails instead).
+  const name = (src: string) => fieldNameTemplate(src, replaceKnown(src));
+  const add = headerMap(rec.add, 'add', path).map(([f, vs]) => [name(f), vs.map(value)] as const);
+  const set = headerMap(rec.set, 'set', path).map(([f, vs]) => [name(f), vs.map(value)] as const);
   const deletes = stringList(rec.delete, 'delete', path);
   const deleteAll = deletes.includes('*');
-  const otherDeletes = deletes.filter((d) => d !== '*').map(replaceKnown);
+  const otherDeletes = deletes.filter((d) => d !== '*').map(name);
+  const writeName = (ctx: RequestContext, f: Template): string => {
+    const n = f(ctx);
+    if (n === '' && target === 'upstream') throw new TypeError('net/http: invalid header field name');
+    return n;
+  };
   const replacements: Replacement[] = [];
   const rrec = optRecord(rec.replace, 'replace', path) ?? {};
   for (const [field, list] of Object.entries(rrec)) {
@@ -37,7 +58,7 @@ export function compileHeaderOps(json: unknown, path: string, extraFields: reado
       const search = optString(r.search, 'search', path);
       const searchRe = optString(r.search_regexp, 'search_regexp', path);
       if (search && searchRe) throw new ConfigError(`cannot specify both a substring search and a regular expression search for field '${field}'`, path);
-      const rep: Replacement = { field: replaceKnown(field), all: field === '*', replace: replaceKnown(optString(r.replace, 'replace', path) ?? '') };
+      const rep: Replacement = { field: name(field), all: field === '*', replace: replaceKnown(optString(r.replace, 'replace', path) ?? ''), clean: cleanValue };
       if (searchRe) {
         if (searchRe.includes('{')) rep.dynamicRegexp = replaceKnown(searchRe);
         else rep.regexp = goRegexp(searchRe, path, true);
@@ -50,11 +71,17 @@ export function compileHeaderOps(json: unknown, path: string, extraFields: reado
   return (h, ctx) => {
     if (deleteAll) for (const name of headerNames(h)) h.delete(name);
     for (const [f, vs] of add) {
-      const name = f(ctx);
-      for (const v of vs) h.append(name, v(ctx));
+      const n = writeName(ctx, f);
+      if (n !== '') for (const v of vs) h.append(n, v(ctx));
     }
-    for (const [f, vs] of set) h.set(f(ctx), vs.map((v) => v(ctx)).join(','));
-    for (const d of otherDeletes) deleteField(h, d(ctx).toLowerCase());
+    for (const [f, vs] of set) {
+      const n = writeName(ctx, f);
+      if (n !== '') h.set(n, vs.map((v) => v(ctx)).join(','));
+    }
+    for (const d of otherDeletes) {
+      const n = d(ctx);
+      if (n !== '') deleteField(h, n.toLowerCase());
+    }
     for (const r of replacements) applyReplacement(h, r, ctx);
   };
 }
@@ -85,8 +112,11 @@ function applyReplacement(h: HeaderFields, r: Replacement, ctx: RequestContext):
   }
   const replace = r.replace(ctx);
   const search = r.search?.(ctx) ?? '';
-  const edit = (v: string) => (re ? replaceAllGo(v, re, replace) : v.split(search).join(replace));
-  const names = r.all ? headerNames(h) : [r.field(ctx).toLowerCase()];
+  // The replacement may bring request data into the value (a placeholder, or `$1` of a regexp over one).
+  const edit = (v: string) => r.clean(re ? replaceAllGo(v, re, replace) : v.split(search).join(replace));
+  const field = r.all ? '' : r.field(ctx);
+  if (!r.all && field === '') return;
+  const names = r.all ? headerNames(h) : [field.toLowerCase()];
   for (const name of names) {
     if (name === 'set-cookie') {
       const cookies = h.getSetCookie();

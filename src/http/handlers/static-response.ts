@@ -1,4 +1,5 @@
 import { ConfigError } from '../../config/errors.ts';
+import { fieldValueTemplate, responseFieldValue } from '../field-value.ts';
 import { AbortConnection, handlerError } from './errors.ts';
 import { responseHeaderMap, takeResponseHeaderMap } from './response.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
@@ -20,7 +21,9 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
     };
   }
   const close = optBool(json.close, 'close', path);
-  const headers = headerMap(json.headers, 'headers', path).map(([f, vs]) => [replaceAll(f), vs.map(replaceAll)] as const);
+  // Location of a redir comes from request data as often as not: CR/LF in it are written as Go writes them.
+  const value = (src: string) => fieldValueTemplate(src, replaceAll(src), responseFieldValue);
+  const headers = headerMap(json.headers, 'headers', path).map(([f, vs]) => [replaceAll(f), vs.map(value)] as const);
   const bodySrc = optString(json.body, 'body', path) ?? '';
   const body = replaceKnown(bodySrc);
   const statusSrc = weakString(json.status_code, 'status_code', path);

@@ -1,0 +1,92 @@
+// Go's netip.ParseAddr followed by Addr.String(), for addresses taken from client IP headers: Caddy keeps the
+// canonical form as `client_ip` (`::FFFF:1.2.3.4` → `::ffff:1.2.3.4`, `2001:db8:0:0::1` → `2001:db8::1`), and
+// refuses what netip refuses (IPv4 fields with a leading zero, zones are cut by the caller).
+
+/** The canonical text of an IPv4 or IPv6 address, or undefined when Go's netip.ParseAddr would fail. */
+export function goAddrString(s: string): string | undefined {
+  if (s.includes(':')) return v6String(s);
+  return v4Bytes(s) ? s : undefined;
+}
+
+function v4Bytes(s: string): number[] | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (p.length === 0 || p.length > 3 || (p.length > 1 && p[0] === '0')) return undefined;
+    let n = 0;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return undefined;
+      n = n * 10 + (c - 0x30);
+    }
+    if (n > 255) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+function hexGroup(p: string): number | undefined {
+  if (p.length === 0 || p.length > 4) return undefined;
+  const n = parseInt(p, 16);
+  return /^[0-9a-fA-F]+$/.test(p) ? n : undefined;
+}
+
+/** Eight 16-bit groups from `part` (a side of `::`), an embedded IPv4 allowed only at the very end. */
+function groupsOf(part: string, last: boolean): number[] | undefined {
+  if (part === '') return [];
+  const out: number[] = [];
+  const fields = part.split(':');
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (last && i === fields.length - 1 && f.includes('.')) {
+      const b = v4Bytes(f);
+      if (!b) return undefined;
+      out.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
+      continue;
+    }
+    const g = hexGroup(f);
+    if (g === undefined) return undefined;
+    out.push(g);
+  }
+  return out;
+}
+
+function v6String(s: string): string | undefined {
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  let groups: number[];
+  if (halves.length === 1) {
+    const all = groupsOf(s, true);
+    if (!all || all.length !== 8) return undefined;
+    groups = all;
+  } else {
+    const head = groupsOf(halves[0], false);
+    const tail = groupsOf(halves[1], true);
+    if (!head || !tail || head.length + tail.length > 7) return undefined;
+    groups = [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
+  // An IPv4-mapped address keeps its dotted tail, as Go prints it.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
+  }
+  // RFC 5952: the longest run of two or more zero groups (the first of equals) becomes `::`.
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  if (bestAt < 0) return hex(0, 8);
+  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
+}
