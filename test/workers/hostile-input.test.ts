@@ -30,7 +30,7 @@ describe('Host header validation in the Worker entry', () => {
 `),
   };
 
-  for (const host of ['127.0.0.1/api', '127.0.0.1\\api', '127.0.0.1:8080/api', 'x?', 'a b', 'user@127.0.0.1', '127.0.0.1:99999', '127.0.0.1:8x', '']) {
+  for (const host of ['127.0.0.1/api', '127.0.0.1\\api', '127.0.0.1:8080/api', 'x?', 'a b', 'user@127.0.0.1', '127.0.0.1:99999', '127.0.0.1:8x', '', 'a%41.test']) {
     it(`Host ${JSON.stringify(host)} is a 400 before any route`, async () => {
       // What workerd makes of it: the Host text glued in front of the path.
       const url = host === '' ? 'http:///admin' : `http://${host.replace(/ /g, '%20')}/admin`;
@@ -47,8 +47,9 @@ describe('Host header validation in the Worker entry', () => {
     });
   }
 
-  // Valid by the grammar, but a percent escape decodes to a character no host may hold: the runtime's URL string
-  // does not parse (a Request cannot be built from it here, so the Worker gets what workerd hands it).
+  // A percent escape (refused by the grammar, which the URL parser would decode) that decodes to a character no
+  // host may hold: the runtime's URL string does not parse either (a Request cannot be built from it here, so the
+  // Worker gets what workerd hands it).
   for (const host of ['a%2f', 'a%00', 'a%20b']) {
     it(`Host ${JSON.stringify(host)} whose URL does not parse is a 400, not a 500`, async () => {
       const request = { url: `http://${host}/admin`, method: 'GET', headers: new Headers({ Host: host }) } as unknown as Request;
@@ -64,7 +65,7 @@ describe('Host header validation in the Worker entry', () => {
     expect(await res.text()).not.toContain('api');
   });
 
-  for (const host of ['example.com', 'example.com:8080', '127.0.0.1', '[::1]:80', 'a%41.test', 'example.com:']) {
+  for (const host of ['example.com', 'example.com:8080', '127.0.0.1', '[::1]:80', 'example.com:']) {
     it(`Host ${JSON.stringify(host)} is served`, async () => {
       const res = await fetchWorker(wire(host, '/admin'), env);
       expect(res.status).toBe(401);
