@@ -1,12 +1,12 @@
 import type { HandlerJSON } from '../../config/caddy-json.ts';
-import type { ConfigValue, Helper } from '../helper.ts';
-import { registerDirective, registerHandlerDirective, registerUnsupportedDirective } from '../registry.ts';
+import type { Helper } from '../helper.ts';
+import { registerHandlerDirective, registerUnsupportedDirective } from '../registry.ts';
 import { parseDurationNs } from '../../util/duration.ts';
 import { parseBytes } from './size.ts';
-import { atoi, nextArg, recordIgnored } from './util.ts';
+import { atoi, nextArg } from './util.ts';
 
 /**
- * Small directives (reference §5): log helpers, metrics, templates, the no-op `tls`, and the Caddy directives that
+ * Small directives (reference §5): log helpers, metrics, templates, and the Caddy directives that
  * cannot work at the edge (registered as unsupported so users get a clear reason instead of "unrecognized").
  */
 
@@ -136,15 +136,6 @@ export function parseTemplates(h: Helper): HandlerJSON {
   return out;
 }
 
-/**
- * `tls …`: certificates are Cloudflare's job at the edge, so the directive is accepted and does nothing; its
- * name is recorded so the adapter can tell the user it was ignored.
- */
-export function parseTLS(h: Helper): ConfigValue[] {
-  recordIgnored(h, 'tls');
-  return [];
-}
-
 registerHandlerDirective('log_skip', parseLogSkip);
 registerHandlerDirective('skip_log', parseLogSkip);
 registerHandlerDirective('log_append', parseLogAppend);
@@ -152,7 +143,6 @@ registerHandlerDirective('log_name', parseLogName);
 registerHandlerDirective('timeouts', parseTimeouts);
 registerHandlerDirective('metrics', parseMetrics);
 registerHandlerDirective('templates', parseTemplates);
-registerDirective('tls', parseTLS);
 
 registerUnsupportedDirective('push', 'a Worker cannot push HTTP/2 streams, send a Link preload header with header instead');
 registerUnsupportedDirective('php_fastcgi', 'a Worker cannot speak FastCGI, proxy to a PHP server with reverse_proxy instead');
