@@ -73,9 +73,8 @@ const WRAPPED: Record<string, string> = {
 /** Being redesigned on their own; not audited here. */
 const REDESIGNED = new Set(['file_server', 'try_files']);
 
-type Outcome = 'serves' | 'refused' | string;
-
-function outcome(use: string): Outcome {
+/** 'serves', 'refused', or what went wrong instead. */
+function outcome(use: string): string {
   const text = `&(r) {\n\trespond named\n}\nexample.com {\n\t${use}\n}\n`;
   let config;
   try {
