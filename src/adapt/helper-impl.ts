@@ -51,8 +51,8 @@ export function runDirective(
   const tok = seg[0];
   const dir = tok.text;
   const reason = unsupportedDirectiveReason(dir);
-  if (reason !== undefined) throw unsupportedError(tok, dir, reason);
   const fn = directiveParser(dir);
+  if (reason !== undefined && !fn) throw unsupportedError(tok, dir, reason);
   if (!fn) {
     if (nestedAt) {
       throw parseError(
@@ -73,6 +73,8 @@ export function runDirective(
   } catch (e) {
     throw wrapDirectiveError(e, dir, nestedAt);
   }
+  // A refused directive whose syntax is known is parsed first, so what Caddy rejects gets Caddy's error instead.
+  if (reason !== undefined) throw unsupportedError(tok, dir, reason);
   const name = normalizeDirectiveName(dir);
   return results.map((r) => ({ ...r, directive: name }));
 }

@@ -176,7 +176,11 @@ const TLS_ONLY_OPTIONS = new Set([
 ]);
 
 /** Options Caddy knows for parts Gatehouse does not have at all. */
-const unsupportedOptions = new Set(['events', 'filesystem']);
+/** Global options Caddy knows that cannot work in a Worker, with why and what to do instead. */
+const unsupportedOptions = new Map([
+  ['events', 'a Worker has no event bus to subscribe to, remove the option'],
+  ['filesystem', 'a Worker has no file system to register, remove the option'],
+]);
 
 /** Key in the options map under which the names of ignored (TLS-only) options are collected. */
 export const IGNORED_OPTIONS_KEY = '__ignored_options';
@@ -199,7 +203,8 @@ export function evaluateGlobalOptions(block: ServerBlock, options: Map<string, u
     const fn = Object.hasOwn(builtin, name) ? builtin[name] : undefined;
     const external = fn ? undefined : globalOptionParser(name);
     if (!fn && !external) {
-      if (unsupportedOptions.has(name)) throw unsupportedError(tok, `global option ${name}`);
+      const why = unsupportedOptions.get(name);
+      if (why) throw unsupportedError(tok, `global option ${name}`, why);
       throw new CaddyfileError(`${tok.file}:${tok.line}: unrecognized global option: ${name}`, {
         file: tok.file,
         line: tok.line,

@@ -6,8 +6,9 @@ import type { ConfigValue, Helper, UnmarshalFunc, UnmarshalHandlerFunc } from '.
 const directives = new Map<string, UnmarshalFunc>();
 
 /**
- * Directives Caddy knows that Gatehouse cannot serve, with the reason; using one is a clear error naming it
- * (rather than "unrecognized directive", which would suggest a typo).
+ * Directives Caddy knows that Gatehouse cannot serve, with why and what to do instead; using one is a clear error
+ * naming it (rather than "unrecognized directive", which would suggest a typo). A directive may also have a parser:
+ * its syntax is then checked before it is refused.
  */
 const unsupported = new Map<string, string>();
 

@@ -59,7 +59,11 @@ function size(d: Dispenser, what: string): number {
 function trustedProxies(d: Dispenser): Record<string, unknown> {
   if (!arg(d)) throw d.err('trusted_proxies expects an IP range source module name as its first argument');
   const source = d.val();
-  if (source !== 'static') throw unsupportedError(d.token(), `trusted_proxies ${source}`);
+  if (source !== 'static') throw unsupportedError(
+      d.token(),
+      `trusted_proxies ${source}`,
+      'a Worker can only evaluate fixed IP ranges, list them with trusted_proxies static',
+    );
   const ranges: string[] = [];
   const add = (v: string): void => {
     if (v === 'private_ranges') ranges.push(...PRIVATE_RANGES);
@@ -132,7 +136,9 @@ export function parseServerOptions(d: Dispenser): ServerOptions {
         const wrappers: Record<string, unknown>[] = [];
         for (const m = d.nesting(); d.nextBlock(m); ) {
           const w = d.val();
-          if (w !== 'http_redirect' && w !== 'tls') throw unsupportedError(d.token(), `listener wrapper ${w}`);
+          if (w !== 'http_redirect' && w !== 'tls') {
+            throw unsupportedError(d.token(), `listener wrapper ${w}`, 'a Worker does not own its listeners, remove the wrapper');
+          }
           if (arg(d)) throw d.argErr();
           wrappers.push({ wrapper: w });
         }

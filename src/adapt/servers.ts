@@ -17,7 +17,9 @@ function hostsFromKeys(keys: Address[], loggerMode: boolean): string[] {
       if (!loggerMode) return [];
       continue;
     }
-    set.add(loggerMode && a.port !== '' ? joinHostPort(a.host, a.port) : a.host);
+    // Logger host keys keep a port unless it is HTTP's or HTTPS's default (80, 443), whatever http_port says.
+    const keepPort = loggerMode && a.port !== '' && a.port !== '80' && a.port !== '443';
+    set.add(keepPort ? joinHostPort(a.host, a.port) : a.host);
   }
   return [...set].sort();
 }

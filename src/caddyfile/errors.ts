@@ -35,8 +35,10 @@ export function parseError(tok: Token | undefined, message: string, unsupported?
   });
 }
 
-/** Error for a directive (or subdirective, option, module) that Caddy accepts but Gatehouse does not implement. */
-export function unsupportedError(tok: Token | undefined, what: string, why?: string): CaddyfileError {
-  const reason = why ? `: ${why}` : '';
-  return parseError(tok, `${what} is valid in Caddy but not supported by Gatehouse${reason}`, what);
+/**
+ * Error for a directive (or subdirective, option, module) that Caddy accepts but Gatehouse does not implement.
+ * `why` says why and what to do instead, so the user is never left with only a refusal.
+ */
+export function unsupportedError(tok: Token | undefined, what: string, why: string): CaddyfileError {
+  return parseError(tok, `valid in Caddy but not supported by Gatehouse: ${what} (${why})`, what);
 }

@@ -136,6 +136,8 @@ class Parser {
         }
         continue;
       }
+      // A stray `}` after a site block: Caddy takes it for a site address and refuses it as a certificate subject.
+      if (isCloseBrace(token)) throw this.err("subject does not qualify for certificate: '}'");
       if (isOpenBrace(token)) {
         if (expectingAnother) throw this.err(`Expected another address but had '${value}' - check for extra comma`);
         this.block.hasBraces = true;

@@ -18,7 +18,7 @@ import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver, type SharedPool } from './shared-pool.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';
-import { compileUpstreams, dialString, type ProxyUpstream } from './upstreams.ts';
+import { compileUpstreams, DialError, dialString, type ProxyUpstream } from './upstreams.ts';
 import { isDigits } from '../util/digits.ts';
 
 export type { ProxyDeps } from './types.ts';
@@ -193,7 +193,7 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       try {
         target = up.resolve(ctx);
       } catch (e) {
-        throw new HandlerError(500, (e as Error).message);
+        throw new HandlerError(e instanceof DialError ? 502 : 500, (e as Error).message);
       }
       const hostport = dialString(target);
       const t0 = Date.now();

@@ -9,6 +9,20 @@ import { digitRange } from '../util/digits.ts';
 // `durable:BINDING/NAME` the Durable Object named NAME of a namespace binding (NAME may hold placeholders, so
 // `durable:ROOMS/{http.request.uri.path.1}` gives each room its object).
 
+/** A dial no network can connect to: every attempt fails as a dial does, with 502 (Caddy's dial error). */
+export class DialError extends Error {}
+
+/** Networks Go's dialer knows; Caddy accepts any other word before a `/` too, and fails at dial time. */
+const GO_NETWORK = /^(tcp[46]?|udp[46]?|ip[46]?(:.*)?|unix(gram|packet)?)$/;
+
+/** The network of a dial like `node-ips:80/api/:80` when it is not one Go knows, else undefined. */
+function unknownNetwork(dial: string): string | undefined {
+  const slash = dial.indexOf('/');
+  if (slash <= 0 || dial.startsWith('[') || dial.startsWith('service:') || dial.startsWith('durable:')) return undefined;
+  const network = dial.slice(0, slash).toLowerCase();
+  return GO_NETWORK.test(network) || network.includes('{') ? undefined : network;
+}
+
 /** Where one attempt goes, resolved per request for placeholder dials. */
 export type DialTarget =
   | { kind: 'tcp'; host: string; port: string }
@@ -103,7 +117,8 @@ export function parseDial(dial: string): DialTarget[] | string {
   }
   const range = digitRange(portSpec);
   if (!range) return 'expected host:port';
-  if (host === '') return 'missing host';
+  // Go dials the local system when the host is empty (`:8080`), so Caddy's adapter leaves such dials as written.
+  if (host === '') host = 'localhost';
   const { from, to } = range;
   if (from > 65535 || to > 65535 || to < from) return 'invalid port';
   const out: DialTarget[] = [];
@@ -148,6 +163,12 @@ export function compileUpstreams(
     const maxRequests = maxReq || passive?.unhealthyRequestCount || 0;
     if (dial.includes('{')) {
       out.push(new ProxyUpstream(dial, maxRequests, compileTemplate(dial), passive));
+      return;
+    }
+    const network = unknownNetwork(dial);
+    if (network !== undefined) {
+      const failure = `dial ${network}: unknown network ${network}`;
+      out.push(new ProxyUpstream(dial, maxRequests, () => { throw new DialError(failure); }, passive));
       return;
     }
     const targets = parseDial(dial);

@@ -5,13 +5,11 @@
 export const KNOWN_DIFFERENCES: Record<string, string> = {
   'import_args_file.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
   'import_block_snippet_non_replaced_block_from_separate_file.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
-  'intercept_response.caddyfiletest': 'the intercept directive (Caddy 2.8+) is not adapted yet; reported as an unrecognized directive',
   'php_fastcgi_expanded_form.caddyfiletest': 'the fastcgi transport cannot exist at the edge; refused as unsupported',
   'reverse_proxy_dynamic_upstreams.caddyfiletest': 'dynamic upstreams (DNS A/SRV lookups) are refused as unsupported at the edge',
   'reverse_proxy_dynamic_upstreams_grace_period.caddyfiletest': 'dynamic upstreams (DNS A/SRV lookups) are refused as unsupported at the edge',
   'reverse_proxy_empty_non_http_transport.caddyfiletest': 'uses the fastcgi transport, refused as unsupported at the edge',
   'reverse_proxy_options.caddyfiletest': 'socket-level http transport tuning (keep-alive pools, buffer sizes, resolver, TLS renegotiation) has no meaning for fetch(); accepted and left out of the JSON',
   'site_block_sorting.caddyfiletest': 'Caddy prints an apps.tls section (certificate automation), which Gatehouse does not produce',
-  'intercept_handle_response_too_many_args.caddyfiletest': 'the intercept directive (Caddy 2.8+) is not adapted yet, so its argument error is not reproduced',
   'import_block_snippet_invalid_subdirective.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
 };

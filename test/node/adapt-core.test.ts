@@ -125,6 +125,16 @@ describe('adaptCaddyfile servers and grouping', () => {
     expect(routes[0].handle?.map((h) => h.handler)).toEqual(['static_response', 'headers']);
   });
 
+  it('leaves the default ports out of the hosts the access log skips, as `caddy adapt` does', () => {
+    const site = (addr: string, log: boolean) => `${addr} {\n${log ? '\tlog\n' : ''}\trespond x\n}\n`;
+    const cfg = adapt(
+      site('a.com:80', true) + site('b.com:80, http://c.com', false) + site('d.com:443', true) + site('e.com:443', false) +
+        site('f.com:8080', true) + site('g.com:8080', false),
+    );
+    const skipped = Object.values(cfg.apps?.http?.servers ?? {}).map((s) => (s.logs as { skip_hosts?: string[] }).skip_hosts);
+    expect(skipped).toEqual([['e.com'], ['b.com', 'c.com'], ['g.com:8080']]);
+  });
+
   it('rejects `order` relative to an unknown directive', () => {
     expect(() => adapt('{\n\torder respond before nope\n}\n:80\n')).toThrow("directive 'nope' not found");
   });

@@ -32,8 +32,6 @@ const CASES = [
   'root_directive_permutations',
   'error_example',
   'heredoc',
-  'metrics_syntax',
-  'metrics_disable_om',
   'file_server_disable_canonical_uris',
   'file_server_etag_file_extensions',
   'file_server_file_limit',
@@ -42,7 +40,6 @@ const CASES = [
   'file_server_precompressed',
   'file_server_sort',
   'file_server_status',
-  'log_add',
   'log_filters',
   'log_filter_no_wrap',
   'log_multiple_regexp_filters',
@@ -53,6 +50,9 @@ const CASES = [
   'log_override_hostname',
   'log_except_catchall_blocks',
 ];
+
+/** Golden files whose directives (metrics, log_append) have no runtime module: refused while adapting. */
+const REFUSED: Record<string, string> = { metrics_syntax: 'metrics', metrics_disable_om: 'metrics', log_add: 'log_append' };
 
 type Adapt = (text: string, opts: { filename: string }) => { config: unknown };
 
@@ -72,6 +72,18 @@ describe.skipIf(!adapter)('handler directives match caddy adapt', () => {
   }
 });
 
+describe.skipIf(!adapter)('handler directives without a runtime module are refused', () => {
+  for (const [name, directive] of Object.entries(REFUSED)) {
+    it(name, () => {
+      const text = readFileSync(`${GOLDEN_DIR}/${name}.caddyfiletest`, 'utf8');
+      const caddyfile = text.slice(0, text.indexOf('----------'));
+      expect(() => adapter!.adaptCaddyfile(caddyfile, { filename: 'Caddyfile' })).toThrow(
+        new RegExp(`Caddyfile:\\d+ - Error during parsing: valid in Caddy but not supported by Gatehouse: ${directive} \\(`),
+      );
+    });
+  }
+});
+
 describe.skipIf(!adapter)('handler directives through adaptCaddyfile', () => {
   type Full = (text: string, opts: { filename: string }) => { ignored: string[]; warnings: { line?: number; message: string }[] };
   const adapt = (text: string) => (adapter!.adaptCaddyfile as unknown as Full)(text, { filename: 'Caddyfile' });
@@ -84,7 +96,7 @@ describe.skipIf(!adapter)('handler directives through adaptCaddyfile', () => {
   });
   it('names the reason for directives that cannot run at the edge', () => {
     expect(() => adapt(':80 {\n\tphp_fastcgi localhost:9000\n}\n')).toThrow(
-      'Caddyfile:2 - Error during parsing: php_fastcgi is valid in Caddy but not supported by Gatehouse',
+      'Caddyfile:2 - Error during parsing: valid in Caddy but not supported by Gatehouse: php_fastcgi (a Worker cannot speak FastCGI, proxy to a PHP server with reverse_proxy instead)',
     );
   });
 });

@@ -8,6 +8,7 @@ import type { ConfigValue, Helper, Warning } from '../../src/adapt/helper.ts';
 import { matcherSetFromToken } from '../../src/adapt/matchers.ts';
 import { directiveParser, unsupportedDirectiveReason } from '../../src/adapt/registry.ts';
 import '../../src/adapt/directives/index.ts';
+import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { parseLogBlock } from '../../src/adapt/directives/log.ts';
 import { readFileSync } from 'node:fs';
 
@@ -517,6 +518,19 @@ describe('file_server / log_skip / log_append / metrics / templates / tls / unsu
     const { values, h } = run('tls internal');
     expect(values).toEqual([]);
     expect(h.state.get('ignored')).toEqual(new Set(['tls']));
+  });
+  it('tls accepts what Caddy accepts and refuses the rest in its words', () => {
+    const adapt = (tls: string) => () => adaptCaddyfile(`example.com {\n\t${tls}\n\trespond ok\n}\n`, { filename: 'Caddyfile', env: {} });
+    const err = (line: number, msg: string) => `parsing caddyfile tokens for 'tls': Caddyfile:${line} - Error during parsing: ${msg}`;
+    for (const ok of ['tls internal', 'tls cert.pem key.pem', 'tls {\n\t\tprotocols tls1.2 tls1.3\n\t\tclient_auth {\n\t\t\tmode require\n\t\t}\n\t\tissuer acme {\n\t\t\tdir x\n\t\t}\n\t\ton_demand\n\t}']) {
+      expect(adapt(ok), ok).not.toThrow();
+    }
+    expect(adapt('tls {\n\t\tbogus_option 1\n\t}')).toThrow(err(3, 'unknown subdirective: bogus_option'));
+    expect(adapt('tls')).toThrow(err(2, "wrong argument count or unexpected line ending after 'tls'"));
+    expect(adapt('tls a b c')).toThrow(err(2, "wrong argument count or unexpected line ending after 'c'"));
+    expect(adapt('tls {\n\t\teab a\n\t}')).toThrow(err(3, "wrong argument count or unexpected line ending after 'a'"));
+    expect(adapt('tls {\n\t\tprotocols tls1.9\n\t}')).toThrow(err(3, "Wrong protocol name or protocol not supported: 'tls1.9'"));
+    expect(adapt('tls {\n\t\tissuer bogus\n\t}')).toThrow(err(3, "getting module named 'tls.issuance.bogus': module not registered: tls.issuance.bogus"));
   });
   it('edge-impossible directives are registered as unsupported with a reason', () => {
     for (const name of ['php_fastcgi', 'acme_server', 'fs', 'push', 'tracing']) {

@@ -48,6 +48,9 @@ describe('parser: blocks and addresses', () => {
     expect(() => parse('a {\n\trespond "x" { close }\n}\n')).toThrow(/Caddyfile:2 .*Unexpected next token after '\{' on same line/);
     expect(() => parse('a {\n\treverse_proxy x\n\t{\n\t}\n}\n')).toThrow(/Unexpected '\{' on a new line/);
     expect(() => parse(':80\nrespond x }\n')).toThrow(/Unexpected '}' because no matching opening brace/);
+    // a stray `}` after a site block would otherwise become a site named `}`
+    expect(() => parse(':80 {\n\trespond x\n}\n}\n')).toThrow("Caddyfile:4 - Error during parsing: subject does not qualify for certificate: '}'");
+    expect(() => parse('a.com {\n}\n} {\n}\n')).toThrow("Caddyfile:3 - Error during parsing: subject does not qualify for certificate: '}'");
     expect(() => parse('a {\n\theader {\n\t\tX y\n')).toThrow(/unexpected EOF/);
   });
 

@@ -24,7 +24,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   '26-reverse-proxy-rewrite.Caddyfile#old': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",
   '26-reverse-proxy-rewrite.Caddyfile#plain': "Workers fetch() always sends the upstream URL's own host as Host (the client's host arrives in X-Forwarded-Host); Caddy passes the client's Host through or sets header_up Host",
   '02-respond-vs-redir.Caddyfile#html': 'version: HEAD (which the adapter follows) gives `redir … html` a text/html Content-Type; 2.6.2 sends text/plain',
-  '04-handle-path.Caddyfile#apifoo': 'Caddy strips /api from /apifoo leaving the path "foo"; a WHATWG URL path always starts with "/", so Gatehouse has "/foo"',
   '07-host-matcher.Caddyfile#api-upper': 'the Host header reaches the Worker lowercased under wrangler dev; Caddy keeps the case the client sent in {host}',
   '10-path-regexp.Caddyfile#png': 'version: HEAD also sets unnamed {re.N} for a named matcher; 2.6.2 only sets {re.<name>.N}',
   '16-error-handle-errors.Caddyfile#forbidden': 'version: HEAD replaces known placeholders in the `error` message; 2.6.2 keeps them literally',

@@ -61,6 +61,25 @@ describe('rewrite', () => {
     expect(await (await run([{ handler: 'rewrite', path_regexp: [{ find: '^/v(\\d+)/', replace: '/api/$1/' }] }], 'https://h.test/v2/users')).text()).toBe('GET /api/2/users');
   });
 
+  it('strip prefix leaves the path as Caddy does, without a leading slash it removed', async () => {
+    const strip = (prefix: string) => ({ handler: 'rewrite', strip_path_prefix: prefix });
+    expect(await (await run([strip('/pre')], 'https://h.test/prefix/a?q=1')).text()).toBe('GET fix/a?q=1');
+    // the whole path stripped: {http.request.uri} is then "/" as Go's RequestURI says, the path itself empty
+    expect(await (await run([strip('/pre')], 'https://h.test/pre')).text()).toBe('GET /');
+    const body = { handler: 'static_response', body: '[{http.request.uri.path}]' };
+    expect(await (await run([strip('/pre'), body], 'https://h.test/pre', undefined, false)).text()).toBe('[]');
+    // later edits see that path: the suffix strip and a second prefix strip work on `fix/a`, not `/fix/a`
+    expect(await (await run([strip('/pre'), strip('/fix')], 'https://h.test/prefix/a')).text()).toBe('GET fix/a');
+    expect(await (await run([strip('/pre'), { handler: 'rewrite', strip_path_suffix: '/a' }], 'https://h.test/prefix/a')).text()).toBe('GET fix');
+    // and a matcher for `/fix/*` does not take it (Caddy would not route it there)
+    const cfg: CaddyConfigJSON = { apps: { http: { servers: { s: { listen: [':443'], routes: [
+      { handle: [strip('/pre')] },
+      { match: [{ path: ['/fix/*'] }], handle: [{ handler: 'static_response', body: 'wrong route' }], terminal: true },
+      { handle: [{ handler: 'static_response', body: 'path={http.request.uri.path}' }] },
+    ] } } } } };
+    expect(await (await compileConfig(cfg).serve(new Request('https://h.test/prefix/a'), {})).text()).toBe('path=fix/a');
+  });
+
   it('query ops apply rename, set, add, replace, delete and sort keys', async () => {
     const res = await run(
       [{ handler: 'rewrite', query: { rename: [{ key: 'old', val: 'new' }], set: [{ key: 'z', val: '1' }], add: [{ key: 'a', val: 'x y' }], replace: [{ key: 'new', search_regexp: '(\\d)', replace: 'n$1' }], delete: ['gone'] } }],

@@ -14,10 +14,11 @@ describe('upstream addresses', () => {
     expect(parseDial('app:8001-8003')).toHaveLength(3);
     expect(parseDial('unix//tmp/x.sock')).toMatch(/unix sockets/);
     expect(parseDial('nohost')).toMatch(/host:port/);
+    // An empty host is the local system, as for Go's dialer (`reverse_proxy :8080` adapts to the dial ":8080").
+    expect(parseDial(':8080')).toEqual([{ kind: 'tcp', host: 'localhost', port: '8080' }]);
   });
 
   it('refuses malformed dials with the reason', () => {
-    expect(parseDial(':80')).toBe('missing host');
     for (const bad of ['[]:80', '[::1]80', '[::1', 'a:b:80', 'h[x]:80', 'h:', 'h:80-', 'h:-80', 'h:80-81-82', 'h:٣', 'durable:x']) {
       expect(parseDial(bad), bad).toMatch(/^expected /);
     }

@@ -19,6 +19,19 @@ async function echoOf(res: Response): Promise<Echo> {
   return (await res.json()) as Echo;
 }
 
+describe('dials as Caddy writes them', () => {
+  it('an empty host dials the local system, as Go does for `reverse_proxy :PORT`', async () => {
+    const res = await serve(proxy({ upstreams: [{ dial: `:${ports.echo[0]}` }] }), makeCtx(new Request('http://site.test/x')));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-upstream')).toBe('a');
+  });
+
+  it('a dial whose network is no network (`reverse_proxy node-ips:80/api/`) compiles and answers 502', async () => {
+    const res = await serve(proxy({ upstreams: [{ dial: 'node-ips:80/api/:80' }] }), makeCtx(new Request('http://site.test/x')));
+    expect(res.status).toBe(502);
+  });
+});
+
 describe('request forwarding', () => {
   it('sends method, path and query to the upstream and returns its response', async () => {
     const h = proxy({ upstreams: [{ dial: A }] });

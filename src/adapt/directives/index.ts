@@ -14,4 +14,5 @@ import './vars.ts';
 import './log.ts';
 import './file-server.ts';
 import './misc.ts';
+import './tls.ts';
 import './forward-auth.ts';

@@ -272,7 +272,7 @@ export function parseLogBlock(h: Dispenser, state: Map<string, unknown>, globalL
         cl.sampling = parseSampling(h.newFromNextSegment());
         break;
       case 'core':
-        throw unsupportedError(h.token(), 'log core');
+        throw unsupportedError(h.token(), 'log core', 'custom log cores are Go plugins, use output and format instead');
       case 'level':
         unique(sub);
         if (!nextArg(h)) throw h.argErr();

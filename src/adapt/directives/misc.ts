@@ -1,12 +1,12 @@
 import type { HandlerJSON } from '../../config/caddy-json.ts';
-import type { ConfigValue, Helper } from '../helper.ts';
-import { registerDirective, registerHandlerDirective, registerUnsupportedDirective } from '../registry.ts';
+import type { Helper } from '../helper.ts';
+import { registerHandlerDirective, registerUnsupportedDirective } from '../registry.ts';
 import { parseDurationNs } from '../../util/duration.ts';
 import { parseBytes } from './size.ts';
-import { atoi, nextArg, recordIgnored } from './util.ts';
+import { atoi, nextArg } from './util.ts';
 
 /**
- * Small directives (reference §5): log helpers, metrics, templates, the no-op `tls`, and the Caddy directives that
+ * Small directives (reference §5): log helpers, metrics, templates, and the Caddy directives that
  * cannot work at the edge (registered as unsupported so users get a clear reason instead of "unrecognized").
  */
 
@@ -128,23 +128,12 @@ export function parseTemplates(h: Helper): HandlerJSON {
         if (!nextArg(h)) throw h.argErr();
         if (h.val()) out.file_root = h.val();
         break;
-      case 'extensions':
-        throw h.err('templates extensions are valid in Caddy but not supported by Gatehouse');
       default:
         // Caddy ignores unknown subdirectives here
         break;
     }
   }
   return out;
-}
-
-/**
- * `tls …`: certificates are Cloudflare's job at the edge, so the directive is accepted and does nothing; its
- * name is recorded so the adapter can tell the user it was ignored.
- */
-export function parseTLS(h: Helper): ConfigValue[] {
-  recordIgnored(h, 'tls');
-  return [];
 }
 
 registerHandlerDirective('log_skip', parseLogSkip);
@@ -154,10 +143,22 @@ registerHandlerDirective('log_name', parseLogName);
 registerHandlerDirective('timeouts', parseTimeouts);
 registerHandlerDirective('metrics', parseMetrics);
 registerHandlerDirective('templates', parseTemplates);
-registerDirective('tls', parseTLS);
 
-registerUnsupportedDirective('push', 'HTTP/2 server push is not available to Workers (and browsers dropped it)');
-registerUnsupportedDirective('php_fastcgi', 'Workers cannot speak FastCGI; proxy to a PHP server with reverse_proxy instead');
-registerUnsupportedDirective('acme_server', 'Gatehouse does not run a certificate authority; TLS is terminated by Cloudflare');
-registerUnsupportedDirective('fs', 'there is no local file system at the edge');
-registerUnsupportedDirective('tracing', 'OpenTelemetry tracing is not implemented');
+registerUnsupportedDirective('push', 'a Worker cannot push HTTP/2 streams, send a Link preload header with header instead');
+registerUnsupportedDirective('php_fastcgi', 'a Worker cannot speak FastCGI, proxy to a PHP server with reverse_proxy instead');
+registerUnsupportedDirective('acme_server', 'Gatehouse runs no certificate authority, Cloudflare terminates TLS at the edge');
+registerUnsupportedDirective('fs', 'a Worker has no local file system, serve files from an upstream with reverse_proxy');
+registerUnsupportedDirective('tracing', 'OpenTelemetry tracing is not implemented, remove the directive');
+registerUnsupportedDirective('intercept', 'response interception is not implemented, use handle_response inside reverse_proxy');
+
+// Parsed (so a Caddyfile Caddy would reject gets Caddy's error) but no runtime module exists for their handlers.
+registerUnsupportedDirective(
+  'templates',
+  'a Worker has no file system for templates and Go templates do not run in it, render them upstream and reverse_proxy to it',
+);
+registerUnsupportedDirective('log_append', 'there are no access logs to append to yet, remove the directive');
+registerUnsupportedDirective(
+  'metrics',
+  'the Prometheus exposition is served by the admin API, scrape /gatehouse-admin/metrics instead',
+);
+registerUnsupportedDirective('timeouts', 'the Workers runtime owns connection timeouts, remove the directive');

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../config/errors.ts';
+import { escapedPathOf, isSlashless, setSlashless } from '../placeholders/request.ts';
 import type { RequestContext, Template } from '../types.ts';
 import { goRegexp, replaceAllGo } from './regexp.ts';
 import { replaceRequest } from './request.ts';
@@ -30,7 +31,7 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
     edits.push((url, ctx) => {
       let p = t(ctx);
       if (!p.startsWith('/')) p = '/' + p;
-      setEscapedPath(url, trimPathPrefix(cleanPath(url.pathname, !p.includes('//')), p));
+      setEditedPath(url, trimPathPrefix(cleanPath(escapedPathOf(url), !p.includes('//')), p));
     });
   }
   const suffix = optString(json.strip_path_suffix, 'strip_path_suffix', path);
@@ -38,7 +39,7 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
     const t = replaceAll(suffix);
     edits.push((url, ctx) => {
       const s = t(ctx);
-      setEscapedPath(url, trimPathSuffix(cleanPath(url.pathname, !s.includes('//')), s));
+      setEditedPath(url, trimPathSuffix(cleanPath(escapedPathOf(url), !s.includes('//')), s));
     });
   }
   for (const [i, r] of list(json.uri_substring, 'uri_substring', path).entries()) {
@@ -52,7 +53,7 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
     edits.push((url, ctx) => {
       const f = find(ctx);
       const to = repl(ctx);
-      setEscapedPath(url, replaceN(cleanPath(url.pathname, merge), f, to, limit));
+      setEditedPath(url, replaceN(cleanPath(escapedPathOf(url), merge), f, to, limit));
       const q = url.search.slice(1);
       if (q) url.search = replaceN(q, f, to, limit);
     });
@@ -63,7 +64,7 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
     if (!find) continue;
     const re = goRegexp(find, `${path}.path_regexp[${i}]`, true);
     const repl = replaceAll(optString(r.replace, 'replace', path) ?? '');
-    edits.push((url, ctx) => setEscapedPath(url, replaceAllGo(url.pathname, re, repl(ctx))));
+    edits.push((url, ctx) => setEditedPath(url, replaceAllGo(escapedPathOf(url), re, repl(ctx))));
   }
   if (json.query !== undefined) edits.push(compileQueryOps(json.query, `${path}.query`));
 
@@ -71,6 +72,7 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
     const newMethod = method?.(ctx).toUpperCase();
     if (edits.length) {
       const url = new URL(ctx.url);
+      if (isSlashless(ctx.url)) setSlashless(url, true);
       for (const e of edits) e(url, ctx);
       replaceRequest(ctx, url, newMethod ? { method: newMethod } : {});
     } else if (newMethod) replaceRequest(ctx, new URL(ctx.url), { method: newMethod });
@@ -85,6 +87,16 @@ function list(v: unknown, what: string, path: string): Record<string, unknown>[]
 
 function setEscapedPath(url: URL, escaped: string): void {
   url.pathname = escaped === '' ? '/' : escaped;
+  setSlashless(url, false);
+}
+
+/**
+ * Writes what a path edit (strip_prefix, strip_suffix, substring, path_regexp) left, as Go keeps it: `fix/a` or ``
+ * when the edit removed the leading `/`, which the URL can only hold with one.
+ */
+function setEditedPath(url: URL, escaped: string): void {
+  url.pathname = escaped;
+  setSlashless(url, !escaped.startsWith('/'));
 }
 
 /** `uri`: replaces only the components present in the target (path, ?query, #fragment). */
@@ -102,7 +114,7 @@ function compileUri(uri: string): UrlEdit {
   const queryT = querySrc ? compileQueryTemplate(querySrc) : undefined;
   const fragT = fragSrc ? replaceAll(fragSrc) : undefined;
   return (url, ctx) => {
-    let newPath = pathSrc ? pathParts.map((t) => t(ctx)).join(url.pathname) : '';
+    let newPath = pathSrc ? pathParts.map((t) => t(ctx)).join(escapedPathOf(url)) : '';
     let query = queryT ? queryT(ctx) : '';
     const cut = newPath.indexOf('?');
     if (cut >= 0) {

@@ -73,11 +73,33 @@ export function decodePath(raw: string): string {
   }
 }
 
+/**
+ * URLs whose path has no leading `/`, which Go allows (`uri strip_prefix /pre` on `/prefix` leaves `fix`) and a WHATWG
+ * URL cannot hold: their pathname carries a `/` that is not part of the path.
+ */
+const slashless = new WeakSet<URL>();
+
+/** Records that `url`'s path is its pathname without the leading `/`, or that it is not (`on` false). */
+export function setSlashless(url: URL, on: boolean): void {
+  if (on) slashless.add(url);
+  else slashless.delete(url);
+}
+
+export function isSlashless(url: URL): boolean {
+  return slashless.has(url);
+}
+
+/** The escaped path as Go holds it: pathname, less the `/` a slashless path was given. */
+export function escapedPathOf(url: URL): string {
+  const p = url.pathname;
+  return slashless.has(url) ? p.slice(1) : p;
+}
+
 /** req.URL.Path: the decoded current path. */
 export function requestPath(ctx: RequestContext): string {
   // Keyed by the URL object: handlers replace ctx.url rather than edit it, so the same object has the same path.
   if (lastPath.url !== ctx.url) {
-    const raw = ctx.url.pathname;
+    const raw = escapedPathOf(ctx.url);
     lastPath.url = ctx.url;
     lastPath.raw = raw;
     lastPath.decoded = decodePath(raw);
@@ -86,7 +108,7 @@ export function requestPath(ctx: RequestContext): string {
   return lastPath.decoded;
 }
 
-/** ctx.url.pathname (escaped), read once per URL object. */
+/** The escaped current path (escapedPathOf), read once per URL object. */
 export function requestPathEscaped(ctx: RequestContext): string {
   requestPath(ctx);
   return lastPath.raw;
@@ -102,7 +124,8 @@ const lastPath: { url?: URL; raw: string; decoded: string; lower?: string } = { 
 
 /** req.URL.RequestURI(): escaped path plus `?query` when present. */
 export function requestURI(url: URL): string {
-  return url.pathname + url.search;
+  // Go's RequestURI gives "/" for an empty path.
+  return (escapedPathOf(url) || '/') + url.search;
 }
 
 /** req.URL.RawQuery (without the `?`). */

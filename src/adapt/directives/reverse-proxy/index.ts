@@ -87,7 +87,7 @@ function parsePolicy(h: Helper): Record<string, unknown> {
 
 function parseTransport(h: Helper, json: ProxyJSON): void {
   const name = arg(h);
-  if (name !== 'http') throw unsupportedError(h.token(), `transport ${name}`, 'only the http transport exists at the edge');
+  if (name !== 'http') throw unsupportedError(h.token(), `transport ${name}`, 'only the http transport exists at the edge, proxy to an HTTP server instead');
   const t: Record<string, unknown> = { protocol: 'http', ...(json.transport ?? {}) };
   for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
     const opt = h.val();
@@ -153,6 +153,7 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
   const addUpstream = (text: string) => {
     const u = parseUpstream(text);
     if ('error' in u) throw h.err(u.error);
+    if ('unsupported' in u) throw unsupportedError(h.token(), u.unsupported, u.why);
     if (scheme && u.scheme && scheme !== u.scheme) throw h.err(`upstream address scheme is different from others: ${text}`);
     if (u.scheme) scheme = u.scheme;
     upstreams.push(...u.dials);
@@ -315,7 +316,7 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
         parseTransport(h, json);
         break;
       case 'dynamic':
-        throw unsupportedError(h.token(), 'reverse_proxy dynamic upstreams', 'use static upstreams or a Service binding');
+        throw unsupportedError(h.token(), 'reverse_proxy dynamic upstreams', 'a Worker cannot do DNS lookups, use static upstreams or a Service binding');
       case 'handle_response':
         // Parsed after the block, like Caddy's FinalizeUnmarshalCaddyfile, so matchers defined later still count.
         handleResponseSegments.push(h.newFromNextSegment());

@@ -1,15 +1,25 @@
 /**
  * A reverse_proxy upstream address as written in a Caddyfile → Caddy JSON dial addresses (Caddy's
  * parseUpstreamDialAddress): `host:port`, `host` (port 80), `http://host[:port]`, `https://host[:port]` (443),
- * `h2c://…`, port ranges `host:8001-8003` (one upstream per port) and placeholders.
+ * `h2c://…`, port ranges `host:8001-8003` (one upstream per port) and placeholders. Without a scheme, whatever
+ * precedes the first `/` is the network (`tcp/host:port`), as in Caddy, even when it is not one.
  */
-export function parseUpstream(text: string): { scheme: string; dials: string[] } | { error: string } {
-  // Unix sockets have no port; `unix+h2c//path` is the h2c shorthand for one.
-  if (text.startsWith('unix/')) return { scheme: '', dials: [text] };
-  if (text.startsWith('unix+h2c/')) return { scheme: 'h2c', dials: [`unix/${text.slice('unix+h2c/'.length)}`] };
+export function parseUpstream(
+  text: string,
+): { scheme: string; dials: string[] } | { error: string } | { unsupported: string; why: string } {
   let scheme = '';
   let rest = text;
+  let network = '';
   const sep = text.indexOf('://');
+  const slash = text.indexOf('/');
+  if (sep < 0 && slash >= 0) {
+    network = text.slice(0, slash).toLowerCase();
+    if (/^(unix(gram|packet)?|unix\+h2c|udp[46]?|ip[46]?(:.*)?)$/.test(network)) {
+      return { unsupported: `${network} upstream ${text}`, why: 'a Worker can only open TCP connections, proxy over TCP' };
+    }
+    rest = text.slice(slash + 1);
+  }
+  const prefix = network ? `${text.slice(0, slash)}/` : '';
   if (sep >= 0) {
     scheme = text.slice(0, sep).toLowerCase();
     if (!['http', 'https', 'h2c'].includes(scheme)) return { error: `unsupported URL scheme ${scheme}://` };
@@ -34,7 +44,7 @@ export function parseUpstream(text: string): { scheme: string; dials: string[] }
     port = '';
   }
   // A placeholder host without a port may expand to host:port at request time: leave it alone, as Caddy does.
-  if (port === '' && host.includes('{') && !scheme) return { scheme, dials: [host] };
+  if (port === '' && host.includes('{') && !scheme) return { scheme, dials: [prefix + host] };
   if (port === '') port = scheme === 'https' ? '443' : '80';
   const range = /^(\d+)-(\d+)$/.exec(port);
   if (range) {
@@ -42,8 +52,8 @@ export function parseUpstream(text: string): { scheme: string; dials: string[] }
     const to = Number(range[2]);
     if (to < from) return { error: `invalid port range: ${port}` };
     const dials: string[] = [];
-    for (let p = from; p <= to; p++) dials.push(`${host}:${p}`);
+    for (let p = from; p <= to; p++) dials.push(`${prefix}${host}:${p}`);
     return { scheme, dials };
   }
-  return { scheme, dials: [`${host}:${port}`] };
+  return { scheme, dials: [`${prefix}${host}:${port}`] };
 }
