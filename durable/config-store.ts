@@ -23,16 +23,29 @@ export interface VersionSummary {
   createdAt: number;
 }
 
-export interface ConfigVersion extends VersionSummary {
+/** A version as isolates serve it (its Caddyfile stays in the store). */
+export interface ServedVersion extends VersionSummary {
   json: string;
+}
+
+export interface ConfigVersion extends ServedVersion {
   caddyfile: string | null;
 }
+
+/**
+ * The largest config (request body, and its JSON) the store takes. Texts are kept in parts well under SQLite's
+ * 2 MB value limit, so the bound is the snapshot itself: active and candidate cross Durable Object RPC (32 MiB
+ * a message) to every isolate.
+ */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+/** UTF-16 units a stored part: at most 3 UTF-8 bytes each, so a part stays under 2 MB. */
+const PART_CHARS = 512 * 1024;
 
 /** What isolates poll: the active config, the candidate and its share of clients. */
 export interface ConfigSnapshot {
   revision: number;
-  active: ConfigVersion | null;
-  candidate: ConfigVersion | null;
+  active: ServedVersion | null;
+  candidate: ServedVersion | null;
   /** Percentage (0–100) of clients served by the candidate. */
   percent: number;
 }
@@ -41,11 +54,12 @@ export interface ConfigSnapshot {
  * Outcome of a state change. Errors are values, not exceptions: custom error classes do not survive Durable Object
  * RPC, and the admin API needs to tell a conflict (412) from a bad request (400/404).
  */
-export type StoreResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404 | 412; message: string };
+type RefusalStatus = 400 | 404 | 412 | 413;
+export type StoreResult<T> = { ok: true; value: T } | { ok: false; status: RefusalStatus; message: string };
 
 class StoreRefusal extends Error {
-  readonly status: 400 | 404 | 412;
-  constructor(status: 400 | 404 | 412, message: string) {
+  readonly status: RefusalStatus;
+  constructor(status: RefusalStatus, message: string) {
     super(message);
     this.status = status;
   }
@@ -69,6 +83,14 @@ CREATE TABLE IF NOT EXISTS versions (
   created_at INTEGER NOT NULL,
   json TEXT NOT NULL,
   caddyfile TEXT
+);
+-- Texts of versions stored in parts (versions.json is then '', versions.caddyfile '' or NULL for none).
+CREATE TABLE IF NOT EXISTS version_parts (
+  version_id INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (version_id, field, seq)
 );
 CREATE TABLE IF NOT EXISTS activations (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,8 +122,8 @@ export class ConfigStore extends DurableObject {
     const candidateId = this.stateValue('candidate');
     return {
       revision: this.stateValue('revision') ?? 0,
-      active: activeId === null ? null : this.version(activeId),
-      candidate: candidateId === null ? null : this.version(candidateId),
+      active: activeId === null ? null : this.served(activeId),
+      candidate: candidateId === null ? null : this.served(candidateId),
       percent: this.stateValue('percent') ?? 0,
     };
   }
@@ -195,14 +217,27 @@ export class ConfigStore extends DurableObject {
   }
 
   version(id: number): ConfigVersion | null {
-    const row = this.sql.exec('SELECT * FROM versions WHERE id = ?', id).toArray()[0];
+    const row = this.sql.exec('SELECT caddyfile FROM versions WHERE id = ?', id).toArray()[0];
+    const served = this.served(id);
+    if (!row || !served) return null;
+    const caddyfile = row.caddyfile === null ? null : row.caddyfile === '' ? this.joinParts(id, 'caddyfile') : String(row.caddyfile);
+    return { ...served, caddyfile };
+  }
+
+  private served(id: number): ServedVersion | null {
+    const row = this.sql.exec('SELECT id, hash, source, note, created_at, json FROM versions WHERE id = ?', id).toArray()[0];
     if (!row) return null;
-    return { ...toSummary(row), json: String(row.json), caddyfile: row.caddyfile === null ? null : String(row.caddyfile) };
+    // Versions stored before texts were split keep theirs in the row.
+    return { ...toSummary(row), json: row.json === '' ? this.joinParts(id, 'json') : String(row.json) };
   }
 
   // --- internals (called inside transactions) ---
 
   private insert(input: NewVersion, hash = ''): number {
+    for (const text of [input.json, input.caddyfile ?? '']) {
+      const bytes = new TextEncoder().encode(text).byteLength;
+      if (bytes > MAX_CONFIG_BYTES) throw new StoreRefusal(413, `config too large (${bytes} bytes): the limit is ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB`);
+    }
     const row = this.sql
       .exec(
         'INSERT INTO versions (hash, source, note, created_at, json, caddyfile) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
@@ -210,11 +245,26 @@ export class ConfigStore extends DurableObject {
         input.caddyfile === undefined ? 'json' : 'caddyfile',
         input.note ?? '',
         Date.now(),
-        input.json,
-        input.caddyfile ?? null,
+        '',
+        input.caddyfile === undefined ? null : '',
       )
       .one();
-    return Number(row.id);
+    const id = Number(row.id);
+    this.insertParts(id, 'json', input.json);
+    if (input.caddyfile !== undefined) this.insertParts(id, 'caddyfile', input.caddyfile);
+    return id;
+  }
+
+  private insertParts(id: number, field: 'json' | 'caddyfile', text: string): void {
+    for (const [seq, part] of splitText(text, PART_CHARS).entries()) {
+      this.sql.exec('INSERT INTO version_parts (version_id, field, seq, data) VALUES (?, ?, ?, ?)', id, field, seq, part);
+    }
+  }
+
+  private joinParts(id: number, field: 'json' | 'caddyfile'): string {
+    let text = '';
+    for (const row of this.sql.exec('SELECT data FROM version_parts WHERE version_id = ? AND field = ? ORDER BY seq', id, field)) text += String(row.data);
+    return text;
   }
 
   private activateLocked(id: number): void {
@@ -253,6 +303,19 @@ export class ConfigStore extends DurableObject {
   private setState(key: string, value: number | null): void {
     this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
   }
+}
+
+/** `text` in pieces of at most `size` UTF-16 units, never cutting a surrogate pair (SQLite stores UTF-8). */
+function splitText(text: string, size: number): string[] {
+  const parts: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(at + size, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    parts.push(text.slice(at, end));
+    at = end;
+  }
+  return parts;
 }
 
 function toSummary(row: Row): VersionSummary {

@@ -1,6 +1,7 @@
 import { Router, type IRequest } from 'itty-router';
-import type { ConfigSnapshot, ConfigStore, NewVersion, StoreResult } from '../../durable/config-store.ts';
+import { MAX_CONFIG_BYTES, type ConfigSnapshot, type ConfigStore, type NewVersion, type StoreResult } from '../../durable/config-store.ts';
 import { upstreamStatuses } from '../proxy/upstream-status.ts';
+import { readBodyLimited, tooLarge } from './body.ts';
 import { traverseConfig } from './config-path.ts';
 import { etagFor, parseIfMatch } from './etag.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
@@ -101,15 +102,19 @@ export function adminRouter(base: string, deps: AdminDeps) {
 
 async function prepareBody(req: IRequest, deps: AdminDeps): Promise<PreparedConfig | Response> {
   const contentType = req.headers.get('Content-Type') ?? '';
-  return tryPrepare(deps, await req.text(), contentType);
+  const body = await readBodyLimited(req as unknown as Request, MAX_CONFIG_BYTES);
+  return typeof body === 'string' ? tryPrepare(deps, body, contentType) : body;
 }
 
 function tryPrepare(deps: AdminDeps, body: string, contentType: string): PreparedConfig | Response {
+  let prepared: PreparedConfig;
   try {
-    return deps.prepare(body, contentType);
+    prepared = deps.prepare(body, contentType);
   } catch (e) {
     return errorResponse(400, (e as Error).message);
   }
+  // A small Caddyfile can adapt to JSON over the limit (imports, snippets).
+  return new TextEncoder().encode(prepared.json).byteLength > MAX_CONFIG_BYTES ? tooLarge(MAX_CONFIG_BYTES, 'adapted config') : prepared;
 }
 
 function toVersion(prepared: PreparedConfig, req: IRequest, note?: string): NewVersion {
@@ -139,7 +144,8 @@ async function ifRevision(req: IRequest, deps: AdminDeps): Promise<number | unde
 }
 
 async function readJsonObject(req: IRequest, emptyOk = false): Promise<Record<string, unknown> | Response> {
-  const text = await req.text();
+  const text = await readBodyLimited(req as unknown as Request, MAX_CONFIG_BYTES);
+  if (typeof text !== 'string') return text;
   if (text.trim() === '' && emptyOk) return {};
   try {
     const value: unknown = JSON.parse(text);

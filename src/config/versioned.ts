@@ -1,4 +1,4 @@
-import type { ConfigSnapshot, ConfigVersion } from '../../durable/config-store.ts';
+import type { ConfigSnapshot, ServedVersion } from '../../durable/config-store.ts';
 import { SwrCache } from '../util/swr-cache.ts';
 import { servesCandidate } from './rollout.ts';
 
@@ -72,7 +72,7 @@ export class VersionedConfigs<C> {
     return out;
   }
 
-  private use(version: ConfigVersion): Selected<C> | undefined {
+  private use(version: ServedVersion): Selected<C> | undefined {
     let entry = this.compiled.get(version.id);
     if (entry === undefined) {
       try {
