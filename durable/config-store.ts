@@ -1,10 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
+import { configEtag, parseIfMatch } from '../src/admin/etag.ts';
 
 /**
  * Config versions and the rollout state (issue 7). One instance (named "config") holds every config ever loaded,
  * which one is active, and an optional candidate served to a percentage of clients. Each change is one SQLite
- * transaction, so an isolate never sees a half-applied state; `revision` increases on every change and is the
- * admin API's ETag.
+ * transaction, so an isolate never sees a half-applied state; `revision` increases on every change and is part of
+ * the admin API's Etag. A change conditional on an Etag (If-Match) is checked inside its transaction, so of
+ * concurrent writers holding the same Etag exactly one succeeds.
  */
 
 export interface NewVersion {
@@ -137,15 +139,18 @@ export class ConfigStore extends DurableObject {
     return this.snapshot();
   }
 
-  /** Stores a new version and makes it active for everyone (admin `/load`); clears any rollout. */
-  async load(input: NewVersion, ifRevision?: number): Promise<StoreResult<VersionSummary>> {
+  /**
+   * Stores a new version and makes it active for everyone (admin `/load`); clears any rollout. Without `ifMatch`
+   * the last write wins, as in Caddy.
+   */
+  async load(input: NewVersion, ifMatch?: string): Promise<StoreResult<{ version: VersionSummary; snapshot: ConfigSnapshot }>> {
     const hash = await sha256(input.json);
     return attempt(() =>
       this.ctx.storage.transactionSync(() => {
-        this.checkRevision(ifRevision);
+        this.checkIfMatch(ifMatch);
         const id = this.insert(input, hash);
         this.activateLocked(id);
-        return this.summary(id)!;
+        return { version: this.summary(id)!, snapshot: this.snapshot() };
       }),
     );
   }
@@ -154,13 +159,13 @@ export class ConfigStore extends DurableObject {
   async rollout(
     target: { id?: number; config?: NewVersion },
     percent: number,
-    ifRevision?: number,
+    ifMatch?: string,
   ): Promise<StoreResult<ConfigSnapshot>> {
     const hash = target.config ? await sha256(target.config.json) : '';
     return attempt(() => {
       if (!(percent >= 0 && percent <= 100)) throw new StoreRefusal(400, 'percent must be a number from 0 to 100');
       this.ctx.storage.transactionSync(() => {
-        this.checkRevision(ifRevision);
+        this.checkIfMatch(ifMatch);
         const id = target.config ? this.insert(target.config, hash) : target.id;
         if (id === undefined || !this.summary(id)) throw new StoreRefusal(404, `no such config version: ${id}`);
         this.setState('candidate', id);
@@ -172,10 +177,10 @@ export class ConfigStore extends DurableObject {
   }
 
   /** Makes the candidate the active version for everyone. */
-  promote(ifRevision?: number): StoreResult<ConfigSnapshot> {
+  promote(ifMatch?: string): StoreResult<ConfigSnapshot> {
     return attempt(() => {
       this.ctx.storage.transactionSync(() => {
-        this.checkRevision(ifRevision);
+        this.checkIfMatch(ifMatch);
         const candidate = this.stateValue('candidate');
         if (candidate === null) throw new StoreRefusal(400, 'there is no rollout to promote');
         this.activateLocked(candidate);
@@ -188,10 +193,10 @@ export class ConfigStore extends DurableObject {
    * Activates `id`, or steps back to the version active before the current one (repeated rollbacks keep walking
    * back through the history, like undo); cancels any rollout.
    */
-  rollback(id?: number, ifRevision?: number): StoreResult<ConfigSnapshot> {
+  rollback(id?: number, ifMatch?: string): StoreResult<ConfigSnapshot> {
     return attempt(() => {
       this.ctx.storage.transactionSync(() => {
-        this.checkRevision(ifRevision);
+        this.checkIfMatch(ifMatch);
         if (id !== undefined) {
           if (!this.summary(id)) throw new StoreRefusal(404, `no such config version: ${id}`);
           this.activateLocked(id);
@@ -284,10 +289,15 @@ export class ConfigStore extends DurableObject {
     return row ? toSummary(row) : null;
   }
 
-  private checkRevision(expected: number | undefined): void {
-    const current = this.stateValue('revision') ?? 0;
-    if (expected !== undefined && expected !== current) {
-      throw new StoreRefusal(412, `config changed: revision is ${current}, request expected ${expected}`);
+  /** Caddy's If-Match: the Etag of the state now (see src/admin/etag.ts); a stale one means someone else changed it. */
+  private checkIfMatch(ifMatch: string | undefined): void {
+    if (ifMatch === undefined) return;
+    const parsed = parseIfMatch(ifMatch);
+    if (!parsed) throw new StoreRefusal(400, 'malformed If-Match header; expect the Etag value, quoted');
+    const activeId = this.stateValue('active');
+    const json = activeId === null ? null : (this.served(activeId)?.json ?? null);
+    if (configEtag(parsed.path, this.stateValue('revision') ?? 0, json) !== ifMatch.trim()) {
+      throw new StoreRefusal(412, 'If-Match header did not match current config hash');
     }
   }
 

@@ -3,7 +3,7 @@ import { MAX_CONFIG_BYTES, type ConfigSnapshot, type ConfigStore, type NewVersio
 import { upstreamStatuses } from '../proxy/upstream-status.ts';
 import { readBodyLimited, tooLarge } from './body.ts';
 import { traverseConfig } from './config-path.ts';
-import { etagFor, parseIfMatch } from './etag.ts';
+import { etagFor } from './etag.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 import type { PreparedConfig } from './prepare.ts';
 
@@ -26,13 +26,9 @@ export function adminRouter(base: string, deps: AdminDeps) {
   router.post('/load', async (req) => {
     const prepared = await prepareBody(req, deps);
     if (prepared instanceof Response) return prepared;
-    const snapshot = await deps.store.snapshot();
-    const conflict = await checkIfMatch(req, '/config/', snapshot);
-    if (conflict) return conflict;
-    const result = await deps.store.load(toVersion(prepared, req), snapshot.revision);
-    const failed = refusal(result);
-    if (failed) return failed;
-    deps.changed(await deps.store.snapshot());
+    const result = await deps.store.load(toVersion(prepared, req), ifMatch(req));
+    if (!result.ok) return errorResponse(result.status, result.message);
+    deps.changed(result.value.snapshot);
     return prepared.warnings.length ? jsonResponse(prepared.warnings) : new Response(null, { status: 200 });
   });
 
@@ -68,17 +64,17 @@ export function adminRouter(base: string, deps: AdminDeps) {
     } else {
       return errorResponse(400, 'rollout needs "version" (an existing version id) or "config"/"caddyfile" (a new config)');
     }
-    return snapshotResult(deps, await deps.store.rollout(target, percent, await ifRevision(req, deps)));
+    return snapshotResult(deps, await deps.store.rollout(target, percent, ifMatch(req)));
   });
 
-  router.post('/config/promote', async (req) => snapshotResult(deps, await deps.store.promote(await ifRevision(req, deps))));
+  router.post('/config/promote', async (req) => snapshotResult(deps, await deps.store.promote(ifMatch(req))));
 
   router.post('/config/rollback', async (req) => {
     const body = await readJsonObject(req, true);
     if (body instanceof Response) return body;
     const id = body.version === undefined ? undefined : Number(body.version);
     if (id !== undefined && !Number.isInteger(id)) return errorResponse(400, '"version" must be a version id');
-    return snapshotResult(deps, await deps.store.rollback(id, await ifRevision(req, deps)));
+    return snapshotResult(deps, await deps.store.rollback(id, ifMatch(req)));
   });
 
   router.get('/config/*', async (req) => {
@@ -89,7 +85,7 @@ export function adminRouter(base: string, deps: AdminDeps) {
     if (!found.found) return errorResponse(404, `invalid traversal path at: ${found.at}`);
     const text = JSON.stringify(found.value ?? null);
     return new Response(text + '\n', {
-      headers: { 'Content-Type': 'application/json', Etag: etagFor(path, text) },
+      headers: { 'Content-Type': 'application/json', Etag: etagFor(path, snapshot.revision, text) },
     });
   });
 
@@ -121,26 +117,9 @@ function toVersion(prepared: PreparedConfig, req: IRequest, note?: string): NewV
   return { json: prepared.json, caddyfile: prepared.caddyfile, note: note ?? req.headers.get('X-Gatehouse-Note') ?? '' };
 }
 
-/** Caddy's If-Match: the Etag of the current JSON at `path`; a stale one means someone else changed it (412). */
-async function checkIfMatch(req: IRequest, path: string, snapshot: ConfigSnapshot): Promise<Response | undefined> {
-  const header = req.headers.get('If-Match');
-  if (header === null) return undefined;
-  const parsed = parseIfMatch(header);
-  if (!parsed) return errorResponse(400, 'malformed If-Match header; expect the Etag value, quoted');
-  const config: unknown = snapshot.active ? JSON.parse(snapshot.active.json) : null;
-  const found = traverseConfig(config, path.slice('/config'.length));
-  const current = etagFor(parsed.path, JSON.stringify(found.found ? (found.value ?? null) : null));
-  if (current !== header.trim()) return errorResponse(412, 'If-Match header did not match current config hash');
-  return undefined;
-}
-
-/** Rollout, promote and rollback accept the `/config/` Etag as If-Match, checked against the current revision. */
-async function ifRevision(req: IRequest, deps: AdminDeps): Promise<number | undefined> {
-  if (req.headers.get('If-Match') === null) return undefined;
-  const snapshot = await deps.store.snapshot();
-  const conflict = await checkIfMatch(req, '/config/', snapshot);
-  // A mismatch is reported as an impossible revision so the store refuses it with 412.
-  return conflict ? -1 : snapshot.revision;
+/** Caddy's If-Match, checked by the store inside the change's transaction (412 when stale). */
+function ifMatch(req: IRequest): string | undefined {
+  return req.headers.get('If-Match') ?? undefined;
 }
 
 async function readJsonObject(req: IRequest, emptyOk = false): Promise<Record<string, unknown> | Response> {
@@ -154,10 +133,6 @@ async function readJsonObject(req: IRequest, emptyOk = false): Promise<Record<st
     // fall through to the error below
   }
   return errorResponse(400, 'request body must be a JSON object');
-}
-
-function refusal<T>(result: StoreResult<T>): Response | undefined {
-  return result.ok ? undefined : errorResponse(result.status, result.message);
 }
 
 function snapshotResult(deps: AdminDeps, result: StoreResult<ConfigSnapshot>): Response {

@@ -57,9 +57,10 @@ export class VersionedConfigs<C> {
     return this.lastGood;
   }
 
-  /** Admin changes made through this isolate take effect here at once. */
+  /** Admin changes made through this isolate take effect here at once (concurrent ones may answer out of order). */
   update(snapshot: ConfigSnapshot): void {
-    this.snapshots.set(snapshot);
+    const current = this.snapshots.peek();
+    if (!current || current.revision <= snapshot.revision) this.snapshots.set(snapshot);
   }
 
   /** The compiled active and candidate versions of a snapshot (those that compile here). */

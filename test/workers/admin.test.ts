@@ -109,3 +109,38 @@ describe('admin API', () => {
     expect(body.result.apps.http).toBeDefined();
   });
 });
+
+const json = (value: unknown) => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) });
+const state = async () => (await (await call('/config/versions')).json()) as { active: number; candidate: number | null; versions: Array<{ id: number }> };
+const etag = async () => (await call('/config/')).headers.get('Etag')!;
+
+describe('admin API concurrency', () => {
+  it('lets 50 parallel loads without If-Match all succeed; the last one written is active', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => load(caddyfile(`parallel ${i}`))));
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const s = await state();
+    expect(s.active).toBe(Math.max(...s.versions.map((v) => v.id)));
+    const active = /parallel \d+/.exec(await (await call('/config/')).text())![0];
+    expect(await served('192.0.2.50')).toBe(active);
+  });
+
+  it('lets exactly one of 5 concurrent rollouts with the same Etag win', async () => {
+    await load(caddyfile('base'));
+    const tag = await etag();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => call('/config/rollout', { ...json({ caddyfile: caddyfile(`canary ${i}`), percent: 10 }), headers: { 'Content-Type': 'application/json', 'If-Match': tag } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412, 412]);
+  });
+
+  it('refuses a stale Etag reused on rollout, promote and rollback (412)', async () => {
+    await load(caddyfile('stale base'));
+    const tag = await etag();
+    const withTag = (body: unknown) => ({ ...json(body), headers: { 'Content-Type': 'application/json', 'If-Match': tag } });
+    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary'), percent: 50 }))).status).toBe(200);
+    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary 2'), percent: 50 }))).status).toBe(412);
+    expect((await call('/config/promote', withTag({}))).status).toBe(412);
+    expect((await call('/config/rollback', withTag({}))).status).toBe(412);
+    expect((await call('/config/promote', { method: 'POST', headers: { 'If-Match': await etag() } })).status).toBe(200);
+  });
+});
