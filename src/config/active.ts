@@ -6,6 +6,7 @@ import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
 import { ConfigError } from './errors.ts';
 import { bundledCaddyfile, preAdaptedCaddyfile } from './bundled.ts';
+import { publicVars } from './secrets.ts';
 import { VersionedConfigs, type Selected } from './versioned.ts';
 import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
 
@@ -172,13 +173,11 @@ function parseJson(text: string): CaddyConfigJSON {
   return v as CaddyConfigJSON;
 }
 
-/** The bundled Caddyfile with the Worker's string vars for `{$VAR}`, adapted by the build if it has none. */
+/** The bundled Caddyfile with the Worker's string vars (not secrets) for `{$VAR}`, adapted by the build if it has none. */
 function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
   const pre = preAdaptedCaddyfile();
   if (pre) return pre;
-  const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
-  return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: vars }).config;
+  return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: publicVars(env) }).config;
 }
 
 /** Config version gauges for the metrics scrape: read from the store (fresh), or version 0 = the base config. */

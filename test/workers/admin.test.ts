@@ -144,3 +144,22 @@ describe('admin API concurrency', () => {
     expect((await call('/config/promote', { method: 'POST', headers: { 'If-Match': await etag() } })).status).toBe(200);
   });
 });
+
+describe('admin API secrets', () => {
+  const secretEnv = { ...testEnv, METRICS_TOKEN: 'metrics-secret-value' };
+  it('does not expand ADMIN_TOKEN or METRICS_TOKEN in /adapt', async () => {
+    const res = await call('/adapt', { method: 'POST', body: caddyfile('{$ADMIN_TOKEN} {$METRICS_TOKEN}'), headers: { 'Content-Type': 'text/caddyfile' } }, TOKEN, secretEnv);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('metrics-secret-value');
+  });
+
+  it('does not reveal them through a loaded config, by {$VAR} or {env.VAR}', async () => {
+    const body = caddyfile('a={$ADMIN_TOKEN} b={env.ADMIN_TOKEN} c={env.METRICS_TOKEN}');
+    const res = await call('/load', { method: 'POST', body, headers: { 'Content-Type': 'text/caddyfile' } }, TOKEN, secretEnv);
+    expect(res.status).toBe(200);
+    const page = await worker.fetch(new Request('http://site.test/') as never, secretEnv as never, exec);
+    expect(await page.text()).toBe('a= b= c=');
+  });
+});
