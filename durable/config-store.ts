@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { configEtag, parseIfMatch } from '../src/admin/etag.ts';
+import { sha256Hex as sha256 } from '../src/util/sha256-hex.ts';
 
 /**
  * Config versions and the rollout state (issue 7). One instance (named "config") holds every config ever loaded,
@@ -50,6 +51,9 @@ export interface ConfigSnapshot {
   candidate: ServedVersion | null;
   /** Percentage (0–100) of clients served by the candidate. */
   percent: number;
+  /** The version deployed last (the Worker's baked or bundled config) and its hash; admin loads may serve instead. */
+  deployed: number | null;
+  deployedHash: string | null;
 }
 
 /**
@@ -122,20 +126,41 @@ export class ConfigStore extends DurableObject {
   snapshot(): ConfigSnapshot {
     const activeId = this.stateValue('active');
     const candidateId = this.stateValue('candidate');
+    const deployedId = this.stateValue('deployed');
     return {
       revision: this.stateValue('revision') ?? 0,
       active: activeId === null ? null : this.served(activeId),
       candidate: candidateId === null ? null : this.served(candidateId),
       percent: this.stateValue('percent') ?? 0,
+      deployed: deployedId,
+      deployedHash: deployedId === null ? null : (this.summary(deployedId)?.hash ?? null),
     };
   }
 
-  /** Makes `initial` the first active version if the store is empty (the bundled Caddyfile). */
-  async seed(initial: NewVersion): Promise<ConfigSnapshot> {
-    const hash = await sha256(initial.json);
-    if (this.stateValue('active') === null) {
-      this.ctx.storage.transactionSync(() => this.activateLocked(this.insert(initial, hash)));
-    }
+  /**
+   * Records the config a Worker was deployed (or started) with. One that differs from the config deployed last
+   * becomes active for everyone, ending any rollout (admin-loaded versions stay in the history); the same one
+   * changes nothing, so a version loaded through the admin API keeps serving until a deploy changes the config.
+   * `deployedAt` (set by `gatehouse deploy`) orders deploys: an isolate of an older deploy, still starting while a
+   * newer one rolls out, does not take the config back.
+   */
+  async deploy(input: NewVersion, deployedAt?: number): Promise<ConfigSnapshot> {
+    const hash = await sha256(input.json);
+    this.ctx.storage.transactionSync(() => {
+      let last = this.stateValue('deployed');
+      // Stores from before deploys were recorded: their first version is the config they were seeded with.
+      if (last === null && this.stateValue('active') !== null) last = this.oldestVersion();
+      if (last !== null && this.summary(last)?.hash === hash) {
+        this.setState('deployed', last);
+        return;
+      }
+      const lastAt = this.stateValue('deployed_at');
+      if (deployedAt !== undefined && lastAt !== null && deployedAt < lastAt) return;
+      const id = this.insert(input, hash);
+      this.setState('deployed', id);
+      if (deployedAt !== undefined) this.setState('deployed_at', deployedAt);
+      this.activateLocked(id);
+    });
     return this.snapshot();
   }
 
@@ -284,6 +309,11 @@ export class ConfigStore extends DurableObject {
     this.bump();
   }
 
+  private oldestVersion(): number | null {
+    const row = this.sql.exec('SELECT min(id) AS id FROM versions').one();
+    return row.id === null ? null : Number(row.id);
+  }
+
   private summary(id: number): VersionSummary | null {
     const row = this.sql.exec('SELECT id, hash, source, note, created_at FROM versions WHERE id = ?', id).toArray()[0];
     return row ? toSummary(row) : null;
@@ -336,9 +366,4 @@ function toSummary(row: Row): VersionSummary {
     note: String(row.note ?? ''),
     createdAt: Number(row.created_at),
   };
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -35,7 +35,8 @@ export const deployCommand: Command = {
       throw new CliError(`${path}: ${(e as Error).message}`);
     }
     const json = JSON.stringify(loaded.config);
-    const wranglerArgs = ['deploy', '--define', `GATEHOUSE_BAKED_CONFIG:${JSON.stringify(json)}`];
+    // The timestamp orders deploys in the config store: a changed config becomes active once, at its deploy.
+    const wranglerArgs = ['deploy', '--define', `GATEHOUSE_BAKED_CONFIG:${JSON.stringify(json)}`, '--define', `GATEHOUSE_DEPLOYED_AT:${Date.now()}`];
     if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
     const env = args.strings.get('env');
     if (env) wranglerArgs.push('--env', env);

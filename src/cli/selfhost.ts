@@ -43,7 +43,7 @@ export const selfhostCommand: Command = {
 
     const build = spawnSync(
       process.execPath,
-      [wranglerBin(), 'deploy', '--dry-run', '--outdir', outDir, '--define', `GATEHOUSE_BAKED_CONFIG:${JSON.stringify(JSON.stringify(loaded.config))}`],
+      [wranglerBin(), 'deploy', '--dry-run', '--outdir', outDir, '--define', `GATEHOUSE_BAKED_CONFIG:${JSON.stringify(JSON.stringify(loaded.config))}`, '--define', `GATEHOUSE_DEPLOYED_AT:${Date.now()}`],
       { cwd: root, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
     );
     if (build.status !== 0) throw new CliError(`building the bundle failed:\n${build.stderr || build.stdout}`);
