@@ -156,7 +156,7 @@ export class ConfigStore extends DurableObject {
       }
       const lastAt = this.stateValue('deployed_at');
       if (deployedAt !== undefined && lastAt !== null && deployedAt < lastAt) return;
-      const id = this.insert(input, hash);
+      const id = this.findOrInsert(input, hash);
       this.setState('deployed', id);
       if (deployedAt !== undefined) this.setState('deployed_at', deployedAt);
       this.activateLocked(id);
@@ -165,17 +165,23 @@ export class ConfigStore extends DurableObject {
   }
 
   /**
-   * Stores a new version and makes it active for everyone (admin `/load`); clears any rollout. Without `ifMatch`
-   * the last write wins, as in Caddy.
+   * Makes a config active for everyone (admin `/load`), clearing any rollout; a config stored before is reused, not
+   * stored again. The active config itself, with no rollout, changes nothing (`unchanged`). Without `ifMatch` the
+   * last write wins, as in Caddy.
    */
-  async load(input: NewVersion, ifMatch?: string): Promise<StoreResult<{ version: VersionSummary; snapshot: ConfigSnapshot }>> {
+  async load(
+    input: NewVersion,
+    ifMatch?: string,
+  ): Promise<StoreResult<{ version: VersionSummary; snapshot: ConfigSnapshot; unchanged: boolean }>> {
     const hash = await sha256(input.json);
     return attempt(() =>
       this.ctx.storage.transactionSync(() => {
         this.checkIfMatch(ifMatch);
-        const id = this.insert(input, hash);
-        this.activateLocked(id);
-        return { version: this.summary(id)!, snapshot: this.snapshot() };
+        const active = this.stateValue('active');
+        const unchanged = active !== null && this.stateValue('candidate') === null && this.summary(active)?.hash === hash;
+        const id = unchanged ? active : this.findOrInsert(input, hash);
+        if (!unchanged) this.activateLocked(id);
+        return { version: this.summary(id)!, snapshot: this.snapshot(), unchanged };
       }),
     );
   }
@@ -191,7 +197,7 @@ export class ConfigStore extends DurableObject {
       if (!(percent >= 0 && percent <= 100)) throw new StoreRefusal(400, 'percent must be a number from 0 to 100');
       this.ctx.storage.transactionSync(() => {
         this.checkIfMatch(ifMatch);
-        const id = target.config ? this.insert(target.config, hash) : target.id;
+        const id = target.config ? this.findOrInsert(target.config, hash) : target.id;
         if (id === undefined || !this.summary(id)) throw new StoreRefusal(404, `no such config version: ${id}`);
         this.setState('candidate', id);
         this.setState('percent', percent);
@@ -215,8 +221,9 @@ export class ConfigStore extends DurableObject {
   }
 
   /**
-   * Activates `id`, or steps back to the version active before the current one (repeated rollbacks keep walking
-   * back through the history, like undo); cancels any rollout.
+   * With a rollout in flight, aborts it: the candidate stops serving and the active version stays. Otherwise steps
+   * back to the version active before the current one (repeated rollbacks keep walking back through the history,
+   * like undo). With `id`, activates that version for everyone (ending any rollout).
    */
   rollback(id?: number, ifMatch?: string): StoreResult<ConfigSnapshot> {
     return attempt(() => {
@@ -225,6 +232,12 @@ export class ConfigStore extends DurableObject {
         if (id !== undefined) {
           if (!this.summary(id)) throw new StoreRefusal(404, `no such config version: ${id}`);
           this.activateLocked(id);
+          return;
+        }
+        if (this.stateValue('candidate') !== null) {
+          this.setState('candidate', null);
+          this.setState('percent', 0);
+          this.bump();
           return;
         }
         const [current, previous] = this.sql
@@ -283,6 +296,12 @@ export class ConfigStore extends DurableObject {
     this.insertParts(id, 'json', input.json);
     if (input.caddyfile !== undefined) this.insertParts(id, 'caddyfile', input.caddyfile);
     return id;
+  }
+
+  /** The newest stored version with this JSON, else a new one. */
+  private findOrInsert(input: NewVersion, hash: string): number {
+    const row = this.sql.exec('SELECT id FROM versions WHERE hash = ? ORDER BY id DESC LIMIT 1', hash).toArray()[0];
+    return row ? Number(row.id) : this.insert(input, hash);
   }
 
   private insertParts(id: number, field: 'json' | 'caddyfile', text: string): void {

@@ -29,6 +29,11 @@ export function adminRouter(base: string, deps: AdminDeps) {
     const result = await deps.store.load(toVersion(prepared, req), ifMatch(req));
     if (!result.ok) return errorResponse(result.status, result.message);
     deps.changed(result.value.snapshot);
+    if (result.value.unchanged) {
+      const id = result.value.version.id;
+      const warnings = prepared.warnings.length ? prepared.warnings : undefined;
+      return jsonResponse({ status: 'unchanged', version: id, message: `config unchanged: version ${id} is already active`, warnings });
+    }
     return prepared.warnings.length ? jsonResponse(prepared.warnings) : new Response(null, { status: 200 });
   });
 

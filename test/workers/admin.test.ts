@@ -163,3 +163,33 @@ describe('admin API secrets', () => {
     expect(await page.text()).toBe('a= b= c=');
   });
 });
+
+describe('admin API rollback and unchanged configs', () => {
+  it('aborts a rollout on rollback, leaving the stable version active; a second rollback steps back', async () => {
+    await load(caddyfile('older'));
+    await load(caddyfile('stable'));
+    const stable = (await state()).active;
+    expect((await call('/config/rollout', json({ caddyfile: caddyfile('canary'), percent: 50 }))).status).toBe(200);
+    const aborted = await call('/config/rollback', { method: 'POST' });
+    expect(aborted.status).toBe(200);
+    expect((await aborted.json()) as object).toMatchObject({ active: stable, candidate: null });
+    const ips = Array.from({ length: 40 }, (_, i) => `198.18.0.${i}`);
+    expect(new Set(await Promise.all(ips.map(served)))).toEqual(new Set(['stable']));
+
+    expect((await call('/config/rollback', { method: 'POST' })).status).toBe(200);
+    expect(await served('198.18.0.1')).toBe('older');
+    expect((await call('/config/rollback', json({ version: stable }))).status).toBe(200);
+    expect(await served('198.18.0.1')).toBe('stable');
+  });
+
+  it('answers "unchanged" to an identical config and stores no new version', async () => {
+    await load(caddyfile('same'));
+    const before = await state();
+    const res = await load(caddyfile('same'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'unchanged', version: before.active });
+    const after = await state();
+    expect(after.versions.length).toBe(before.versions.length);
+    expect(after.active).toBe(before.active);
+  });
+});
