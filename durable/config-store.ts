@@ -122,15 +122,18 @@ export class ConfigStore extends DurableObject {
     });
   }
 
-  /** The state isolates serve from. */
-  snapshot(): ConfigSnapshot {
+  /**
+   * The state isolates serve from. The JSON of the versions in `compiled` (those the caller has compiled already)
+   * is left out (''): isolates poll every few seconds, and a config may be megabytes.
+   */
+  snapshot(compiled: number[] = []): ConfigSnapshot {
     const activeId = this.stateValue('active');
     const candidateId = this.stateValue('candidate');
     const deployedId = this.stateValue('deployed');
     return {
       revision: this.stateValue('revision') ?? 0,
-      active: activeId === null ? null : this.served(activeId),
-      candidate: candidateId === null ? null : this.served(candidateId),
+      active: activeId === null ? null : this.served(activeId, compiled.includes(activeId)),
+      candidate: candidateId === null ? null : this.served(candidateId, compiled.includes(candidateId)),
       percent: this.stateValue('percent') ?? 0,
       deployed: deployedId,
       deployedHash: deployedId === null ? null : (this.summary(deployedId)?.hash ?? null),
@@ -142,24 +145,21 @@ export class ConfigStore extends DurableObject {
    * becomes active for everyone, ending any rollout (admin-loaded versions stay in the history); the same one
    * changes nothing, so a version loaded through the admin API keeps serving until a deploy changes the config.
    * `deployedAt` (set by `gatehouse deploy`) orders deploys: an isolate of an older deploy, still starting while a
-   * newer one rolls out, does not take the config back.
+   * newer one rolls out, does not take the config back. The first deploy recorded in a store that already serves a
+   * version (one stored before deploys were recorded) leaves that version serving.
    */
   async deploy(input: NewVersion, deployedAt?: number): Promise<ConfigSnapshot> {
     const hash = await sha256(input.json);
     this.ctx.storage.transactionSync(() => {
-      let last = this.stateValue('deployed');
-      // Stores from before deploys were recorded: their first version is the config they were seeded with.
-      if (last === null && this.stateValue('active') !== null) last = this.oldestVersion();
-      if (last !== null && this.summary(last)?.hash === hash) {
-        this.setState('deployed', last);
-        return;
-      }
+      const last = this.stateValue('deployed');
+      if (last !== null && this.summary(last)?.hash === hash) return;
       const lastAt = this.stateValue('deployed_at');
       if (deployedAt !== undefined && lastAt !== null && deployedAt < lastAt) return;
       const id = this.findOrInsert(input, hash);
       this.setState('deployed', id);
       if (deployedAt !== undefined) this.setState('deployed_at', deployedAt);
-      this.activateLocked(id);
+      if (last !== null || this.stateValue('active') === null) this.activateLocked(id);
+      else this.bump();
     });
     return this.snapshot();
   }
@@ -267,9 +267,10 @@ export class ConfigStore extends DurableObject {
     return { ...served, caddyfile };
   }
 
-  private served(id: number): ServedVersion | null {
+  private served(id: number, withoutJson = false): ServedVersion | null {
     const row = this.sql.exec('SELECT id, hash, source, note, created_at, json FROM versions WHERE id = ?', id).toArray()[0];
     if (!row) return null;
+    if (withoutJson) return { ...toSummary(row), json: '' };
     // Versions stored before texts were split keep theirs in the row.
     return { ...toSummary(row), json: row.json === '' ? this.joinParts(id, 'json') : String(row.json) };
   }
@@ -326,11 +327,6 @@ export class ConfigStore extends DurableObject {
     this.setState('candidate', null);
     this.setState('percent', 0);
     this.bump();
-  }
-
-  private oldestVersion(): number | null {
-    const row = this.sql.exec('SELECT min(id) AS id FROM versions').one();
-    return row.id === null ? null : Number(row.id);
   }
 
   private summary(id: number): VersionSummary | null {

@@ -14,8 +14,6 @@ export function etagFor(path: string, revision: number, json: string): string {
 /** The Etag of the active config at `path` (`/config/…`) for a store state. */
 export function configEtag(path: string, revision: number, activeJson: string | null): string {
   const sub = path.slice('/config'.length);
-  // The whole config is the stored text itself (JSON.stringify output): no parse needed.
-  if (sub.replace(/\/+/g, '') === '') return etagFor(path, revision, activeJson ?? 'null');
   const found = traverseConfig(activeJson === null ? null : JSON.parse(activeJson), sub);
   return etagFor(path, revision, JSON.stringify(found.found ? (found.value ?? null) : null));
 }

@@ -97,7 +97,7 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
           // A stub is an I/O object of the request that made it: make one per load, never keep one in the isolate.
           const stub = ns.get(ns.idFromName('config'));
           const b = synced ? undefined : base(env);
-          if (!b || b.json instanceof Error) return (await stub.snapshot()) as ConfigSnapshot;
+          if (!b || b.json instanceof Error) return (await stub.snapshot(versions?.compiledIds())) as ConfigSnapshot;
           const snapshot = await syncDeployed(stub, { json: b.json, deployedAt });
           synced = true;
           return snapshot;
@@ -120,6 +120,18 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
     );
   }
   return versions;
+}
+
+/**
+ * Waits for this isolate's first read of the store (which records its deployed config there), so that an admin
+ * change made through a new isolate is ordered after the deploy, not undone by it.
+ */
+export async function syncedWithStore(env: ActiveEnv & Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<void> {
+  try {
+    await storeConfigs(env)?.select('', exec);
+  } catch {
+    // The admin change reports the store's failure itself.
+  }
 }
 
 /** The config for this request and its version id (0 = the base config, outside the store). */

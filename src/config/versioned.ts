@@ -63,6 +63,11 @@ export class VersionedConfigs<C> {
     if (!current || current.revision <= snapshot.revision) this.snapshots.set(snapshot);
   }
 
+  /** Ids of the versions compiled here (or found not to compile): a snapshot need not carry their JSON. */
+  compiledIds(): number[] {
+    return [...this.compiled.keys()];
+  }
+
   /** The compiled active and candidate versions of a snapshot (those that compile here). */
   live(snapshot: ConfigSnapshot): C[] {
     const out: C[] = [];
@@ -76,6 +81,8 @@ export class VersionedConfigs<C> {
   private use(version: ServedVersion): Selected<C> | undefined {
     let entry = this.compiled.get(version.id);
     if (entry === undefined) {
+      // The store leaves out JSON this isolate has compiled (compiledIds), so none here is never a config to try.
+      if (version.json === '') return undefined;
       try {
         entry = { config: this.compile(version.json), version: version.id };
       } catch (e) {

@@ -50,6 +50,14 @@ describe('deployed config and admin-loaded versions', () => {
     expect(versions.length).toBe(3);
   });
 
+  it('the first deploy recorded in a store already serving a version leaves that version serving', async () => {
+    const store = freshStore();
+    await store.load({ json: config('loaded first') });
+    const after = await syncDeployed(store, { json: config('deployed') });
+    expect(bodyOf(after.active?.json)).toBe('loaded first');
+    expect(bodyOf((await store.version(after.deployed!))?.json)).toBe('deployed');
+  });
+
   it('logs once per version that serves instead of the deployed config', async () => {
     const store = freshStore();
     await syncDeployed(store, { json: config('deployed') });
