@@ -50,6 +50,7 @@ export function adminRouter(base: string, deps: AdminDeps) {
       active: snapshot.active?.id ?? null,
       candidate: snapshot.candidate?.id ?? null,
       percent: snapshot.percent,
+      deployed: snapshot.deployed,
       versions,
     });
   });

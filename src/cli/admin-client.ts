@@ -176,12 +176,15 @@ export const versionsCommand: Command = {
       active: number | null;
       candidate: number | null;
       percent: number;
+      deployed?: number | null;
       versions: Array<{ id: number; hash: string; source: string; note: string; createdAt: number }>;
     };
     for (const row of v.versions) {
-      const mark = row.id === v.active ? 'active' : row.id === v.candidate ? `rollout ${v.percent}%` : '';
+      const state = row.id === v.active ? 'active' : row.id === v.candidate ? `rollout ${v.percent}%` : '';
+      // The deployed version serves unless an admin change replaced it; the next changed deploy wins again.
+      const mark = row.id === v.deployed ? (state ? `${state},deployed` : 'deployed') : state;
       ctx.out(
-        `${String(row.id).padStart(4)}  ${new Date(row.createdAt).toISOString()}  ${row.source.padEnd(9)}  ${row.hash.slice(0, 12)}  ${mark.padEnd(12)}  ${row.note}\n`,
+        `${String(row.id).padStart(4)}  ${new Date(row.createdAt).toISOString()}  ${row.source.padEnd(9)}  ${row.hash.slice(0, 12)}  ${mark.padEnd(15)}  ${row.note}\n`,
       );
     }
     return 0;

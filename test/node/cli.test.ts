@@ -123,4 +123,22 @@ describe('gatehouse CLI', () => {
     expect(seen).toEqual([{ path: '/gatehouse-admin/config/rollback', body: '{"version":2}' }]);
     expect(result.out).toContain('active: version 2; no rollout');
   });
+
+  it('versions marks the deployed version beside the active one', async () => {
+    let result = { code: null as number | null, out: '' };
+    const listing = JSON.stringify({
+      revision: 4, active: 2, candidate: null, percent: 0, deployed: 1,
+      versions: [
+        { id: 2, hash: 'b'.repeat(64), source: 'caddyfile', note: 'pushed', createdAt: 0 },
+        { id: 1, hash: 'a'.repeat(64), source: 'json', note: 'deployed config', createdAt: 0 },
+      ],
+    });
+    await withAdmin({ '/gatehouse-admin/config/versions': listing }, async (admin) => {
+      result = await gatehouseAsync(['versions', '--admin', admin], {}, { GATEHOUSE_ADMIN_TOKEN: 't' });
+    });
+    expect(result.code).toBe(0);
+    const lines = result.out.split('\n');
+    expect(lines[0]).toMatch(/^ {3}2 .* active +pushed$/);
+    expect(lines[1]).toMatch(/^ {3}1 .* deployed +deployed config$/);
+  });
 });

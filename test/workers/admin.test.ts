@@ -111,7 +111,8 @@ describe('admin API', () => {
 });
 
 const json = (value: unknown) => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) });
-const state = async () => (await (await call('/config/versions')).json()) as { active: number; candidate: number | null; versions: Array<{ id: number }> };
+const state = async () =>
+  (await (await call('/config/versions')).json()) as { active: number; candidate: number | null; deployed: number | null; versions: Array<{ id: number }> };
 const etag = async () => (await call('/config/')).headers.get('Etag')!;
 
 describe('admin API concurrency', () => {
@@ -191,5 +192,8 @@ describe('admin API rollback and unchanged configs', () => {
     const after = await state();
     expect(after.versions.length).toBe(before.versions.length);
     expect(after.active).toBe(before.active);
+    // The bundled config, recorded as deployed when this isolate first read the store, is not the one serving.
+    expect(after.deployed).toEqual(expect.any(Number));
+    expect(after.deployed).not.toBe(after.active);
   });
 });
