@@ -16,7 +16,8 @@ function gatehouse(args: string[], files: Record<string, string> = {}, env: Reco
   return { code: res.status, out: res.stdout, err: res.stderr, dir };
 }
 
-describe('gatehouse CLI', () => {
+// Each test spawns the CLI (a Node process) once or twice: seconds apiece on a busy machine.
+describe('gatehouse CLI', { timeout: 30_000 }, () => {
   it('adapt prints Caddy JSON for ./Caddyfile, with {$VAR} from the environment', () => {
     const r = gatehouse(['adapt'], { Caddyfile: ':8080 {\n\trespond "{$GREETING:hi}"\n}\n' }, { GREETING: 'hello' });
     expect(r.code).toBe(0);
