@@ -2,7 +2,7 @@
 // route tree. Durable Object classes are exported here for wrangler.toml's bindings.
 import { env as startupEnv } from 'cloudflare:workers';
 import { handleAdmin, isAdminRequest } from './admin/index.ts';
-import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs } from './config/active.ts';
+import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs, syncedWithStore } from './config/active.ts';
 import { AbortConnection, type CompiledConfig, type ServeOptions } from './config/compile.ts';
 import type { Selected } from './config/versioned.ts';
 import { isValidHost } from './http/host-syntax.ts';
@@ -44,6 +44,7 @@ export default {
 async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext, host: string | null): Promise<Response> {
   const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
   if (scrape) return scrape;
+  if (isAdminRequest(url, vars)) await syncedWithStore(vars, ctx);
   const admin = await handleAdmin(request, url, vars, (snapshot) => {
     const store = storeConfigs(vars);
     store?.update(snapshot);

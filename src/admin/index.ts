@@ -1,4 +1,5 @@
 import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
+import { publicVars } from '../config/secrets.ts';
 import { hasAdminToken } from './auth.ts';
 import { errorResponse } from './responses.ts';
 import { prepareConfig } from './prepare.ts';
@@ -43,7 +44,7 @@ export async function handleAdmin(
   }
   const store = configStoreStub(env);
   if (!store) return errorResponse(503, 'the CONFIG_STORE Durable Object binding is missing; see wrangler.toml');
-  const vars = stringVars(env);
+  const vars = publicVars(env);
   const router = adminRouter(base, {
     store,
     prepare: (body, contentType) => prepareConfig(body, contentType, vars),
@@ -66,11 +67,4 @@ function adminBase(url: URL, env: AdminEnv): string | undefined {
   if (env.ADMIN_HOST) return url.hostname === env.ADMIN_HOST.toLowerCase() ? '' : undefined;
   const prefix = (env.ADMIN_PATH ?? DEFAULT_ADMIN_PATH).replace(/\/+$/, '');
   return url.pathname === prefix || url.pathname.startsWith(prefix + '/') ? prefix : undefined;
-}
-
-/** String-valued vars for `{$VAR}` in Caddyfiles loaded through the admin API (bindings and secrets excluded). */
-function stringVars(env: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && k !== 'ADMIN_TOKEN') out[k] = v;
-  return out;
 }

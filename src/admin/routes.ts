@@ -1,8 +1,9 @@
 import { Router, type IRequest } from 'itty-router';
-import type { ConfigSnapshot, ConfigStore, NewVersion, StoreResult } from '../../durable/config-store.ts';
+import { MAX_CONFIG_BYTES, type ConfigSnapshot, type ConfigStore, type NewVersion, type StoreResult } from '../../durable/config-store.ts';
 import { upstreamStatuses } from '../proxy/upstream-status.ts';
+import { readBodyLimited, tooLarge } from './body.ts';
 import { traverseConfig } from './config-path.ts';
-import { etagFor, parseIfMatch } from './etag.ts';
+import { etagFor } from './etag.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 import type { PreparedConfig } from './prepare.ts';
 
@@ -25,13 +26,14 @@ export function adminRouter(base: string, deps: AdminDeps) {
   router.post('/load', async (req) => {
     const prepared = await prepareBody(req, deps);
     if (prepared instanceof Response) return prepared;
-    const snapshot = await deps.store.snapshot();
-    const conflict = await checkIfMatch(req, '/config/', snapshot);
-    if (conflict) return conflict;
-    const result = await deps.store.load(toVersion(prepared, req), snapshot.revision);
-    const failed = refusal(result);
-    if (failed) return failed;
-    deps.changed(await deps.store.snapshot());
+    const result = await deps.store.load(toVersion(prepared, req), ifMatch(req));
+    if (!result.ok) return errorResponse(result.status, result.message);
+    deps.changed(result.value.snapshot);
+    if (result.value.unchanged) {
+      const id = result.value.version.id;
+      const warnings = prepared.warnings.length ? prepared.warnings : undefined;
+      return jsonResponse({ status: 'unchanged', version: id, message: `config unchanged: version ${id} is already active`, warnings });
+    }
     return prepared.warnings.length ? jsonResponse(prepared.warnings) : new Response(null, { status: 200 });
   });
 
@@ -48,6 +50,7 @@ export function adminRouter(base: string, deps: AdminDeps) {
       active: snapshot.active?.id ?? null,
       candidate: snapshot.candidate?.id ?? null,
       percent: snapshot.percent,
+      deployed: snapshot.deployed,
       versions,
     });
   });
@@ -67,17 +70,17 @@ export function adminRouter(base: string, deps: AdminDeps) {
     } else {
       return errorResponse(400, 'rollout needs "version" (an existing version id) or "config"/"caddyfile" (a new config)');
     }
-    return snapshotResult(deps, await deps.store.rollout(target, percent, await ifRevision(req, deps)));
+    return snapshotResult(deps, await deps.store.rollout(target, percent, ifMatch(req)));
   });
 
-  router.post('/config/promote', async (req) => snapshotResult(deps, await deps.store.promote(await ifRevision(req, deps))));
+  router.post('/config/promote', async (req) => snapshotResult(deps, await deps.store.promote(ifMatch(req))));
 
   router.post('/config/rollback', async (req) => {
     const body = await readJsonObject(req, true);
     if (body instanceof Response) return body;
     const id = body.version === undefined ? undefined : Number(body.version);
     if (id !== undefined && !Number.isInteger(id)) return errorResponse(400, '"version" must be a version id');
-    return snapshotResult(deps, await deps.store.rollback(id, await ifRevision(req, deps)));
+    return snapshotResult(deps, await deps.store.rollback(id, ifMatch(req)));
   });
 
   router.get('/config/*', async (req) => {
@@ -88,7 +91,7 @@ export function adminRouter(base: string, deps: AdminDeps) {
     if (!found.found) return errorResponse(404, `invalid traversal path at: ${found.at}`);
     const text = JSON.stringify(found.value ?? null);
     return new Response(text + '\n', {
-      headers: { 'Content-Type': 'application/json', Etag: etagFor(path, text) },
+      headers: { 'Content-Type': 'application/json', Etag: etagFor(path, snapshot.revision, text) },
     });
   });
 
@@ -101,45 +104,33 @@ export function adminRouter(base: string, deps: AdminDeps) {
 
 async function prepareBody(req: IRequest, deps: AdminDeps): Promise<PreparedConfig | Response> {
   const contentType = req.headers.get('Content-Type') ?? '';
-  return tryPrepare(deps, await req.text(), contentType);
+  const body = await readBodyLimited(req as unknown as Request, MAX_CONFIG_BYTES);
+  return typeof body === 'string' ? tryPrepare(deps, body, contentType) : body;
 }
 
 function tryPrepare(deps: AdminDeps, body: string, contentType: string): PreparedConfig | Response {
+  let prepared: PreparedConfig;
   try {
-    return deps.prepare(body, contentType);
+    prepared = deps.prepare(body, contentType);
   } catch (e) {
     return errorResponse(400, (e as Error).message);
   }
+  // A small Caddyfile can adapt to JSON over the limit (imports, snippets).
+  return new TextEncoder().encode(prepared.json).byteLength > MAX_CONFIG_BYTES ? tooLarge(MAX_CONFIG_BYTES, 'adapted config') : prepared;
 }
 
 function toVersion(prepared: PreparedConfig, req: IRequest, note?: string): NewVersion {
   return { json: prepared.json, caddyfile: prepared.caddyfile, note: note ?? req.headers.get('X-Gatehouse-Note') ?? '' };
 }
 
-/** Caddy's If-Match: the Etag of the current JSON at `path`; a stale one means someone else changed it (412). */
-async function checkIfMatch(req: IRequest, path: string, snapshot: ConfigSnapshot): Promise<Response | undefined> {
-  const header = req.headers.get('If-Match');
-  if (header === null) return undefined;
-  const parsed = parseIfMatch(header);
-  if (!parsed) return errorResponse(400, 'malformed If-Match header; expect the Etag value, quoted');
-  const config: unknown = snapshot.active ? JSON.parse(snapshot.active.json) : null;
-  const found = traverseConfig(config, path.slice('/config'.length));
-  const current = etagFor(parsed.path, JSON.stringify(found.found ? (found.value ?? null) : null));
-  if (current !== header.trim()) return errorResponse(412, 'If-Match header did not match current config hash');
-  return undefined;
-}
-
-/** Rollout, promote and rollback accept the `/config/` Etag as If-Match, checked against the current revision. */
-async function ifRevision(req: IRequest, deps: AdminDeps): Promise<number | undefined> {
-  if (req.headers.get('If-Match') === null) return undefined;
-  const snapshot = await deps.store.snapshot();
-  const conflict = await checkIfMatch(req, '/config/', snapshot);
-  // A mismatch is reported as an impossible revision so the store refuses it with 412.
-  return conflict ? -1 : snapshot.revision;
+/** Caddy's If-Match, checked by the store inside the change's transaction (412 when stale). */
+function ifMatch(req: IRequest): string | undefined {
+  return req.headers.get('If-Match') ?? undefined;
 }
 
 async function readJsonObject(req: IRequest, emptyOk = false): Promise<Record<string, unknown> | Response> {
-  const text = await req.text();
+  const text = await readBodyLimited(req as unknown as Request, MAX_CONFIG_BYTES);
+  if (typeof text !== 'string') return text;
   if (text.trim() === '' && emptyOk) return {};
   try {
     const value: unknown = JSON.parse(text);
@@ -148,10 +139,6 @@ async function readJsonObject(req: IRequest, emptyOk = false): Promise<Record<st
     // fall through to the error below
   }
   return errorResponse(400, 'request body must be a JSON object');
-}
-
-function refusal<T>(result: StoreResult<T>): Response | undefined {
-  return result.ok ? undefined : errorResponse(result.status, result.message);
 }
 
 function snapshotResult(deps: AdminDeps, result: StoreResult<ConfigSnapshot>): Response {

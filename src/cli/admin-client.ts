@@ -83,14 +83,18 @@ export const pushCommand: Command = {
   async run(args, ctx) {
     const { body, contentType } = configBody(args.strings.get('config') ?? 'Caddyfile', ctx);
     const note = args.strings.get('note');
-    const warnings = await callAdmin(args, ctx, {
+    const answer = await callAdmin(args, ctx, {
       method: 'POST',
       path: '/load',
       body,
       contentType,
       headers: note ? { 'X-Gatehouse-Note': note } : {},
     });
+    // Warnings come as an array, or inside the "unchanged" answer to a config identical to the active one.
+    const unchanged = answer !== null && typeof answer === 'object' && (answer as { status?: unknown }).status === 'unchanged';
+    const warnings = unchanged ? (answer as { warnings?: unknown }).warnings : answer;
     if (Array.isArray(warnings)) for (const w of warnings) ctx.err(`warning: ${JSON.stringify(w)}\n`);
+    if (unchanged) ctx.out(`unchanged: version ${(answer as { version: number }).version} is already active\n`);
     printState(ctx, await callAdmin(args, ctx, { method: 'GET', path: '/config/versions' }));
     return 0;
   },
@@ -141,12 +145,20 @@ export const promoteCommand: Command = {
 
 export const rollbackCommand: Command = {
   name: 'rollback',
-  usage: '[--version <id>] [--admin <url>]',
-  short: 'Returns to the previous (or a given) config version',
-  long: 'Without --version, steps back to the version active before the current one; repeated rollbacks walk further back.',
-  flags: [{ name: 'version', kind: 'string', help: 'Version id to activate' }, ADMIN_FLAG],
+  usage: '[--to <id>] [--admin <url>]',
+  short: 'Aborts a rollout, else returns to the previous (or a given) config version',
+  long:
+    'With a rollout in flight, aborts it: the candidate stops serving and the active version is untouched. Without ' +
+    'one, steps back to the version active before the current one; repeated rollbacks walk further back. ' +
+    '--to <id> activates that version for everyone (ending any rollout).',
+  flags: [
+    { name: 'to', kind: 'string', help: 'Version id to activate' },
+    { name: 'version', kind: 'string', help: 'Same as --to' },
+    ADMIN_FLAG,
+  ],
   async run(args, ctx) {
-    const version = args.strings.get('version');
+    const version = args.strings.get('to') ?? args.strings.get('version');
+    if (version !== undefined && !/^\d+$/.test(version)) throw new CliError('--to must be a version id');
     const body = version === undefined ? '' : JSON.stringify({ version: Number(version) });
     printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollback', body, contentType: 'application/json' }));
     return 0;
@@ -164,12 +176,15 @@ export const versionsCommand: Command = {
       active: number | null;
       candidate: number | null;
       percent: number;
+      deployed?: number | null;
       versions: Array<{ id: number; hash: string; source: string; note: string; createdAt: number }>;
     };
     for (const row of v.versions) {
-      const mark = row.id === v.active ? 'active' : row.id === v.candidate ? `rollout ${v.percent}%` : '';
+      const state = row.id === v.active ? 'active' : row.id === v.candidate ? `rollout ${v.percent}%` : '';
+      // The deployed version serves unless an admin change replaced it; the next changed deploy wins again.
+      const mark = row.id === v.deployed ? (state ? `${state},deployed` : 'deployed') : state;
       ctx.out(
-        `${String(row.id).padStart(4)}  ${new Date(row.createdAt).toISOString()}  ${row.source.padEnd(9)}  ${row.hash.slice(0, 12)}  ${mark.padEnd(12)}  ${row.note}\n`,
+        `${String(row.id).padStart(4)}  ${new Date(row.createdAt).toISOString()}  ${row.source.padEnd(9)}  ${row.hash.slice(0, 12)}  ${mark.padEnd(15)}  ${row.note}\n`,
       );
     }
     return 0;

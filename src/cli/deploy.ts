@@ -42,7 +42,7 @@ export const deployCommand: Command = {
     // Beside wrangler.toml, so that its relative paths (main, alias, rules) still hold; the owner's only.
     const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
     const generated = join(projectRoot, `.wrangler-deploy-${process.pid}.toml`);
-    writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env), { mode: 0o600 });
+    writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env, Date.now()), { mode: 0o600 });
     const wranglerArgs = ['deploy', '--config', generated];
     if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
     if (env) wranglerArgs.push('--env', env);

@@ -6,6 +6,8 @@ import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
 import { ConfigError } from './errors.ts';
 import { bundledCaddyfile, preAdaptedCaddyfile } from './bundled.ts';
+import { reportServedVersion, syncDeployed } from './deployed.ts';
+import { publicVars } from './secrets.ts';
 import { VersionedConfigs, type Selected } from './versioned.ts';
 import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
 
@@ -15,8 +17,9 @@ import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
  *   env.GATEHOUSE_CONFIG (Caddy JSON; `gatehouse run` passes it), else the bundled Caddyfile adapted with the
  *   Worker's string vars as `{$VAR}` values. Compiled once per isolate, as it starts (prepareBaseConfig); a config
  *   that fails is remembered too.
- * - With the CONFIG_STORE Durable Object bound, the store's active version (seeded with the base config) and, for
- *   the clients in its rollout share, the candidate; read through a per-isolate cache refreshed in the background
+ * - With the CONFIG_STORE Durable Object bound, the store's active version and, for the clients in its rollout
+ *   share, the candidate. Each isolate records the base config in the store as it starts: a changed one becomes
+ *   active (src/config/deployed.ts); read through a per-isolate cache refreshed in the background
  *   every CONFIG_REFRESH_MS (default 5 s: the bounded staleness of a config change). If the store cannot be
  *   reached, the last snapshot keeps serving, else the base config.
  */
@@ -26,9 +29,11 @@ export interface ActiveEnv {
   CONFIG_REFRESH_MS?: string;
 }
 
-/** Set at build time by `gatehouse deploy` (wrangler --define); absent otherwise. */
+/** Set at build time by `gatehouse deploy` and `selfhost` (wrangler --define); absent otherwise. */
 declare const GATEHOUSE_BAKED_CONFIG: string | undefined;
+declare const GATEHOUSE_DEPLOYED_AT: number | undefined;
 const baked: string | undefined = typeof GATEHOUSE_BAKED_CONFIG === 'string' ? GATEHOUSE_BAKED_CONFIG : undefined;
+const deployedAt: number | undefined = typeof GATEHOUSE_DEPLOYED_AT === 'number' ? GATEHOUSE_DEPLOYED_AT : undefined;
 
 let cache: { source: string; json: string | Error; result: CompiledConfig | Error } | undefined;
 
@@ -85,14 +90,16 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
   if (!ns) return undefined;
   if (!versions) {
     const refreshMs = Number(env.CONFIG_REFRESH_MS ?? 5000);
+    let synced = false;
     versions = new VersionedConfigs<CompiledConfig>(
       async () => {
         try {
           // A stub is an I/O object of the request that made it: make one per load, never keep one in the isolate.
           const stub = ns.get(ns.idFromName('config'));
-          let snapshot = (await stub.snapshot()) as ConfigSnapshot;
-          const b = snapshot.active ? undefined : base(env);
-          if (b && !(b.json instanceof Error)) snapshot = (await stub.seed({ json: b.json, note: 'initial (bundled) config' })) as ConfigSnapshot;
+          const b = synced ? undefined : base(env);
+          if (!b || b.json instanceof Error) return (await stub.snapshot(versions?.compiledIds())) as ConfigSnapshot;
+          const snapshot = await syncDeployed(stub, { json: b.json, deployedAt });
+          synced = true;
           return snapshot;
         } catch (e) {
           // Counted here, where every failed read passes (background refreshes included), not only first reads.
@@ -100,15 +107,31 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
           throw e;
         }
       },
-      // A store seeded with the base config serves the same JSON: its compile (maybe done at startup) is reused.
+      // A store serving the deployed base config has the same JSON: its compile (maybe done at startup) is reused.
       (json) => baseCompiledFrom(json) ?? trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
       undefined,
-      // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts).
-      (snapshot, exec) => setLiveConfigs(versions!.live(snapshot), env, exec),
+      // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts); serving a version other
+      // than the deployed one is logged.
+      (snapshot, exec) => {
+        reportServedVersion(snapshot);
+        return setLiveConfigs(versions!.live(snapshot), env, exec);
+      },
     );
   }
   return versions;
+}
+
+/**
+ * Waits for this isolate's first read of the store (which records its deployed config there), so that an admin
+ * change made through a new isolate is ordered after the deploy, not undone by it.
+ */
+export async function syncedWithStore(env: ActiveEnv & Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<void> {
+  try {
+    await storeConfigs(env)?.select('', exec);
+  } catch {
+    // The admin change reports the store's failure itself.
+  }
 }
 
 /** The config for this request and its version id (0 = the base config, outside the store). */
@@ -172,13 +195,11 @@ function parseJson(text: string): CaddyConfigJSON {
   return v as CaddyConfigJSON;
 }
 
-/** The bundled Caddyfile with the Worker's string vars for `{$VAR}`, adapted by the build if it has none. */
+/** The bundled Caddyfile with the Worker's string vars (not secrets) for `{$VAR}`, adapted by the build if it has none. */
 function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
   const pre = preAdaptedCaddyfile();
   if (pre) return pre;
-  const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
-  return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: vars }).config;
+  return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: publicVars(env) }).config;
 }
 
 /** Config version gauges for the metrics scrape: read from the store (fresh), or version 0 = the base config. */

@@ -1,4 +1,4 @@
-import type { ConfigSnapshot, ConfigVersion } from '../../durable/config-store.ts';
+import type { ConfigSnapshot, ServedVersion } from '../../durable/config-store.ts';
 import { SwrCache } from '../util/swr-cache.ts';
 import { servesCandidate } from './rollout.ts';
 
@@ -57,9 +57,15 @@ export class VersionedConfigs<C> {
     return this.lastGood;
   }
 
-  /** Admin changes made through this isolate take effect here at once. */
+  /** Admin changes made through this isolate take effect here at once (concurrent ones may answer out of order). */
   update(snapshot: ConfigSnapshot): void {
-    this.snapshots.set(snapshot);
+    const current = this.snapshots.peek();
+    if (!current || current.revision <= snapshot.revision) this.snapshots.set(snapshot);
+  }
+
+  /** Ids of the versions compiled here (or found not to compile): a snapshot need not carry their JSON. */
+  compiledIds(): number[] {
+    return [...this.compiled.keys()];
   }
 
   /** The compiled active and candidate versions of a snapshot (those that compile here). */
@@ -72,9 +78,11 @@ export class VersionedConfigs<C> {
     return out;
   }
 
-  private use(version: ConfigVersion): Selected<C> | undefined {
+  private use(version: ServedVersion): Selected<C> | undefined {
     let entry = this.compiled.get(version.id);
     if (entry === undefined) {
+      // The store leaves out JSON this isolate has compiled (compiledIds), so none here is never a config to try.
+      if (version.json === '') return undefined;
       try {
         entry = { config: this.compile(version.json), version: version.id };
       } catch (e) {

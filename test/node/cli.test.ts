@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ function gatehouse(args: string[], files: Record<string, string> = {}, env: Reco
   return { code: res.status, out: res.stdout, err: res.stderr, dir };
 }
 
-describe('gatehouse CLI', () => {
+// Each test spawns the CLI (a Node process) once or twice: seconds apiece on a busy machine.
+describe('gatehouse CLI', { timeout: 30_000 }, () => {
   it('adapt prints Caddy JSON for ./Caddyfile, with {$VAR} from the environment', () => {
     const r = gatehouse(['adapt'], { Caddyfile: ':8080 {\n\trespond "{$GREETING:hi}"\n}\n' }, { GREETING: 'hello' });
     expect(r.code).toBe(0);
@@ -70,5 +72,74 @@ describe('gatehouse CLI', () => {
     for (const verb of ['run', 'adapt', 'validate', 'fmt', 'deploy', 'push', 'rollout', 'promote', 'rollback']) {
       expect(r.out).toContain(verb);
     }
+  });
+
+  // The admin clients against a loopback server answering as the admin API does; it records what they send.
+  async function withAdmin(answers: Record<string, string>, run: (url: string) => Promise<void>): Promise<Array<{ path: string; body: string }>> {
+    const seen: Array<{ path: string; body: string }> = [];
+    const server = createServer(async (req: IncomingMessage, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      seen.push({ path: req.url ?? '', body });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(answers[req.url ?? ''] ?? '');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as { port: number }).port}/gatehouse-admin`);
+    } finally {
+      server.close();
+    }
+    return seen;
+  }
+
+  function gatehouseAsync(args: string[], files: Record<string, string>, env: Record<string, string>) {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    return new Promise<{ code: number | null; out: string }>((r) => child.on('exit', (code) => r({ code, out })));
+  }
+
+  const state = JSON.stringify({ revision: 3, active: 2, candidate: null, percent: 0, versions: [] });
+
+  it('push says "unchanged" when the admin API answers that the config is already active', async () => {
+    let result = { code: null as number | null, out: '' };
+    await withAdmin(
+      { '/gatehouse-admin/load': JSON.stringify({ status: 'unchanged', version: 2, message: 'config unchanged' }), '/gatehouse-admin/config/versions': state },
+      async (admin) => {
+        result = await gatehouseAsync(['push', '--admin', admin], { Caddyfile: ':80 {\n\trespond x\n}\n' }, { GATEHOUSE_ADMIN_TOKEN: 't' });
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('unchanged: version 2 is already active');
+  });
+
+  it('rollback --to N asks for that version', async () => {
+    let result = { code: null as number | null, out: '' };
+    const seen = await withAdmin({ '/gatehouse-admin/config/rollback': state }, async (admin) => {
+      result = await gatehouseAsync(['rollback', '--to', '2', '--admin', admin], {}, { GATEHOUSE_ADMIN_TOKEN: 't' });
+    });
+    expect(result.code).toBe(0);
+    expect(seen).toEqual([{ path: '/gatehouse-admin/config/rollback', body: '{"version":2}' }]);
+    expect(result.out).toContain('active: version 2; no rollout');
+  });
+
+  it('versions marks the deployed version beside the active one', async () => {
+    let result = { code: null as number | null, out: '' };
+    const listing = JSON.stringify({
+      revision: 4, active: 2, candidate: null, percent: 0, deployed: 1,
+      versions: [
+        { id: 2, hash: 'b'.repeat(64), source: 'caddyfile', note: 'pushed', createdAt: 0 },
+        { id: 1, hash: 'a'.repeat(64), source: 'json', note: 'deployed config', createdAt: 0 },
+      ],
+    });
+    await withAdmin({ '/gatehouse-admin/config/versions': listing }, async (admin) => {
+      result = await gatehouseAsync(['versions', '--admin', admin], {}, { GATEHOUSE_ADMIN_TOKEN: 't' });
+    });
+    expect(result.code).toBe(0);
+    const lines = result.out.split('\n');
+    expect(lines[0]).toMatch(/^ {3}2 .* active +pushed$/);
+    expect(lines[1]).toMatch(/^ {3}1 .* deployed +deployed config$/);
   });
 });

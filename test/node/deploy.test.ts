@@ -45,9 +45,11 @@ describe('gatehouse deploy', () => {
 
   it('puts the define in the environment wrangler deploys with --env (define is not inherited)', () => {
     const json = '{"a":"\\"q\\" \\u2028"}';
-    const toml = deployWranglerConfig('name = "g"\n', json, 'staging');
-    const m = /\n\[env\."staging"\.define\]\nGATEHOUSE_BAKED_CONFIG = (".*")\n$/.exec(toml);
+    const toml = deployWranglerConfig('name = "g"\n', json, 'staging', 1764800000000);
+    const m = /\n\[env\."staging"\.define\]\nGATEHOUSE_BAKED_CONFIG = (".*")\nGATEHOUSE_DEPLOYED_AT = "(\d+)"\n$/.exec(toml);
     // The TOML string holds JavaScript source: a string literal whose value is the config JSON, unchanged.
     expect(JSON.parse(JSON.parse(m![1]))).toBe(json);
+    // And the deploy's time as a number literal, which orders deploys in the config store.
+    expect(Number(m![2])).toBe(1764800000000);
   });
 });

@@ -109,3 +109,91 @@ describe('admin API', () => {
     expect(body.result.apps.http).toBeDefined();
   });
 });
+
+const json = (value: unknown) => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) });
+const state = async () =>
+  (await (await call('/config/versions')).json()) as { active: number; candidate: number | null; deployed: number | null; versions: Array<{ id: number }> };
+const etag = async () => (await call('/config/')).headers.get('Etag')!;
+
+describe('admin API concurrency', () => {
+  it('lets 50 parallel loads without If-Match all succeed; the last one written is active', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => load(caddyfile(`parallel ${i}`))));
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const s = await state();
+    expect(s.active).toBe(Math.max(...s.versions.map((v) => v.id)));
+    const active = /parallel \d+/.exec(await (await call('/config/')).text())![0];
+    expect(await served('192.0.2.50')).toBe(active);
+  });
+
+  it('lets exactly one of 5 concurrent rollouts with the same Etag win', async () => {
+    await load(caddyfile('base'));
+    const tag = await etag();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => call('/config/rollout', { ...json({ caddyfile: caddyfile(`canary ${i}`), percent: 10 }), headers: { 'Content-Type': 'application/json', 'If-Match': tag } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412, 412]);
+  });
+
+  it('refuses a stale Etag reused on rollout, promote and rollback (412)', async () => {
+    await load(caddyfile('stale base'));
+    const tag = await etag();
+    const withTag = (body: unknown) => ({ ...json(body), headers: { 'Content-Type': 'application/json', 'If-Match': tag } });
+    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary'), percent: 50 }))).status).toBe(200);
+    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary 2'), percent: 50 }))).status).toBe(412);
+    expect((await call('/config/promote', withTag({}))).status).toBe(412);
+    expect((await call('/config/rollback', withTag({}))).status).toBe(412);
+    expect((await call('/config/promote', { method: 'POST', headers: { 'If-Match': await etag() } })).status).toBe(200);
+  });
+});
+
+describe('admin API secrets', () => {
+  const secretEnv = { ...testEnv, METRICS_TOKEN: 'metrics-secret-value' };
+  it('does not expand ADMIN_TOKEN or METRICS_TOKEN in /adapt', async () => {
+    const res = await call('/adapt', { method: 'POST', body: caddyfile('{$ADMIN_TOKEN} {$METRICS_TOKEN}'), headers: { 'Content-Type': 'text/caddyfile' } }, TOKEN, secretEnv);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('metrics-secret-value');
+  });
+
+  it('does not reveal them through a loaded config, by {$VAR} or {env.VAR}', async () => {
+    const body = caddyfile('a={$ADMIN_TOKEN} b={env.ADMIN_TOKEN} c={env.METRICS_TOKEN}');
+    const res = await call('/load', { method: 'POST', body, headers: { 'Content-Type': 'text/caddyfile' } }, TOKEN, secretEnv);
+    expect(res.status).toBe(200);
+    const page = await worker.fetch(new Request('http://site.test/') as never, secretEnv as never, exec);
+    expect(await page.text()).toBe('a= b= c=');
+  });
+});
+
+describe('admin API rollback and unchanged configs', () => {
+  it('aborts a rollout on rollback, leaving the stable version active; a second rollback steps back', async () => {
+    await load(caddyfile('older'));
+    await load(caddyfile('stable'));
+    const stable = (await state()).active;
+    expect((await call('/config/rollout', json({ caddyfile: caddyfile('canary'), percent: 50 }))).status).toBe(200);
+    const aborted = await call('/config/rollback', { method: 'POST' });
+    expect(aborted.status).toBe(200);
+    expect((await aborted.json()) as object).toMatchObject({ active: stable, candidate: null });
+    const ips = Array.from({ length: 40 }, (_, i) => `198.18.0.${i}`);
+    expect(new Set(await Promise.all(ips.map(served)))).toEqual(new Set(['stable']));
+
+    expect((await call('/config/rollback', { method: 'POST' })).status).toBe(200);
+    expect(await served('198.18.0.1')).toBe('older');
+    expect((await call('/config/rollback', json({ version: stable }))).status).toBe(200);
+    expect(await served('198.18.0.1')).toBe('stable');
+  });
+
+  it('answers "unchanged" to an identical config and stores no new version', async () => {
+    await load(caddyfile('same'));
+    const before = await state();
+    const res = await load(caddyfile('same'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'unchanged', version: before.active });
+    const after = await state();
+    expect(after.versions.length).toBe(before.versions.length);
+    expect(after.active).toBe(before.active);
+    // The bundled config, recorded as deployed when this isolate first read the store, is not the one serving.
+    expect(after.deployed).toEqual(expect.any(Number));
+    expect(after.deployed).not.toBe(after.active);
+  });
+});

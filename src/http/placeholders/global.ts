@@ -1,7 +1,8 @@
 import type { RequestContext } from '../types.ts';
+import { isSecretName } from '../../config/secrets.ts';
 
 // Caddy's global placeholders (replacer.go globalDefaultReplacements): env.*, system.*, time.*. At the edge the
-// environment is the Worker env (string vars only) and the host name is fixed.
+// environment is the Worker env (string vars only, secrets read as unset) and the host name is fixed.
 
 export type Resolver = (ctx: RequestContext) => string | undefined;
 
@@ -44,6 +45,7 @@ const SYSTEM: Record<string, Resolver> = {
 export function globalResolver(key: string): Resolver | undefined {
   if (key.startsWith('env.')) {
     const name = key.slice(4);
+    if (isSecretName(name)) return () => '';
     // Caddy treats every env.* as known (empty when unset); only string env entries are variables (others are bindings).
     return (ctx) => {
       const v = ctx.env[name];
