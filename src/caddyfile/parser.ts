@@ -6,6 +6,7 @@ import { tokenize } from './lexer.ts';
 import { dirname, isAbsolute, join } from './paths.ts';
 import type { ParseOptions, Segment, ServerBlock } from './serverblock.ts';
 import { isNextOnNewLine, isQuoted, type Token } from './token.ts';
+import { pushAll } from '../util/push-all.ts';
 
 /**
  * Caddyfile text → server blocks (Caddy's caddyfile.Parse): env substitution, lexing, then one pass over the tokens
@@ -19,6 +20,14 @@ export function parseCaddyfile(text: string, opts: ParseOptions): ServerBlock[] 
 
 /** Upper bound on import expansions, so a self-feeding import that slips past cycle detection still terminates. */
 const MAX_IMPORTS = 10_000;
+/**
+ * Deepest block nesting accepted. The adapter, compiler and matchers recurse once or more per level and run out of
+ * stack somewhere past 600 levels in Node and in workerd; real configs nest a handful of levels.
+ */
+export const MAX_NESTING = 256;
+
+/** Upper bound on tokens after import expansion: snippets importing snippets multiply, the input size does not. */
+const MAX_TOKENS = 1_000_000;
 
 const isOpenBrace = (t: Token | undefined): boolean => !!t && t.text === '{' && !isQuoted(t);
 const isCloseBrace = (t: Token | undefined): boolean => !!t && t.text === '}' && !isQuoted(t);
@@ -86,6 +95,10 @@ class Parser {
 
   private err(message: string): CaddyfileError {
     return parseError(this.tokens.length ? this.tok() : { file: this.opts.filename, line: 0, text: '', quote: '' }, message);
+  }
+
+  private tooDeep(): CaddyfileError {
+    return this.err(`blocks are nested more than ${MAX_NESTING} levels deep`);
   }
 
   private syntaxErr(expected: string): CaddyfileError {
@@ -207,7 +220,7 @@ class Parser {
     while (this.next()) {
       const tok = this.tok();
       if (isOpenBrace(tok)) {
-        this.nesting++;
+        if (++this.nesting > MAX_NESTING) throw this.tooDeep();
         if (!this.isNextOnNewLine()) throw this.err("Unexpected next token after '{' on same line");
         if (this.isNewLine()) {
           throw this.err("Unexpected '{' on a new line; did you mean to place the '{' on the previous line?");
@@ -246,7 +259,7 @@ class Parser {
           break;
         }
       }
-      if (isOpenBrace(tok)) depth++;
+      if (isOpenBrace(tok) && ++depth > MAX_NESTING) throw this.tooDeep();
       out.push(tok);
     }
     if (depth !== 0) throw this.syntaxErr('}');
@@ -297,7 +310,10 @@ class Parser {
     }
 
     const expanded = this.expandImported(imported, args, blockTokens, blockMapping, importLine, nestingArg);
-    this.tokens.splice(importIndex, this.cursor - importIndex + 1, ...expanded);
+    if (this.tokens.length - (this.cursor - importIndex + 1) + expanded.length > MAX_TOKENS) {
+      throw this.err(`imports expand to more than ${MAX_TOKENS} tokens`);
+    }
+    replaceRange(this.tokens, importIndex, this.cursor + 1, expanded);
     this.cursor = importIndex;
   }
 
@@ -397,10 +413,16 @@ class Parser {
     let inSnippetDef = false;
     let maybeSnippetId = false;
     let index = 0;
+    const where = `${importLine.file}:${importLine.line}`;
+    const chainEntries = new Map<string | undefined, string>();
     for (let i = 0; i < imported.length; i++) {
       const token: Token = { ...imported[i] };
-      const where = `${importLine.file}:${importLine.line}`;
-      token.imports = [...(token.imports ?? []), token.snippetName ? `${where} (import ${token.snippetName})` : `${where} (import)`];
+      let entry = chainEntries.get(token.snippetName);
+      if (entry === undefined) {
+        entry = token.snippetName ? `${where} (import ${token.snippetName})` : `${where} (import)`;
+        chainEntries.set(token.snippetName, entry);
+      }
+      token.imports = token.imports ? [...token.imports, entry] : [entry];
 
       if (!inSnippetDef && nesting === 0) {
         index = i === 0 || isNextOnNewLine(out[out.length - 1] ?? token, token) ? 0 : index + 1;
@@ -421,8 +443,8 @@ class Parser {
 
       if (token.text === '{block}' || (token.text.startsWith('{blocks.') && token.text.endsWith('}'))) {
         if (inSnippetDef) out.push(token);
-        else if (token.text === '{block}') out.push(...blockTokens);
-        else out.push(...(blockMapping.get(token.text.slice(8, -1)) ?? []));
+        else if (token.text === '{block}') pushAll(out, blockTokens);
+        else pushAll(out, blockMapping.get(token.text.slice(8, -1)) ?? []);
         continue;
       }
       if (inSnippetDef) {
@@ -438,6 +460,21 @@ class Parser {
       }
     }
     return out;
+  }
+}
+
+/** Items per splice call: spreading a whole big import as arguments would overflow the stack. */
+const SPLICE_CHUNK = 8192;
+
+/** Replaces `tokens[from, to)` with `items` in place; native splice keeps many small imports cheap. */
+function replaceRange(tokens: Token[], from: number, to: number, items: Token[]): void {
+  if (items.length <= SPLICE_CHUNK) {
+    tokens.splice(from, to - from, ...items);
+    return;
+  }
+  tokens.splice(from, to - from);
+  for (let i = 0; i < items.length; i += SPLICE_CHUNK) {
+    tokens.splice(from + i, 0, ...items.slice(i, i + SPLICE_CHUNK));
   }
 }
 
