@@ -1,5 +1,5 @@
 import { Dispenser } from '../caddyfile/dispenser.ts';
-import { CaddyfileError, unsupportedError } from '../caddyfile/errors.ts';
+import { CaddyfileError, locatedError, unsupportedError, withLocation } from '../caddyfile/errors.ts';
 import type { ServerBlock } from '../caddyfile/serverblock.ts';
 import { parseDurationNs } from '../util/duration.ts';
 import { parseLogBlock, type NamedCustomLog } from './directives/log.ts';
@@ -200,10 +200,7 @@ export function evaluateGlobalOptions(block: ServerBlock, options: Map<string, u
     const external = fn ? undefined : globalOptionParser(name);
     if (!fn && !external) {
       if (unsupportedOptions.has(name)) throw unsupportedError(tok, `global option ${name}`);
-      throw new CaddyfileError(`${tok.file}:${tok.line}: unrecognized global option: ${name}`, {
-        file: tok.file,
-        line: tok.line,
-      });
+      throw locatedError(tok, `unrecognized global option: ${name}`);
     }
     try {
       const val = fn ? fn(d, options.get(name), options) : external?.(d, options.get(name), warn);
@@ -211,9 +208,12 @@ export function evaluateGlobalOptions(block: ServerBlock, options: Map<string, u
     } catch (e) {
       if (e instanceof CaddyfileError && e.unsupported) throw e;
       const inner = e instanceof Error ? e.message : String(e);
-      throw new CaddyfileError(`parsing caddyfile tokens for '${name}': ${inner}`, {
-        unsupported: e instanceof CaddyfileError ? e.unsupported : undefined,
-      });
+      throw withLocation(
+        e,
+        tok,
+        `parsing caddyfile tokens for '${name}': ${inner}`,
+        e instanceof CaddyfileError ? e.unsupported : undefined,
+      );
     }
   }
   const servers = options.get('servers') as ServerOptions[] | undefined;

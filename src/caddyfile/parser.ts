@@ -1,6 +1,7 @@
 import { CaddyfileError, parseError } from './errors.ts';
 import { substituteEnv } from './env.ts';
 import { ImportGraph } from './import-graph.ts';
+import { hasGlobMeta, importPatternError } from './import-glob.ts';
 import { replaceArgs, variadicRange } from './import-args.ts';
 import { tokenize } from './lexer.ts';
 import { dirname, isAbsolute, join } from './paths.ts';
@@ -371,10 +372,13 @@ class Parser {
     if (count('*') > 1 || count('?') > 1 || (globPattern.includes('[') && globPattern.includes(']'))) {
       throw this.err(`Glob pattern may only contain one wildcard (*), but has others: ${globPattern}`);
     }
-    const isGlob = /[*?[\]]/.test(globPattern);
-    let matches = files ? (isGlob ? files.glob(globPattern) : files.read(globPattern) !== undefined || files.isDirectory(globPattern) ? [globPattern] : []) : [];
+    const badPattern = importPatternError(globPattern);
+    if (badPattern) throw this.err(`Failed to use import pattern ${pattern}: ${badPattern}`);
+    let matches: string[] = [];
+    if (files && hasGlobMeta(globPattern)) matches = files.glob(globPattern);
+    else if (files && (files.read(globPattern) !== undefined || files.isDirectory(globPattern))) matches = [globPattern];
     if (matches.length === 0) {
-      if (isGlob) return []; // Caddy only warns when a glob matches nothing
+      if (/[*?[\]]/.test(globPattern)) return []; // Caddy only warns when a glob matches nothing
       throw this.err(`File to import not found: ${pattern}`);
     }
     // `*` at the start of the last path element skips dotfiles, like a shell would.
