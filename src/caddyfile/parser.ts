@@ -4,6 +4,7 @@ import { ImportGraph } from './import-graph.ts';
 import { hasGlobMeta, importPatternError } from './import-glob.ts';
 import { replaceArgs, variadicRange } from './import-args.ts';
 import { tokenize } from './lexer.ts';
+import { TokenStream } from './token-stream.ts';
 import { dirname, isAbsolute, join } from './paths.ts';
 import type { ParseOptions, Segment, ServerBlock } from './serverblock.ts';
 import { isNextOnNewLine, isQuoted, type Token } from './token.ts';
@@ -34,8 +35,7 @@ const isOpenBrace = (t: Token | undefined): boolean => !!t && t.text === '{' && 
 const isCloseBrace = (t: Token | undefined): boolean => !!t && t.text === '}' && !isQuoted(t);
 
 class Parser {
-  private tokens: Token[];
-  private cursor = -1;
+  private readonly tokens: TokenStream;
   private readonly opts: ParseOptions;
   private block: ServerBlock = newBlock();
   private eof = false;
@@ -45,7 +45,7 @@ class Parser {
   private importCount = 0;
 
   constructor(tokens: Token[], opts: ParseOptions) {
-    this.tokens = tokens;
+    this.tokens = new TokenStream(tokens);
     this.opts = opts;
   }
 
@@ -62,6 +62,14 @@ class Parser {
 
   // --- cursor helpers (a private Dispenser: the parser splices tokens, so it owns its cursor) ---
 
+  private get cursor(): number {
+    return this.tokens.cursor;
+  }
+
+  private set cursor(to: number) {
+    this.tokens.cursor = to;
+  }
+
   private next(): boolean {
     if (this.cursor < this.tokens.length - 1) {
       this.cursor++;
@@ -71,21 +79,21 @@ class Parser {
   }
 
   private tok(): Token {
-    return this.tokens[Math.min(Math.max(this.cursor, 0), this.tokens.length - 1)];
+    return this.tokens.at(Math.min(Math.max(this.cursor, 0), this.tokens.length - 1))!;
   }
 
   private val(): string {
-    return this.cursor >= 0 && this.cursor < this.tokens.length ? this.tokens[this.cursor].text : '';
+    return this.cursor >= 0 && this.cursor < this.tokens.length ? this.tokens.at(this.cursor)!.text : '';
   }
 
   private isNewLine(): boolean {
     if (this.cursor < 1) return true;
-    return isNextOnNewLine(this.tokens[this.cursor - 1], this.tokens[this.cursor]);
+    return isNextOnNewLine(this.tokens.at(this.cursor - 1)!, this.tokens.at(this.cursor)!);
   }
 
   private isNextOnNewLine(): boolean {
     if (this.cursor >= this.tokens.length - 1) return true;
-    return isNextOnNewLine(this.tokens[this.cursor], this.tokens[this.cursor + 1]);
+    return isNextOnNewLine(this.tokens.at(this.cursor)!, this.tokens.at(this.cursor + 1)!);
   }
 
   private nextArg(): boolean {
@@ -314,13 +322,12 @@ class Parser {
     if (this.tokens.length - (this.cursor - importIndex + 1) + expanded.length > MAX_TOKENS) {
       throw this.err(`imports expand to more than ${MAX_TOKENS} tokens`);
     }
-    replaceRange(this.tokens, importIndex, this.cursor + 1, expanded);
-    this.cursor = importIndex;
+    this.tokens.replaceThroughCursor(importIndex, expanded);
   }
 
   /** Tokens inside an import's `{ … }` block (without the braces), cursor left on its `}`. */
   private importBlock(): Token[] {
-    if (this.cursor >= this.tokens.length - 1 || this.isNextOnNewLine() || !isOpenBrace(this.tokens[this.cursor + 1])) {
+    if (this.cursor >= this.tokens.length - 1 || this.isNextOnNewLine() || !isOpenBrace(this.tokens.at(this.cursor + 1)!)) {
       return [];
     }
     this.cursor++;
@@ -464,21 +471,6 @@ class Parser {
       }
     }
     return out;
-  }
-}
-
-/** Items per splice call: spreading a whole big import as arguments would overflow the stack. */
-const SPLICE_CHUNK = 8192;
-
-/** Replaces `tokens[from, to)` with `items` in place; native splice keeps many small imports cheap. */
-function replaceRange(tokens: Token[], from: number, to: number, items: Token[]): void {
-  if (items.length <= SPLICE_CHUNK) {
-    tokens.splice(from, to - from, ...items);
-    return;
-  }
-  tokens.splice(from, to - from);
-  for (let i = 0; i < items.length; i += SPLICE_CHUNK) {
-    tokens.splice(from + i, 0, ...items.slice(i, i + SPLICE_CHUNK));
   }
 }
 

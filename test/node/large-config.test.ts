@@ -113,7 +113,14 @@ describe('large imports, snippets, blocks and lines adapt', () => {
     expect(handler.upstreams).toHaveLength(150_000);
   }, 60_000);
 
-  it('5,000 imports of a snippet in one site stay fast (each import splices natively)', () => {
+  it('9,000 imports ahead of 600k more tokens: splicing an import does not move the rest', () => {
+    const text = `(one) {\n\theader A b\n}\n(many) {\n${'\timport one\n'.repeat(9000)}}\n:8080 {\n\timport many\n\t@long path ${'/x '.repeat(600_000)}\n}\n`;
+    const { value: config, ms } = timed(() => adapt(text));
+    expect(JSON.stringify(config).match(/"handler":"headers"/g)).toHaveLength(9000);
+    expect(ms).toBeLessThan(BOUND_MS * 2);
+  }, 60_000);
+
+  it('5,000 imports of a snippet in one site stay fast', () => {
     const imports = Array.from({ length: 5000 }, () => '\timport two').join('\n');
     const { ms } = timed(() => {
       expect(() => adapt(`(two) {\n\theader A b\n\theader C d\n}\n:8080 {\n${imports}\n}\n`)).not.toThrow();
