@@ -1,5 +1,5 @@
 import { Dispenser } from '../caddyfile/dispenser.ts';
-import { CaddyfileError, parseError, unsupportedError } from '../caddyfile/errors.ts';
+import { CaddyfileError, parseError, unsupportedError, withLocation } from '../caddyfile/errors.ts';
 import type { ServerBlock, Segment } from '../caddyfile/serverblock.ts';
 import { isQuoted, type Token } from '../caddyfile/token.ts';
 import type { HandlerJSON, MatcherSetJSON, RouteJSON, SubrouteHandlerJSON } from '../config/caddy-json.ts';
@@ -7,6 +7,7 @@ import type { ConfigValue, Helper, Warning } from './helper.ts';
 import { defineMatchers, matcherSetFromToken, parseNestedMatcherSet } from './matchers.ts';
 import { directiveParser, unsupportedDirectiveReason } from './registry.ts';
 import { buildSubroute } from './subroute.ts';
+import { pushAll } from '../util/push-all.ts';
 
 /** State shared by every Helper of one adapt run. */
 export interface AdaptContext {
@@ -26,15 +27,12 @@ export function normalizeDirectiveName(dir: string): string {
 }
 
 /** Re-raises an error from a directive parser with Caddy's "parsing caddyfile tokens for 'X'" context. */
-function wrapDirectiveError(e: unknown, dir: string, at: Token | undefined): CaddyfileError {
+function wrapDirectiveError(e: unknown, dir: string, at: Token | undefined, directiveToken: Token): CaddyfileError {
   const inner = e instanceof Error ? e.message : String(e);
   const msg = `parsing caddyfile tokens for '${dir}': ${inner}`;
   const unsupported = e instanceof CaddyfileError ? e.unsupported : undefined;
-  if (at) {
-    const base = parseError(at, msg, unsupported);
-    return base;
-  }
-  return new CaddyfileError(msg, { unsupported });
+  if (at) return parseError(at, msg, unsupported);
+  return withLocation(e, directiveToken, msg, unsupported);
 }
 
 /**
@@ -71,12 +69,12 @@ export function runDirective(
   try {
     results = fn(new HelperImpl(seg.slice(), ctx, defs, block));
   } catch (e) {
-    throw wrapDirectiveError(e, dir, nestedAt);
+    throw wrapDirectiveError(e, dir, nestedAt, tok);
   }
   // A refused directive whose syntax is known is parsed first, so what Caddy rejects gets Caddy's error instead.
   if (reason !== undefined) throw unsupportedError(tok, dir, reason);
   const name = normalizeDirectiveName(dir);
-  return results.map((r) => ({ ...r, directive: name }));
+  return results.map((r) => ({ ...r, directive: name, at: tok }));
 }
 
 /** The Helper directive parsers get (Caddy's httpcaddyfile.Helper). */
@@ -144,7 +142,7 @@ export class HelperImpl extends Dispenser implements Helper {
       for (const n = this.nesting(); this.nextBlock(n); ) segments.push(this.nextSegment());
       const { defs, directives } = defineMatchers(segments, this.matcherDefs);
       for (const seg of directives) {
-        all.push(...runDirective(seg, this.ctx, defs, this.parentBlock, this.token()));
+        pushAll(all, runDirective(seg, this.ctx, defs, this.parentBlock, this.token()));
       }
     }
     return all;

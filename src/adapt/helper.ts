@@ -23,6 +23,8 @@ export interface ConfigValue {
   value: unknown;
   /** Name of the directive that produced it (used for sorting); set by the adapter. */
   directive?: string;
+  /** The directive's token, for locating errors found later; set by the adapter. */
+  at?: Token;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CaddyfileError } from '../caddyfile/errors.ts';
+import { CaddyfileError, locatedError } from '../caddyfile/errors.ts';
 import { formatCaddyfile } from '../caddyfile/formatter.ts';
 import { parseCaddyfile } from '../caddyfile/parser.ts';
 import type { ParseOptions, ServerBlock } from '../caddyfile/serverblock.ts';
@@ -18,6 +18,7 @@ import { isRegisteredDirective } from './registry.ts';
 import { applyServerOptions, type ServerOptions } from './server-options.ts';
 import { serversFromPairings } from './servers.ts';
 import { expandTokenShorthands } from './shorthands.ts';
+import { pushAll } from '../util/push-all.ts';
 
 export type { Warning };
 
@@ -64,11 +65,12 @@ export function adaptServerBlocks(input: ServerBlock[]): AdaptResult {
   for (const b of input) {
     b.keys.forEach((k, j) => {
       if (j === 0 && k.text.startsWith('@')) {
-        throw new CaddyfileError(`${k.file}:${k.line}: cannot define a matcher outside of a site block: '${k.text}'`);
+        throw locatedError(k, `cannot define a matcher outside of a site block: '${k.text}'`);
       }
       if (!b.isNamedRoute && isRegisteredDirective(k.text)) {
-        throw new CaddyfileError(
-          `${k.file}:${k.line}: parsed '${k.text}' as a site address, but it is a known directive; directives must appear in a site block`,
+        throw locatedError(
+          k,
+          `parsed '${k.text}' as a site address, but it is a known directive; directives must appear in a site block`,
         );
       }
     });
@@ -93,7 +95,10 @@ export function adaptServerBlocks(input: ServerBlock[]): AdaptResult {
     .forEach((raw, index) => {
       const block = withShorthands(raw);
       if (block.keys.length === 0) {
-        throw new CaddyfileError('server block without any key is global configuration, and if used, it must be first');
+        throw locatedError(
+          block.segments[0]?.[0],
+          'server block without any key is global configuration, and if used, it must be first',
+        );
       }
       const { defs, directives } = defineMatchers(block.segments);
       const pile = new Map<string, ConfigValue[]>();
@@ -104,7 +109,7 @@ export function adaptServerBlocks(input: ServerBlock[]): AdaptResult {
           list.push(v);
           pile.set(v.class, list);
         }
-        invoked.push(...takeInvokedNames(ctx.state));
+        pushAll(invoked, takeInvokedNames(ctx.state));
       }
       sites.push({ index, block, pile, invoked });
     });

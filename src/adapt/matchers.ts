@@ -5,6 +5,7 @@ import type { MatcherSetJSON } from '../config/caddy-json.ts';
 import { basicMatchers } from './matchers/basic.ts';
 import { mapMatchers } from './matchers/maps.ts';
 import { nextArg, rawText, sortedKeys, withText, type MatcherContext, type MatcherParser } from './matchers/util.ts';
+import { pushAll } from '../util/push-all.ts';
 
 /**
  * Request matchers in the Caddyfile (reference §3): `@name` definitions, inline matcher tokens, and the per-type
@@ -61,7 +62,7 @@ function collectMatcherLines(d: Dispenser, quotedIsExpression: boolean): Map<str
   const byName = new Map<string, { tokens: Token[]; at: Token }>();
   const add = (name: string, at: Token, tokens: Token[]): void => {
     const entry = byName.get(name);
-    if (entry) entry.tokens.push(...tokens);
+    if (entry) pushAll(entry.tokens, tokens);
     else byName.set(name, { tokens, at });
   };
   for (const nesting = d.nesting(); nextArg(d) || d.nextBlock(nesting); ) {

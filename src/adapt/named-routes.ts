@@ -1,7 +1,11 @@
-import { CaddyfileError } from '../caddyfile/errors.ts';
+import { CaddyfileError, locatedError } from '../caddyfile/errors.ts';
 import type { ServerBlock } from '../caddyfile/serverblock.ts';
 import type { RouteJSON, ServerJSON, SubrouteHandlerJSON } from '../config/caddy-json.ts';
 import { NAMED_ROUTE_STATE_KEY, type Helper } from './helper.ts';
+import { pushAll } from '../util/push-all.ts';
+
+/** The error for an `invoke` of a route nobody defined; the caller locates it at the `invoke` naming the route. */
+export type UndefinedNamedRoute = CaddyfileError & { routeName?: string };
 
 /**
  * Named routes (reference §1.9): `&(name) { … }` blocks define routes that sites run with `invoke name`; a server
@@ -34,7 +38,7 @@ export function parseNamedRoutes(blocks: ServerBlock[], helperFor: (block: Serve
     const h = helperFor(block);
     const name = block.keys[0]?.text ?? '';
     const route = namedRoute(h.parseSegmentAsSubroute() as SubrouteHandlerJSON);
-    if (out.routes.has(name)) throw new CaddyfileError(`cannot have duplicate named_routes: ${name}`);
+    if (out.routes.has(name)) throw locatedError(block.keys[0], `cannot have duplicate named_routes: ${name}`);
     out.routes.set(name, route);
     const invoked = takeInvokedNames(h.state);
     if (invoked.length) out.invokes.set(name, invoked);
@@ -67,9 +71,13 @@ export function attachNamedRoutes(server: ServerJSON, invoked: Iterable<string>,
     const name = queue.shift() as string;
     if (Object.hasOwn(attached, name)) continue;
     const route = defined.routes.get(name);
-    if (!route) throw new CaddyfileError(`cannot invoke named route '${name}', which was not defined`);
+    if (!route) {
+      const err: UndefinedNamedRoute = new CaddyfileError(`cannot invoke named route '${name}', which was not defined`);
+      err.routeName = name;
+      throw err;
+    }
     attached[name] = structuredClone(route);
-    queue.push(...(defined.invokes.get(name) ?? []));
+    pushAll(queue, defined.invokes.get(name) ?? []);
   }
   server.named_routes = Object.fromEntries(Object.keys(attached).sort().map((k) => [k, attached[k]]));
 }

@@ -1,5 +1,5 @@
 import { Dispenser } from '../caddyfile/dispenser.ts';
-import { CaddyfileError, unsupportedError } from '../caddyfile/errors.ts';
+import { CaddyfileError, locatedError, unsupportedError, withLocation } from '../caddyfile/errors.ts';
 import type { ServerBlock } from '../caddyfile/serverblock.ts';
 import { parseDurationNs } from '../util/duration.ts';
 import { parseLogBlock, type NamedCustomLog } from './directives/log.ts';
@@ -205,10 +205,7 @@ export function evaluateGlobalOptions(block: ServerBlock, options: Map<string, u
     if (!fn && !external) {
       const why = unsupportedOptions.get(name);
       if (why) throw unsupportedError(tok, `global option ${name}`, why);
-      throw new CaddyfileError(`${tok.file}:${tok.line}: unrecognized global option: ${name}`, {
-        file: tok.file,
-        line: tok.line,
-      });
+      throw locatedError(tok, `unrecognized global option: ${name}`);
     }
     try {
       const val = fn ? fn(d, options.get(name), options) : external?.(d, options.get(name), warn);
@@ -216,9 +213,12 @@ export function evaluateGlobalOptions(block: ServerBlock, options: Map<string, u
     } catch (e) {
       if (e instanceof CaddyfileError && e.unsupported) throw e;
       const inner = e instanceof Error ? e.message : String(e);
-      throw new CaddyfileError(`parsing caddyfile tokens for '${name}': ${inner}`, {
-        unsupported: e instanceof CaddyfileError ? e.unsupported : undefined,
-      });
+      throw withLocation(
+        e,
+        tok,
+        `parsing caddyfile tokens for '${name}': ${inner}`,
+        e instanceof CaddyfileError ? e.unsupported : undefined,
+      );
     }
   }
   const servers = options.get('servers') as ServerOptions[] | undefined;

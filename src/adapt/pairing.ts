@@ -1,4 +1,4 @@
-import { CaddyfileError } from '../caddyfile/errors.ts';
+import { locatedError } from '../caddyfile/errors.ts';
 import type { ServerBlock } from '../caddyfile/serverblock.ts';
 import type { ConfigValue } from './helper.ts';
 import { addressString, joinHostPort, normalizeAddress, parseAddress, type Address } from './addresses.ts';
@@ -112,13 +112,14 @@ export function pairSites(sites: SiteBlock[], options: Map<string, unknown>): Pa
       try {
         parsed = normalizeAddress(parseAddress(key.text));
       } catch (e) {
-        throw new CaddyfileError(`parsing key: ${(e as Error).message}`);
+        throw locatedError(key, `parsing key: ${(e as Error).message}`);
       }
       let listeners: Map<string, Set<string>>;
       try {
         listeners = listenersFor(site, parsed, options);
       } catch (e) {
-        throw new CaddyfileError(
+        throw locatedError(
+          key,
           `server block ${site.index}, key ${j} (${key.text}): determining listener address: ${(e as Error).message}`,
         );
       }

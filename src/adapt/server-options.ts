@@ -1,5 +1,6 @@
 import type { Dispenser } from '../caddyfile/dispenser.ts';
-import { CaddyfileError, unsupportedError } from '../caddyfile/errors.ts';
+import { locatedError, unsupportedError } from '../caddyfile/errors.ts';
+import type { Token } from '../caddyfile/token.ts';
 import type { ServerJSON } from '../config/caddy-json.ts';
 import { parseDurationNs } from '../util/duration.ts';
 import { parseBytes } from './directives/size.ts';
@@ -16,6 +17,8 @@ export interface ServerOptions {
   fields: Record<string, unknown>;
   /** Fields for the server's `logs` object. */
   logs: Record<string, unknown>;
+  /** The `servers` token, for locating errors found when the options are combined. */
+  at?: Token;
 }
 
 /** Caddy's private_ranges shorthand for trusted proxies. */
@@ -119,7 +122,7 @@ function timeouts(d: Dispenser, f: Record<string, unknown>): void {
 /** Parses one `servers` option line (cursor before the option name). */
 export function parseServerOptions(d: Dispenser): ServerOptions {
   d.next();
-  const o: ServerOptions = { listenerAddress: '', name: '', fields: {}, logs: {} };
+  const o: ServerOptions = { listenerAddress: '', name: '', fields: {}, logs: {}, at: d.token() };
   const f = o.fields;
   if (arg(d)) {
     o.listenerAddress = d.val();
@@ -251,9 +254,7 @@ export function checkServerOptions(list: ServerOptions[]): ServerOptions[] {
   const seen = new Set<string>();
   for (const o of sorted) {
     if (seen.has(o.listenerAddress)) {
-      throw new CaddyfileError(
-        `cannot have 'servers' global options with duplicate listener addresses: ${o.listenerAddress}`,
-      );
+      throw locatedError(o.at, `cannot have 'servers' global options with duplicate listener addresses: ${o.listenerAddress}`);
     }
     seen.add(o.listenerAddress);
   }
@@ -265,7 +266,9 @@ export function applyServerOptions(servers: Record<string, ServerJSON>, list: Se
   const names = new Set<string>();
   for (const o of list) {
     if (!o.name) continue;
-    if (names.has(o.name)) throw new CaddyfileError(`applying global server options: cannot use duplicate server name '${o.name}'`);
+    if (names.has(o.name)) {
+      throw locatedError(o.at, `applying global server options: cannot use duplicate server name '${o.name}'`);
+    }
     names.add(o.name);
   }
   const out: Record<string, ServerJSON> = {};

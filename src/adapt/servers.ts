@@ -1,11 +1,13 @@
-import { CaddyfileError } from '../caddyfile/errors.ts';
+import { locatedError, withLocation } from '../caddyfile/errors.ts';
+import type { Token } from '../caddyfile/token.ts';
 import type { MatcherSetJSON, RouteJSON, ServerJSON, SubrouteHandlerJSON } from '../config/caddy-json.ts';
 import { joinHostPort, specificity, splitHostPort, type Address } from './addresses.ts';
 import type { NamedCustomLog } from './directives/log.ts';
 import { goSliceStable } from './go-sort.ts';
-import { attachNamedRoutes, type NamedRoutes } from './named-routes.ts';
+import { attachNamedRoutes, type NamedRoutes, type UndefinedNamedRoute } from './named-routes.ts';
 import type { Pairing, SiteOnListener } from './pairing.ts';
 import { buildSubroute, consolidateRoutes } from './subroute.ts';
+import { pushAll } from '../util/push-all.ts';
 
 /** Turns listener pairings into servers srv0, srv1, … (Caddy's serversFromPairings, minus TLS certificate work). */
 
@@ -111,8 +113,10 @@ export function serversFromPairings(pairings: Pairing[], env: ServerBuildEnv): R
   pairings.forEach((p, i) => {
     for (const [j, b1] of p.blocks.entries()) {
       for (const key of b1.keys) {
-        if (p.blocks.some((b2, k) => k !== j && b2.keys.includes(key))) {
-          throw new CaddyfileError(`ambiguous site definition: ${key}`);
+        const other = p.blocks.find((b2, k) => k !== j && b2.keys.includes(key));
+        if (other) {
+          const later = other.site.index > b1.site.index ? other : b1;
+          throw locatedError(keyToken(later, key), `ambiguous site definition: ${key}`);
         }
       }
     }
@@ -146,7 +150,7 @@ export function serversFromPairings(pairings: Pairing[], env: ServerBuildEnv): R
     for (const sb of blocks) {
       const sets = siteMatcherSets(sb.parsedKeys);
       const hosts = hostsFromKeys(sb.parsedKeys, false);
-      invoked.push(...sb.site.invoked);
+      pushAll(invoked, sb.site.invoked);
       for (const a of sb.parsedKeys) {
         if (usesOtherPort && a.scheme === 'http' && a.host !== '') {
           const skip = (ah.skip as string[] | undefined) ?? [];
@@ -180,7 +184,11 @@ export function serversFromPairings(pairings: Pairing[], env: ServerBuildEnv): R
     if (Object.keys(ah).length) srv.automatic_https = ah;
     srv.routes = consolidateRoutes(routes);
     if (!srv.routes.length) delete srv.routes;
-    attachNamedRoutes(srv, invoked, env.namedRoutes);
+    try {
+      attachNamedRoutes(srv, invoked, env.namedRoutes);
+    } catch (e) {
+      throw withLocation(e, invokeToken(blocks, (e as UndefinedNamedRoute).routeName), (e as Error).message);
+    }
     servers[`srv${i}`] = srv;
   });
   return servers;
@@ -239,14 +247,32 @@ function detectConflictingSchemes(listen: string[], blocks: SiteOnListener[], ht
       if (want === 'HTTP' && mode === 'HTTPS') {
         let msg = `server listening on ${where} is configured for HTTPS and cannot natively multiplex HTTP and HTTPS: ${a.original}`;
         if (a.scheme === '' && a.host === '') msg += ' (try specifying https:// in the address)';
-        throw new CaddyfileError(msg);
+        throw locatedError(keyToken(sb, a.original), msg);
       }
       if (want === 'HTTPS' && mode === 'HTTP') {
-        throw new CaddyfileError(
+        throw locatedError(
+          keyToken(sb, a.original),
           `server listening on ${where} is configured for HTTP and cannot natively multiplex HTTP and HTTPS: ${a.original}`,
         );
       }
       mode = want;
     }
   }
+}
+
+/** The site key token written as `text` (for locating errors), else the block's first key. */
+function keyToken(sb: SiteOnListener, text: string): Token | undefined {
+  const keys = sb.site.block.keys;
+  return keys.find((k) => k.text === text || k.text.trim() === text) ?? keys[0];
+}
+
+/** The `invoke NAME` token of these sites (for locating an undefined route), else the first site's first key. */
+function invokeToken(blocks: SiteOnListener[], name: string | undefined): Token | undefined {
+  for (const sb of blocks) {
+    for (const seg of sb.site.block.segments) {
+      const i = seg.findIndex((t, j) => t.text === 'invoke' && seg[j + 1]?.text === name);
+      if (i >= 0) return seg[i];
+    }
+  }
+  return blocks[0]?.site.block.keys[0];
 }

@@ -1,4 +1,4 @@
-import { CaddyfileError } from '../caddyfile/errors.ts';
+import { locatedError } from '../caddyfile/errors.ts';
 import type { RouteJSON } from '../config/caddy-json.ts';
 import type { ConfigValue } from './helper.ts';
 import { sortRoutes } from './sort.ts';
@@ -23,7 +23,8 @@ export function buildSubroute(
   if (needsSorting) {
     for (const v of values) {
       if (!order.includes(v.directive ?? '')) {
-        throw new CaddyfileError(
+        throw locatedError(
+          v.at,
           `directive '${v.directive ?? ''}' is not an ordered HTTP handler, so it cannot be used here - try placing within a route block or using the order global option`,
         );
       }

@@ -42,3 +42,24 @@ export function parseError(tok: Token | undefined, message: string, unsupported?
 export function unsupportedError(tok: Token | undefined, what: string, why: string): CaddyfileError {
   return parseError(tok, `valid in Caddy but not supported by Gatehouse: ${what} (${why})`, what);
 }
+
+/**
+ * An adapter error about a whole block or key rather than a token being parsed: Caddy's message, located as
+ * `file:line: message` at `tok` so that every error names where to look.
+ */
+export function locatedError(tok: Token | undefined, message: string, unsupported?: string): CaddyfileError {
+  const file = tok?.file ?? 'Caddyfile';
+  const line = tok?.line ?? 0;
+  return new CaddyfileError(`${file}:${line}: ${message}${importChain(tok)}`, { file, line, unsupported });
+}
+
+/**
+ * Context added to an error from a nested parser: keeps the location the cause names, or locates the message at
+ * `tok` when the cause has none (an unexpected exception still ends up pointing at the directive being read).
+ */
+export function withLocation(cause: unknown, tok: Token | undefined, message: string, unsupported?: string): CaddyfileError {
+  if (cause instanceof CaddyfileError && cause.file !== undefined && cause.line !== undefined) {
+    return new CaddyfileError(message, { file: cause.file, line: cause.line, unsupported });
+  }
+  return locatedError(tok, message, unsupported);
+}

@@ -8,14 +8,25 @@ export function formatCaddyfile(input: string): string {
 }
 
 const HEREDOC_MARKER = /^[A-Za-z0-9_-]+$/;
-const isSpace = (ch: string): boolean => /\s/.test(ch) && ch !== '\ufeff';
+const SPACE = /\s/;
+/** JavaScript's \s without the byte-order mark; printable ASCII, the bulk of any input, is decided without the regex. */
+const isSpace = (ch: string): boolean => {
+  const c = ch.charCodeAt(0);
+  if (c > 0x20 && c < 0x7f) return false;
+  return SPACE.test(ch) && ch !== '\ufeff';
+};
 /** Caddy caps indentation so a runaway brace count cannot blow up the output. */
 const MAX_INDENT = 10;
+const IMPORT = 'import';
+/** Characters with a meaning of their own to the formatter, which end a plainly copied run. */
+const PLAIN_STOP = '\\`"{}#<';
 
 type HeredocState = 'closed' | 'opening' | 'opened';
 
 class Formatter {
+  /** Output so far: finished chunks, and the chunk being written (kept short so that big inputs stay cheap). */
   private out: string[] = [];
+  private chunk = '';
   private last = '';
   private space = true;
   private beginningOfLine = true;
@@ -36,15 +47,59 @@ class Formatter {
   private token = '';
   private lineFirstToken = '';
   private previousLineWasTopLevelImport = false;
+  /** The last character was written as part of an unquoted token, so more of the same would be written as is. */
+  private inPlainToken = false;
 
   format(input: string): string {
-    for (const ch of input) this.consume(ch);
+    let i = 0;
+    while (i < input.length) {
+      const ch = String.fromCodePoint(input.codePointAt(i)!);
+      i += ch.length;
+      this.consume(ch);
+      // Characters that would only be copied one by one are copied as one run (linear time, little garbage).
+      const end = this.copyableRunEnd(input, i);
+      if (end > i) {
+        this.copyRun(input.slice(i, end));
+        i = end;
+      }
+    }
+    this.out.push(this.chunk);
     return this.out.join('').trim() + '\n';
   }
 
   private write(ch: string): void {
-    this.out.push(ch);
+    this.chunk += ch;
+    if (this.chunk.length >= 4096) {
+      this.out.push(this.chunk);
+      this.chunk = '';
+    }
     this.last = ch;
+  }
+
+  /**
+   * End of the run from `i` that consume() would write out unchanged one character at a time: more of a plain token,
+   * of a double-quoted string, or of a heredoc line.
+   */
+  private copyableRunEnd(input: string, i: number): number {
+    let stop: (ch: string) => boolean;
+    if (this.heredoc === 'opened') stop = isSpace;
+    else if (this.heredoc !== 'closed' || this.escaped || this.comment) return i;
+    else if (this.quotes === '"') stop = (ch) => ch === '"' || ch === '`' || ch === '\\';
+    else if (this.inPlainToken) stop = (ch) => isSpace(ch) || PLAIN_STOP.includes(ch);
+    else return i;
+    while (i < input.length && !stop(input[i])) i++;
+    return i;
+  }
+
+  private copyRun(run: string): void {
+    if (this.heredoc === 'opened') {
+      this.closingWindow = (this.closingWindow + run).slice(-(this.heredocMarker.length + 1));
+    } else if (this.inPlainToken && this.token.length <= IMPORT.length) {
+      this.token += run.slice(0, IMPORT.length + 1);
+    }
+    this.out.push(this.chunk, run);
+    this.chunk = '';
+    this.last = run[run.length - 1];
   }
 
   private indent(): void {
@@ -120,6 +175,7 @@ class Formatter {
   }
 
   private consume(ch: string): void {
+    this.inPlainToken = false;
     if (this.heredocChar(ch)) return;
     if (this.last === '<' && this.space) this.space = false;
 
@@ -227,9 +283,11 @@ class Formatter {
       this.openBraceWritten = true;
     }
     if (spacePrior && ch === '<') this.space = true;
-    this.token += ch;
+    // Only the line's first token is ever compared (with `import`): a long token need not be kept whole.
+    if (this.token.length <= IMPORT.length) this.token += ch;
     this.write(ch);
     this.beginningOfLine = false;
+    this.inPlainToken = this.quotes === '' && !this.openBrace && !this.space;
   }
 
   /** A `{` seen earlier is written once we know it ends its token: moved to the end of the opening line. */

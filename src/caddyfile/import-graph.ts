@@ -1,3 +1,5 @@
+import { pushAll } from '../util/push-all.ts';
+
 /**
  * Which files and snippets import which (nodes are "file" or "file:snippet"), so that an import cycle is an error
  * instead of an endless expansion (Caddy's importgraph.go).
@@ -25,7 +27,7 @@ export class ImportGraph {
       if (node === goal) return true;
       if (seen.has(node)) continue;
       seen.add(node);
-      stack.push(...(this.edges.get(node) ?? []));
+      pushAll(stack, this.edges.get(node) ?? []);
     }
     return false;
   }

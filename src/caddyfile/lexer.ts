@@ -64,15 +64,19 @@ class Lexer {
     });
   }
 
-  /** Reads one token, or undefined at the end of input. */
+  /**
+   * Reads one token, or undefined at the end of input. Plain runs of characters are copied with one slice each
+   * (and a heredoc body with one search for its marker), so lexing stays linear in the input size.
+   */
   private next(): Token | undefined {
     let val = '';
     let startLine = this.line;
     let comment = false;
     let quote: '' | '"' | '`' = '';
-    let inHeredoc = false;
     let heredocEscaped = false;
     let escaped = false;
+    // The token so far is exactly `<<` plus marker characters: it may open a heredoc at the end of the line.
+    let heredocOpener = false;
     let marker = '';
 
     const make = (kind: QuoteKind): Token => {
@@ -83,20 +87,12 @@ class Lexer {
 
     for (;;) {
       if (this.pos >= this.text.length) {
-        if (val.length > 0) {
-          if (inHeredoc) {
-            throw this.fail(
-              `incomplete heredoc <<${marker} on line #${this.line + this.skippedLines}, expected ending marker ${marker}`,
-            );
-          }
-          return make('');
-        }
+        if (val.length > 0) return make('');
         return undefined;
       }
       const ch = this.text[this.pos++];
 
-      // `<<` at the start of an unquoted token: a heredoc opener if the marker runs to the end of the line.
-      if (!quote && !inHeredoc && !heredocEscaped && val.length > 1 && val.startsWith('<<')) {
+      if (heredocOpener && !quote && !heredocEscaped) {
         if (ch === ' ') return make('');
         if (ch === '\r') continue;
         if (ch === '\n') {
@@ -114,24 +110,10 @@ class Lexer {
               `heredoc marker on line #${this.line} must contain only alphanumeric characters, dashes and underscores; got '${marker}'`,
             );
           }
-          inHeredoc = true;
           this.skippedLines++;
-          val = '';
-          continue;
+          return this.heredoc(marker, make);
         }
         val += ch;
-        continue;
-      }
-
-      if (inHeredoc) {
-        val += ch;
-        if (ch === '\n') this.skippedLines++;
-        if (val.length >= marker.length && val.endsWith(marker)) {
-          val = this.finishHeredoc(val, marker);
-          this.line += this.skippedLines;
-          this.skippedLines = 0;
-          return make('<<');
-        }
         continue;
       }
 
@@ -153,6 +135,11 @@ class Lexer {
           this.skippedLines = 0;
         }
         val += ch;
+        const end = this.quotedRunEnd(this.pos, quote);
+        if (end > this.pos) {
+          val += this.text.slice(this.pos, end);
+          this.pos = end;
+        }
         continue;
       }
 
@@ -190,8 +177,65 @@ class Lexer {
         else val += '\\';
         escaped = false;
       }
+      if (val === '<' && ch === '<') {
+        val = '<<';
+        heredocOpener = true;
+        continue;
+      }
       val += ch;
+      if (val === '<') continue; // the next character decides whether this may open a heredoc
+      const end = this.plainRunEnd(this.pos);
+      if (end > this.pos) {
+        val += this.text.slice(this.pos, end);
+        this.pos = end;
+      }
     }
+  }
+
+  /** End of the run from `i` of characters an unquoted token takes as they are (no space, no backslash). */
+  private plainRunEnd(i: number): number {
+    const text = this.text;
+    while (i < text.length) {
+      const ch = text[i];
+      if (ch === '\\' || isSpace(ch)) break;
+      i++;
+    }
+    return i;
+  }
+
+  /** End of the run from `i` of characters a quoted token takes as they are (no quote, backslash or newline). */
+  private quotedRunEnd(i: number, quote: string): number {
+    const text = this.text;
+    while (i < text.length) {
+      const ch = text[i];
+      if (ch === quote || ch === '\\' || ch === '\n') break;
+      i++;
+    }
+    return i;
+  }
+
+  /**
+   * The heredoc body that starts at the cursor: everything up to the first occurrence of the marker (which, as in
+   * Caddy, may end a heredoc even in the middle of a line).
+   */
+  private heredoc(marker: string, make: (kind: QuoteKind) => Token): Token | undefined {
+    const start = this.pos;
+    const found = this.text.indexOf(marker, start);
+    const end = found < 0 ? this.text.length : found + marker.length;
+    this.skippedLines += countNewlines(this.text, start, end);
+    this.pos = end;
+    if (found < 0) {
+      if (end === start) return undefined;
+      throw this.fail(
+        `incomplete heredoc <<${marker} on line #${this.line + this.skippedLines}, expected ending marker ${marker}`,
+      );
+    }
+    const body = this.finishHeredoc(this.text.slice(start, end), marker);
+    this.line += this.skippedLines;
+    this.skippedLines = 0;
+    const tok = make('<<');
+    tok.text = body;
+    return tok;
   }
 
   /**
@@ -219,4 +263,10 @@ class Lexer {
     }
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   }
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }

@@ -1,11 +1,14 @@
 import { CaddyfileError, parseError } from './errors.ts';
 import { substituteEnv } from './env.ts';
 import { ImportGraph } from './import-graph.ts';
+import { hasGlobMeta, importPatternError } from './import-glob.ts';
 import { replaceArgs, variadicRange } from './import-args.ts';
 import { tokenize } from './lexer.ts';
+import { TokenStream } from './token-stream.ts';
 import { dirname, isAbsolute, join } from './paths.ts';
 import type { ParseOptions, Segment, ServerBlock } from './serverblock.ts';
 import { isNextOnNewLine, isQuoted, type Token } from './token.ts';
+import { pushAll } from '../util/push-all.ts';
 
 /**
  * Caddyfile text → server blocks (Caddy's caddyfile.Parse): env substitution, lexing, then one pass over the tokens
@@ -19,13 +22,20 @@ export function parseCaddyfile(text: string, opts: ParseOptions): ServerBlock[] 
 
 /** Upper bound on import expansions, so a self-feeding import that slips past cycle detection still terminates. */
 const MAX_IMPORTS = 10_000;
+/**
+ * Deepest block nesting accepted. The adapter, compiler and matchers recurse once or more per level and run out of
+ * stack somewhere past 600 levels in Node and in workerd; real configs nest a handful of levels.
+ */
+export const MAX_NESTING = 256;
+
+/** Upper bound on tokens after import expansion: snippets importing snippets multiply, the input size does not. */
+const MAX_TOKENS = 1_000_000;
 
 const isOpenBrace = (t: Token | undefined): boolean => !!t && t.text === '{' && !isQuoted(t);
 const isCloseBrace = (t: Token | undefined): boolean => !!t && t.text === '}' && !isQuoted(t);
 
 class Parser {
-  private tokens: Token[];
-  private cursor = -1;
+  private readonly tokens: TokenStream;
   private readonly opts: ParseOptions;
   private block: ServerBlock = newBlock();
   private eof = false;
@@ -35,7 +45,7 @@ class Parser {
   private importCount = 0;
 
   constructor(tokens: Token[], opts: ParseOptions) {
-    this.tokens = tokens;
+    this.tokens = new TokenStream(tokens);
     this.opts = opts;
   }
 
@@ -52,6 +62,14 @@ class Parser {
 
   // --- cursor helpers (a private Dispenser: the parser splices tokens, so it owns its cursor) ---
 
+  private get cursor(): number {
+    return this.tokens.cursor;
+  }
+
+  private set cursor(to: number) {
+    this.tokens.cursor = to;
+  }
+
   private next(): boolean {
     if (this.cursor < this.tokens.length - 1) {
       this.cursor++;
@@ -61,21 +79,21 @@ class Parser {
   }
 
   private tok(): Token {
-    return this.tokens[Math.min(Math.max(this.cursor, 0), this.tokens.length - 1)];
+    return this.tokens.at(Math.min(Math.max(this.cursor, 0), this.tokens.length - 1))!;
   }
 
   private val(): string {
-    return this.cursor >= 0 && this.cursor < this.tokens.length ? this.tokens[this.cursor].text : '';
+    return this.cursor >= 0 && this.cursor < this.tokens.length ? this.tokens.at(this.cursor)!.text : '';
   }
 
   private isNewLine(): boolean {
     if (this.cursor < 1) return true;
-    return isNextOnNewLine(this.tokens[this.cursor - 1], this.tokens[this.cursor]);
+    return isNextOnNewLine(this.tokens.at(this.cursor - 1)!, this.tokens.at(this.cursor)!);
   }
 
   private isNextOnNewLine(): boolean {
     if (this.cursor >= this.tokens.length - 1) return true;
-    return isNextOnNewLine(this.tokens[this.cursor], this.tokens[this.cursor + 1]);
+    return isNextOnNewLine(this.tokens.at(this.cursor)!, this.tokens.at(this.cursor + 1)!);
   }
 
   private nextArg(): boolean {
@@ -86,6 +104,10 @@ class Parser {
 
   private err(message: string): CaddyfileError {
     return parseError(this.tokens.length ? this.tok() : { file: this.opts.filename, line: 0, text: '', quote: '' }, message);
+  }
+
+  private tooDeep(): CaddyfileError {
+    return this.err(`blocks are nested more than ${MAX_NESTING} levels deep`);
   }
 
   private syntaxErr(expected: string): CaddyfileError {
@@ -209,7 +231,7 @@ class Parser {
     while (this.next()) {
       const tok = this.tok();
       if (isOpenBrace(tok)) {
-        this.nesting++;
+        if (++this.nesting > MAX_NESTING) throw this.tooDeep();
         if (!this.isNextOnNewLine()) throw this.err("Unexpected next token after '{' on same line");
         if (this.isNewLine()) {
           throw this.err("Unexpected '{' on a new line; did you mean to place the '{' on the previous line?");
@@ -248,7 +270,7 @@ class Parser {
           break;
         }
       }
-      if (isOpenBrace(tok)) depth++;
+      if (isOpenBrace(tok) && ++depth > MAX_NESTING) throw this.tooDeep();
       out.push(tok);
     }
     if (depth !== 0) throw this.syntaxErr('}');
@@ -299,13 +321,15 @@ class Parser {
     }
 
     const expanded = this.expandImported(imported, args, blockTokens, blockMapping, importLine, nestingArg);
-    this.tokens.splice(importIndex, this.cursor - importIndex + 1, ...expanded);
-    this.cursor = importIndex;
+    if (this.tokens.length - (this.cursor - importIndex + 1) + expanded.length > MAX_TOKENS) {
+      throw this.err(`imports expand to more than ${MAX_TOKENS} tokens`);
+    }
+    this.tokens.replaceThroughCursor(importIndex, expanded);
   }
 
   /** Tokens inside an import's `{ … }` block (without the braces), cursor left on its `}`. */
   private importBlock(): Token[] {
-    if (this.cursor >= this.tokens.length - 1 || this.isNextOnNewLine() || !isOpenBrace(this.tokens[this.cursor + 1])) {
+    if (this.cursor >= this.tokens.length - 1 || this.isNextOnNewLine() || !isOpenBrace(this.tokens.at(this.cursor + 1)!)) {
       return [];
     }
     this.cursor++;
@@ -357,10 +381,13 @@ class Parser {
     if (count('*') > 1 || count('?') > 1 || (globPattern.includes('[') && globPattern.includes(']'))) {
       throw this.err(`Glob pattern may only contain one wildcard (*), but has others: ${globPattern}`);
     }
-    const isGlob = /[*?[\]]/.test(globPattern);
-    let matches = files ? (isGlob ? files.glob(globPattern) : files.read(globPattern) !== undefined || files.isDirectory(globPattern) ? [globPattern] : []) : [];
+    const badPattern = importPatternError(globPattern);
+    if (badPattern) throw this.err(`Failed to use import pattern ${pattern}: ${badPattern}`);
+    let matches: string[] = [];
+    if (files && hasGlobMeta(globPattern)) matches = files.glob(globPattern);
+    else if (files && (files.read(globPattern) !== undefined || files.isDirectory(globPattern))) matches = [globPattern];
     if (matches.length === 0) {
-      if (isGlob) return []; // Caddy only warns when a glob matches nothing
+      if (/[*?[\]]/.test(globPattern)) return []; // Caddy only warns when a glob matches nothing
       throw this.err(`File to import not found: ${pattern}`);
     }
     // `*` at the start of the last path element skips dotfiles, like a shell would.
@@ -399,10 +426,16 @@ class Parser {
     let inSnippetDef = false;
     let maybeSnippetId = false;
     let index = 0;
+    const where = `${importLine.file}:${importLine.line}`;
+    const chainEntries = new Map<string | undefined, string>();
     for (let i = 0; i < imported.length; i++) {
       const token: Token = { ...imported[i] };
-      const where = `${importLine.file}:${importLine.line}`;
-      token.imports = [...(token.imports ?? []), token.snippetName ? `${where} (import ${token.snippetName})` : `${where} (import)`];
+      let entry = chainEntries.get(token.snippetName);
+      if (entry === undefined) {
+        entry = token.snippetName ? `${where} (import ${token.snippetName})` : `${where} (import)`;
+        chainEntries.set(token.snippetName, entry);
+      }
+      token.imports = token.imports ? [...token.imports, entry] : [entry];
 
       if (!inSnippetDef && nesting === 0) {
         index = i === 0 || isNextOnNewLine(out[out.length - 1] ?? token, token) ? 0 : index + 1;
@@ -423,8 +456,8 @@ class Parser {
 
       if (token.text === '{block}' || (token.text.startsWith('{blocks.') && token.text.endsWith('}'))) {
         if (inSnippetDef) out.push(token);
-        else if (token.text === '{block}') out.push(...blockTokens);
-        else out.push(...(blockMapping.get(token.text.slice(8, -1)) ?? []));
+        else if (token.text === '{block}') pushAll(out, blockTokens);
+        else pushAll(out, blockMapping.get(token.text.slice(8, -1)) ?? []);
         continue;
       }
       if (inSnippetDef) {

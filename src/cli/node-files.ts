@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { globNameRegExp } from '../caddyfile/import-glob.ts';
 import type { FileSource } from '../caddyfile/serverblock.ts';
 
 /** `import` in a Caddyfile read from disk: paths are relative to `cwd` unless absolute. */
@@ -25,9 +26,7 @@ export function nodeFileSource(cwd: string): FileSource {
       const slash = pattern.lastIndexOf('/');
       const dir = slash < 0 ? '.' : pattern.slice(0, slash) || '/';
       const namePattern = pattern.slice(slash + 1);
-      const re = new RegExp(
-        '^' + namePattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
-      );
+      const re = globNameRegExp(namePattern);
       let names: string[];
       try {
         names = readdirSync(abs(dir));

@@ -84,7 +84,11 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   const servers: CompiledServer[] = [];
   const activations: ActivationHook[] = [];
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
-    servers.push(compileServer(name, srv, bindings, activations, metrics && routeInstrument(name, metrics.perHost, hosts)));
+    try {
+      servers.push(compileServer(name, srv, bindings, activations, metrics && routeInstrument(name, metrics.perHost, hosts)));
+    } catch (e) {
+      throw asConfigError(e, `apps.http.servers.${name}`);
+    }
   }
   const activated = new WeakSet<object>();
   const ports = [...new Set(servers.flatMap((s) => s.listen.map((r) => r.from)))];
@@ -99,6 +103,19 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
       for (const hook of activations) hook(env, exec);
     },
   };
+}
+
+/**
+ * A route tree nested deeper than the stack allows, or a module that reports a bad value with a plain Error (its
+ * message already names the JSON path), is a bad config: a ConfigError. Other exceptions are defects and stay as
+ * they are.
+ */
+function asConfigError(e: unknown, path: string): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new ConfigError('routes are nested too deeply to compile', path);
+  }
+  if (e instanceof Error && e.constructor === Error) return new ConfigError(e.message);
+  return e;
 }
 
 function compileServer(

@@ -11,6 +11,7 @@ import {
 } from './header-ops.ts';
 import { parseResponseMatcher } from './response-matcher.ts';
 import { nextArg } from './util.ts';
+import { pushAll } from '../../util/push-all.ts';
 
 /**
  * `header` and `request_header` (reference §5): the `headers` handler. `header` may yield two handlers: `?field`
@@ -69,8 +70,8 @@ export function parseHeader(h: Helper): ConfigValue[] {
   }
 
   const out: ConfigValue[] = [];
-  if (!isEmptyRespOps(main)) out.push(...h.newRoute(matcherSet, respHandler(main)));
-  if (!isEmptyRespOps(withRequire)) out.push(...h.newRoute(matcherSet, respHandler(withRequire)));
+  if (!isEmptyRespOps(main)) pushAll(out, h.newRoute(matcherSet, respHandler(main)));
+  if (!isEmptyRespOps(withRequire)) pushAll(out, h.newRoute(matcherSet, respHandler(withRequire)));
   return out;
 }
 

@@ -6,6 +6,7 @@ import { registerDirective } from '../registry.ts';
 import { parseLogEncoder } from './log-encoders.ts';
 import { parseBytes } from './size.ts';
 import { atoi, nextArg } from './util.ts';
+import { pushAll } from '../../util/push-all.ts';
 
 /**
  * `log [<name>] { output …; format …; level …; sampling {…}; hostnames …; no_hostname }` (reference §5): access
@@ -243,7 +244,7 @@ export function parseLogBlock(h: Dispenser, state: Map<string, unknown>, globalL
         if (global) throw h.err('hostnames is not allowed in the log global options');
         const args = h.remainingArgs();
         if (args.length === 0) throw h.argErr();
-        hostnames.push(...args);
+        pushAll(hostnames, args);
         break;
       }
       case 'output': {

@@ -2,6 +2,7 @@ import type { HandlerJSON } from '../../config/caddy-json.ts';
 import type { ConfigValue, Helper } from '../helper.ts';
 import { registerDirective, registerHandlerDirective } from '../registry.ts';
 import { atoi, nextArg } from './util.ts';
+import { pushAll } from '../../util/push-all.ts';
 
 /**
  * URI-changing directives (reference §5): `rewrite`, `method`, `uri` and `try_files`, all producing the `rewrite`
@@ -180,15 +181,15 @@ export function parseTryFiles(h: Helper): ConfigValue[] {
     const q = item.indexOf('?');
     if (q >= 0) {
       if (pending.length) {
-        result.push(...makeRoute(pending, ''));
+        pushAll(result, makeRoute(pending, ''));
         pending = [];
       }
-      result.push(...makeRoute([item.slice(0, q)], item.slice(q)));
+      pushAll(result, makeRoute([item.slice(0, q)], item.slice(q)));
       continue;
     }
     pending.push(item);
   }
-  if (pending.length) result.push(...makeRoute(pending, ''));
+  if (pending.length) pushAll(result, makeRoute(pending, ''));
   h.groupRoutes(result);
   return result;
 }

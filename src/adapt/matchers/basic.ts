@@ -1,5 +1,6 @@
 import type { Dispenser } from '../../caddyfile/dispenser.ts';
 import { args, nextArg, type MatcherContext, type MatcherParser } from './util.ts';
+import { pushAll } from '../../util/push-all.ts';
 
 /**
  * Matchers whose Caddyfile form is a flat list of values (path, host, method): every line's values are appended.
@@ -9,7 +10,7 @@ function listMatcher(kind: string): MatcherParser {
   return (d: Dispenser): string[] | null => {
     const out: string[] = [];
     while (d.next()) {
-      out.push(...d.remainingArgs());
+      pushAll(out, d.remainingArgs());
       if (d.nextBlock(0)) throw d.err(`malformed ${kind} matcher: blocks are not supported`);
     }
     return out.length ? out : null;
@@ -138,7 +139,7 @@ function parseFile(d: Dispenser): FileMatcherJSON {
   const tryFiles: string[] = [];
   let splitPath: string[] = [];
   while (d.next()) {
-    tryFiles.push(...d.remainingArgs());
+    pushAll(tryFiles, d.remainingArgs());
     for (const nesting = d.nesting(); d.nextBlock(nesting); ) {
       switch (d.val()) {
         case 'root':
@@ -146,7 +147,7 @@ function parseFile(d: Dispenser): FileMatcherJSON {
           root = d.val();
           break;
         case 'try_files':
-          tryFiles.push(...d.remainingArgs());
+          pushAll(tryFiles, d.remainingArgs());
           if (!tryFiles.length) throw d.argErr();
           break;
         case 'try_policy':

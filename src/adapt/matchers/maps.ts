@@ -1,6 +1,7 @@
 import type { Dispenser } from '../../caddyfile/dispenser.ts';
 import { regexpJSON, type RegexpJSON } from './basic.ts';
 import { args, canonicalHeaderKey, nextArg, sortedKeys, type MatcherContext, type MatcherParser } from './util.ts';
+import { pushAll } from '../../util/push-all.ts';
 
 /**
  * header `<field> <value>` / `header !<field>`: values for one field are OR-ed, fields AND-ed. Values go in
@@ -90,7 +91,7 @@ function parseVars(d: Dispenser): Record<string, string[]> {
     if (!f) throw d.err('malformed vars matcher: expected field name');
     const vals = d.remainingArgs();
     if (!vals.length) throw d.err('malformed vars matcher: expected at least one value to match against');
-    (m[f[0]] ??= []).push(...vals);
+    pushAll((m[f[0]] ??= []), vals);
     if (d.nextBlock(0)) throw d.err('malformed vars matcher: blocks are not supported');
   }
   return sortedKeys(m);

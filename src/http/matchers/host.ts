@@ -14,13 +14,21 @@ function hostMatches(pattern: string, host: string): boolean {
   return want.every((label, i) => label === '*' || label === got[i]);
 }
 
-/** Internationalised names are compared in their ASCII (punycode) form, which is what clients send. */
-function toASCII(host: string): string {
+/**
+ * Internationalised names are compared in their ASCII (punycode) form, which is what clients send; undefined for a
+ * name with no such form (Caddy refuses it with an idna.ToASCII error).
+ */
+function toASCII(host: string): string | undefined {
   if (/^[\x00-\x7f]*$/.test(host)) return host;
-  return host
-    .split('.')
-    .map((label) => (label === '*' || /^[\x00-\x7f]*$/.test(label) ? label : new URL(`http://${label}`).hostname))
-    .join('.');
+  const labels = host.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (label === '*' || /^[\x00-\x7f]*$/.test(label)) continue;
+    const ascii = URL.parse(`http://${label}`)?.hostname;
+    if (!ascii || ascii.includes('.')) return undefined;
+    labels[i] = ascii;
+  }
+  return labels.join('.');
 }
 
 /** A host pattern that names one host (no placeholder, no wildcard label): matched by a Set lookup. */
@@ -29,7 +37,12 @@ function isExactHost(h: string): boolean {
 }
 
 export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
-  const hosts = stringList(json, c, 'host').map((h) => (h.includes('{') ? h : toASCII(h)));
+  const hosts = stringList(json, c, 'host').map((h) => {
+    if (h.includes('{')) return h;
+    const ascii = toASCII(h);
+    if (ascii === undefined) throw matcherError(c, `converting hostname '${h}' to ASCII: not a valid name`);
+    return ascii;
+  });
   const seen = new Set<string>();
   for (const h of hosts) {
     const k = h.toLowerCase();
@@ -62,7 +75,9 @@ export function fixedHosts(json: unknown): Set<string> | undefined {
   const out = new Set<string>();
   for (const h of json) {
     if (typeof h !== 'string' || !isExactHost(h)) return undefined;
-    out.add(toASCII(h).toLowerCase()); // as compileHost keys its exact names
+    const ascii = toASCII(h);
+    if (ascii === undefined) return undefined;
+    out.add(ascii.toLowerCase()); // as compileHost keys its exact names
   }
   return out;
 }

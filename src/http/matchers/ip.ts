@@ -2,6 +2,7 @@ import type { Matcher, RequestContext } from '../types.ts';
 import { splitHostPort } from '../placeholders/request.ts';
 import { matcherError, stringMap, type MatcherCompileContext } from './types.ts';
 import { isDigits } from '../../util/digits.ts';
+import { pushAll } from '../../util/push-all.ts';
 
 // `remote_ip` / `client_ip`: CIDR ranges or bare IPs (a bare IP is a /32 or /128), with an optional IPv6 zone
 // (`fe80::1%eth0` matches only that zone). As with Go's netip, IPv4 ranges never contain IPv6 addresses (including
@@ -60,7 +61,7 @@ export function parseIP(s: string): IP | null {
     if (total > 7) return null;
     for (let i = total; i < 8; i++) groups.push(0n);
   } else if (total !== 8) return null;
-  groups.push(...rest);
+  pushAll(groups, rest);
   let v = 0n;
   for (const g of groups) v = (v << 16n) | g;
   return { v6: true, value: v };

@@ -10,6 +10,7 @@ import { parseResponseMatcher } from '../response-matcher.ts';
 import { parseBytes } from '../size.ts';
 import { parseUpstream } from './upstreams.ts';
 import { isDigits } from '../../../util/digits.ts';
+import { pushAll } from '../../../util/push-all.ts';
 
 /**
  * `reverse_proxy` (Caddy's reverseproxy/caddyfile.go): upstreams, load balancing, active and passive health,
@@ -156,7 +157,7 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
     if ('unsupported' in u) throw unsupportedError(h.token(), u.unsupported, u.why);
     if (scheme && u.scheme && scheme !== u.scheme) throw h.err(`upstream address scheme is different from others: ${text}`);
     if (u.scheme) scheme = u.scheme;
-    upstreams.push(...u.dials);
+    pushAll(upstreams, u.dials);
   };
   for (const a of h.remainingArgs()) addUpstream(a);
 
@@ -387,7 +388,7 @@ registerHandlerDirective('copy_response_headers', (h) => {
   for (const n = h.nesting(); h.nextBlock(n); ) {
     const opt = h.val();
     if (opt !== 'include' && opt !== 'exclude') throw h.err(`unrecognized subdirective '${opt}'`);
-    (json[opt] ??= []).push(...h.remainingArgs());
+    pushAll((json[opt] ??= []), h.remainingArgs());
   }
   return json;
 });
