@@ -116,8 +116,14 @@ async function serve(ctx: RequestContext, file: string, info: FileInfo, encoding
   const out = new Response(method === 'HEAD' ? null : res.body, { status: code ?? res.status, headers: res.headers, encodeBody: encoding ? 'manual' : 'automatic' });
   const h = out.headers;
   const type = mimeType(file);
-  if (type && (h.get('content-type') ?? 'application/octet-stream') === 'application/octet-stream') h.set('content-type', type);
-  if (encoding) h.set('content-encoding', encoding);
+  if (encoding) {
+    // the sibling's own type (application/gzip …) is not what the client gets once it decodes
+    h.set('content-encoding', encoding);
+    if (type) h.set('content-type', type);
+    else h.delete('content-type');
+  } else if (type && (h.get('content-type') ?? 'application/octet-stream') === 'application/octet-stream') {
+    h.set('content-type', type);
+  }
   if (encodings.length) h.append('vary', 'Accept-Encoding');
   const modified = got.modified ?? info.modified;
   const size = got.size ?? info.size;
