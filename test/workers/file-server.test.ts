@@ -113,8 +113,8 @@ describe('file_server on static assets', () => {
   });
 
   it('refuses browse, as nothing can list the assets', () => {
-    const { config } = adaptCaddyfile(':80 {\n\tfile_server browse\n}\n', { filename: 'Caddyfile', env: {} });
-    expect(() => compileConfig(config)).toThrow(/browse is valid in Caddy but not supported by Gatehouse/);
+    const cfg = { apps: { http: { servers: { s: { listen: [':80'], routes: [{ handle: [{ handler: 'file_server', browse: {} }] }] } } } } };
+    expect(() => compileConfig(cfg)).toThrow(/browse is valid in Caddy but not supported by Gatehouse/);
   });
 });
 
@@ -145,7 +145,10 @@ describe('try_files and the file matcher', () => {
   });
 
   it('refuses most_recently_modified, which the edge cannot know', () => {
-    const { config } = adaptCaddyfile(':80 {\n\ttry_files {path} /index.html {\n\t\tpolicy most_recently_modified\n\t}\n}\n', { filename: 'Caddyfile', env: {} });
-    expect(() => compileConfig(config)).toThrow(/most_recently_modified is valid in Caddy but not supported/);
+    const cfg = { apps: { http: { servers: { s: { listen: [':80'], routes: [{ match: [{ file: { try_policy: 'most_recently_modified' } }] }] } } } } };
+    expect(() => compileConfig(cfg)).toThrow(/most_recently_modified is valid in Caddy but not supported/);
+    expect(() => adaptCaddyfile(':80 {\n\ttry_files {path} /index.html {\n\t\tpolicy most_recently_modified\n\t}\n}\n', { filename: 'Caddyfile', env: {} })).toThrow(
+      /Caddyfile:3 - Error during parsing: valid in Caddy but not supported by Gatehouse: try policy most_recently_modified/,
+    );
   });
 });
