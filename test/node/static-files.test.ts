@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { assetsDirectory } from '../../src/cli/assets-dir.ts';
 import { deployWranglerConfig } from '../../src/cli/deploy-config.ts';
@@ -18,6 +19,7 @@ function project(caddyfile: string): string {
   mkdirSync(join(dir, 'public/docs'), { recursive: true });
   writeFileSync(join(dir, 'public/index.html'), '<h1>spa</h1>');
   writeFileSync(join(dir, 'public/app.js'), 'console.log("app")');
+  writeFileSync(join(dir, 'public/app.js.gz'), gzipSync('console.log("gz")'));
   writeFileSync(join(dir, 'public/docs/index.html'), 'docs');
   writeFileSync(join(dir, 'public/404.html'), 'not here');
   writeFileSync(join(dir, 'public/notes.secret'), 'hidden');
@@ -66,14 +68,16 @@ describe('gatehouse selfhost serves files from disk', () => {
       ':8080 {\n\troot * ./public\n' +
         '\thandle /api/* {\n\t\tfile_server {\n\t\t\tpass_thru\n\t\t}\n\t\trespond "api {path}"\n\t}\n' +
         '\thandle /app/* {\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n' +
-        '\tfile_server {\n\t\thide *.secret\n\t}\n' +
+        '\tfile_server {\n\t\thide *.secret\n\t\tprecompressed gzip\n\t}\n' +
         '\thandle_errors {\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n\t}\n}\n',
     );
     const port = await freePort();
     const child = spawn(process.execPath, [bin, 'selfhost', '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: 'pipe', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
     let log = '';
     child.stderr.on('data', (d) => (log += d));
-    const get = (p: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'manual', ...init });
+    // identity unless a test asks: Node's fetch would otherwise accept gzip and get the precompressed sibling
+    const get = (p: string, init: { headers?: Record<string, string> } = {}) =>
+      fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'manual', headers: { 'accept-encoding': 'identity', ...init.headers } });
     try {
       let up = false;
       for (let i = 0; i < 200 && !up; i++) {
@@ -87,6 +91,11 @@ describe('gatehouse selfhost serves files from disk', () => {
       const etag = js.headers.get('etag')!;
       expect(etag).toMatch(/^"[0-9a-z]+"$/);
       expect((await get('/app.js', { headers: { 'if-none-match': etag } })).status).toBe(304);
+      const gz = await get('/app.js', { headers: { 'accept-encoding': 'gzip' } });
+      expect(gz.headers.get('content-encoding')).toBe('gzip');
+      expect(gz.headers.get('vary')).toBe('Accept-Encoding');
+      expect(gz.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(await gz.text()).toBe('console.log("gz")');
       const range = await get('/app.js', { headers: { range: 'bytes=0-6' } });
       expect(range.status).toBe(206);
       expect(await range.text()).toBe('console');
