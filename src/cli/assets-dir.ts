@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { CliError } from './command.ts';
 
 /**
@@ -33,6 +33,23 @@ export function assetsDirectory(config: unknown, configPath: string): string | u
   }
   // Caddy's default root is the current directory; Gatehouse's is the Caddyfile's.
   return dir ?? base;
+}
+
+/** Local state that must never be uploaded as a public asset: secrets and the local runtimes' build (with the config). */
+const PRIVATE = ['.dev.vars', '.gatehouse', '.wrangler'];
+
+/**
+ * Refuses to deploy an assets directory holding Gatehouse's private files (e.g. root is the Caddyfile's directory),
+ * unless a `.assetsignore` (wrangler's) says what to leave out.
+ */
+export function checkUploadable(dir: string, configPath: string): void {
+  if (existsSync(join(dir, '.assetsignore'))) return;
+  const found = PRIVATE.filter((name) => existsSync(join(dir, name)));
+  if (found.length === 0) return;
+  throw new CliError(
+    `${configPath}: the static-assets directory ${dir} holds ${found.join(', ')}, which deploy would upload as public files; ` +
+      'set root to a directory of public files only, or list them in a .assetsignore there',
+  );
 }
 
 function collect(v: unknown, found: { uses: boolean; roots: string[] }): void {

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileConfig } from '../config/compile.ts';
-import { assetsDirectory } from './assets-dir.ts';
+import { assetsDirectory, checkUploadable } from './assets-dir.ts';
 import { deployWranglerConfig } from './deploy-config.ts';
 import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
@@ -40,6 +40,7 @@ export const deployCommand: Command = {
     }
     const json = JSON.stringify(loaded.config);
     const assets = assetsDirectory(loaded.config, path);
+    if (assets !== undefined) checkUploadable(assets, path);
     const env = args.strings.get('env');
     // Beside wrangler.toml, so that its relative paths (main, alias, rules) still hold; the owner's only.
     const projectRoot = fileURLToPath(new URL('../../', import.meta.url));

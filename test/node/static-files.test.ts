@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { assetsDirectory } from '../../src/cli/assets-dir.ts';
+import { assetsDirectory, checkUploadable } from '../../src/cli/assets-dir.ts';
 import { deployWranglerConfig } from '../../src/cli/deploy-config.ts';
 import { selfhostConfig } from '../../src/cli/selfhost-config.ts';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
@@ -40,6 +40,15 @@ describe('the static-assets directory', () => {
     const two = adapt('a.test {\n\troot * ./public\n\tfile_server\n}\nb.test {\n\troot * ./other\n\tfile_server\n}\n');
     expect(() => assetsDirectory(two, join(dir, 'Caddyfile'))).toThrow(`${join(dir, 'Caddyfile')}:6: root "./other" differs from root "./public"`);
     expect(() => assetsDirectory(adapt(':80 {\n\troot * /srv/{host}\n\tfile_server\n}\n'), join(dir, 'Caddyfile'))).toThrow(/has a placeholder/);
+  });
+
+  it('is never a directory holding secrets or local builds, unless a .assetsignore says what to leave out', () => {
+    const dir = project(':80 {\n\tfile_server\n}\n');
+    checkUploadable(dir, 'Caddyfile');
+    writeFileSync(join(dir, '.dev.vars'), 'ADMIN_TOKEN=x\n');
+    expect(() => checkUploadable(dir, 'Caddyfile')).toThrow(`Caddyfile: the static-assets directory ${dir} holds .dev.vars, which deploy would upload`);
+    writeFileSync(join(dir, '.assetsignore'), '.dev.vars\n');
+    checkUploadable(dir, 'Caddyfile');
   });
 
   it('deploys with an [assets] table: the Worker first, the binding\'s html and 404 handling off', () => {
