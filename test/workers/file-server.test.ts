@@ -65,16 +65,19 @@ describe('file_server on static assets', () => {
     expect(await part.text()).toBe('234');
   });
 
-  it('serves a directory index, redirecting to the trailing slash, and a file without one', async () => {
+  it('serves a directory index, redirecting to the trailing slash; a file with one is missing; any method gets the file', async () => {
     const get = site(':80 {\n\tfile_server\n}\n');
     expect(await (await get('/')).text()).toBe('<h1>home</h1>');
+    // as Caddy 2.6.2 answers: the query is dropped, Go's redirect body; a file named with a slash is missing
     const dir = await get('/docs?x=1');
     expect(dir.status).toBe(308);
-    expect(dir.headers.get('location')).toBe('/docs/?x=1');
+    expect(dir.headers.get('location')).toBe('/docs/');
+    expect(await dir.text()).toBe('<a href="/docs/">Permanent Redirect</a>.\n\n');
     expect(await (await get('/docs/')).text()).toBe('docs home');
-    const file = await get('/docs/guide.html/');
-    expect(file.status).toBe(308);
-    expect(file.headers.get('location')).toBe('/docs/guide.html');
+    expect((await get('/docs/guide.html/')).status).toBe(404);
+    const post = await get('/docs/guide.html', { method: 'POST', body: 'x' });
+    expect(post.status).toBe(200);
+    expect(await post.text()).toBe('guide');
     expect((await get('//evil.example')).headers.get('location') ?? '').not.toMatch(/^\/\//);
   });
 

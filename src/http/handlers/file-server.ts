@@ -12,8 +12,9 @@ import { checkHandler, optBool, stringList, weakString } from './util.ts';
  * `file_server` (Caddy's modules/caddyhttp/fileserver) on the Worker's static assets: the assets directory is the
  * site's root (src/cli/assets-dir.ts). Caddy's rules on top of what the binding answers: hidden files and missing
  * files are a 404 error (handle_errors applies) unless `pass_thru`; a directory serves its first index file and
- * redirects to the URI with a trailing slash, a file from one with a slash to the one without; ETag and
- * Last-Modified with 304s; precompressed siblings by Accept-Encoding; inside handle_errors the error's status.
+ * redirects to the URI with a trailing slash (a file named with one is missing, as on Caddy's disk); any method
+ * gets the file, as in Caddy 2.6; ETag and Last-Modified with 304s; precompressed siblings by Accept-Encoding;
+ * inside handle_errors the error's status.
  */
 export const compileFileServer: HandlerCompiler = (json, deps) => {
   const path = deps.path;
@@ -62,15 +63,11 @@ export const compileFileServer: HandlerCompiler = (json, deps) => {
       if (!index) return notFound(ctx, next);
       info = index;
       if (canonical && !reqPath.endsWith('/')) return redirect(ctx, ctx.url.pathname + '/');
-    } else if (canonical && reqPath.endsWith('/') && reqPath !== '/') {
-      return redirect(ctx, ctx.url.pathname.replace(/\/+$/, ''));
+    } else if (reqPath.endsWith('/') && reqPath !== '/') {
+      // Caddy's stat of `file/` fails (not a directory): a missing file, not a redirect
+      return notFound(ctx, next);
     }
 
-    const method = ctx.request.method;
-    if (method !== 'GET' && method !== 'HEAD') {
-      if (passThru) return next(ctx);
-      throw new HandlerError(405, 'method not allowed', errorId());
-    }
     const code = status ? Number(status(ctx)) : ctx.error ? ctx.error.statusCode : undefined;
     return serve(ctx, file, info, encodings, code);
   };
@@ -88,7 +85,7 @@ const SUFFIX: Record<string, string> = { br: '.br', gzip: '.gz', zstd: '.zst' };
 const TOKEN: Record<string, string> = { br: 'br', gzip: 'gzip', zstd: 'zstd' };
 
 async function serve(ctx: RequestContext, file: string, info: FileInfo, encodings: string[], code: number | undefined): Promise<Response> {
-  const method = ctx.request.method;
+  const method = ctx.request.method === 'HEAD' ? 'HEAD' : 'GET';
   let source = file;
   let encoding: string | undefined;
   if (encodings.length) {
@@ -176,7 +173,18 @@ function conditionalHeaders(h: Headers): Headers {
   return out;
 }
 
-/** Caddy's canonical-URI redirect: permanent, keeping the query; never `//host` (another site to a browser). */
+/**
+ * Caddy 2.6's canonical-URI redirect: permanent, to the path alone (the query is dropped), with Go's http.Redirect
+ * body for GET and HEAD; never to `//host` (another site to a browser).
+ */
 function redirect(ctx: RequestContext, to: string): Response {
-  return new Response(null, { status: 308, headers: { location: to.replace(/^\/+/, '/') + ctx.url.search } });
+  const location = to.replace(/^\/+/, '/');
+  const method = ctx.request.method;
+  if (method !== 'GET' && method !== 'HEAD') return new Response(null, { status: 308, headers: { location } });
+  const body = `<a href="${htmlEscape(location)}">Permanent Redirect</a>.\n\n`;
+  return new Response(method === 'HEAD' ? null : body, { status: 308, headers: { location, 'content-type': 'text/html; charset=utf-8' } });
+}
+
+function htmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' })[c]!);
 }
