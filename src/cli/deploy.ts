@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileConfig } from '../config/compile.ts';
+import { assetsDirectory, checkUploadable } from './assets-dir.ts';
 import { deployWranglerConfig } from './deploy-config.ts';
 import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
@@ -38,11 +39,13 @@ export const deployCommand: Command = {
       throw new CliError(`${path}: ${(e as Error).message}`);
     }
     const json = JSON.stringify(loaded.config);
+    const assets = assetsDirectory(loaded.config, path);
+    if (assets !== undefined) checkUploadable(assets, path);
     const env = args.strings.get('env');
     // Beside wrangler.toml, so that its relative paths (main, alias, rules) still hold; the owner's only.
     const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
     const generated = join(projectRoot, `.wrangler-deploy-${process.pid}.toml`);
-    writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env, Date.now()), { mode: 0o600 });
+    writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env, Date.now(), assets), { mode: 0o600 });
     const wranglerArgs = ['deploy', '--config', generated];
     if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
     if (env) wranglerArgs.push('--env', env);

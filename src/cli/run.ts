@@ -61,6 +61,7 @@ export const runCommand: Command = {
         workerdAddress: `unix:${sockets.socket}`,
         config: loaded.config,
         secrets: localSecrets(ctx.cwd, ctx.env),
+        configPath: path,
       });
       if (args.bools.has('demo')) demo = await startDemoUpstreams();
     } catch (e) {

@@ -16,6 +16,8 @@ export interface SelfhostOptions {
   /** Text bindings read from files next to the config (`embed`), so their values are on no command line. */
   embeddedText?: Record<string, string>;
   durableObjects: Array<{ binding: string; className: string }>;
+  /** The static-assets directory (src/cli/assets-dir.ts), served read-only by a `disk` service bound as ASSETS. */
+  assetsDir?: string;
 }
 
 const q = (s: string) => JSON.stringify(s); // Cap'n Proto text strings use the same escapes as JSON
@@ -35,6 +37,7 @@ export function selfhostConfig(o: SelfhostOptions): string {
     ...Object.entries(o.vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`),
     ...Object.entries(o.embeddedText ?? {}).map(([k, file]) => `(name = ${q(k)}, text = embed ${q(file)})`),
     ...o.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}))`),
+    ...(o.assetsDir === undefined ? [] : ['(name = "ASSETS", service = "assets")']),
   ].join(',\n        ');
   const namespaces = o.durableObjects
     .map((d) => `(className = ${q(d.className)}, uniqueKey = ${q(`gatehouse-${d.className}`)}, enableSql = true)`)
@@ -45,7 +48,8 @@ const config :Workerd.Config = (
   services = [
     (name = "gatehouse", worker = .gatehouse),
     (name = "internet", network = (allow = ["public", "private", "local"], tlsOptions = (trustBrowserCas = true))),
-    (name = "data", disk = (path = ${q(o.dataDir)}, writable = true)),
+    (name = "data", disk = (path = ${q(o.dataDir)}, writable = true)),${o.assetsDir === undefined ? '' : `
+    (name = "assets", disk = (path = ${q(o.assetsDir)}, writable = false)),`}
   ],
   sockets = [ (name = "http", address = ${q(o.listen)}, http = (), service = "gatehouse") ],
 );

@@ -7,6 +7,7 @@ import type { CompileDeps } from '../http/handlers/index.ts';
 import { emptyResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
+import { prepareOf, type Prepare } from '../http/matchers/prepare.ts';
 import { firstAtLeast } from './host-index.ts';
 import { RouteCandidates } from './route-candidates.ts';
 import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
@@ -19,6 +20,8 @@ import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
 interface CompiledRoute {
   group?: string;
   match?: Matcher;
+  /** The async step of a matcher that needs I/O (file), awaited before `match`. */
+  prepare?: Prepare;
   handlers: Handler[];
   terminal: boolean;
   /** Module name of the route's first handler: the `handler` label of Caddy's HTTP metrics. */
@@ -49,8 +52,11 @@ export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteC
   const index = RouteCandidates.build(routes.map((r) => r.match));
 
   /** Runs route i if it matches (undefined if it does not, or its group already ran). */
-  const attempt = (i: number, ctx: RequestContext, next: Next): Promise<Response> | undefined => {
+  const attempt = (i: number, ctx: RequestContext, next: Next, prepared = false): Promise<Response> | undefined => {
     const route = compiled[i];
+    if (route.prepare && !prepared) {
+      return route.prepare(ctx).then(() => attempt(i, ctx, next, true) ?? run(i + 1, ctx, next));
+    }
     if (route.match && !route.match(ctx)) return undefined;
     if (route.group !== undefined) {
       const groups = groupsOf(ctx);
@@ -109,5 +115,6 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
     return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
   });
   const firstHandler = String(route.handle?.[0]?.handler ?? 'none');
-  return { group: route.group || undefined, match, handlers, terminal: route.terminal === true, firstHandler };
+  const prepare = match && prepareOf(match);
+  return { group: route.group || undefined, match, prepare, handlers, terminal: route.terminal === true, firstHandler };
 }

@@ -12,4 +12,6 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
   'reverse_proxy_options.caddyfiletest': 'socket-level http transport tuning (keep-alive pools, buffer sizes, resolver, TLS renegotiation) has no meaning for fetch(); accepted and left out of the JSON',
   'site_block_sorting.caddyfiletest': 'Caddy prints an apps.tls section (certificate automation), which Gatehouse does not produce',
   'import_block_snippet_invalid_subdirective.caddyfiletest': 'imports files from the caddytest testdata/ directory, which the shared conformance copy lacks',
+  'file_server_file_limit.caddyfiletest': 'file_server browse is refused as unsupported: static assets cannot be listed',
+  'file_server_sort.caddyfiletest': 'file_server browse is refused as unsupported: static assets cannot be listed',
 };

@@ -34,11 +34,9 @@ const CASES = [
   'heredoc',
   'file_server_disable_canonical_uris',
   'file_server_etag_file_extensions',
-  'file_server_file_limit',
   'file_server_hide_repeated',
   'file_server_pass_thru',
   'file_server_precompressed',
-  'file_server_sort',
   'file_server_status',
   'log_filters',
   'log_filter_no_wrap',
@@ -52,7 +50,8 @@ const CASES = [
 ];
 
 /** Golden files whose directives (metrics, log_append) have no runtime module: refused while adapting. */
-const REFUSED: Record<string, string> = { metrics_syntax: 'metrics', metrics_disable_om: 'metrics', log_add: 'log_append' };
+const REFUSED: Record<string, string> = { metrics_syntax: 'metrics', metrics_disable_om: 'metrics', log_add: 'log_append',
+  file_server_file_limit: 'file_server browse', file_server_sort: 'file_server browse' };
 
 type Adapt = (text: string, opts: { filename: string }) => { config: unknown };
 
@@ -127,7 +126,11 @@ const SHORTHANDS: [RegExp, string][] = [
   [/\{orig_\?query\}/g, '{http.request.orig_uri.prefixed_query}'],
   [/\{file_match\.relative\}/g, '{http.matchers.file.relative}'],
 ];
-const SKIP = new Set(['shorthand_parameterized_placeholders']); // needs the adapter's full shorthand table
+const SKIP = new Set([
+  'shorthand_parameterized_placeholders', // needs the adapter's full shorthand table
+  'file_server_file_limit', // file_server browse: refused (see REFUSED above)
+  'file_server_sort',
+]);
 
 function expand(t: Token): Token {
   let text = t.text;

@@ -474,9 +474,8 @@ describe('file_server / log_skip / log_append / metrics / templates / tls / unsu
       handler: 'file_server',
       hide: ['first.txt', 'second.txt', 'third.txt', './Caddyfile'],
     });
-    expect(handler('file_server browse {\n\tdisable_canonical_uris\n\tpass_thru\n\tstatus 404\n\tprecompressed\n}')).toEqual({
+    expect(handler('file_server {\n\tdisable_canonical_uris\n\tpass_thru\n\tstatus 404\n\tprecompressed\n}')).toEqual({
       handler: 'file_server',
-      browse: {},
       canonical_uris: false,
       pass_thru: true,
       status_code: 404,
@@ -484,7 +483,11 @@ describe('file_server / log_skip / log_append / metrics / templates / tls / unsu
       precompressed_order: ['br', 'zstd', 'gzip'],
       hide: ['./Caddyfile'],
     });
-    expect(handler('file_server {\n\tbrowse {\n\t\tsort size desc\n\t\tfile_limit 4000\n\t}\n}').browse).toEqual({ sort: ['size', 'desc'], file_limit: 4000 });
+  });
+  it('file_server browse is refused with file:line: static assets cannot be listed', () => {
+    const refusal = /Caddyfile:3 - Error during parsing: valid in Caddy but not supported by Gatehouse: file_server browse \(static assets cannot be listed/;
+    expect(() => adaptCaddyfile(':80 {\n\troot * ./public\n\tfile_server browse\n}\n', { filename: 'Caddyfile', env: {} })).toThrow(refusal);
+    expect(() => adaptCaddyfile(':80 {\n\troot * ./public\n\tfile_server {\n\t\tbrowse\n\t}\n}\n', { filename: 'Caddyfile', env: {} })).toThrow(/Caddyfile:4 - .*file_server browse/);
   });
   it('log_skip / skip_log / log_append', () => {
     expect(routes('log_skip /health')).toEqual([{ match: [{ path: ['/health'] }], handle: [{ handler: 'vars', log_skip: true }] }]);

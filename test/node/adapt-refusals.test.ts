@@ -58,6 +58,8 @@ const USES: Record<string, string[]> = {
   ],
   php_fastcgi: ['php_fastcgi localhost:9000'],
   acme_server: ['acme_server'],
+  file_server: ['file_server', 'file_server browse', 'file_server {\n\t\thide .git\n\t\tindex index.html\n\t\tpass_thru\n\t}'],
+  try_files: ['try_files {path} /index.html', 'try_files {path} {path}/ /index.php {\n\t\tpolicy most_recently_modified\n\t}'],
   handle_errors: ['handle_errors {\n\t\trespond err\n\t}'],
   tls: ['tls internal', 'tls {\n\t\tprotocols tls1.2 tls1.3\n\t}'],
   bind: ['bind 127.0.0.1'],
@@ -71,7 +73,7 @@ const WRAPPED: Record<string, string> = {
 };
 
 /** Being redesigned on their own; not audited here. */
-const REDESIGNED = new Set(['file_server', 'try_files']);
+const REDESIGNED = new Set<string>();
 
 /** 'serves', 'refused', or what went wrong instead. */
 function outcome(use: string): string {

@@ -232,9 +232,9 @@ describe('sets and errors', () => {
     expect(compileMatcherSets([{ path: ['/a'], method: ['GET'] }])(ctx)).toBe(false);
     expect(compileMatcherSets([{ path: ['/a'], method: ['GET'] }, { method: ['POST'] }])(ctx)).toBe(true);
   });
-  it('unknown matchers and file fail at compile time', () => {
+  it('unknown matchers and bad file matcher fields fail at compile time', () => {
     expect(() => compileMatcherSets([{ nope: [] }])).toThrow(/unknown matcher module 'nope'/);
-    expect(() => compileMatcherSets([{ file: { try_files: ['{path}'] } }])).toThrow(/'file' matcher is not supported/);
+    expect(() => compileMatcherSets([{ file: { try_files: ['{path}'], hidden: true } }])).toThrow(/file: unsupported field "hidden"/);
   });
 });
 
@@ -290,7 +290,7 @@ describe('expression (CEL subset)', () => {
     expect(() => m({ expression: "path({path})" })).toThrow(/must be literals/);
     expect(() => m({ expression: "{method} == 'GET" })).toThrow(/unterminated string/);
     expect(() => m({ expression: "[1].exists(x, x > 0)" })).toThrow(/unsupported method/);
-    expect(() => m({ expression: "file('/index.html')" })).toThrow(/'file' matcher is not supported/);
+    expect(() => m({ expression: "file('/index.html')" })).toThrow(/file\(\) in an expression is not supported/);
   });
 });
 

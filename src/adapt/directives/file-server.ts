@@ -1,3 +1,4 @@
+import { unsupportedError } from '../../caddyfile/errors.ts';
 import type { HandlerJSON } from '../../config/caddy-json.ts';
 import type { Helper } from '../helper.ts';
 import { registerHandlerDirective } from '../registry.ts';
@@ -5,10 +6,11 @@ import { nextArg, weakString } from './util.ts';
 
 /**
  * `file_server [<matcher>] [browse] { … }` (reference §5). Parsed into Caddy's JSON so configs adapt as Caddy's do;
- * at the edge there is no disk, so serving is the runtime's concern (static assets).
+ * files come from the static assets (src/http/handlers/file-server.ts). `browse` is refused: nothing can list them.
  */
+const browseRefused = (h: Helper) =>
+  unsupportedError(h.token(), 'file_server browse', 'static assets cannot be listed, serve an index.html instead');
 
-const SORT_OPTIONS = ['name', 'namedirfirst', 'size', 'time', 'asc', 'desc'];
 const PRECOMPRESSED = ['br', 'zstd', 'gzip'];
 
 /** Go's path.Clean, enough for file names (no `..` above the start is kept as-is). */
@@ -41,7 +43,7 @@ export function parseFileServer(h: Helper): HandlerJSON {
   const out: HandlerJSON = { handler: 'file_server' };
   const args = h.remainingArgs();
   if (args.length > 1 || (args.length === 1 && args[0] !== 'browse')) throw h.argErr();
-  let browse: Record<string, unknown> | undefined = args.length ? {} : undefined;
+  if (args.length === 1) throw browseRefused(h);
   let hide: string[] = [];
 
   for (const n = h.nesting(); h.nextBlock(n); ) {
@@ -67,39 +69,8 @@ export function parseFileServer(h: Helper): HandlerJSON {
         if (!nextArg(h)) throw h.argErr();
         out.root = h.val();
         break;
-      case 'browse': {
-        if (browse) throw h.err('browsing is already configured');
-        browse = {};
-        if (nextArg(h)) browse.template_file = h.val();
-        for (const bn = h.nesting(); h.nextBlock(bn); ) {
-          switch (h.val()) {
-            case 'reveal_symlinks':
-              if (browse.reveal_symlinks) throw h.err('Symlinks path reveal is already enabled');
-              browse.reveal_symlinks = true;
-              break;
-            case 'sort': {
-              const sort = (browse.sort as string[] | undefined) ?? [];
-              while (nextArg(h)) {
-                if (!SORT_OPTIONS.includes(h.val())) throw h.err(`unknown sort option '${h.val()}'`);
-                sort.push(h.val());
-              }
-              if (sort.length) browse.sort = sort;
-              break;
-            }
-            case 'file_limit': {
-              const a = h.remainingArgs();
-              if (a.length !== 1) throw h.err('file_limit should have an integer value');
-              if (browse.file_limit) throw h.err('file_limit is already enabled');
-              const v = /^[+-]?[0-9]+$/.test(a[0]) ? Number(a[0]) : 0;
-              if (v) browse.file_limit = v;
-              break;
-            }
-            default:
-              throw h.err(`unknown subdirective '${h.val()}'`);
-          }
-        }
-        break;
-      }
+      case 'browse':
+        throw browseRefused(h);
       case 'precompressed': {
         let order = h.remainingArgs();
         if (order.length === 0) order = [...PRECOMPRESSED];
@@ -147,7 +118,6 @@ export function parseFileServer(h: Helper): HandlerJSON {
     hide.push(file);
   }
   if (hide.length) out.hide = hide;
-  if (browse) out.browse = browse;
   return out;
 }
 

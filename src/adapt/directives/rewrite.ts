@@ -1,5 +1,6 @@
 import type { HandlerJSON } from '../../config/caddy-json.ts';
 import type { ConfigValue, Helper } from '../helper.ts';
+import { mtimeRefused } from '../matchers/basic.ts';
 import { registerDirective, registerHandlerDirective } from '../registry.ts';
 import { atoi, nextArg } from './util.ts';
 import { pushAll } from '../../util/push-all.ts';
@@ -167,6 +168,7 @@ export function parseTryFiles(h: Helper): ConfigValue[] {
     if (!nextArg(h)) throw h.argErr();
     policy = h.val();
     if (!TRY_POLICIES.includes(policy)) throw h.err(`unrecognized try policy: ${policy}`);
+    if (policy === 'most_recently_modified') throw mtimeRefused(h.token());
   }
 
   const makeRoute = (tryFiles: string[], query: string): ConfigValue[] => {

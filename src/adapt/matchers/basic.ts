@@ -1,4 +1,5 @@
 import type { Dispenser } from '../../caddyfile/dispenser.ts';
+import { unsupportedError } from '../../caddyfile/errors.ts';
 import { args, nextArg, type MatcherContext, type MatcherParser } from './util.ts';
 import { pushAll } from '../../util/push-all.ts';
 
@@ -132,6 +133,10 @@ interface FileMatcherJSON {
   split_path?: string[];
 }
 
+/** Static assets at the edge carry no modification time to compare. */
+export const mtimeRefused = (tok: ReturnType<Dispenser['token']>) =>
+  unsupportedError(tok, 'try policy most_recently_modified', 'static assets carry no modification time, use first_exist');
+
 /** file `[<files…>] { root; try_files; try_policy; split_path }`. */
 function parseFile(d: Dispenser): FileMatcherJSON {
   let root = '';
@@ -153,6 +158,7 @@ function parseFile(d: Dispenser): FileMatcherJSON {
         case 'try_policy':
           if (!nextArg(d)) throw d.argErr();
           tryPolicy = d.val();
+          if (tryPolicy === 'most_recently_modified') throw mtimeRefused(d.token());
           break;
         case 'split_path':
           splitPath = d.remainingArgs();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaddyConfigJSON } from '../../config/caddy-json.ts';
 import { CliError } from '../command.ts';
+import { assetsDirectory } from '../assets-dir.ts';
 import { compatibilityOf, selfhostConfig } from '../selfhost-config.ts';
 import { wranglerBin } from '../wrangler.ts';
 
@@ -19,6 +20,8 @@ export interface LocalBuild {
   workerdAddress: string;
   config: CaddyConfigJSON;
   secrets: Record<string, string>;
+  /** The Caddyfile (or JSON) the config came from: relative roots are resolved against its directory. */
+  configPath: string;
 }
 
 const configFile = 'config.json';
@@ -26,6 +29,7 @@ const configFile = 'config.json';
 /** Returns the path of the workerd config. */
 export function buildLocalRuntime(b: LocalBuild): string {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const assetsDir = assetsDirectory(b.config, b.configPath);
   mkdirSync(b.outDir, { recursive: true, mode: 0o700 });
   const build = spawnSync(process.execPath, [wranglerBin(), 'deploy', '--dry-run', '--outdir', b.outDir], {
     cwd: root,
@@ -51,6 +55,7 @@ export function buildLocalRuntime(b: LocalBuild): string {
       binding: m[1],
       className: m[2],
     })),
+    assetsDir,
   });
   writePrivate(join(b.outDir, configFile), JSON.stringify(b.config));
   const capnpPath = join(b.outDir, 'workerd.capnp');

@@ -5,7 +5,6 @@ import { type CelValue, type Node, parseCel } from './cel-parse.ts';
 import {
   bool, CelEvalError, celEquals, compare, type Eval, expandPlaceholders, INT_PLACEHOLDERS, size, str, toJSON, typeName,
 } from './cel-runtime.ts';
-import { compileFile } from './file.ts';
 import { compileHeader } from './header.ts';
 import { compileHeaderRegexp } from './header-regexp.ts';
 import { compileHost } from './host.ts';
@@ -113,7 +112,8 @@ class Compiler {
         const [name, key, pattern] = regexpArgs(2);
         return compileVarsRegexp({ [key]: { name, pattern } }, c);
       }
-      case 'file': return compileFile(null, c);
+      // the file matcher asks the static assets first (an async step), which an expression cannot await
+      case 'file': throw matcherError(c, 'file() in an expression is not supported by Gatehouse: use the file matcher');
       default: return undefined;
     }
   }

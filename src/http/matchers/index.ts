@@ -8,6 +8,7 @@ import { compileHost } from './host.ts';
 import { compileClientIP, compileRemoteIP } from './ip.ts';
 import { compileMethod } from './method.ts';
 import { compileNot } from './not.ts';
+import { withPrepare } from './prepare.ts';
 import { compilePath } from './path.ts';
 import { compilePathRegexp } from './path-regexp.ts';
 import { compileProtocol } from './protocol.ts';
@@ -53,10 +54,11 @@ export function compileMatcherSet(set: MatcherSetJSON, path = 'match'): Matcher 
     .map((x) => x.m);
   if (compiled.length === 0) return () => true;
   if (compiled.length === 1) return compiled[0];
-  return (c) => {
+  const all: Matcher = (c) => {
     for (const m of compiled) if (!m(c)) return false;
     return true;
   };
+  return withPrepare(all, compiled);
 }
 
 /** Any set may match (OR); no sets (undefined or empty) = match all. */
@@ -65,5 +67,5 @@ export function compileMatcherSets(sets: MatcherSetJSON[] | unknown[] | undefine
   if (!Array.isArray(sets)) throw new Error(`${path}: matcher sets must be a list`);
   const compiled = sets.map((s, i) => compileMatcherSet(s as MatcherSetJSON, `${path}[${i}]`));
   if (compiled.length === 1) return compiled[0];
-  return (c) => compiled.some((m) => m(c));
+  return withPrepare((c) => compiled.some((m) => m(c)), compiled);
 }

@@ -1,5 +1,6 @@
 import type { MatcherSetJSON } from '../../config/caddy-json.ts';
 import type { Matcher } from '../types.ts';
+import { withPrepare } from './prepare.ts';
 import { matcherError, type MatcherCompileContext } from './types.ts';
 
 // `not`: a list of matcher sets; true iff none of them matches.
@@ -9,5 +10,5 @@ export function compileNot(json: unknown, c: MatcherCompileContext): Matcher {
     if (typeof set !== 'object' || set === null || Array.isArray(set)) throw matcherError(c, `not[${i}] must be a matcher set`);
     return c.compileSets([set as MatcherSetJSON], `${c.path}[${i}]`);
   });
-  return (ctx) => !sets.some((m) => m(ctx));
+  return withPrepare((ctx) => !sets.some((m) => m(ctx)), sets);
 }
