@@ -1,4 +1,4 @@
-import type { ActivationHook } from '../http/handlers/types.ts';
+import type { ActivationHook, ConfigGaugesSource } from '../http/handlers/types.ts';
 import type { RouteInstrument } from '../metrics/http.ts';
 import type { HandlerJSON, RouteJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
@@ -37,6 +37,7 @@ export interface RouteCompileOptions {
   bindings: ReadonlySet<string> | undefined;
   /** Collects the handlers' activation hooks (see CompiledConfig.activate). */
   activations?: ActivationHook[];
+  configGauges?: ConfigGaugesSource;
 }
 
 /** `instrument` (top-level server routes only) wraps each matched route's run in the HTTP metrics. */
@@ -105,6 +106,7 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
       bindings: opts.bindings,
       compileRoutes: (routes, p) => compileRouteList(routes, p, opts),
       onActivate: (hook) => opts.activations?.push(hook),
+      configGauges: opts.configGauges,
     };
     return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
   });
