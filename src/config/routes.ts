@@ -7,6 +7,7 @@ import type { CompileDeps } from '../http/handlers/index.ts';
 import { emptyResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
+import { usesBodyPlaceholder, withBodyPlaceholder } from '../http/request-body-placeholder.ts';
 import { firstAtLeast } from './host-index.ts';
 import { RouteCandidates } from './route-candidates.ts';
 import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
@@ -108,7 +109,8 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
       onActivate: (hook) => opts.activations?.push(hook),
       configGauges: opts.configGauges,
     };
-    return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
+    const handler = handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
+    return usesBodyPlaceholder(h) ? withBodyPlaceholder(handler) : handler;
   });
   const firstHandler = String(route.handle?.[0]?.handler ?? 'none');
   return { group: route.group || undefined, match, handlers, terminal: route.terminal === true, firstHandler };
