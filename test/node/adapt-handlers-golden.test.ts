@@ -49,10 +49,12 @@ const CASES = [
   'log_multi_logger_name',
   'log_override_hostname',
   'log_except_catchall_blocks',
+  'metrics_syntax',
+  'metrics_disable_om',
 ];
 
-/** Golden files whose directives (metrics, log_append) have no runtime module: refused while adapting. */
-const REFUSED: Record<string, string> = { metrics_syntax: 'metrics', metrics_disable_om: 'metrics', log_add: 'log_append' };
+/** Golden files whose directives (log_append) have no runtime module: refused while adapting. */
+const REFUSED: Record<string, string> = { log_add: 'log_append' };
 
 type Adapt = (text: string, opts: { filename: string }) => { config: unknown };
 
