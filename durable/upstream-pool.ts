@@ -100,6 +100,8 @@ export class UpstreamPool extends DurableObject {
   private stored: Stored | undefined;
   /** This instance knows an alarm is pending (saves a storage read on every poll). */
   private armed = false;
+  /** The first round of checks, run by configure() and joined by concurrent configure() calls. */
+  private firstRound: Promise<void> | undefined;
 
   /**
    * Registers (or refreshes) the pool's config for `holder` (the calling isolate) and starts health checks if it
@@ -112,7 +114,13 @@ export class UpstreamPool extends DurableObject {
     next.holders[holder] = Date.now();
     for (const u of config.upstreams) next.states[u] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
     this.save(next);
-    if (config.active && (changed || (await this.ctx.storage.getAlarm()) === null)) {
+    if (config.active && !Object.values(next.states).some((st) => st.lastCheck !== undefined)) {
+      // Never checked: Caddy runs the first round as the config loads, so the answer carries its result (the
+      // caller waits for it, bounded) rather than a healthy guess. Concurrent callers join the one round.
+      this.firstRound ??= this.round(next).finally(() => (this.firstRound = undefined));
+      await this.firstRound;
+      if (this.stored === next) await this.ctx.storage.setAlarm(Date.now() + config.active.intervalMs);
+    } else if (config.active && (changed || (await this.ctx.storage.getAlarm()) === null)) {
       await this.ctx.storage.setAlarm(Date.now());
     }
     this.armed = !!config.active;
@@ -214,7 +222,15 @@ export class UpstreamPool extends DurableObject {
       this.save(s); // the state stays: a holder that comes back polls and re-arms
       return;
     }
-    const active = s.config.active;
+    await this.round(s);
+    if (this.stored !== s) return; // released while the round ran: no next round
+    await this.ctx.storage.setAlarm(Date.now() + s.config.active.intervalMs);
+    this.armed = true;
+  }
+
+  /** One round of active checks over every upstream, recorded together. */
+  private async round(s: Stored): Promise<void> {
+    const active = s.config.active!;
     // Results are applied together, so a snapshot taken meanwhile never shows half a round.
     const results = await Promise.all(s.config.upstreams.map((u) => checkUpstream(u, active)));
     // Released (or reconfigured) while the checks ran: this round belongs to state that is gone.
@@ -226,9 +242,6 @@ export class UpstreamPool extends DurableObject {
       s.config.upstreams.map((u, i) => ({ upstream: u, passed: results[i].ok, healthy: s.states[u].activeHealthy })),
       { intervalMs: active.intervalMs },
     );
-    if (this.stored !== s) return; // released while the metrics were written: no next round
-    await this.ctx.storage.setAlarm(Date.now() + active.intervalMs);
-    this.armed = true;
   }
 
   private record(s: Stored, upstream: string, result: { ok: boolean; error?: string }): void {

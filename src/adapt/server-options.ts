@@ -58,14 +58,18 @@ function size(d: Dispenser, what: string): number {
   }
 }
 
-/** `trusted_proxies static <ranges…|private_ranges>` (the only IP source a Worker can evaluate). */
+/**
+ * `trusted_proxies static <ranges…|private_ranges>`, or `trusted_proxies cloudflare` (fixed IP ranges are the only
+ * source a Worker can evaluate: Cloudflare's are shipped with Gatehouse).
+ */
 function trustedProxies(d: Dispenser): Record<string, unknown> {
   if (!arg(d)) throw d.err('trusted_proxies expects an IP range source module name as its first argument');
   const source = d.val();
+  if (source === 'cloudflare') return cloudflareProxies(d);
   if (source !== 'static') throw unsupportedError(
       d.token(),
       `trusted_proxies ${source}`,
-      'a Worker can only evaluate fixed IP ranges, list them with trusted_proxies static',
+      'a Worker can only evaluate fixed IP ranges, list them with trusted_proxies static (or use trusted_proxies cloudflare)',
     );
   const ranges: string[] = [];
   const add = (v: string): void => {
@@ -79,6 +83,22 @@ function trustedProxies(d: Dispenser): Record<string, unknown> {
   }
   const out: Record<string, unknown> = { source: 'static' };
   if (ranges.length) out.ranges = ranges;
+  return out;
+}
+
+/**
+ * `trusted_proxies cloudflare { interval <d>; timeout <d> }` as the caddy-cloudflare-ip plugin writes it. The
+ * ranges ship with Gatehouse (src/http/cloudflare-ranges.ts), so interval and timeout are kept but fetch nothing.
+ */
+function cloudflareProxies(d: Dispenser): Record<string, unknown> {
+  noArg(d);
+  const out: Record<string, unknown> = { source: 'cloudflare' };
+  for (const n = d.nesting(); d.nextBlock(n); ) {
+    const sub = d.val();
+    if (sub !== 'interval' && sub !== 'timeout') throw d.err(`unrecognized subdirective ${sub}`);
+    out[sub] = dur(d, sub, oneArg(d));
+    noArg(d);
+  }
   return out;
 }
 

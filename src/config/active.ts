@@ -47,7 +47,7 @@ function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error;
     try {
       const config = json !== undefined ? parseJson(json) : adaptBundled(env);
       text = JSON.stringify(config);
-      result = trackPools(() => compileConfig(config, { bindings: Object.keys(env) }));
+      result = trackPools(() => compileConfig(config, { bindings: Object.keys(env), configGauges }));
     } catch (e) {
       text = result = e instanceof Error ? e : new Error(String(e));
     }
@@ -108,7 +108,7 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
         }
       },
       // A store serving the deployed base config has the same JSON: its compile (maybe done at startup) is reused.
-      (json) => baseCompiledFrom(json) ?? trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env) })),
+      (json) => baseCompiledFrom(json) ?? trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env), configGauges })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
       undefined,
       // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts); serving a version other

@@ -1,9 +1,9 @@
-import type { ActivationHook } from '../http/handlers/types.ts';
+import type { ActivationHook, ConfigGaugesSource } from '../http/handlers/types.ts';
 import type { CaddyConfigJSON, RouteJSON, ServerJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
 import { listensOn, parseListen } from './listen.ts';
 import type { PortRange } from './listen.ts';
-import { compileRouteList, emptyNext } from './routes.ts';
+import { compileRouteList, emptyNext, type RouteCompileOptions } from './routes.ts';
 import { AbortConnection, handlerError } from '../http/handlers/errors.ts';
 import { replaceRequest } from '../http/handlers/request.ts';
 import { dropDeferredHooks, emptyResponse, finalizeResponse } from '../http/handlers/response.ts';
@@ -57,6 +57,8 @@ export interface CompiledConfig {
 export interface CompileOptions {
   /** Names of the Worker's bindings (file_server needs ASSETS); omitted = unknown, checked per request. */
   bindings?: Iterable<string>;
+  /** Where the `metrics` handler reads the config version gauges (the store the config came from). */
+  configGauges?: ConfigGaugesSource;
 }
 
 // Server fields that configure sockets, TLS or logging: meaningless in a Worker, so accepted and ignored.
@@ -85,7 +87,7 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   const activations: ActivationHook[] = [];
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
     try {
-      servers.push(compileServer(name, srv, bindings, activations, metrics && routeInstrument(name, metrics.perHost, hosts)));
+      servers.push(compileServer(name, srv, { bindings, activations, configGauges: opts.configGauges }, metrics && routeInstrument(name, metrics.perHost, hosts)));
     } catch (e) {
       throw asConfigError(e, `apps.http.servers.${name}`);
     }
@@ -121,8 +123,7 @@ function asConfigError(e: unknown, path: string): unknown {
 function compileServer(
   name: string,
   srv: ServerJSON,
-  bindings: ReadonlySet<string> | undefined,
-  activations: ActivationHook[],
+  opts: RouteCompileOptions,
   instrument: RouteInstrument | undefined,
 ): CompiledServer {
   const path = `apps.http.servers.${name}`;
@@ -135,7 +136,6 @@ function compileServer(
   if (srv.named_routes && Object.keys(srv.named_routes).length) {
     throw new ConfigError('named_routes (invoke) are not supported yet', path);
   }
-  const opts = { bindings, activations };
   const listen = parseListen(srv.listen, `${path}.listen`);
   const routes = compileRouteList(srv.routes ?? [], `${path}.routes`, opts, instrument);
   let errorRoutes: Handler | undefined;

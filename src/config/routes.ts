@@ -1,4 +1,4 @@
-import type { ActivationHook } from '../http/handlers/types.ts';
+import type { ActivationHook, ConfigGaugesSource } from '../http/handlers/types.ts';
 import type { RouteInstrument } from '../metrics/http.ts';
 import type { HandlerJSON, RouteJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
@@ -8,6 +8,7 @@ import { emptyResponse } from '../http/handlers/response.ts';
 import { isRecord } from '../http/handlers/util.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
 import { prepareOf, type Prepare } from '../http/matchers/prepare.ts';
+import { usesBodyPlaceholder, withBodyPlaceholder } from '../http/request-body-placeholder.ts';
 import { firstAtLeast } from './host-index.ts';
 import { RouteCandidates } from './route-candidates.ts';
 import type { Handler, Matcher, Next, RequestContext } from '../http/types.ts';
@@ -40,6 +41,7 @@ export interface RouteCompileOptions {
   bindings: ReadonlySet<string> | undefined;
   /** Collects the handlers' activation hooks (see CompiledConfig.activate). */
   activations?: ActivationHook[];
+  configGauges?: ConfigGaugesSource;
 }
 
 /** `instrument` (top-level server routes only) wraps each matched route's run in the HTTP metrics. */
@@ -111,8 +113,10 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
       bindings: opts.bindings,
       compileRoutes: (routes, p) => compileRouteList(routes, p, opts),
       onActivate: (hook) => opts.activations?.push(hook),
+      configGauges: opts.configGauges,
     };
-    return handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
+    const handler = handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
+    return usesBodyPlaceholder(h) ? withBodyPlaceholder(handler) : handler;
   });
   const firstHandler = String(route.handle?.[0]?.handler ?? 'none');
   const prepare = match && prepareOf(match);

@@ -15,21 +15,27 @@ export interface RequestBodyLimit {
 
 /**
  * Passes at most `max` bytes through; the read past the limit aborts `failed` and then errors the stream with a
- * 413 HandlerError, so a fetch sending it is aborted rather than finished.
+ * 413 HandlerError, so a fetch sending it is aborted rather than finished. Like Go's MaxBytesReader, the bytes up to
+ * the limit are still delivered ({http.request.body} holds them); the error comes with the read after them.
  */
 export function limitStream(body: ReadableStream<Uint8Array>, max: number, failed: AbortController): ReadableStream<Uint8Array> {
   let seen = 0;
+  const fail = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    const err = new HandlerError(413, 'http: request body too large', errorId());
+    failed.abort(err);
+    controller.error(err);
+  };
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
+        const before = seen;
         seen += chunk.byteLength;
-        if (seen > max) {
-          const err = new HandlerError(413, 'http: request body too large', errorId());
-          failed.abort(err);
-          controller.error(err);
-          return;
-        }
-        controller.enqueue(chunk);
+        if (before >= max && seen > max) return fail(controller);
+        if (seen > max) controller.enqueue(chunk.subarray(0, max - before));
+        else controller.enqueue(chunk);
+      },
+      flush(controller) {
+        if (seen > max) fail(controller);
       },
     }),
   );

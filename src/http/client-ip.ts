@@ -1,11 +1,12 @@
 import { ConfigError } from '../config/errors.ts';
 import type { ServerJSON } from '../config/caddy-json.ts';
 import { parseIp, parseRange, rangeContains, type IpRange } from '../proxy/ip.ts';
+import { CLOUDFLARE_RANGES } from './cloudflare-ranges.ts';
 import { goAddrString } from './go-addr.ts';
 import { splitHostPort, requestField } from './placeholders/request.ts';
 import type { RequestContext } from './types.ts';
 
-// The server options `trusted_proxies static …`, `client_ip_headers` and `trusted_proxies_strict` (Caddy's
+// The server options `trusted_proxies static …|cloudflare`, `client_ip_headers` and `trusted_proxies_strict` (Caddy's
 // determineTrustedProxy): when the peer is a trusted proxy, `client_ip` comes from the client IP headers and
 // `trusted_proxy` is true; otherwise `client_ip` is the peer. Only servers that set trusted_proxies read a header.
 
@@ -21,9 +22,13 @@ export function compileClientIpPolicy(srv: ServerJSON, path: string): ClientIpPo
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
     throw new ConfigError('trusted_proxies must be an object', `${path}.trusted_proxies`);
   }
-  // Other sources (e.g. fetched lists of a CDN's ranges) need a module this build does not have.
-  if (source.source !== 'static') throw new ConfigError(`trusted_proxies: source ${JSON.stringify(source.source)} is not supported (only "static")`, `${path}.trusted_proxies`);
-  const rawRanges = source.ranges ?? [];
+  // `cloudflare` (the caddy-cloudflare-ip plugin) uses the shipped list; its refresh interval and timeout have
+  // nothing to fetch. Other sources need a module this build does not have.
+  const cloudflare = source.source === 'cloudflare';
+  if (source.source !== 'static' && !cloudflare) {
+    throw new ConfigError(`trusted_proxies: source ${JSON.stringify(source.source)} is not supported (only "static" and "cloudflare")`, `${path}.trusted_proxies`);
+  }
+  const rawRanges = cloudflare ? CLOUDFLARE_RANGES : (source.ranges ?? []);
   if (!Array.isArray(rawRanges) || rawRanges.some((r) => typeof r !== 'string')) {
     throw new ConfigError('trusted_proxies.ranges must be a list of strings', `${path}.trusted_proxies.ranges`);
   }

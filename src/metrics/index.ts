@@ -138,6 +138,14 @@ export async function handleScrape(request: Request, url: URL, env: MetricsEnv, 
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
   if (!allowed) return new Response('missing or invalid metrics token\n', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+  return serveScrape(env, sources);
+}
+
+/**
+ * The exposition response, without any access check: the scrape endpoint checks its token first, and the Caddyfile
+ * `metrics` handler leaves access to whatever routes the Caddyfile puts around it, as Caddy does.
+ */
+export async function serveScrape(env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response> {
   const unavailable = (what: string, object?: DurableObjectKind) => (e: unknown): undefined => {
     if (object) countDurableObjectError(env, object);
     console.error(`gatehouse: ${what} unavailable for metrics: ${String(e)}`);

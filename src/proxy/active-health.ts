@@ -34,6 +34,8 @@ export interface ActiveHealth {
   readonly expectBody: RegExp | undefined;
   nextAt: number;
   running: boolean;
+  /** The first round while it runs: requests wait for it (bounded), as Caddy checks before its first request. */
+  firstRound: Promise<void> | undefined;
 }
 
 const FIELDS = [
@@ -95,19 +97,33 @@ export function compileActiveHealth(
     expectBody: expectBody ? goRegexp(expectBody, path) : undefined,
     nextAt: 0,
     running: false,
+    firstRound: undefined,
   };
 }
 
-/** Starts a round of checks when one is due; the request never waits for it. */
-export function maybeRunActiveChecks(a: ActiveHealth, ctx: RequestContext): void {
+/**
+ * Starts a round of checks when one is due. Returns the first round while it runs (the request should wait for it,
+ * bounded by firstRoundWaitMs); later rounds run in the background.
+ */
+export function maybeRunActiveChecks(a: ActiveHealth, ctx: RequestContext): Promise<void> | undefined {
   const now = Date.now();
-  if (a.running || now < a.nextAt) return;
+  if (a.running || now < a.nextAt) return a.firstRound;
+  const first = a.nextAt === 0;
   a.running = true;
   a.nextAt = now + a.intervalMs;
-  const round = Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx))).finally(() => {
+  // checkOne never rejects (a failed probe is a failed check).
+  const round = Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx))).then(() => {}).finally(() => {
     a.running = false;
+    a.firstRound = undefined;
   });
   if (ctx.exec) ctx.exec.waitUntil(round);
+  if (first) a.firstRound = round;
+  return a.firstRound;
+}
+
+/** How long a request waits for the first round: the check timeout, at most a second. */
+export function firstRoundWaitMs(a: ActiveHealth): number {
+  return Math.min(a.timeoutMs, 1000);
 }
 
 /** Runs one round now and waits for it (tests, and the first request of a fresh isolate if desired). */

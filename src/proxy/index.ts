@@ -2,7 +2,8 @@ import { ConfigError } from '../config/errors.ts';
 import type { FieldMap } from '../http/field-map.ts';
 import { responseHeaderMap, takeResponseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
-import { maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
+import { settleWithin } from '../util/settle-within.ts';
+import { firstRoundWaitMs, maybeRunActiveChecks, compileActiveHealth } from './active-health.ts';
 import { compileHandleResponse, setIntercepted, type InterceptedResponse } from './handle-response.ts';
 import { errorId } from '../http/handlers/errors.ts';
 import { compileHeaderOps } from '../http/handlers/header-ops.ts';
@@ -152,7 +153,10 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     const clientMethod = ctx.request.method;
     const shared = sharedPoolFor(ctx.env);
     if (shared) applySnapshot(upstreams, shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)), passive, shared.sharesLoad ? shared.reported : undefined);
-    if (active && !shared?.runsActiveChecks) maybeRunActiveChecks(active, ctx);
+    if (active && !shared?.runsActiveChecks) {
+      const first = maybeRunActiveChecks(active, ctx);
+      if (first) await settleWithin(first, firstRoundWaitMs(active), () => {});
+    }
     const method = rwMethod?.(ctx).toUpperCase() || clientMethod;
     const uri = rwUri ? rewriteUri(ctx, rwUri(ctx)) : ctx.url.pathname + ctx.url.search;
     const trusted = isTrusted(ctx, trustedRanges);

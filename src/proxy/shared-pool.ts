@@ -326,6 +326,12 @@ export class SharedPool {
 
   /** The Worker env the pool was made with (its metrics go to the recorder that env configures). */
   private readonly env: Record<string, unknown>;
+  /**
+   * Set while no request has waited for the object's first answer, which carries the first round of active checks
+   * (Caddy checks at load, before traffic): requests until then wait for it, up to firstWaitMs.
+   */
+  private awaitingFirstRound: boolean;
+  private readonly firstWaitMs: number;
 
   constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number, waitMs = DEFAULT_POOL_WAIT_MS, env: Record<string, unknown> = {}) {
     this.ns = ns;
@@ -338,6 +344,9 @@ export class SharedPool {
     this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e), { awaitAfterMs: 4 * maxAgeMs, maxWaitMs: waitMs });
     // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh (within waitMs).
     this.cache.set(healthySnapshot(config), 0);
+    // UPSTREAM_POOL_WAIT_MS=0 (never wait for the object) holds for the first round too.
+    this.awaitingFirstRound = config.active !== undefined && waitMs > 0;
+    this.firstWaitMs = config.active ? Math.min(config.active.timeoutMs, 1000) + waitMs : waitMs;
   }
 
   /** Whether the object runs the handler's active checks (else they run per isolate). */
@@ -352,13 +361,22 @@ export class SharedPool {
   /** The cached snapshot; refreshes it as described at the top of this file (never waiting past the bound). */
   snapshot(ctx: RequestContext): Promise<PoolSnapshot> {
     if (this.released) return Promise.resolve(this.cache.peek()!);
+    if (this.awaitingFirstRound) return this.firstSnapshot(ctx);
     return this.cache.get(ctx.exec);
   }
 
   /** snapshot() without a promise when the cache can answer now (almost always); undefined: await snapshot(). */
   snapshotNow(ctx: RequestContext): PoolSnapshot | undefined {
     if (this.released) return this.cache.peek();
+    if (this.awaitingFirstRound) return undefined;
     return this.cache.getNow(ctx.exec);
+  }
+
+  /** The object's first answer (joining the load activate() started), or Caddy's initial state past the bound. */
+  private async firstSnapshot(ctx: RequestContext): Promise<PoolSnapshot> {
+    const snap = await settleWithin(this.cache.revalidate(ctx.exec), this.firstWaitMs, () => this.cache.peek()!);
+    this.awaitingFirstRound = false;
+    return snap;
   }
 
   /**
@@ -400,6 +418,7 @@ export class SharedPool {
     this.released = false;
     this.configured = false;
     this.failedAt = 0;
+    this.awaitingFirstRound = this.config.active !== undefined && this.firstWaitMs > 0;
   }
 
   /** Queues one passive failure; the batch goes out after the response, in waitUntil. */

@@ -177,3 +177,17 @@ describe("Go's stable sort", () => {
     expect(vals.map((v) => (v.value as { handle: { n: string }[] }).handle[0].n)).toEqual(['b', 'a']);
   });
 });
+
+describe('trusted_proxies cloudflare (the caddy-cloudflare-ip plugin)', () => {
+  const adapt = (opt: string) => adaptCaddyfile(`{\n\tservers {\n\t\t${opt}\n\t}\n}\n:80 {\n\trespond ok\n}\n`, { filename: 'Caddyfile', env: {} });
+  it('adapts to the plugin source, with its interval and timeout', () => {
+    expect(adapt('trusted_proxies cloudflare').config.apps?.http?.servers?.srv0.trusted_proxies).toEqual({ source: 'cloudflare' });
+    const withBlock = adapt('trusted_proxies cloudflare {\n\t\t\tinterval 12h\n\t\t\ttimeout 15s\n\t\t}');
+    expect(withBlock.config.apps?.http?.servers?.srv0.trusted_proxies).toEqual({ source: 'cloudflare', interval: 12 * 3600e9, timeout: 15e9 });
+  });
+  it('rejects what the plugin rejects, and still refuses other fetched sources', () => {
+    expect(() => adapt('trusted_proxies cloudflare 1.2.3.4/8')).toThrow(/Caddyfile:3 - Error during parsing: wrong argument count/);
+    expect(() => adapt('trusted_proxies cloudflare {\n\t\t\tbogus 1\n\t\t}')).toThrow('Caddyfile:4 - Error during parsing: unrecognized subdirective bogus');
+    expect(() => adapt('trusted_proxies fastly')).toThrow(/not supported by Gatehouse: trusted_proxies fastly/);
+  });
+});

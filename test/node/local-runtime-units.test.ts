@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseListen } from '../../src/cli/front/listen-address.ts';
 import { checkRequest } from '../../src/cli/front/request-check.ts';
 import { localSecrets, parseDevVars } from '../../src/cli/local/secrets.ts';
+import { boundNames, referencedEnv } from '../../src/cli/local/runtime-env.ts';
+import type { CaddyConfigJSON } from '../../src/config/caddy-json.ts';
 
 describe('--listen', () => {
   it.each([
@@ -26,6 +28,14 @@ describe('.dev.vars and the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-devvars-'));
     writeFileSync(join(dir, '.dev.vars'), 'ADMIN_TOKEN=file\nOTHER=x\n');
     expect(localSecrets(dir, { ADMIN_TOKEN: 'env', METRICS_TOKEN: 'm', HOME: '/root' })).toEqual({ ADMIN_TOKEN: 'env', OTHER: 'x', METRICS_TOKEN: 'm' });
+  });
+});
+
+describe('{env.NAME} under run and selfhost', () => {
+  const config = { apps: { http: { servers: { s: { routes: [{ handle: [{ handler: 'static_response', body: '{env.GREETING} {env.ADMIN_TOKEN} {env.METRICS} {env.UNSET} {env.GREETING}' }] }] } } } } } as CaddyConfigJSON;
+  it('passes only the referenced variables, never a secret nor a name a binding has', () => {
+    const environment = { GREETING: 'hi', ADMIN_TOKEN: 'secret', METRICS: 'x', HOME: '/root', PATH: '/bin' };
+    expect(referencedEnv(config, environment, boundNames('[[durable_objects.bindings]]\nname = "METRICS"\nclass_name = "MetricsShard"\n'))).toEqual({ GREETING: 'hi' });
   });
 });
 

@@ -29,11 +29,12 @@ describe('gatehouse run', () => {
   it('serves the Caddyfile with no config text or secret on a command line, and stops on one SIGINT', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-run-test-'));
     const marker = 'marker-7f3a9c';
-    writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker} {path} {header.Accept-Encoding}" 200\n}\n`);
+    writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker} {path} {header.Accept-Encoding} [{env.GH_RUN_GREETING}] [{env.ADMIN_TOKEN}]" 200\n}\n`);
     writeFileSync(join(dir, '.dev.vars'), 'METRICS_TOKEN="dev-vars-metrics-secret"\n');
     const port = await freePort();
     const seen = new Set<string>();
-    const pending = startGatehouse(['run', '--listen', `127.0.0.1:${port}`], dir, { ADMIN_TOKEN: 'env-admin-secret' });
+    const environment = { ADMIN_TOKEN: 'env-admin-secret', GH_RUN_GREETING: 'hello-from-env', GH_RUN_UNUSED: 'unused-env-value' };
+    const pending = startGatehouse(['run', '--listen', `127.0.0.1:${port}`], dir, environment);
     // Sample the process tree while it builds and starts (wrangler's build runs only then).
     const sampler = setInterval(() => {
       for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -55,7 +56,8 @@ describe('gatehouse run', () => {
     try {
       // The Worker sees the request as sent (wrangler dev used to force `Accept-Encoding: br, gzip`).
       const r = await rawRequest(port, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n');
-      expect(r, started.log()).toMatchObject({ status: 200, body: `${marker} /hello identity` });
+      // {env.NAME} reads the environment `run` was started with; a secret reads as unset.
+      expect(r, started.log()).toMatchObject({ status: 200, body: `${marker} /hello identity [hello-from-env] []` });
       // The secrets reached the Worker: the admin API answers the token from the environment.
       const admin = await fetch(`http://127.0.0.1:${port}/gatehouse-admin/config/versions`, { headers: { Authorization: 'Bearer env-admin-secret' } });
       expect(admin.status).toBe(200);
@@ -72,6 +74,9 @@ describe('gatehouse run', () => {
       for (const f of ['config.json', 'workerd.capnp']) expect(statSync(join(dir, '.gatehouse/run', f)).mode & 0o777).toBe(0o600);
       const capnp = readFileSync(join(dir, '.gatehouse/run/workerd.capnp'), 'utf8');
       expect(capnp).toContain('dev-vars-metrics-secret');
+      // Only the variables the config references are bound.
+      expect(capnp).toContain('hello-from-env');
+      expect(capnp).not.toContain('unused-env-value');
       const dataDir = /disk = \(path = "([^"]+)"/.exec(capnp)![1];
       expect(existsSync(dataDir)).toBe(true);
 

@@ -209,4 +209,13 @@ describe('encode', () => {
     const img = await run([enc, { handler: 'static_response', body: 'xxxxxxxx', headers: { 'Content-Type': ['image/png'] } }], 'https://h.test/', { headers: { 'Accept-Encoding': 'gzip' } }, false);
     expect(img.headers.get('content-encoding')).toBeNull();
   });
+  it("follows the client's own Accept-Encoding when Cloudflare rewrote the field", async () => {
+    const body = { handler: 'static_response', body: 'hello world' };
+    const asked = (header: string, client: string) => ({ headers: { 'Accept-Encoding': header }, cf: { clientAcceptEncoding: client } }) as RequestInit;
+    const none = await run([enc, body], 'https://h.test/', asked('gzip, br', ''), false);
+    expect(none.headers.get('content-encoding')).toBeNull();
+    expect(await none.text()).toBe('hello world');
+    const gzip = await run([enc, body], 'https://h.test/', asked('br', 'gzip'), false);
+    expect(gzip.headers.get('content-encoding')).toBe('gzip');
+  });
 });

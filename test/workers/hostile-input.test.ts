@@ -257,6 +257,7 @@ describe('client_ip behind trusted proxies', () => {
   const trusted = envWith('\t\ttrusted_proxies static 10.0.0.0/8');
   const strict = envWith('\t\ttrusted_proxies static 10.0.0.0/8 192.0.2.200\n\t\ttrusted_proxies_strict');
   const realIp = envWith('\t\ttrusted_proxies static private_ranges\n\t\tclient_ip_headers X-Real-IP X-Forwarded-For');
+  const cloudflare = envWith('\t\ttrusted_proxies cloudflare {\n\t\t\tinterval 12h\n\t\t}');
 
   const ask = (env: Record<string, string>, peer: string, headers: Record<string, string>, path = '/') =>
     fetchWorker(wire('example.com', path, { 'CF-Connecting-IP': peer, ...headers }), env);
@@ -273,6 +274,9 @@ describe('client_ip behind trusted proxies', () => {
     ['strict: every entry trusted, the peer', strict, '10.1.2.3', { 'X-Forwarded-For': '10.0.0.1, 192.0.2.200' }, 'peer 10.1.2.3 true'],
     ['client_ip_headers: the first header that has a valid address', realIp, '10.9.9.9', { 'X-Real-IP': '192.0.2.77', 'X-Forwarded-For': '198.51.100.1' }, 'inside 192.0.2.77 true'],
     ['client_ip_headers: falls through to the next header', realIp, '10.9.9.9', { 'X-Forwarded-For': '192.0.2.78' }, 'inside 192.0.2.78 true'],
+    ['cloudflare: a Cloudflare IPv4 peer is trusted', cloudflare, '172.64.1.2', { 'X-Forwarded-For': '192.0.2.5' }, 'inside 192.0.2.5 true'],
+    ['cloudflare: a Cloudflare IPv6 peer is trusted', cloudflare, '2606:4700::6810:1', { 'X-Forwarded-For': '192.0.2.6' }, 'inside 192.0.2.6 true'],
+    ['cloudflare: any other peer is not', cloudflare, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.7' }, 'peer 10.1.2.3 false'],
   ];
   for (const [name, env, peer, headers, want] of table) {
     it(name, async () => {

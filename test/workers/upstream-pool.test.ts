@@ -112,17 +112,16 @@ describe('UpstreamPool shared health', () => {
     expect(flip?.last_check).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
-  it('answers 503 when the pool marks every upstream down', async () => {
+  it('answers 503 from the first request when every upstream fails its first check (Caddy checks at load)', async () => {
     const uri = '/health?status=500&k=alldown';
     const h = proxy({ upstreams: [{ dial: A }, { dial: B }], health_checks: { active: { uri, interval: '1m', fails: 1 } } });
     const { res, drain } = await request(h);
-    expect(res.status).toBe(200); // Caddy's initial state: healthy until a check says otherwise
+    expect(res.status).toBe(503); // the first round's result, not a healthy guess
     await res.text();
     await drain();
     const pool = poolWithUri(uri);
     const stub = ns.get(ns.idFromName(pool.name));
-    await firstRoundDone(stub, A);
-    await pool.refresh();
+    expect((await stub.snapshot()).upstreams[A].activeHealthy).toBe(false);
     const after = await request(h);
     expect(after.res.status).toBe(503);
   });
@@ -245,7 +244,7 @@ describe('active checks the pool object cannot run', () => {
       health_checks: { active: { uri: '/health?key=local1', upstream: FLIP, interval: '1m' } },
     });
     const firstReq = await request(h);
-    expect(firstReq.res.status).toBe(200); // Caddy's initial state while the first round runs
+    expect(firstReq.res.status).toBe(503); // the first request waits for the first round, as Caddy checks at load
     await firstReq.res.text();
     await firstReq.drain();
     expect((await request(h)).res.status).toBe(503);
@@ -277,14 +276,15 @@ describe('active checks the pool object cannot run', () => {
 });
 
 describe('waiting for the pool object', () => {
-  it('a slow object delays the first request at most UPSTREAM_POOL_WAIT_MS; the refresh finishes in the background', async () => {
-    const { ns: slow, calls } = watchNamespace(ns, { delayMs: 1500 });
-    const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow1', interval: '1m' } } });
+  it('a slow object delays the first request at most the first-round bound; the refresh finishes in the background', async () => {
+    const { ns: slow, calls } = watchNamespace(ns, { delayMs: 3000 });
+    const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow1', interval: '1m', timeout: '500ms' } } });
     const t0 = Date.now();
     const firstReq = await request(h, slow);
     expect(firstReq.res.status).toBe(200); // Caddy's initial state: healthy
     await firstReq.res.text();
-    expect(Date.now() - t0).toBeLessThan(700); // 100 ms of waiting, not the object's 1.5 s
+    // The check timeout plus UPSTREAM_POOL_WAIT_MS (600 ms) of waiting, not the object's 3 s.
+    expect(Date.now() - t0).toBeLessThan(1500);
     expect(calls()).toBe(1);
     await firstReq.drain(); // configure() completes in waitUntil and fills the cache
     const pool = poolWithUri('/health?k=slow1');

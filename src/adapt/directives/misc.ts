@@ -157,8 +157,4 @@ registerUnsupportedDirective(
   'a Worker has no file system for templates and Go templates do not run in it, render them upstream and reverse_proxy to it',
 );
 registerUnsupportedDirective('log_append', 'there are no access logs to append to yet, remove the directive');
-registerUnsupportedDirective(
-  'metrics',
-  'the Prometheus exposition is served by the admin API, scrape /gatehouse-admin/metrics instead',
-);
 registerUnsupportedDirective('timeouts', 'the Workers runtime owns connection timeouts, remove the directive');

@@ -6,12 +6,13 @@ import type { CaddyConfigJSON } from '../../config/caddy-json.ts';
 import { CliError } from '../command.ts';
 import { assetsDirectory } from '../assets-dir.ts';
 import { compatibilityOf, selfhostConfig } from '../selfhost-config.ts';
+import { boundNames, referencedEnv } from './runtime-env.ts';
 import { wranglerBin } from '../wrangler.ts';
 
 /**
  * Builds what a local runtime (`run`, `selfhost`) gives workerd: the Worker bundle as a deployment has it
- * (wrangler deploy --dry-run), the adapted config as a text binding embedded from config.json, the secrets as text
- * bindings, and the workerd config. The config and the secrets are in 0600 files, on no command line.
+ * (wrangler deploy --dry-run), the adapted config as a text binding embedded from config.json, the secrets and the
+ * variables the config reads as {env.NAME} as text bindings, and the workerd config. The config and the secrets are in 0600 files, on no command line.
  */
 export interface LocalBuild {
   outDir: string;
@@ -49,7 +50,7 @@ export function buildLocalRuntime(b: LocalBuild): string {
     dataDir: b.dataDir,
     listen: b.workerdAddress,
     ...compatibilityOf(wrangler),
-    vars: { ...stringVars(wrangler), ...b.secrets },
+    vars: { ...referencedEnv(b.config, process.env, boundNames(wrangler)), ...stringVars(wrangler), ...b.secrets },
     embeddedText: { GATEHOUSE_CONFIG: configFile },
     durableObjects: [...wrangler.matchAll(/name\s*=\s*"([A-Z_]+)"\s*\nclass_name\s*=\s*"(\w+)"/g)].map((m) => ({
       binding: m[1],

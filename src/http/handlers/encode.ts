@@ -42,7 +42,7 @@ export const compileEncode: HandlerCompiler = (json, deps) => {
     compileResponseMatcher({ headers: { 'Content-Type': DEFAULT_TYPES } }, path)!;
 
   return async (ctx, next) => {
-    const chosen = acceptedEncodings(ctx.request.headers, prefer).find((e) => configured.includes(e));
+    const chosen = acceptedEncodings(ctx.request.headers, prefer, clientAcceptEncoding(ctx.request)).find((e) => configured.includes(e));
     const hooksAtEntry = ctx.responseHooks.length;
     const inner = await next(ctx);
     if (!chosen) return inner;
@@ -65,9 +65,20 @@ export const compileEncode: HandlerCompiler = (json, deps) => {
   };
 };
 
-/** Caddy's AcceptedEncodings: by q-value, ties broken by `prefer` order; nothing for WebSocket handshakes. */
-export function acceptedEncodings(headers: Headers, prefer: string[]): string[] {
-  const header = headers.get('accept-encoding');
+/**
+ * The Accept-Encoding the client sent. Cloudflare may rewrite the field before the Worker sees it (and adds one to
+ * a request that had none), keeping the client's own value in `cf.clientAcceptEncoding`.
+ */
+function clientAcceptEncoding(request: Request): string | null | undefined {
+  return (request as { cf?: { clientAcceptEncoding?: string } }).cf?.clientAcceptEncoding;
+}
+
+/**
+ * Caddy's AcceptedEncodings: by q-value, ties broken by `prefer` order; nothing for WebSocket handshakes. `client`
+ * is the client's own Accept-Encoding when the runtime knows it, else the request's field is read.
+ */
+export function acceptedEncodings(headers: Headers, prefer: string[], client?: string | null): string[] {
+  const header = client ?? headers.get('accept-encoding');
   if (!header) return [];
   const ws = headers.has('sec-websocket-key');
   const prefs: Array<{ name: string; q: number; order: number }> = [];

@@ -5,6 +5,7 @@ import { compileError } from './error.ts';
 import { compileFileServer } from './file-server.ts';
 import { compileHeaders } from './headers.ts';
 import { compileMap } from './map.ts';
+import { compileMetrics } from './metrics.ts';
 import { compileRequestBody } from './request-body.ts';
 import { compileCopyResponseHandler, compileCopyResponseHeadersHandler, compileReverseProxyHandler } from './reverse-proxy.ts';
 import { compileRewrite } from './rewrite.ts';
@@ -14,7 +15,7 @@ import type { HandlerCompiler } from './types.ts';
 import { compileVars } from './vars.ts';
 import { compileRateLimit } from '../../ratelimit/handler.ts';
 
-export type { CompileDeps, HandlerCompiler } from './types.ts';
+export type { CompileDeps, ConfigGaugesSource, HandlerCompiler } from './types.ts';
 
 /** Handler modules by their JSON `handler` name (Caddy's http.handlers.* IDs). */
 export const handlers: ReadonlyMap<string, HandlerCompiler> = new Map<string, HandlerCompiler>([
@@ -33,6 +34,7 @@ export const handlers: ReadonlyMap<string, HandlerCompiler> = new Map<string, Ha
   ['copy_response', compileCopyResponseHandler],
   ['copy_response_headers', compileCopyResponseHeadersHandler],
   ['rate_limit', (json) => compileRateLimit(json)],
+  ['metrics', compileMetrics],
 ]);
 
 /** Looks up a handler module; an unknown one fails the compile with the list of what is available. */

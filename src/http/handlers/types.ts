@@ -1,4 +1,5 @@
 import type { HandlerJSON, RouteJSON } from '../../config/caddy-json.ts';
+import type { ConfigGauges } from '../../metrics/index.ts';
 import type { Handler } from '../types.ts';
 
 /** What a handler compiler may use besides its own JSON. */
@@ -11,7 +12,12 @@ export interface CompileDeps {
   readonly bindings: ReadonlySet<string> | undefined;
   /** Registers work to start when the config is activated (once per config and env), e.g. health checks. */
   onActivate?(hook: ActivationHook): void;
+  /** The config store's version gauges for the `metrics` handler (config/ knows where they live, handlers do not). */
+  readonly configGauges?: ConfigGaugesSource;
 }
+
+/** Reads the config version gauges for a scrape. */
+export type ConfigGaugesSource = (env: Record<string, unknown>) => Promise<ConfigGauges | undefined>;
 
 /** Started when a config becomes active in an isolate; background work goes to `exec.waitUntil`. */
 export type ActivationHook = (env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }) => void;
