@@ -5,13 +5,14 @@ import { CliError, type Command } from './command.ts';
 import { processContext, type CliContext } from './context.ts';
 import { deployCommand } from './deploy.ts';
 import { fmtCommand } from './fmt.ts';
+import { initCommand } from './init.ts';
 import { runCommand } from './run.ts';
 import { selfhostCommand } from './selfhost.ts';
 import { validateCommand } from './validate.ts';
 import { CaddyfileError } from '../caddyfile/errors.ts';
 
 /** The `gatehouse` CLI: Caddy's verbs where they fit (run, adapt, validate, fmt), plus deploy and admin clients. */
-const commands: Command[] = [runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, selfhostCommand, ...adminClientCommands];
+const commands: Command[] = [initCommand, runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, selfhostCommand, ...adminClientCommands];
 
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const [verb, ...rest] = argv;
