@@ -43,7 +43,7 @@ function install(tarball: string): string {
 }
 
 describe('the packed package in a user project', () => {
-  it('installs, and init, validate, deploy --dry-run and run work from the project directory', { timeout: 170_000 }, async () => {
+  it('installs, and init, validate, deploy --dry-run, selfhost --build-only and run work from the project directory', { timeout: 170_000 }, async () => {
     const tarball = pack();
     const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
     expect(listing).toContain('package/lib/cli.mjs');
@@ -76,6 +76,10 @@ describe('the packed package in a user project', () => {
     // wrangler ran in the project (its state is there), not inside the installed package.
     expect(existsSync(join(project, '.wrangler'))).toBe(true);
     expect(existsSync(join(project, 'node_modules/gatehouse/.wrangler'))).toBe(false);
+
+    const selfhost = gatehouse(['selfhost', '--build-only', '--listen', '127.0.0.1:8787']);
+    expect(selfhost.status, selfhost.stderr).toBe(0);
+    expect(readFileSync(join(project, '.gatehouse/selfhost/workerd.capnp'), 'utf8')).toContain('className = "ConfigStore"');
 
     const port = await freePort();
     const run = spawn(process.execPath, [cli, 'run', '--listen', `127.0.0.1:${port}`], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
