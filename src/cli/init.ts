@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { CliError, type Command } from './command.ts';
 import { GITIGNORE_LINES, isWorkerName, STARTER_CADDYFILE, starterWranglerToml, workerNameFrom } from './init-files.ts';
 import { packageRoot } from './project.ts';
@@ -23,9 +23,7 @@ export const initCommand: Command = {
       throw new CliError(`--name "${flag}": a Worker name is lowercase letters, digits and dashes (at most 63), not starting or ending with a dash`);
     }
     const name = flag ?? workerNameFrom(basename(ctx.cwd));
-    const installed = relative(ctx.cwd, packageRoot()).split(sep).join('/');
-    // Run through npx from elsewhere, the package is not under the project: point at where npm install puts it.
-    const packageDir = installed && !installed.startsWith('..') && !installed.startsWith('/') ? installed : 'node_modules/gatehouse';
+    const packageDir = installedPackageDir(ctx.cwd);
     if (!existsSync(join(ctx.cwd, packageDir, 'package.json'))) {
       ctx.err(`gatehouse: ${packageDir} is not there yet: run "npm install --save-dev gatehouse" before building\n`);
     }
@@ -47,6 +45,19 @@ export const initCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Where wrangler.toml finds the package, relative to the project: node_modules/gatehouse when it is there (also as
+ * a pnpm symlink, whose target changes with each version), else where this CLI runs from if that is inside the
+ * project, else node_modules/gatehouse, where `npm install` will put it (this CLI came from npx's cache).
+ */
+function installedPackageDir(cwd: string): string {
+  const standard = 'node_modules/gatehouse';
+  if (existsSync(join(cwd, standard, 'package.json'))) return standard;
+  const running = relative(cwd, packageRoot());
+  if (running && !running.startsWith('..') && !isAbsolute(running)) return running.split(sep).join('/');
+  return standard;
+}
 
 /** Appends the lines .gitignore lacks; returns what it did. */
 function addGitignoreLines(path: string): string {

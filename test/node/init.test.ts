@@ -34,6 +34,8 @@ describe('gatehouse init', () => {
     expect(readFileSync(join(dir, 'Caddyfile'), 'utf8')).toContain(':8080 {');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('.dev.vars\n.gatehouse/\n.wrangler/\n');
     expect(r.err).toContain('wrote wrangler.toml');
+    // Not installed in this directory yet: init says how, and main points where npm install will put it.
+    expect(r.err).toContain('npm install --save-dev gatehouse');
   });
 
   it('takes the Worker name from --name, and refuses one wrangler would not accept', async () => {
