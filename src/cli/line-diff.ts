@@ -1,72 +1,49 @@
 /**
  * A line diff printed as `caddy fmt --diff` prints it: every line, unchanged ones with two spaces of context, removed
- * with "- ", added with "+ ", the removals of a changed run before its additions. Myers' algorithm: time and
- * memory grow with the file times the number of changed lines, which formatting keeps small.
+ * with "- ", added with "+ ". The lines are aligned as Caddy's diff aligns them (common head and tail, then a longest
+ * common subsequence that removes, then adds, as early as it can), so the output is Caddy's line for line.
  */
+
+/** Past this many cells (changed lines before × after) the table would be too big: the diff then removes all and adds all. */
+const MAX_CELLS = 4_000_000;
+
 export function lineDiff(before: string[], after: string[]): string {
-  // As Caddy's diff aligns equal lines (blank ones): the common head and tail first, then the middle back to front.
   let head = 0;
   while (head < before.length && head < after.length && before[head] === after[head]) head++;
   let tail = 0;
-  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
-  const middle = shortestEdit(before.slice(head, before.length - tail).reverse(), after.slice(head, after.length - tail).reverse()).reverse();
-  const same = (line: string): Op => ({ kind: ' ', line });
-  const ops = [...before.slice(0, head).map(same), ...middle, ...before.slice(before.length - tail).map(same)];
+  while (before.length - 1 - tail > head && after.length - 1 - tail > head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
   let out = '';
-  let removed = '';
-  let added = '';
-  const flush = () => {
-    out += removed + added;
-    removed = added = '';
-  };
-  for (const op of ops) {
-    if (op.kind === '-') removed += `- ${op.line}\n`;
-    else if (op.kind === '+') added += `+ ${op.line}\n`;
-    else {
-      flush();
-      out += `  ${op.line}\n`;
-    }
-  }
-  flush();
+  for (const line of before.slice(0, head)) out += `  ${line}\n`;
+  out += middle(before.slice(head, before.length - tail), after.slice(head, after.length - tail));
+  for (const line of before.slice(before.length - tail)) out += `  ${line}\n`;
   return out;
 }
 
-type Op = { kind: ' ' | '-' | '+'; line: string };
-
-function shortestEdit(a: string[], b: string[]): Op[] {
+function middle(a: string[], b: string[]): string {
   const n = a.length;
   const m = b.length;
-  const max = n + m;
-  const offset = max + 1;
-  let v: Int32Array = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
-  outer: for (let d = 0; d <= max; d++) {
-    trace.push(v.slice());
-    for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
-      let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
-        x++;
-        y++;
-      }
-      v[offset + k] = x;
-      if (x >= n && y >= m) break outer;
+  if ((n + 1) * (m + 1) > MAX_CELLS) return a.map((l) => `- ${l}\n`).join('') + b.map((l) => `+ ${l}\n`).join('');
+  // lcs[i * (m + 1) + j]: the longest common subsequence of a from line i on and b from line j on.
+  const width = m + 1;
+  const lcs = new Int32Array((n + 1) * width);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i * width + j] = a[i] === b[j] ? lcs[(i + 1) * width + j + 1] + 1 : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
     }
   }
-  // Walk the trace back from the end, collecting the edit in reverse.
-  const ops: Op[] = [];
-  let x = n;
-  let y = m;
-  for (let d = trace.length - 1; d >= 0; d--) {
-    v = trace[d];
-    const k = x - y;
-    const prevK = k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1]) ? k + 1 : k - 1;
-    const prevX = d === 0 ? 0 : v[offset + prevK];
-    const prevY = d === 0 ? 0 : prevX - prevK;
-    while (x > prevX && y > prevY) ops.push({ kind: ' ', line: a[--x] }), y--;
-    if (d === 0) break;
-    if (x === prevX) ops.push({ kind: '+', line: b[--y] });
-    else ops.push({ kind: '-', line: a[--x] });
+  // Caddy's order: a removal that keeps the longest common subsequence first, then such an addition, else the
+  // common line.
+  let out = '';
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    const here = lcs[i * width + j];
+    if (i < n && lcs[(i + 1) * width + j] === here) out += `- ${a[i++]}\n`;
+    else if (j < m && lcs[i * width + j + 1] === here) out += `+ ${b[j++]}\n`;
+    else {
+      out += `  ${a[i++]}\n`;
+      j++;
+    }
   }
-  return ops.reverse();
+  return out;
 }
