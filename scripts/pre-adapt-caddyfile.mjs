@@ -4,10 +4,13 @@
 //
 //   node scripts/pre-adapt-caddyfile.mjs [Caddyfile] [output]    (default: ./Caddyfile, build/bundled-caddyfile.adapted)
 //
+// With GATEHOUSE_BUNDLED_CADDYFILE=none the output bundles no Caddyfile (an empty one): `gatehouse deploy` bakes
+// its config instead, and the published package must not carry the demo Caddyfile into users' Workers.
+//
 // The output, a text module of the bundle, is `{"caddyfile": <the text adapted>, "config": <its JSON> | null}`.
 // `config` is null when the Caddyfile has `{$VAR}` placeholders (the Worker adapts it with its own vars, as before)
-// or does not adapt (the Worker reports that, as before). The Worker uses `config` only if `caddyfile` is the text
-// it bundled, so a stale output (the Caddyfile edited under `wrangler dev`) falls back to adapting at run time.
+// or does not adapt (the Worker reports that, as before). `caddyfile` is the text the Worker bundles
+// (src/config/bundled.ts): one file, so the text and its JSON cannot disagree.
 //
 // Plain JavaScript: wrangler runs it with whatever `node` is on PATH, which may be older than the CLI needs. The
 // adapter (TypeScript) is bundled for it with the esbuild that wrangler ships.
@@ -45,11 +48,14 @@ try {
   rmSync(adapterFile, { force: true });
 }
 
-const caddyfile = readFileSync(input, 'utf8');
+const none = process.env.GATEHOUSE_BUNDLED_CADDYFILE === 'none';
+const caddyfile = none ? '' : readFileSync(input, 'utf8');
 let config = null;
 let outcome;
-// Substitution without vars leaves a Caddyfile without placeholders as it is; then its JSON cannot depend on them.
-if (adapter.substituteEnv(caddyfile, {}) !== caddyfile) {
+if (none) {
+  outcome = 'none bundled (GATEHOUSE_BUNDLED_CADDYFILE=none)';
+  // Substitution without vars leaves a Caddyfile without placeholders as it is; then its JSON cannot depend on them.
+} else if (adapter.substituteEnv(caddyfile, {}) !== caddyfile) {
   outcome = 'has {$VAR} placeholders: adapted by the Worker with its vars';
 } else {
   try {
@@ -63,4 +69,4 @@ if (adapter.substituteEnv(caddyfile, {}) !== caddyfile) {
 const tmp = `${output}.${unique}.tmp`;
 writeFileSync(tmp, JSON.stringify({ caddyfile, config }));
 renameSync(tmp, output);
-console.log(`pre-adapt: ${input}: ${outcome}`);
+console.log(`pre-adapt: ${none ? output : input}: ${outcome}`);

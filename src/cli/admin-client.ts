@@ -22,6 +22,8 @@ interface AdminCall {
   body?: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** A field every answer of this endpoint has: a wrong --admin path reaches the site's routes, whose 200 is not one. */
+  answerHas?: string;
 }
 
 async function callAdmin(args: ParsedArgs, ctx: CliContext, call: AdminCall): Promise<unknown> {
@@ -54,6 +56,9 @@ async function callAdmin(args: ParsedArgs, ctx: CliContext, call: AdminCall): Pr
     const message = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text;
     throw new CliError(`${call.method} ${call.path}: ${res.status} ${message}`);
   }
+  if (call.answerHas && (body === null || typeof body !== 'object' || !(call.answerHas in body))) {
+    throw new CliError(`${base}${call.path} did not answer as the Gatehouse admin API; is --admin its base URL (e.g. https://gw.example.com/gatehouse-admin)?`);
+  }
   return body;
 }
 
@@ -76,7 +81,7 @@ function printState(ctx: CliContext, value: unknown): void {
 
 export const pushCommand: Command = {
   name: 'push',
-  usage: '--config <file> [--admin <url>] [--note <text>]',
+  usage: '[--config <file>] [--admin <url>] [--note <text>]',
   short: 'Loads a config into a running Gatehouse (admin POST /load)',
   long: 'Sends the Caddyfile (or JSON config) to the admin API, which validates it and makes it active everywhere.',
   flags: [{ name: 'config', short: 'c', kind: 'string', help: 'Config file (default ./Caddyfile)' }, ADMIN_FLAG, NOTE_FLAG],
@@ -95,7 +100,7 @@ export const pushCommand: Command = {
     const warnings = unchanged ? (answer as { warnings?: unknown }).warnings : answer;
     if (Array.isArray(warnings)) for (const w of warnings) ctx.err(`warning: ${JSON.stringify(w)}\n`);
     if (unchanged) ctx.out(`unchanged: version ${(answer as { version: number }).version} is already active\n`);
-    printState(ctx, await callAdmin(args, ctx, { method: 'GET', path: '/config/versions' }));
+    printState(ctx, await callAdmin(args, ctx, { method: 'GET', path: '/config/versions', answerHas: 'revision' }));
     return 0;
   },
 };
@@ -126,7 +131,7 @@ export const rolloutCommand: Command = {
     } else {
       throw new CliError('rollout needs --config <file> or --version <id>');
     }
-    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollout', body: JSON.stringify(payload), contentType: 'application/json' }));
+    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollout', body: JSON.stringify(payload), contentType: 'application/json', answerHas: 'revision' }));
     return 0;
   },
 };
@@ -138,7 +143,7 @@ export const promoteCommand: Command = {
   long: 'Ends a staged rollout by making its candidate version active.',
   flags: [ADMIN_FLAG],
   async run(args, ctx) {
-    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/promote' }));
+    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/promote', answerHas: 'revision' }));
     return 0;
   },
 };
@@ -160,7 +165,7 @@ export const rollbackCommand: Command = {
     const version = args.strings.get('to') ?? args.strings.get('version');
     if (version !== undefined && !/^\d+$/.test(version)) throw new CliError('--to must be a version id');
     const body = version === undefined ? '' : JSON.stringify({ version: Number(version) });
-    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollback', body, contentType: 'application/json' }));
+    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollback', body, contentType: 'application/json', answerHas: 'revision' }));
     return 0;
   },
 };
@@ -172,7 +177,7 @@ export const versionsCommand: Command = {
   long: 'Shows every stored config version, newest first, and which one is active or rolling out.',
   flags: [ADMIN_FLAG],
   async run(args, ctx) {
-    const v = (await callAdmin(args, ctx, { method: 'GET', path: '/config/versions' })) as {
+    const v = (await callAdmin(args, ctx, { method: 'GET', path: '/config/versions', answerHas: 'revision' })) as {
       active: number | null;
       candidate: number | null;
       percent: number;

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compileConfig } from '../config/compile.ts';
 import { assetsDirectory, checkUploadable } from './assets-dir.ts';
 import { deployWranglerConfig } from './deploy-config.ts';
@@ -9,6 +8,7 @@ import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
 import { warningLine } from './log.ts';
+import { wranglerProjectDir } from './project.ts';
 
 /**
  * `gatehouse deploy`: validates the Caddyfile locally (adapt and compile, so a bad config never reaches the edge),
@@ -43,7 +43,7 @@ export const deployCommand: Command = {
     if (assets !== undefined) checkUploadable(assets, path);
     const env = args.strings.get('env');
     // Beside wrangler.toml, so that its relative paths (main, alias, rules) still hold; the owner's only.
-    const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+    const projectRoot = wranglerProjectDir(ctx.cwd);
     const generated = join(projectRoot, `.wrangler-deploy-${process.pid}.toml`);
     writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env, Date.now(), assets), { mode: 0o600 });
     const wranglerArgs = ['deploy', '--config', generated];
@@ -51,7 +51,7 @@ export const deployCommand: Command = {
     if (env) wranglerArgs.push('--env', env);
     ctx.err(`gatehouse: ${path} is valid (${json.length} bytes of JSON); running wrangler ${wranglerArgs[0]}${args.bools.has('dry-run') ? ' --dry-run' : ''}\n`);
     try {
-      return await runWrangler(wranglerArgs, ctx.cwd);
+      return await runWrangler(wranglerArgs, projectRoot, ctx.cwd);
     } finally {
       rmSync(generated, { force: true });
     }
@@ -59,14 +59,14 @@ export const deployCommand: Command = {
 };
 
 /** wrangler from this package's dependencies, run with the same Node (wrangler needs Node 22). */
-function runWrangler(args: string[], cwd: string): Promise<number> {
+function runWrangler(args: string[], projectRoot: string, cwd: string): Promise<number> {
   const bin = wranglerBin();
-  const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: projectRoot,
       stdio: 'inherit',
-      env: { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false', GATEHOUSE_CWD: cwd },
+      // The baked config is the whole config: the build bundles no Caddyfile beside it (scripts/pre-adapt-caddyfile.mjs).
+      env: { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false', GATEHOUSE_CWD: cwd, GATEHOUSE_BUNDLED_CADDYFILE: 'none' },
     });
     child.on('exit', (code) => resolve(code ?? 1));
     child.on('error', () => resolve(1));

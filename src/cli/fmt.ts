@@ -2,13 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatCaddyfile } from '../caddyfile/formatter.ts';
 import { CliError, type Command } from './command.ts';
+import { lineDiff } from './line-diff.ts';
 
 /** `gatehouse fmt`: formats a Caddyfile the way `caddy fmt` does. */
 export const fmtCommand: Command = {
   name: 'fmt',
   usage: '[--overwrite] [--diff] [<path>]',
   short: 'Formats a Caddyfile',
-  long: 'Prints the formatted Caddyfile to stdout, or writes it back with --overwrite. With --diff, prints changed lines and exits 1 if the file is not formatted. "-" reads stdin.',
+  long: 'Prints the formatted Caddyfile to stdout, or writes it back with --overwrite. With --diff, prints the file as a diff against its formatted form (as caddy fmt --diff does) and exits 1 if they differ. "-" reads stdin.',
   flags: [
     { name: 'overwrite', short: 'w', kind: 'bool', help: 'Overwrite the input file with the results' },
     { name: 'diff', short: 'd', kind: 'bool', help: 'Print the differences and exit 1 if the file is not formatted' },
@@ -28,15 +29,9 @@ export const fmtCommand: Command = {
       return 0;
     }
     if (args.bools.has('diff')) {
-      if (output === input) return 0;
-      const a = input.split('\n');
-      const b = output.split('\n');
-      for (let i = 0; i < Math.max(a.length, b.length); i++) {
-        if (a[i] === b[i]) continue;
-        if (a[i] !== undefined) ctx.out(`- ${a[i]}\n`);
-        if (b[i] !== undefined) ctx.out(`+ ${b[i]}\n`);
-      }
-      return 1;
+      ctx.out(lineDiff(input.split('\n'), output.split('\n')));
+      // Unlike caddy fmt --diff, the exit status tells a script (CI) whether the file needs formatting.
+      return output === input ? 0 : 1;
     }
     ctx.out(output);
     return 0;

@@ -12,7 +12,9 @@ export function logLine(level: 'info' | 'warn', logger: string | undefined, msg:
 
 /** An adapter warning as Caddy prints it: `directive: message`, with the file and line as fields. */
 export function warningLine(w: Warning, logger = 'caddyfile'): string {
-  const msg = w.directive ? `${w.directive}: ${w.message}` : w.message;
+  // The adapter words its hints as Caddy does; here the formatter to run is ours.
+  const message = w.message.replace("'caddy fmt --overwrite'", "'gatehouse fmt --overwrite'");
+  const msg = w.directive ? `${w.directive}: ${message}` : message;
   return logLine('warn', logger, msg, { file: w.file ?? '', line: w.line ?? 0 });
 }
 

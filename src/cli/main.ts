@@ -1,17 +1,18 @@
 import { adminClientCommands } from './admin-client.ts';
 import { adaptCommand } from './adapt.ts';
-import { describeFlags, parseArgs, UsageError } from './args.ts';
+import { describeFlags, parseArgs, UsageError, type FlagSpec } from './args.ts';
 import { CliError, type Command } from './command.ts';
 import { processContext, type CliContext } from './context.ts';
 import { deployCommand } from './deploy.ts';
 import { fmtCommand } from './fmt.ts';
+import { initCommand } from './init.ts';
 import { runCommand } from './run.ts';
 import { selfhostCommand } from './selfhost.ts';
 import { validateCommand } from './validate.ts';
 import { CaddyfileError } from '../caddyfile/errors.ts';
 
 /** The `gatehouse` CLI: Caddy's verbs where they fit (run, adapt, validate, fmt), plus deploy and admin clients. */
-const commands: Command[] = [runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, selfhostCommand, ...adminClientCommands];
+const commands: Command[] = [initCommand, runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, selfhostCommand, ...adminClientCommands];
 
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const [verb, ...rest] = argv;
@@ -30,7 +31,11 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     return 1;
   }
   try {
-    const args = parseArgs(rest, command.flags);
+    const args = parseArgs(rest, [...command.flags, HELP_FLAG]);
+    if (args.bools.has('help')) {
+      ctx.out(usage(command));
+      return 0;
+    }
     return await command.run(args, ctx);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -46,6 +51,9 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
   }
 }
 
+/** Every verb takes -h/--help, as Caddy's (cobra) verbs do. */
+const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', kind: 'bool', help: `Help for this command` };
+
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.short}`);
@@ -53,5 +61,5 @@ function overview(): string {
 }
 
 function usage(c: Command): string {
-  return `Usage:\n  gatehouse ${c.name} ${c.usage}\n\n${c.long}\n\nFlags:\n${describeFlags(c.flags)}\n`;
+  return `Usage:\n  gatehouse ${c.name} ${c.usage}\n\n${c.long}\n\nFlags:\n${describeFlags([...c.flags, HELP_FLAG])}\n`;
 }

@@ -58,6 +58,7 @@ export const runCommand: Command = {
       capnpPath = buildLocalRuntime({
         outDir: resolve(ctx.cwd, '.gatehouse/run'),
         dataDir,
+        cwd: ctx.cwd,
         workerdAddress: `unix:${sockets.socket}`,
         config: loaded.config,
         secrets: localSecrets(ctx.cwd, ctx.env),

@@ -46,7 +46,7 @@ export const selfhostCommand: Command = {
     // --build-only is for running workerd by hand (benchmarks, other supervisors): it then listens on --listen
     // itself, without the front's checks.
     if (args.bools.has('build-only')) {
-      buildLocalRuntime({ outDir, dataDir, workerdAddress: listenFlag, config: loaded.config, secrets, configPath: path });
+      buildLocalRuntime({ outDir, dataDir, workerdAddress: listenFlag, config: loaded.config, cwd: ctx.cwd, secrets, configPath: path });
       ctx.err(`gatehouse: bundle and workerd config in ${outDir}; data in ${dataDir}\n`);
       return 0;
     }
@@ -54,7 +54,7 @@ export const selfhostCommand: Command = {
     const removeSocketDir = () => rmSync(sockets.dir, { recursive: true, force: true });
     let capnpPath: string;
     try {
-      capnpPath = buildLocalRuntime({ outDir, dataDir, workerdAddress: `unix:${sockets.socket}`, config: loaded.config, secrets, configPath: path });
+      capnpPath = buildLocalRuntime({ outDir, dataDir, workerdAddress: `unix:${sockets.socket}`, config: loaded.config, cwd: ctx.cwd, secrets, configPath: path });
     } catch (e) {
       removeSocketDir();
       throw e;

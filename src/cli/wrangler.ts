@@ -7,3 +7,9 @@ export function wranglerBin(): string {
   const main = require.resolve('wrangler'); // …/wrangler/wrangler-dist/cli.js
   return join(dirname(dirname(main)), 'bin', 'wrangler.js');
 }
+
+/** workerd's binary: wrangler's own dependency, wherever the package manager put it. */
+export function workerdBin(): string {
+  const fromWrangler = createRequire(wranglerBin());
+  return join(dirname(fromWrangler.resolve('workerd/package.json')), 'bin', 'workerd');
+}

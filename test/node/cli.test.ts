@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 
 // The CLI as a user runs it: `node bin/gatehouse.js <verb>` in a directory with a Caddyfile.
 
@@ -141,5 +142,65 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
     const lines = result.out.split('\n');
     expect(lines[0]).toMatch(/^ {3}2 .* active +pushed$/);
     expect(lines[1]).toMatch(/^ {3}1 .* deployed +deployed config$/);
+  });
+
+  it('--help and -h print every command\'s usage and exit 0', async () => {
+    let out = '';
+    const ctx = { cwd: tmpdir(), env: {}, out: (t: string) => (out += t), err: (t: string) => (out += `ERR ${t}`), readStdin: async () => '' };
+    for (const verb of ['init', 'run', 'adapt', 'validate', 'fmt', 'deploy', 'selfhost', 'push', 'rollout', 'promote', 'rollback', 'versions']) {
+      for (const flag of ['--help', '-h']) {
+        out = '';
+        expect(await main([verb, flag], ctx), `${verb} ${flag}`).toBe(0);
+        expect(out).toMatch(new RegExp(`^Usage:\n  gatehouse ${verb} `));
+        expect(out).toContain('-h, --help');
+      }
+    }
+    const spawned = gatehouse(['deploy', '--help']);
+    expect(spawned.code).toBe(0);
+    expect(spawned.out).toContain('gatehouse deploy [--config <file>]');
+  });
+
+  it('push usage shows --config as optional (it defaults to ./Caddyfile)', () => {
+    const r = gatehouse(['help', 'push']);
+    expect(r.out).toContain('gatehouse push [--config <file>] [--admin <url>]');
+  });
+
+  it('versions with an --admin URL that is not the admin API says so, without a TypeError', async () => {
+    const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>my site</html>'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+      const child = spawn(process.execPath, [bin, 'versions', '--admin', `http://127.0.0.1:${port}/wrong`], { cwd: dir, env: { ...process.env, GATEHOUSE_ADMIN_TOKEN: 't' } });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code).toBe(1);
+      expect(err).toContain(`http://127.0.0.1:${port}/wrong/config/versions did not answer as the Gatehouse admin API`);
+      expect(err).not.toContain('TypeError');
+      expect(err).not.toContain('Cannot read');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the not-formatted warning tells to run gatehouse fmt --overwrite', () => {
+    const r = gatehouse(['validate'], { Caddyfile: ':80 {\nrespond ok\n}\n' });
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("run 'gatehouse fmt --overwrite'");
+    expect(r.err).not.toContain('caddy fmt');
+  });
+
+  it('fmt --diff prints the whole file with context lines, as caddy fmt --diff does', () => {
+    const input = 'a.com\n{\nrespond   x\n}\n\n\n\nb.com {\n\tlog\n\tencode   gzip\n}\n';
+    const r = gatehouse(['fmt', '--diff'], { Caddyfile: input });
+    // Printed by caddy 2.6.2 for the same file.
+    expect(r.out).toBe(
+      '- a.com\n- {\n- respond   x\n+ a.com {\n+ \trespond x\n  }\n- \n- \n  \n  b.com {\n  \tlog\n- \tencode   gzip\n+ \tencode gzip\n  }\n  \n',
+    );
+    expect(r.code).toBe(1);
+    const clean = gatehouse(['fmt', '--diff'], { Caddyfile: 'a {\n\trespond x\n}\n' });
+    expect(clean.out).toBe('  a {\n  \trespond x\n  }\n  \n');
+    expect(clean.code).toBe(0);
   });
 });

@@ -43,6 +43,23 @@ describe('gatehouse deploy', () => {
     expect(existsSync(join(dir, 'out/index.js'))).toBe(true);
   });
 
+  it('deploy --config X bakes X and only X: the demo Caddyfile is not in the bundle', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
+    writeFileSync(join(dir, 'mine.caddyfile'), ':8080 {\n\trespond "mine-only-7c2a" 200\n}\n');
+    const child = spawn(process.execPath, [bin, 'deploy', '--config', 'mine.caddyfile', '--dry-run', '--outdir', join(dir, 'out')], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    expect(await exited(child), log).toBe(0);
+    const bundle = readFileSync(join(dir, 'out/index.js'), 'utf8');
+    expect(bundle).toContain('mine-only-7c2a');
+    expect(bundle).not.toContain('Gatehouse is running. Try /api/hello');
+  });
+
   it('puts the define in the environment wrangler deploys with --env (define is not inherited)', () => {
     const json = '{"a":"\\"q\\" \\u2028"}';
     const toml = deployWranglerConfig('name = "g"\n', json, 'staging', 1764800000000);

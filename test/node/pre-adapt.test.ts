@@ -12,11 +12,11 @@ const script = new URL('../../scripts/pre-adapt-caddyfile.mjs', import.meta.url)
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pre-adapt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function preAdapt(caddyfile: string): { caddyfile: string; config: unknown } {
+function preAdapt(caddyfile: string, env: Record<string, string> = {}): { caddyfile: string; config: unknown } {
   const input = join(dir, 'Caddyfile');
   const output = join(dir, 'out.adapted');
   writeFileSync(input, caddyfile);
-  const r = spawnSync(process.execPath, [script, input, output], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [script, input, output], { encoding: 'utf8', env: { ...process.env, ...env } });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(readFileSync(output, 'utf8'));
 }
@@ -39,5 +39,9 @@ describe('pre-adapting the bundled Caddyfile', () => {
 
   it('leaves a Caddyfile that does not adapt to the Worker, which reports it', () => {
     expect(preAdapt(':8080 {\n\tnot_a_directive\n}\n').config).toBeNull();
+  });
+
+  it('bundles no Caddyfile with GATEHOUSE_BUNDLED_CADDYFILE=none (a deploy bakes its own; the package ships none)', () => {
+    expect(preAdapt(':8080 {\n\trespond demo\n}\n', { GATEHOUSE_BUNDLED_CADDYFILE: 'none' })).toEqual({ caddyfile: '', config: null });
   });
 });

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CaddyConfigJSON } from '../../config/caddy-json.ts';
 import { CliError } from '../command.ts';
 import { assetsDirectory } from '../assets-dir.ts';
 import { compatibilityOf, selfhostConfig } from '../selfhost-config.ts';
+import { wranglerProjectDir } from '../project.ts';
 import { boundNames, referencedEnv } from './runtime-env.ts';
 import { wranglerBin } from '../wrangler.ts';
 
@@ -20,6 +20,8 @@ export interface LocalBuild {
   /** workerd's address, `unix:/path` for the front. */
   workerdAddress: string;
   config: CaddyConfigJSON;
+  /** The user's directory: its wrangler.toml is the project built (see wranglerProjectDir). */
+  cwd: string;
   secrets: Record<string, string>;
   /** The Caddyfile (or JSON) the config came from: relative roots are resolved against its directory. */
   configPath: string;
@@ -29,7 +31,7 @@ const configFile = 'config.json';
 
 /** Returns the path of the workerd config. */
 export function buildLocalRuntime(b: LocalBuild): string {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const root = wranglerProjectDir(b.cwd);
   const assetsDir = assetsDirectory(b.config, b.configPath);
   mkdirSync(b.outDir, { recursive: true, mode: 0o700 });
   const build = spawnSync(process.execPath, [wranglerBin(), 'deploy', '--dry-run', '--outdir', b.outDir], {

@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CliError } from '../command.ts';
 import { listenUrl, type ListenAddress } from '../front/listen-address.ts';
 import { createFront } from '../front/server.ts';
+import { workerdBin } from '../wrangler.ts';
 
 /**
  * A private directory (0700, from mkdtemp) for workerd's unix socket: only this user, and so only the front, can
@@ -32,8 +32,7 @@ export interface ServeOptions {
  * One SIGINT or SIGTERM stops both; so does workerd exiting on its own. Resolves with the exit code.
  */
 export async function serveLocalRuntime(o: ServeOptions): Promise<number> {
-  const require = createRequire(import.meta.url);
-  const workerd = join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
+  const workerd = workerdBin();
   const child = spawn(workerd, ['serve', o.capnpPath, '--experimental'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 0 : 1)));
