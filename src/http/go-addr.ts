@@ -1,6 +1,7 @@
 // Go's netip.ParseAddr followed by Addr.String(), for addresses taken from client IP headers: Caddy keeps the
 // canonical form as `client_ip` (`::FFFF:1.2.3.4` → `::ffff:1.2.3.4`, `2001:db8:0:0::1` → `2001:db8::1`), and
 // refuses what netip refuses (IPv4 fields with a leading zero, zones are cut by the caller).
+import { formatIpv6Groups } from '../util/ipv6-text.ts';
 
 /** The canonical text of an IPv4 or IPv6 address, or undefined when Go's netip.ParseAddr would fail. */
 export function goAddrString(s: string): string | undefined {
@@ -70,23 +71,5 @@ function v6String(s: string): string | undefined {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `::ffff:${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
   }
-  // RFC 5952: the longest run of two or more zero groups (the first of equals) becomes `::`.
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
+  return formatIpv6Groups(groups);
 }

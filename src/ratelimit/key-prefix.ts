@@ -1,3 +1,5 @@
+import { formatIpv6Groups } from '../util/ipv6-text.ts';
+
 /**
  * caddy-ratelimit's `ipv4_prefix` / `ipv6_prefix`: when a key is an IP address it becomes its network
  * (`203.0.113.0/24`), so a client cannot dodge the limit by hopping addresses within its allocation.
@@ -18,7 +20,7 @@ export function maskKey(key: string, ipv4Prefix?: number, ipv6Prefix?: number): 
       const bits = Math.min(16, Math.max(0, ipv6Prefix - i * 16));
       groups[i] &= bits === 0 ? 0 : (0xffff << (16 - bits)) & 0xffff;
     }
-    return `${formatIpv6(groups)}/${ipv6Prefix}`;
+    return `${formatIpv6Groups(groups)}/${ipv6Prefix}`;
   }
   return key;
 }
@@ -35,24 +37,3 @@ function parseIpv6(text: string): number[] | undefined {
   return groups.some(Number.isNaN) ? undefined : groups;
 }
 
-/** RFC 5952 text: lower-case, longest run of two or more zero groups as `::`. */
-function formatIpv6(groups: number[]): string {
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}

@@ -4,22 +4,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, freePort } from './local-runtime-helpers.ts';
 
 // `gatehouse selfhost` over raw sockets: a request body over `request_body max_size` must never reach the upstream
 // as a complete request, and an upstream response body that fails midway must not reach the client as a complete
 // one. The upstream is a raw TCP server that records, per connection, whether the request it got was complete.
 
-const bin = new URL('../../bin/gatehouse.js', import.meta.url).pathname;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Received {
   path: string;

@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bin, freePort } from './local-runtime-helpers.ts';
 import { compatibilityOf, selfhostConfig } from '../../src/cli/selfhost-config.ts';
 
 // `gatehouse selfhost` end to end: build the bundle, start workerd, answer a request.
 
-const bin = new URL('../../bin/gatehouse.js', import.meta.url).pathname;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('gatehouse selfhost', () => {
   it("runs the Worker with wrangler.toml's compatibility date and flags, as a deployment does", () => {
