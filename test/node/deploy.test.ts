@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,19 +9,21 @@ import { bin, exited } from './local-runtime-helpers.ts';
 
 // `gatehouse deploy` bakes the adapted config into the bundle without putting it on wrangler's command line.
 
+/** The CLI in `cwd`, its output collected. */
+function startCli(args: string[], cwd: string): { child: ChildProcessByStdio<null, Readable, Readable>; log(): string } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  return { child, log: () => log };
+}
+
 describe('gatehouse deploy', () => {
   it('bakes the config into the bundle through a generated wrangler config, not a command line', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
     const marker = 'deploy-marker-5d1e';
     writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker}" 200\n}\n`);
-    const child = spawn(process.execPath, [bin, 'deploy', '--dry-run', '--outdir', join(dir, 'out')], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
+    const { child, log } = startCli(['deploy', '--dry-run', '--outdir', join(dir, 'out')], dir);
     const lines = new Set<string>();
     const sampler = setInterval(() => {
       for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -34,7 +37,7 @@ describe('gatehouse deploy', () => {
     }, 20);
     const code = await exited(child);
     clearInterval(sampler);
-    expect(code, log).toBe(0);
+    expect(code, log()).toBe(0);
     expect([...lines].some((l) => l.includes(' deploy ') && l.includes('wrangler'))).toBe(true);
     for (const line of lines) expect(line).not.toContain(marker);
     expect(readFileSync(join(dir, 'out/index.js'), 'utf8')).toContain(marker);
@@ -46,15 +49,8 @@ describe('gatehouse deploy', () => {
   it('deploy --config X bakes X and only X: the demo Caddyfile is not in the bundle', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
     writeFileSync(join(dir, 'mine.caddyfile'), ':8080 {\n\trespond "mine-only-7c2a" 200\n}\n');
-    const child = spawn(process.execPath, [bin, 'deploy', '--config', 'mine.caddyfile', '--dry-run', '--outdir', join(dir, 'out')], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    expect(await exited(child), log).toBe(0);
+    const { child, log } = startCli(['deploy', '--config', 'mine.caddyfile', '--dry-run', '--outdir', join(dir, 'out')], dir);
+    expect(await exited(child), log()).toBe(0);
     const bundle = readFileSync(join(dir, 'out/index.js'), 'utf8');
     expect(bundle).toContain('mine-only-7c2a');
     expect(bundle).not.toContain('Gatehouse is running. Try /api/hello');
