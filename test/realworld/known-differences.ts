@@ -5,6 +5,7 @@
 const SAME_SPECIFICITY_ORDER =
   'HEAD sorts same-specificity path routes of one directive differently (sortRoutes tie-breaking changed after 2.6): the two `respond /.well-known/matrix/...` routes swap';
 const TLS_APP = 'Caddy prints an apps.tls automation policy for `tls internal`, which Gatehouse does not produce';
+const LOGGER_NAMES = "HEAD lists each host's logger_names as an array (2.6.2 prints one string)";
 
 export const KNOWN_DIFFERENCES: Record<string, string> = {
   '058-matrix-org-dendrite.Caddyfile': SAME_SPECIFICITY_ORDER,
@@ -17,4 +18,10 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
   '062-lucaslorentz-caddy-docker-proxy.Caddyfile': TLS_APP,
   '063-lucaslorentz-caddy-docker-proxy.Caddyfile': TLS_APP,
   '064-lucaslorentz-caddy-docker-proxy.Caddyfile': TLS_APP,
+  '081-easy-oidc-easy-oidc.Caddyfile': LOGGER_NAMES,
+  '084-sustainability-zhaw-sustainability-dashboard.Caddyfile':
+    'HEAD sorts same-specificity path routes differently (sortRoutes tie-breaking changed after 2.6): `rewrite /ratel` and `rewrite /api/*`, `handle_path /stats/*` and `handle_path /ratel/*` swap',
+  '086-chrisjenx-silo.Caddyfile':
+    `${LOGGER_NAMES}; Caddy prints apps.tls (ACME issuers for the site), which Gatehouse does not produce; ` +
+    'the http transport\'s keepalive pool tuning has no meaning for fetch() and is left out of the JSON',
 };
