@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/node/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          include: ['test/node/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/realworld/**/*.test.ts'],
           environment: 'node',
         },
       },
