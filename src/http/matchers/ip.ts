@@ -3,6 +3,7 @@ import { splitHostPort } from '../placeholders/request.ts';
 import { matcherError, stringMap, type MatcherCompileContext } from './types.ts';
 import { isDigits } from '../../util/digits.ts';
 import { pushAll } from '../../util/push-all.ts';
+import { formatIpv6Groups } from '../../util/ipv6-text.ts';
 
 // `remote_ip` / `client_ip`: CIDR ranges or bare IPs (a bare IP is a /32 or /128), with an optional IPv6 zone
 // (`fe80::1%eth0` matches only that zone). As with Go's netip, IPv4 ranges never contain IPv6 addresses (including
@@ -137,20 +138,7 @@ export function compileClientIP(json: unknown, c: MatcherCompileContext): Matche
 /** RFC 5952 text of an address (Go's netip.Addr.String). */
 export function formatIP(ip: IP): string {
   if (!ip.v6) return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 0xffn)).join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => Number((ip.value >> BigInt(112 - 16 * i)) & 0xffffn));
-  // Longest run (length ≥ 2) of zero groups becomes `::`.
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((g) => g.toString(16)).join(':');
-  if (best < 0) return hex(groups);
-  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+  return formatIpv6Groups(Array.from({ length: 8 }, (_, i) => Number((ip.value >> BigInt(112 - 16 * i)) & 0xffffn)));
 }
 
 /** `addr` masked to its first `bits` bits, as `prefix/bits` (Go's netip.Addr.Prefix(bits).String()); null if invalid. */
