@@ -14,7 +14,7 @@ import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
 /**
  * Which config serves a request.
  * - Base config (what a fresh deployment serves): the JSON `gatehouse deploy` baked into the bundle, else
- *   env.GATEHOUSE_CONFIG (Caddy JSON; `gatehouse run` passes it), else the bundled Caddyfile adapted with the
+ *   env.GATEHOUSE_CONFIG (Caddy JSON; `gatehouse run` and `selfhost` bind it), else the bundled Caddyfile adapted with the
  *   Worker's string vars as `{$VAR}` values. Compiled once per isolate, as it starts (prepareBaseConfig); a config
  *   that fails is remembered too.
  * - With the CONFIG_STORE Durable Object bound, the store's active version and, for the clients in its rollout
@@ -29,7 +29,7 @@ export interface ActiveEnv {
   CONFIG_REFRESH_MS?: string;
 }
 
-/** Set at build time by `gatehouse deploy` and `selfhost` (wrangler --define); absent otherwise. */
+/** Set at build time by `gatehouse deploy` (the [define] of the wrangler config it generates); absent otherwise. */
 declare const GATEHOUSE_BAKED_CONFIG: string | undefined;
 declare const GATEHOUSE_DEPLOYED_AT: number | undefined;
 const baked: string | undefined = typeof GATEHOUSE_BAKED_CONFIG === 'string' ? GATEHOUSE_BAKED_CONFIG : undefined;
