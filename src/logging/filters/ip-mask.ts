@@ -133,6 +133,10 @@ export function ipMasker(ipv4Cidr: number, ipv6Cidr: number): (s: string) => str
     const parts: string[] = [];
     for (const raw of s.split(',')) {
       const value = raw.trim();
+      if (value.length < 2) {
+        parts.push(value);
+        continue;
+      }
       const hp = splitHostPort(value);
       const ip = parseIP(hp ? hp[0] : value);
       if (!ip) {
