@@ -9,8 +9,8 @@ import { sha256HexSync } from '../../src/util/sha256-sync.ts';
 
 const h8 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
 
-function run(json: Record<string, unknown>, value: unknown, key = 'f'): LogField | undefined {
-  return compileFieldFilter(json)({ key, value });
+function run(json: Record<string, unknown>, value: unknown, key = 'f', path = 'request>headers>f'): LogField | undefined {
+  return compileFieldFilter(json, path)({ key, value });
 }
 
 describe('sha256HexSync', () => {
@@ -35,9 +35,10 @@ describe('delete / rename / replace', () => {
 });
 
 describe('hash', () => {
-  it('hashes a string once and each header value twice, as Caddy 2.6.2 logs them', () => {
-    expect(run({ filter: 'hash' }, 'GET')?.value).toBe(h8('GET'));
+  it('hashes a string once, a request header value twice and a response header value once, as Caddy 2.6.2', () => {
+    expect(run({ filter: 'hash' }, 'GET', 'method', 'request>method')?.value).toBe(h8('GET'));
     expect(run({ filter: 'hash' }, ['hunter2', ''])?.value).toEqual([h8(h8('hunter2')), h8(h8(''))]);
+    expect(run({ filter: 'hash' }, ['hunter2'], 'X-Out', 'resp_headers>X-Out')?.value).toEqual([h8('hunter2')]);
   });
   it('keeps numbers and objects', () => {
     expect(run({ filter: 'hash' }, 404)?.value).toBe(404);
@@ -123,6 +124,7 @@ describe('regexp', () => {
     const r = { filter: 'regexp', regexp: '([a-z]+)-(\\d+)', value: '${2}_$1' };
     expect(run(r, 'abc-123 ABC-1')?.value).toBe('123_abc ABC-1');
     expect(run({ filter: 'regexp', regexp: 'x', value: 'xy' }, ['x'])?.value).toEqual(['xyy']);
+    expect(run({ filter: 'regexp', regexp: 'x', value: 'xy' }, ['x'], 'f', 'resp_headers>f')?.value).toEqual(['xy']);
   });
   it('multi_regexp runs each operation in order', () => {
     const m = { filter: 'multi_regexp', operations: [{ regexp: 'a', value: 'b' }, { regexp: 'b', value: 'c' }] };

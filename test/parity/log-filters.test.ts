@@ -38,7 +38,9 @@ const FIELDS = `
       request>headers>User-Agent delete
       request>host rename hostname
       request>method hash
-      status hash`;
+      status hash
+      resp_headers>X-Out hash
+      resp_headers>X-Out-Re regexp "x" "xy"`;
 
 function caddyfiles(filteredPort: number, plainPort: number, dir: string): [string, string] {
   const global = `{
@@ -57,6 +59,8 @@ function caddyfiles(filteredPort: number, plainPort: number, dir: string): [stri
       }
     }
   }
+  header X-Out hunter2
+  header X-Out-Re x
   respond "ok"
 }
 `,
@@ -66,6 +70,8 @@ function caddyfiles(filteredPort: number, plainPort: number, dir: string): [stri
     output file ${join(dir, 'plain.log')}
     format json
   }
+  header X-Out hunter2
+  header X-Out-Re x
   respond "ok"
 }
 `,
@@ -116,7 +122,7 @@ function applyFilters(entry: Entry, fields: Record<string, Record<string, unknow
     const last = keys[keys.length - 1];
     if (typeof parent !== 'object' || parent === null || !(last in parent)) continue;
     const obj = parent as Entry;
-    const result = compileFieldFilter(json)({ key: last, value: obj[last] });
+    const result = compileFieldFilter(json, path)({ key: last, value: obj[last] });
     delete obj[last];
     if (result) obj[result.key] = result.value;
   }
