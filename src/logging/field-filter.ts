@@ -12,8 +12,11 @@ export interface LogField {
 
 export type FieldFilter = (field: LogField) => LogField | undefined;
 
-/** Builds a filter from its JSON (`{"filter": "<name>", …}`); throws an Error whose message says what is wrong. */
-export type FieldFilterFactory = (json: Record<string, unknown>) => FieldFilter;
+/**
+ * Builds a filter from its JSON (`{"filter": "<name>", …}`) for the field at `path` (the `fields` key, such as
+ * `request>headers>Cookie`); throws an Error whose message says what is wrong.
+ */
+export type FieldFilterFactory = (json: Record<string, unknown>, path: string) => FieldFilter;
 
 const factories = new Map<string, FieldFilterFactory>();
 
@@ -21,10 +24,10 @@ export function registerFieldFilter(name: string, factory: FieldFilterFactory): 
   factories.set(name, factory);
 }
 
-/** The filter for one `fields` entry; an unknown filter name is a config error. */
-export function compileFieldFilter(json: Record<string, unknown>): FieldFilter {
+/** The filter for one `fields` entry (`path` is its key); an unknown filter name is a config error. */
+export function compileFieldFilter(json: Record<string, unknown>, path = ''): FieldFilter {
   const name = json.filter;
   const factory = typeof name === 'string' ? factories.get(name) : undefined;
   if (!factory) throw new Error(`unknown log field filter ${JSON.stringify(name)}`);
-  return factory(json);
+  return factory(json, path);
 }
