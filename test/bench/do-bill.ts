@@ -5,6 +5,7 @@
 //   node test/bench/do-bill.ts --json   the figures as JSON
 //   node test/bench/do-bill.ts --target the 1M rps fleet only, shipped and proposed (test/node/do-bill.test.ts), JSON
 //   DO_BILL_SECONDS=n                   simulated seconds per scenario after warm-up (default 10)
+//   DO_BILL_SPLIT=1                     counts the hot key's calls per object method (acquire, settleLease)
 import { register } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Row } from './table.ts';
@@ -107,6 +108,7 @@ export function peakRps(r: SimResult): { feature: string; rps: number } {
 export interface DoBill {
   before: SimResult;
   after: SimResult;
+  overLimit: SimResult;
   monthly: Array<{ result: SimResult; bill: Bill }>;
 }
 
@@ -114,6 +116,7 @@ export interface DoBill {
 export async function doBill(): Promise<DoBill> {
   const before = await runScenario(scenario({ name: '1M rps, 300 colos × 4 isolates, refresh as shipped', rps: 1_000_000 }));
   const after = await runScenario(scenario({ name: '1M rps, proposed pool refresh', rps: 1_000_000, poolMaxAgeMs: proposedPoolMaxAgeMs }));
+  const overLimit = await runScenario(overLimitScenario({ tailSampleIsolates: 1 }));
   const monthly = [];
   // Thin traffic runs on fewer isolates (an idle isolate is evicted): 100M a month on one isolate in 100 colos.
   for (const [perMonth, colos, isolatesPerColo] of [
@@ -125,7 +128,7 @@ export async function doBill(): Promise<DoBill> {
     const result = await runScenario(scenario({ name, rps, colos, isolatesPerColo }));
     monthly.push({ result, bill: monthlyBill(result, perMonth) });
   }
-  return { before, after, monthly };
+  return { before, after, overLimit, monthly };
 }
 
 function n(x: number, digits = 0): string {
@@ -146,6 +149,12 @@ export function doBillRows(b: DoBill): Row[] {
       `target < 1${perK < 1 ? ' (met)' : ' (NOT met)'}; busiest object of all ${n(peak.rps)} rps (${peak.feature}), target ≤ 500${peak.rps <= 500 ? ' (met)' : ' (NOT met)'}`,
     ]);
   }
+  const hot = b.overLimit.features.find((f) => f.feature === 'rate_limit, hot key')!;
+  rows.push([
+    `DO bill, ${b.overLimit.scenario.name}: rate_limit, hot key`,
+    `${n(hot.perMillion, 1)} /1M req`,
+    `busiest object ${n(hot.peakRps)} rps (target ≤ 500${hot.peakRps <= 500 ? ', met' : ', NOT met'}); ${n(b.overLimit.hotAllowed)} allowed in ${b.overLimit.scenario.seconds} s`,
+  ]);
   for (const { result, bill } of b.monthly) {
     rows.push([
       `DO bill, ${result.scenario.name}`,
@@ -162,6 +171,11 @@ export async function targetRuns(): Promise<{ shipped: SimResult; proposed: SimR
   const shipped = await runScenario(scenario({ ...base, name: 'shipped' }));
   const proposed = await runScenario(scenario({ ...base, name: 'proposed pool refresh', poolMaxAgeMs: proposedPoolMaxAgeMs }));
   return { shipped, proposed };
+}
+
+/** The hot key over its limit (an abusive client at 100k requests/s against 1,000 per 10 s): one wave a window. */
+export function overLimitScenario(over: Partial<Scenario> = {}): Scenario {
+  return scenario({ name: '1M rps, hot key over its limit (1,000 per 10 s)', rps: 1_000_000, hotLimit: { maxEvents: 1000, windowMs: 10_000 }, warmupSeconds: 18, ...over });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--target')) {
