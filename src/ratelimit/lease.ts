@@ -13,7 +13,8 @@ import { DenyCache } from './deny-cache.ts';
  *
  * Batch sizing: the first call for a key asks for no lease (one request, one slot, exactly as without leases); a
  * call made less than `hold` after the previous one (whose slots were all used by then) asks for twice as many
- * slots, up to MAX_BATCH; a lease that expires with slots left halves it. The object caps every lease at a quarter
+ * slots, up to MAX_BATCH, and no more than the key will use before the lease expires at its recent rate (an unused
+ * slot costs a settleLease call); a lease that expires with slots left halves it. The object caps every lease at a quarter
  * of the headroom, so near the limit grants are single per-request slots again; an isolate whose calls take more
  * than half of hold − margin asks for none (the lease would be of little use by the time it arrived).
  *
@@ -24,9 +25,9 @@ import { DenyCache } from './deny-cache.ts';
  */
 
 /** The most slots one call asks for. */
-export const MAX_BATCH = 256;
+export const MAX_BATCH = 1024;
 /** The longest a lease lives. */
-export const MAX_HOLD_MS = 1000;
+export const MAX_HOLD_MS = 6000;
 
 export interface Limit {
   maxEvents: number;
@@ -50,9 +51,9 @@ export interface Decision {
 }
 
 /**
- * hold = min(1 s, window/10): long enough that a busy key needs one call per MAX_BATCH requests, short enough that a used
- * slot is counted at most 10% of the window longer than it should be and an idle isolate gives capacity back within a
- * second. margin = max(10 ms, hold/5): Workers' Date.now() only advances on I/O, so either clock may lag real time by
+ * hold = min(6 s, window/10): long enough that a key busy in every isolate of a large fleet costs its object a few
+ * hundred calls a second, not thousands, short enough that a used slot is counted at most 10% of the window longer
+ * than it should be and an idle isolate gives capacity back within 6 s. margin = max(10 ms, hold/5): Workers' Date.now() only advances on I/O, so either clock may lag real time by
  * the CPU time since its last I/O; the margin must cover that. Windows too short for a lease worth having (hold −
  * margin < 10 ms, i.e. window < 200 ms) and zones with `lease off` decide every request at the object.
  */
@@ -62,6 +63,36 @@ export function leaseLimit(maxEvents: number, windowMs: number, leases = true): 
   if (!leases || holdMs - marginMs < 10) return { maxEvents, windowMs, holdMs: 0, marginMs: 0 };
   return { maxEvents, windowMs, holdMs, marginMs };
 }
+
+/**
+ * The lease worth asking for now: what the key will take from it before it expires, at the rate it took leased slots
+ * since the previous call, once the slots still held are used (Infinity when that call is too old to tell). A bigger
+ * lease comes back part unused, which costs the object one more call (settleLease) and halves the batch.
+ */
+function expectedUse(st: KeyState, limit: Limit, now: number): number {
+  const elapsed = now - st.lastSentAt;
+  const used = st.used;
+  st.used = 0;
+  if (!(elapsed > 0 && elapsed <= limit.holdMs) || used === 0) return Infinity;
+  let left = 0;
+  for (const l of st.leases) left += l.left;
+  return Math.max(MIN_SIZED, Math.floor((used / elapsed) * (limit.holdMs - limit.marginMs) * LEASE_FILL) - left);
+}
+
+/**
+ * Slots left when a refill is asked for: half of a small lease (the batch is still growing), an eighth of a big one,
+ * still several round trips of requests (a lease holds about hold − margin of them), so the new lease, sized to what
+ * is used after the old one, is not left part unused.
+ */
+function refillBelow(granted: number): number {
+  return Math.max(granted >> 3, Math.min(granted >> 1, 32));
+}
+
+/** Leases are sized to this share of their expected use (rates vary; a slot left over costs a call). */
+const LEASE_FILL = 0.8;
+
+/** Leases this small are not cut to the rate: a quiet key would call for every slot or two. */
+const MIN_SIZED = 16;
 
 /** Thrown to every request that shared a failed call; `reported` lets exactly one of them log and count it. */
 export class LimiterUnavailable extends Error {
@@ -117,8 +148,10 @@ interface KeyState {
    */
   leaseable: boolean;
   holdMs: number;
-  /** Slots of the newest lease when it was granted (a refill is asked for once the leases are down to half that). */
+  /** Slots of the newest lease when it was granted (a refill is asked for once the leases are down to refillBelow of it). */
   lastGrant: number;
+  /** Slots taken from leases since the last call (the key's rate in this isolate, for sizing the next lease). */
+  used: number;
 }
 
 export class LeaseHolder {
@@ -225,6 +258,7 @@ export class LeaseHolder {
       // A clock that went backwards proves nothing about elapsed time: such a lease is not used.
       if (lease.left === 0 || now >= lease.deadline || now < lease.sentAt) continue;
       lease.left--;
+      st.used++;
       const d = { allowed: true, waitMs: 0, remaining: lease.remaining + lease.left, resetAt: lease.resetAt, usedAt: now };
       if (lease.left === 0) this.usedUp(st, lease);
       return d;
@@ -234,7 +268,7 @@ export class LeaseHolder {
 
   private state(id: string, limit: Limit, now: number): KeyState {
     if (this.keys.size >= this.sweepAbove) this.sweep(now);
-    const st: KeyState = { leases: [], joiners: undefined, batch: 1, lastSentAt: -Infinity, wasted: false, leaseable: true, holdMs: limit.holdMs, lastGrant: 0 };
+    const st: KeyState = { leases: [], joiners: undefined, batch: 1, lastSentAt: -Infinity, wasted: false, leaseable: true, holdMs: limit.holdMs, lastGrant: 0, used: 0 };
     this.keys.set(id, st);
     return st;
   }
@@ -248,7 +282,7 @@ export class LeaseHolder {
   }
 
   /**
-   * A busy key's next lease is asked for while half of the current one is left, so requests keep taking slots
+   * A busy key's next lease is asked for while some of the current one is left (refillBelow), so requests keep taking slots
    * without waiting for the object (without this, every MAX_BATCH-th request and those arriving meanwhile waited a
    * round trip). Nothing is asked while a call for the key is in flight.
    */
@@ -256,7 +290,7 @@ export class LeaseHolder {
     if (st.joiners || !st.leaseable || st.lastGrant === 0) return;
     let left = 0;
     for (const l of st.leases) left += l.left;
-    if (left * 2 > st.lastGrant) return;
+    if (left > refillBelow(st.lastGrant)) return;
     st.lastGrant = 0; // one refill per lease
     this.send(id, st, limit, [], ns, exec);
   }
@@ -264,12 +298,13 @@ export class LeaseHolder {
   /** One call for `waiters` (decided by the object) plus, when the key looks busy, a lease for whoever comes next. */
   private send(id: string, st: KeyState, limit: Limit, waiters: Waiter[], ns: Namespace, exec: Exec): void {
     const sentAt = Date.now();
+    const expected = expectedUse(st, limit, sentAt);
     // Another call within hold of the last: what it brought was used up, so ask for twice as much.
     if (st.wasted) st.wasted = false;
     else if (sentAt - st.lastSentAt < limit.holdMs) st.batch = Math.min(MAX_BATCH, st.batch * 2);
     st.lastSentAt = sentAt;
     st.holdMs = limit.holdMs;
-    const wantLease = st.leaseable ? Math.max(0, st.batch - waiters.length) : 0;
+    const wantLease = st.leaseable ? Math.max(0, Math.min(st.batch, expected) - waiters.length) : 0;
     // Requests arriving while this call is in flight wait for its lease rather than calling themselves.
     const joiners: Waiter[] | undefined = wantLease > 0 ? [] : undefined;
     if (joiners) st.joiners = joiners;

@@ -2,7 +2,8 @@
 // Env: BENCH_ROUNDS (rounds in which every HTTP contender takes a turn, default 5), BENCH_SECONDS (per wrk run,
 // default 4), BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 200),
 // BENCH_HTTP=0 to skip the HTTP part (wrk, workerd, caddy); BENCH_INSTR=0 to skip the instruction count (callgrind),
-// BENCH_INSTR_N (requests counted per contender, default 1000), BENCH_INSTR_WARM (uninstrumented before, default 4000).
+// BENCH_INSTR_N (requests counted per contender, default 1000), BENCH_INSTR_WARM (uninstrumented before, default 4000),
+// BENCH_DO_BILL=0 to skip the Durable Object bill simulation (test/bench/do-bill.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
@@ -12,6 +13,8 @@ import { measureColdStart, measureWorkerdStart } from './cold-start.ts';
 import { httpBench, instructionRows } from './http.ts';
 import { microBench } from './micro.ts';
 import { printTable, type Row } from './table.ts';
+import { doBillRows } from './do-bill.ts';
+import { spawnSync } from 'node:child_process';
 
 const env = process.env;
 const rows: Row[] = await microBench();
@@ -68,6 +71,13 @@ if (env.BENCH_HTTP !== '0') {
 
 if (env.BENCH_INSTR !== '0') {
   rows.push(...(await instructionRows({ warm: Number(env.BENCH_INSTR_WARM ?? 4000), n: Number(env.BENCH_INSTR_N ?? 1000) })));
+}
+
+if (env.BENCH_DO_BILL !== '0') {
+  // In a process of its own: the simulation replaces the clock and timers of the process it runs in.
+  const sim = spawnSync(process.execPath, [join(ROOT, 'test/bench/do-bill.ts'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (sim.status === 0) rows.push(...doBillRows(JSON.parse(sim.stdout)));
+  else rows.push(['Durable Object bill simulation', 'failed', `exit status ${sim.status}`]);
 }
 
 printTable(`Gatehouse benchmarks (node ${process.version}, ${new Date().toISOString().slice(0, 10)}, loopback, one run)`, rows);
