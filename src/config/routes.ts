@@ -91,6 +91,8 @@ export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteC
 
 function chain(handlers: Handler[], k: number, ctx: RequestContext, end: Next): Promise<Response> {
   if (k >= handlers.length) return end(ctx);
+  // The last handler continues straight to `end`: no closure for it (most routes have one handler).
+  if (k === handlers.length - 1) return handlers[k](ctx, end);
   return handlers[k](ctx, (c) => chain(handlers, k + 1, c, end));
 }
 

@@ -15,11 +15,13 @@ import {
   startGatehouse,
   startHandWrittenGateway,
   startPassThrough,
+  startWorker,
   workerConfig,
   type Running,
 } from './servers.ts';
 import { measureDownload, measureUpload, startStreamUpstream } from './stream.ts';
 import { haveWrk, runWrk, type LoadResult } from './wrk.ts';
+import { honoWorker } from './hono-worker.ts';
 
 import { median } from './stats.ts';
 import type { Row } from './table.ts';
@@ -29,6 +31,7 @@ import type { Row } from './table.ts';
 // build `gatehouse selfhost` runs; (d) Caddy on the same Caddyfiles; (f) a hand-written gateway Worker doing only the
 // unavoidable header work, to tell the runtime's share of the gap from Gatehouse's; (g) Gatehouse answering with
 // `respond` against a Worker returning a fixed Response: what Gatehouse itself costs per request, without proxying.
+// (h) the 200 routes as a Hono app (hono-peer.ts) proxying like (f): the Workers framework peer for (c).
 //
 // The machine's speed drifts within a run (a shared host), so the contenders take turns: `rounds` rounds, each
 // measuring every contender once, and a ratio is the median over rounds of the two contenders' throughputs in the
@@ -118,6 +121,7 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     const f = await start('(f) hand-written minimal gateway Worker', (p) => startHandWrittenGateway(ups[0], p));
     const b = await start('(b) Gatehouse, minimal Caddyfile', (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
     const c = await start('(c) Gatehouse, 200 routes', (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
+    const h = await start('(h) Hono Worker, 200 routes', (p) => startWorker(honoWorker(ups), p, 'hono worker'));
     const e = await start('(e) Gatehouse, minimal + rate_limit', (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
     const gw = await start('(g) Worker returning a fixed Response', (p) => startFixedResponse(p));
     const gg = await start('(g) Gatehouse, `respond` only', (p) => startGatehouse(respondCaddyfile(p), p));
@@ -148,6 +152,7 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     rows.push(loadRow(f, { c: a, label: '(a)' }));
     rows.push(loadRow(b, { c: a, label: '(a)', target: 0.9 }));
     rows.push(loadRow(c, { c: a, label: '(a)', target: 0.8 }));
+    rows.push(loadRow(h, { c: a, label: '(a)' }));
     for (const t of caddyTargets) rows.push(loadRow(t, { c: a, label: '(a)' }));
     const eRow = loadRow(e, { c: b, label: "(b)'s throughput" });
     const addedP50 = median(e.runs.map((r, i) => r.p50Ms - b.runs[i].p50Ms));
@@ -189,7 +194,7 @@ async function streamRows(mb: number): Promise<Row[]> {
 }
 
 /**
- * (a), (f), (b) and (c) again, as instructions per request (instructions.ts): the figure that does not move between
+ * (a), (f), (b), (c) and (h) again, as instructions per request (instructions.ts): the figure that does not move between
  * runs, to tell a change's effect from the machine's noise. (c) proxies to three upstream ports, as in the HTTP part.
  */
 export async function instructionRows(opts: { warm: number; n: number }): Promise<Row[]> {
@@ -198,6 +203,7 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
     { name: '(f) hand-written minimal gateway Worker', config: (p, ups) => workerConfig(handWrittenGatewayWorker(ups[0]), p) },
     { name: '(b) Gatehouse, minimal Caddyfile', config: (p, ups) => buildGatehouse(minimalCaddyfile(p, ups[0]), p) },
     { name: '(c) Gatehouse, 200 routes', config: (p, ups) => buildGatehouse(manyRoutesCaddyfile(p, ups), p) },
+    { name: '(h) Hono Worker, 200 routes', config: (p, ups) => workerConfig(honoWorker(ups), p) },
   ];
   const t0 = Date.now();
   const results = await instructionsPerRequest(contenders, { ...opts, concurrency: 4, upstreams: 3 });
@@ -209,16 +215,24 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
       'callgrind',
       `instructions workerd executes per request (every thread; kIr = thousands), counted over ${opts.n} requests after ` +
         `${opts.warm} uninstrumented; V8 ${V8_FLAGS.join(' ')}; 4 keep-alive node:http connections; upstreams are ` +
-        `node:http servers in this process, three ports for (c); ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+        `node:http servers in this process, three ports for (c) and (h); ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     ],
   ];
+  // Issue 22's targets, as multiples of the floor (f): (b) and (c) close to it, (c) below Hono's (h).
+  const targets: Record<number, number> = { 2: 1.02, 3: 1.05 };
   results.forEach((r, i) => {
     // As a throughput: what one core would give relative to (a), were time proportional to instructions.
-    const note =
+    let note =
       i === 0
         ? ''
         : `(a)'s instructions ÷ these: ${((kIr[0] / kIr[i]) * 100).toFixed(0)}% ` +
           "(the share of (a)'s throughput a core would give, were time proportional to instructions)";
+    if (i >= 2) {
+      const ratio = kIr[i] / kIr[1];
+      const target = targets[i];
+      note = `${ratio.toFixed(3)} × (f)` + (target ? `, target ≤ ${target}${ratio <= target ? ' (met)' : ' (NOT met)'}` : '') + `; ${note}`;
+    }
+    if (i === 3) note += `; ${(kIr[3] / kIr[4]).toFixed(3)} × (h), target < 1${kIr[3] < kIr[4] ? ' (met)' : ' (NOT met)'}`;
     rows.push([`instructions: ${r.name}`, `${kIr[i].toFixed(1)} kIr/req`, note]);
   });
   return rows;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { parseCaddyfile } from '../../src/caddyfile/parser.ts';
 import { compileConfig } from '../../src/config/compile.ts';
+import { honoApp, honoRouter, MICRO_NAMES } from './hono-peer.ts';
 import { median } from './stats.ts';
 import type { Row } from './table.ts';
 
@@ -75,33 +76,69 @@ export async function microBench(): Promise<Row[]> {
   rows.push(['compile default config', `${time(() => compileConfig(json), 500).toFixed(3)} ms`, '']);
   const bigJson = adaptCaddyfile(big, opts).config;
   rows.push([`compile ${bigLines}-line config`, `${time(() => compileConfig(bigJson), 50).toFixed(2)} ms`, '']);
-  rows.push(await routeEval());
+  rows.push(...(await routeEval()));
   return rows;
 }
 
-/** Per-request time through a 200-route config (static responses, so no I/O), requests hitting late routes. */
-async function routeEval(): Promise<Row> {
-  const routesConfig = compileConfig(adaptCaddyfile(generateRoutes(200), opts).config);
-  const requests = [
-    new Request('http://127.0.0.1:8080/p197/x'),
-    new Request('http://h100.example.com:8080/'),
-    new Request('http://127.0.0.1:8080/re198/42'),
-    new Request('http://127.0.0.1:8080/nothing', { headers: { 'X-Key': 'k199' } }),
-  ];
+const REQUESTS: Array<[url: string, headers: Record<string, string>]> = [
+  ['http://127.0.0.1:8080/p197/x', {}],
+  ['http://h100.example.com:8080/', {}],
+  ['http://127.0.0.1:8080/re198/42', {}],
+  ['http://127.0.0.1:8080/nothing', { 'X-Key': 'k199' }],
+];
+
+/** p50 and p99 in µs of `samples` (ms). */
+function percentiles(samples: number[]): { p50: number; p99: number } {
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(samples.length / 2)] * 1000, p99: samples[Math.floor(samples.length * 0.99)] * 1000 };
+}
+
+/** Times `serve` over the requests in turn (after a warm-up long enough that every route's matcher is optimised). */
+async function timeServe(serve: (req: Request) => Promise<Response>): Promise<{ p50: number; p99: number }> {
+  const requests = REQUESTS.map(([url, headers]) => new Request(url, { headers }));
   const samples: number[] = [];
-  // Long enough a warm-up that every route's matcher is optimised before timing starts.
   for (let round = 0; round < 10_000; round++) {
-    // Timed: Gatehouse's work from the request to its Response. Not timed: making the request and reading the
-    // static body, which in Node are undici's JavaScript (native code in workerd) and dominate a 1-route config.
+    // Timed: the work from the request to its Response. Not timed: making the request and reading the static body,
+    // which in Node are undici's JavaScript (native code in workerd) and dominate a 1-route config.
     const req = requests[round % requests.length].clone();
     const t0 = performance.now();
-    const res = await routesConfig.serve(req, {}, undefined, { remoteIp: '127.0.0.1' });
+    const res = await serve(req);
     const t1 = performance.now();
     await res.arrayBuffer();
     if (round >= 2000) samples.push(t1 - t0);
   }
-  samples.sort((a, b) => a - b);
-  const p50 = samples[Math.floor(samples.length / 2)] * 1000;
-  const p99 = samples[Math.floor(samples.length * 0.99)] * 1000;
-  return ['route eval, 200-route config', `${p50.toFixed(1)} µs`, `p50 (p99 ${p99.toFixed(1)} µs); target p50 < 20 µs${p50 < 20 ? ' (met)' : ' (NOT met)'}`];
+  return percentiles(samples);
+}
+
+/**
+ * Per-request time through a 200-route config (static responses, so no I/O), requests hitting late routes; beside
+ * it the same routes as a Hono app (hono-peer.ts), and Hono's RegExpRouter `match` alone on the same paths.
+ */
+async function routeEval(): Promise<Row[]> {
+  const routesConfig = compileConfig(adaptCaddyfile(generateRoutes(200), opts).config);
+  const gatehouse = await timeServe((req) => routesConfig.serve(req, {}, undefined, { remoteIp: '127.0.0.1' }));
+  const app = honoApp(['127.0.0.1:1'], MICRO_NAMES);
+  const hono = await timeServe(async (req) => app.fetch(req));
+  const router = honoRouter(MICRO_NAMES);
+  const paths = REQUESTS.map(([url]) => new URL(url).pathname);
+  const samples: number[] = [];
+  for (let round = 0; round < 100_000; round++) {
+    const path = paths[round % paths.length];
+    const t0 = performance.now();
+    router.match('GET', path);
+    if (round >= 20_000) samples.push(performance.now() - t0);
+  }
+  const router50 = percentiles(samples);
+  const us = (x: number) => `${x.toFixed(1)} µs`;
+  const met = (ok: boolean) => (ok ? ' (met)' : ' (NOT met)');
+  return [
+    [
+      'route eval, 200-route config',
+      us(gatehouse.p50),
+      `p50 (p99 ${us(gatehouse.p99)}); target p50 < 5 µs${met(gatehouse.p50 < 5)}; ` +
+        `${(gatehouse.p50 / hono.p50).toFixed(2)} × Hono's app, target ≤ 2${met(gatehouse.p50 <= 2 * hono.p50)}`,
+    ],
+    ['route eval, the same routes as a Hono app', us(hono.p50), `p50 (p99 ${us(hono.p99)}); app.fetch: router, middleware, Response`],
+    ['route eval, Hono RegExpRouter match only', us(router50.p50), `p50 (p99 ${us(router50.p99)}); the path routes, no Request`],
+  ];
 }

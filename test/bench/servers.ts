@@ -185,7 +185,7 @@ export function workerConfig(source: string, port: number): WorkerdConfig {
   return { capnp: join(dir, 'workerd.capnp') };
 }
 
-async function startWorker(source: string, port: number, what: string): Promise<Running> {
+export async function startWorker(source: string, port: number, what: string): Promise<Running> {
   return serveWorkerd(workerConfig(source, port).capnp, port, what);
 }
 

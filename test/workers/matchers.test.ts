@@ -116,6 +116,24 @@ describe('header', () => {
     expect(m({ header: { Host: ['h.test:81'] } })(ctx())).toBe(true);
     expect(m({ header: { Host: ['h.test*'] } })(ctx())).toBe(true);
   });
+  it('one field of literal values (the Set lookup): whole value, case-sensitive, names not', () => {
+    const tenant = (headers: Record<string, string> | Headers) => req('http://h/', { headers });
+    const t = m({ header: { 'X-Tenant': ['t1', 't2'] } });
+    expect(t(tenant({ 'x-tenant': 't2' }))).toBe(true);
+    expect(t(tenant({ 'X-TENANT': 't1' }))).toBe(true);
+    expect(t(tenant({ 'X-Tenant': 'T1' }))).toBe(false);
+    expect(t(tenant({ 'X-Tenant': 't1 ' }))).toBe(true); // the runtime trims field values
+    expect(t(tenant({ 'X-Tenant': 't10' }))).toBe(false);
+    expect(t(tenant({ 'X-Tenant': '' }))).toBe(false);
+    expect(t(tenant({}))).toBe(false);
+    // Repeated fields reach the matcher joined with ", ", as the general matcher sees them.
+    const repeated = new Headers([['X-Tenant', 't1'], ['X-Tenant', 't2']]);
+    expect(t(tenant(repeated))).toBe(false);
+    expect(m({ header: { 'X-Tenant': ['t1, t2'] } })(tenant(repeated))).toBe(true);
+    // A literal with `*` or a placeholder is not looked up as it is.
+    expect(m({ header: { 'X-Tenant': ['t*'] } })(tenant({ 'X-Tenant': 't9' }))).toBe(true);
+    expect(m({ header: { 'X-Tenant': ['{http.request.host}'] } })(tenant({ 'X-Tenant': 'h' }))).toBe(true);
+  });
 });
 
 describe('header_regexp', () => {

@@ -32,7 +32,19 @@ export function cleanPath(p: string, collapseSlashes: boolean): string {
   return memo.out;
 }
 
+/** A rooted path without `//` or a `.`/`..` segment: one that Clean gives back unchanged, in either mode. */
+function isClean(p: string): boolean {
+  if (p.charCodeAt(0) !== 47 || p.includes('//')) return false;
+  for (let i = p.indexOf('/.'); i >= 0; i = p.indexOf('/.', i + 1)) {
+    const end = p.charCodeAt(i + 2) === 46 ? i + 3 : i + 2;
+    if (end === p.length || p.charCodeAt(end) === 47) return false;
+  }
+  return true;
+}
+
 function cleanPathUncached(p: string, collapseSlashes: boolean): string {
+  // Most request paths are clean already: no split and join for them.
+  if (isClean(p)) return p;
   const clean = (s: string): string => {
     const c = goPathClean(s);
     return c !== '/' && s.endsWith('/') ? c + '/' : c;

@@ -60,7 +60,26 @@ export function compileHeaderFields(
 }
 
 export function compileHeader(json: unknown, c: MatcherCompileContext): Matcher {
-  return compileHeaderFields(json, c, requestFieldValues);
+  return exactFieldMatcher(json) ?? compileHeaderFields(json, c, requestFieldValues);
+}
+
+/**
+ * `header X-Tenant t1 t2`, the common form (one field other than Host, values without `*` or placeholders): a Set
+ * lookup of the field's value, where the general matcher builds a value list and compares each pattern.
+ */
+function exactFieldMatcher(json: unknown): Matcher | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const entries = Object.entries(json);
+  if (entries.length !== 1) return undefined;
+  const [field, values] = entries[0];
+  const name = field.toLowerCase();
+  if (name === 'host' || !Array.isArray(values) || values.length === 0) return undefined;
+  if (!values.every((v) => typeof v === 'string' && !v.includes('*') && !v.includes('{'))) return undefined;
+  const allowed = new Set<string>(values);
+  return (ctx) => {
+    const actual = requestField(ctx, name);
+    return actual !== null && allowed.has(actual);
+  };
 }
 
 /** Whether any request value matches any allowed value (loops, not closures: this runs for every route). */

@@ -60,7 +60,14 @@ const lastFields: { request?: Request; values: Map<string, string | null> } = { 
 /** Host without port, brackets stripped. */
 export function requestHost(ctx: RequestContext): string {
   const hostport = requestHostport(ctx);
-  return (lastHost.host ??= splitHostPort(hostport)[0]);
+  return (lastHost.host ??= hostOf(hostport));
+}
+
+/** splitHostPort's host, without the pair: host matchers ask for it on every request. */
+function hostOf(hostport: string): string {
+  if (hostport.startsWith('[')) return splitHostPort(hostport)[0];
+  const colon = hostport.lastIndexOf(':');
+  return colon < 0 || hostport.indexOf(':') !== colon ? hostport : hostport.slice(0, colon);
 }
 
 /** Percent-decodes a path like Go's url.PathUnescape (%2F becomes `/`); malformed escapes leave the input as is. */
