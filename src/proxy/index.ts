@@ -37,9 +37,6 @@ const DEFAULT_REPLAY_LIMIT = 1 << 20;
 /** An upstream that answered within this long is taken to be reached over a pooled connection (no dial watch). */
 const RECENT_ANSWER_MS = 1000;
 
-/** Policies whose choice depends on in-flight counts: those need the count held until the body is streamed. */
-const COUNTING_POLICIES = new Set(['least_conn', 'random_choose']);
-
 function record(v: unknown, what: string, path: string): Record<string, unknown> {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${what} must be an object`, path);
@@ -87,8 +84,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const requestBuffers = typeof json.request_buffers === 'number' ? json.request_buffers : 0;
   const retrying = lb.retries > 0 || lb.tryDurationMs > 0;
   const replayLimit = requestBuffers > 0 ? requestBuffers : requestBuffers < 0 ? Infinity : DEFAULT_REPLAY_LIMIT;
+  // A policy that reads in-flight counts, through any of its fallbacks, needs the count held until the body is streamed.
+  const holdCountThroughBody = lb.policyTraits.countsLoad || upstreams.some((u) => u.maxRequests > 0);
   // With the UPSTREAM_POOL binding, health lives in a Durable Object shared by all isolates (shared-pool.ts).
-  const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
   const sharedPoolFor = sharedPoolResolver(upstreams, active, passive, holdCountThroughBody);
   // Caddy starts active health checks when the config loads, not at the first request: so does the shared pool.
   if (active) deps.onActivate?.((env, exec) => sharedPoolFor(env)?.activate(exec));

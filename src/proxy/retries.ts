@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.ts';
 import type { Matcher, RequestContext } from '../http/types.ts';
-import { compileSelectionPolicy } from './policies/index.ts';
+import { compilePolicy, type PolicyTraits } from './policies/index.ts';
 import { durationMs } from './passive-health.ts';
 import type { ProxyDeps, SelectionPolicy } from './types.ts';
 
@@ -8,7 +8,7 @@ import type { ProxyDeps, SelectionPolicy } from './types.ts';
 
 export interface LoadBalancing {
   readonly policy: SelectionPolicy;
-  readonly policyName: string;
+  readonly policyTraits: PolicyTraits;
   readonly retries: number;
   readonly tryDurationMs: number;
   readonly tryIntervalMs: number;
@@ -34,10 +34,10 @@ export function compileLoadBalancing(json: unknown, deps: ProxyDeps, path: strin
     if (!Array.isArray(rec.retry_match)) throw new ConfigError('retry_match must be a list of matcher sets', path);
     retryMatch = deps.compileMatcherSets(rec.retry_match);
   }
-  const sp = rec.selection_policy as Record<string, unknown> | undefined;
+  const selection = compilePolicy(rec.selection_policy, `${path}.selection_policy`);
   return {
-    policy: compileSelectionPolicy(sp, `${path}.selection_policy`),
-    policyName: typeof sp?.policy === 'string' ? sp.policy : 'random',
+    policy: selection.select,
+    policyTraits: selection.traits,
     retries,
     tryDurationMs,
     tryIntervalMs,
