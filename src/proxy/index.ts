@@ -13,10 +13,12 @@ import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes, type PassiveHealth } from './passive-health.ts';
 import { proxyResults } from './placeholders.ts';
 import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
+import { checkFields } from '../http/handlers/util.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver, type SharedPool } from './shared-pool.ts';
+import { REVERSE_PROXY_FIELDS } from './json.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';
 import { compileUpstreams, DialError, dialString, type ProxyUpstream } from './upstreams.ts';
@@ -24,12 +26,6 @@ import { isDigits } from '../util/digits.ts';
 
 export type { ProxyDeps } from './types.ts';
 export { compileCopyResponse, compileCopyResponseHeaders } from './handle-response.ts';
-
-const FIELDS = [
-  'handler', 'transport', 'load_balancing', 'health_checks', 'upstreams', 'flush_interval', 'trusted_proxies', 'headers',
-  'request_buffers', 'response_buffers', 'stream_timeout', 'stream_close_delay', 'stream_buffer_size', 'rewrite',
-  'handle_response', 'verbose_logs',
-];
 
 /** Without request_buffers, a body up to this size is kept so a retry can resend it; a longer one is sent once. */
 const DEFAULT_REPLAY_LIMIT = 1 << 20;
@@ -48,13 +44,13 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const path = deps.path ?? 'reverse_proxy';
   for (const k of Object.keys(json)) {
     if (k === 'dynamic_upstreams' || k === 'circuit_breaker') throw new ConfigError(`reverse_proxy: ${k} is not supported at the edge`, path);
-    if (!FIELDS.includes(k)) throw new ConfigError(`reverse_proxy: unsupported field "${k}"`, path);
   }
+  checkFields(json, REVERSE_PROXY_FIELDS, path, 'reverse_proxy');
   const keep = (s: string): Template => deps.compileTemplate(s, 'keep');
   const empty = (s: string): Template => deps.compileTemplate(s, 'empty');
 
   const hc = record(json.health_checks, 'health_checks', path);
-  for (const k of Object.keys(hc)) if (k !== 'active' && k !== 'passive') throw new ConfigError(`health_checks: unsupported field "${k}"`, path);
+  checkFields(hc, ['active', 'passive'], path, 'health_checks');
   const passive = compilePassiveHealth(hc.passive, `${path}.health_checks.passive`);
   const upstreams = compileUpstreams(json.upstreams, path, passive, empty);
   if (upstreams.length === 0) throw new ConfigError('reverse_proxy: no upstreams configured', path);
@@ -69,14 +65,14 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   if (!trustedRanges) throw new ConfigError('trusted_proxies must be a list of strings', path);
 
   const hdrs = record(json.headers, 'headers', path);
-  for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
+  checkFields(hdrs, ['request', 'response'], path, 'headers');
   // Caddy's reverse_proxy applies the same HeaderOps as the headers handler (ReplaceKnown names and values).
   const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, [], 'upstream');
   const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, ['require', 'deferred']);
   const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
 
   const rw = record(json.rewrite, 'rewrite', path);
-  for (const k of Object.keys(rw)) if (k !== 'method' && k !== 'uri') throw new ConfigError(`rewrite: unsupported field "${k}"`, path);
+  checkFields(rw, ['method', 'uri'], path, 'rewrite');
   const rwMethod = typeof rw.method === 'string' && rw.method ? empty(rw.method) : undefined;
   const rwUri = typeof rw.uri === 'string' && rw.uri ? empty(rw.uri) : undefined;
 

@@ -1,5 +1,6 @@
 import { unsupportedError } from '../../../caddyfile/errors.ts';
 import { durationArg, intArg, requireArg } from '../../args.ts';
+import type { ReverseProxyJSON } from '../../../proxy/json.ts';
 import { policyModule, type FallbackJSON, type SelectionPolicyJSON } from '../../../proxy/policies/index.ts';
 import type { HandlerJSON, MatcherSetJSON } from '../../../config/caddy-json.ts';
 import type { Helper } from '../../helper.ts';
@@ -18,16 +19,6 @@ import { pushAll } from '../../../util/push-all.ts';
  * header_up/header_down, rewrite, buffers and the http transport. Durations become nanoseconds, as in Caddy's JSON.
  */
 
-interface ProxyJSON extends HandlerJSON {
-  upstreams?: Array<{ dial: string; max_requests?: number }>;
-  load_balancing?: { selection_policy?: SelectionPolicyJSON; [field: string]: unknown };
-  health_checks?: { active?: Record<string, unknown>; passive?: Record<string, unknown> };
-  headers?: { request?: HeaderOpsJSON; response?: RespHeaderOpsJSON };
-  transport?: Record<string, unknown>;
-  rewrite?: Record<string, unknown>;
-  trusted_proxies?: string[];
-  [key: string]: unknown;
-}
 
 const duration = (h: Helper, text: string): number => durationArg(h, text, (t) => `bad duration value '${t}'`);
 const arg = requireArg;
@@ -50,7 +41,7 @@ function parsePolicy(h: Helper): SelectionPolicyJSON {
   return policy;
 }
 
-function parseTransport(h: Helper, json: ProxyJSON): void {
+function parseTransport(h: Helper, json: ReverseProxyJSON): void {
   const name = arg(h);
   if (name !== 'http') throw unsupportedError(h.token(), `transport ${name}`, 'only the http transport exists at the edge, proxy to an HTTP server instead');
   const t: Record<string, unknown> = { protocol: 'http', ...(json.transport ?? {}) };
@@ -112,7 +103,7 @@ function headerLine(h: Helper, ops: HeaderOpsJSON, resp: RespHeaderOpsJSON | und
 
 export function parseReverseProxy(h: Helper): HandlerJSON {
   h.next(); // directive name
-  const json: ProxyJSON = { handler: 'reverse_proxy' };
+  const json: ReverseProxyJSON = { handler: 'reverse_proxy' };
   const upstreams: string[] = [];
   let scheme = '';
   const addUpstream = (text: string) => {
