@@ -8,7 +8,7 @@ import { checkServerOptions, parseServerOptions, type ServerOptions } from './se
 import { durationArg, nextArg } from './args.ts';
 
 /**
- * The global options block (reference §1.10): the first block, when it has no keys. Each option line is parsed into
+ * The global options block: the first block, when it has no keys. Each option line is parsed into
  * `options` by name; unknown names are Caddy's "unrecognized global option" error.
  */
 

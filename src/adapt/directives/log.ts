@@ -10,7 +10,7 @@ import { pushAll } from '../../util/push-all.ts';
 import { durationArg } from '../args.ts';
 
 /**
- * `log [<name>] { output …; format …; level …; sampling {…}; hostnames …; no_hostname }` (reference §5): access
+ * `log [<name>] { output …; format …; level …; sampling {…}; hostnames …; no_hostname }`: access
  * log configuration, not a handler. It yields a `custom_log` value; the adapter puts the logger under the top-level
  * `logging.logs` and names it in the server's `logs` (as Caddy's httpcaddyfile does).
  */

@@ -6,7 +6,7 @@ import { isDigits } from '../../util/digits.ts';
 import { durationArg, requireArg } from '../args.ts';
 
 /**
- * `rate_limit` with the caddy-ratelimit plugin's syntax (reference §9): `zone NAME { key, window, events,
+ * `rate_limit` with the caddy-ratelimit plugin's syntax: `zone NAME { key, window, events,
  * ipv4_prefix, ipv6_prefix, match }`, plus `jitter`, `sweep_interval`, `distributed`, `storage`, `log_key`,
  * `disable_metrics`. Gatehouse extensions: `fail_open` / `fail_closed` in a zone (what to do when the limiter
  * Durable Object is unreachable; default open), `lease on|off` in a zone (off: no leases, every request decided by
