@@ -19,7 +19,6 @@ import { pushAll } from '../../../util/push-all.ts';
  * header_up/header_down, rewrite, buffers and the http transport. Durations become nanoseconds, as in Caddy's JSON.
  */
 
-
 const duration = (h: Helper, text: string): number => durationArg(h, text, (t) => `bad duration value '${t}'`);
 const arg = requireArg;
 const int = (h: Helper, text: string, what: string): number => intArg(h, text, (t) => `bad ${what} value '${t}'`);
