@@ -1,26 +1,18 @@
 import { Dispenser } from '../caddyfile/dispenser.ts';
 import { CaddyfileError, locatedError, unsupportedError, withLocation } from '../caddyfile/errors.ts';
 import type { ServerBlock } from '../caddyfile/serverblock.ts';
-import { parseDurationNs } from '../util/duration.ts';
 import { parseLogBlock, type NamedCustomLog } from './directives/log.ts';
 import { parseOrderOption } from './order.ts';
 import { globalOptionParser } from './registry.ts';
 import { checkServerOptions, parseServerOptions, type ServerOptions } from './server-options.ts';
+import { durationArg, nextArg } from './args.ts';
 
 /**
- * The global options block (reference §1.10): the first block, when it has no keys. Each option line is parsed into
+ * The global options block: the first block, when it has no keys. Each option line is parsed into
  * `options` by name; unknown names are Caddy's "unrecognized global option" error.
  */
 
-/** Caddy's NextArg (no `{`). */
-function arg(d: Dispenser): boolean {
-  if (!d.nextArg()) return false;
-  if (d.val() === '{' && !d.quoted()) {
-    d.prev();
-    return false;
-  }
-  return true;
-}
+const arg = nextArg;
 
 function single(d: Dispenser): string {
   d.next();
@@ -39,10 +31,7 @@ function port(d: Dispenser): number {
 }
 
 function duration(d: Dispenser): number {
-  const s = single(d);
-  const ns = parseDurationNs(s);
-  if (ns === undefined) throw d.err(`parsing duration: time: invalid duration ${JSON.stringify(s)}`);
-  return ns;
+  return durationArg(d, single(d), (s) => `parsing duration: time: invalid duration ${JSON.stringify(s)}`);
 }
 
 function flag(d: Dispenser): boolean {

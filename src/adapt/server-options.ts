@@ -2,8 +2,8 @@ import type { Dispenser } from '../caddyfile/dispenser.ts';
 import { locatedError, unsupportedError } from '../caddyfile/errors.ts';
 import type { Token } from '../caddyfile/token.ts';
 import type { ServerJSON } from '../config/caddy-json.ts';
-import { parseDurationNs } from '../util/duration.ts';
 import { parseBytes } from './directives/size.ts';
+import { durationArg, nextArg } from './args.ts';
 
 /**
  * The `servers [<listener>] { … }` global option (Caddy's serveroptions.go): per-server settings, applied to every
@@ -24,19 +24,10 @@ export interface ServerOptions {
 /** Caddy's private_ranges shorthand for trusted proxies. */
 export const PRIVATE_RANGES = ['192.168.0.0/16', '172.16.0.0/12', '10.0.0.0/8', '127.0.0.1/8', 'fd00::/8', '::1'];
 
-function arg(d: Dispenser): boolean {
-  if (!d.nextArg()) return false;
-  if (d.val() === '{' && !d.quoted()) {
-    d.prev();
-    return false;
-  }
-  return true;
-}
+const arg = nextArg;
 
 function dur(d: Dispenser, what: string, s: string): number {
-  const ns = parseDurationNs(s);
-  if (ns === undefined) throw d.err(`parsing ${what}: time: invalid duration ${JSON.stringify(s)}`);
-  return ns;
+  return durationArg(d, s, (t) => `parsing ${what}: time: invalid duration ${JSON.stringify(t)}`);
 }
 
 function oneArg(d: Dispenser): string {

@@ -1,3 +1,4 @@
+import { checkFields } from '../http/handlers/util.ts';
 import { ConfigError } from '../config/errors.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
 import { HandlerError, type Handler, type RequestContext, type Template } from '../http/types.ts';
@@ -36,9 +37,7 @@ export function compileHandleResponse(json: unknown, deps: ProxyDeps, path: stri
     const where = `${path}.handle_response[${i}]`;
     if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ConfigError('handle_response entry must be an object', where);
     const rec = e as Record<string, unknown>;
-    for (const k of Object.keys(rec)) {
-      if (!['match', 'status_code', 'routes'].includes(k)) throw new ConfigError(`handle_response: unsupported field "${k}"`, where);
-    }
+    checkFields(rec, ['match', 'status_code', 'routes'], where, 'handle_response');
     const sc = rec.status_code;
     if (sc !== undefined && sc !== null && sc !== '' && typeof sc !== 'number' && typeof sc !== 'string') {
       throw new ConfigError('status_code must be an integer or a string', where);
@@ -65,9 +64,7 @@ function current(ctx: RequestContext): InterceptedResponse {
 
 /** `copy_response`: writes the intercepted response as the proxy would, optionally with another status. */
 export function compileCopyResponse(json: Record<string, unknown>, deps: ProxyDeps): Handler {
-  for (const k of Object.keys(json)) {
-    if (k !== 'handler' && k !== 'status_code') throw new ConfigError(`copy_response: unsupported field "${k}"`, deps.path ?? '');
-  }
+  checkFields(json, ['handler', 'status_code'], deps.path ?? '', 'copy_response');
   const sc = json.status_code;
   const status = sc === undefined || sc === null || sc === '' ? undefined : deps.compileTemplate(String(sc), 'empty');
   return async (ctx) => {
@@ -86,9 +83,7 @@ export function compileCopyResponse(json: Record<string, unknown>, deps: ProxyDe
 /** `copy_response_headers`: copies the intercepted response's fields (include or exclude list) and continues. */
 export function compileCopyResponseHeaders(json: Record<string, unknown>, deps: ProxyDeps): Handler {
   const path = deps.path ?? '';
-  for (const k of Object.keys(json)) {
-    if (!['handler', 'include', 'exclude'].includes(k)) throw new ConfigError(`copy_response_headers: unsupported field "${k}"`, path);
-  }
+  checkFields(json, ['handler', 'include', 'exclude'], path, 'copy_response_headers');
   const list = (v: unknown, what: string): Set<string> | undefined => {
     if (v === undefined || v === null) return undefined;
     if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigError(`${what} must be a list of strings`, path);

@@ -13,10 +13,12 @@ import { parseRange } from './ip.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes, type PassiveHealth } from './passive-health.ts';
 import { proxyResults } from './placeholders.ts';
 import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
+import { checkFields } from '../http/handlers/util.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, sharedPoolResolver, type SharedPool } from './shared-pool.ts';
+import { REVERSE_PROXY_FIELDS } from './json.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';
 import { compileUpstreams, DialError, dialString, type ProxyUpstream } from './upstreams.ts';
@@ -25,20 +27,11 @@ import { isDigits } from '../util/digits.ts';
 export type { ProxyDeps } from './types.ts';
 export { compileCopyResponse, compileCopyResponseHeaders } from './handle-response.ts';
 
-const FIELDS = [
-  'handler', 'transport', 'load_balancing', 'health_checks', 'upstreams', 'flush_interval', 'trusted_proxies', 'headers',
-  'request_buffers', 'response_buffers', 'stream_timeout', 'stream_close_delay', 'stream_buffer_size', 'rewrite',
-  'handle_response', 'verbose_logs',
-];
-
 /** Without request_buffers, a body up to this size is kept so a retry can resend it; a longer one is sent once. */
 const DEFAULT_REPLAY_LIMIT = 1 << 20;
 
 /** An upstream that answered within this long is taken to be reached over a pooled connection (no dial watch). */
 const RECENT_ANSWER_MS = 1000;
-
-/** Policies whose choice depends on in-flight counts: those need the count held until the body is streamed. */
-const COUNTING_POLICIES = new Set(['least_conn', 'random_choose']);
 
 function record(v: unknown, what: string, path: string): Record<string, unknown> {
   if (v === undefined || v === null) return {};
@@ -51,13 +44,13 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const path = deps.path ?? 'reverse_proxy';
   for (const k of Object.keys(json)) {
     if (k === 'dynamic_upstreams' || k === 'circuit_breaker') throw new ConfigError(`reverse_proxy: ${k} is not supported at the edge`, path);
-    if (!FIELDS.includes(k)) throw new ConfigError(`reverse_proxy: unsupported field "${k}"`, path);
   }
+  checkFields(json, REVERSE_PROXY_FIELDS, path, 'reverse_proxy');
   const keep = (s: string): Template => deps.compileTemplate(s, 'keep');
   const empty = (s: string): Template => deps.compileTemplate(s, 'empty');
 
   const hc = record(json.health_checks, 'health_checks', path);
-  for (const k of Object.keys(hc)) if (k !== 'active' && k !== 'passive') throw new ConfigError(`health_checks: unsupported field "${k}"`, path);
+  checkFields(hc, ['active', 'passive'], path, 'health_checks');
   const passive = compilePassiveHealth(hc.passive, `${path}.health_checks.passive`);
   const upstreams = compileUpstreams(json.upstreams, path, passive, empty);
   if (upstreams.length === 0) throw new ConfigError('reverse_proxy: no upstreams configured', path);
@@ -72,14 +65,14 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   if (!trustedRanges) throw new ConfigError('trusted_proxies must be a list of strings', path);
 
   const hdrs = record(json.headers, 'headers', path);
-  for (const k of Object.keys(hdrs)) if (k !== 'request' && k !== 'response') throw new ConfigError(`headers: unsupported field "${k}"`, path);
+  checkFields(hdrs, ['request', 'response'], path, 'headers');
   // Caddy's reverse_proxy applies the same HeaderOps as the headers handler (ReplaceKnown names and values).
   const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, [], 'upstream');
   const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, ['require', 'deferred']);
   const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
 
   const rw = record(json.rewrite, 'rewrite', path);
-  for (const k of Object.keys(rw)) if (k !== 'method' && k !== 'uri') throw new ConfigError(`rewrite: unsupported field "${k}"`, path);
+  checkFields(rw, ['method', 'uri'], path, 'rewrite');
   const rwMethod = typeof rw.method === 'string' && rw.method ? empty(rw.method) : undefined;
   const rwUri = typeof rw.uri === 'string' && rw.uri ? empty(rw.uri) : undefined;
 
@@ -87,8 +80,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const requestBuffers = typeof json.request_buffers === 'number' ? json.request_buffers : 0;
   const retrying = lb.retries > 0 || lb.tryDurationMs > 0;
   const replayLimit = requestBuffers > 0 ? requestBuffers : requestBuffers < 0 ? Infinity : DEFAULT_REPLAY_LIMIT;
+  // A policy that reads in-flight counts, through any of its fallbacks, needs the count held until the body is streamed.
+  const holdCountThroughBody = lb.policyTraits.countsLoad || upstreams.some((u) => u.maxRequests > 0);
   // With the UPSTREAM_POOL binding, health lives in a Durable Object shared by all isolates (shared-pool.ts).
-  const holdCountThroughBody = COUNTING_POLICIES.has(lb.policyName) || upstreams.some((u) => u.maxRequests > 0);
   const sharedPoolFor = sharedPoolResolver(upstreams, active, passive, holdCountThroughBody);
   // Caddy starts active health checks when the config loads, not at the first request: so does the shared pool.
   if (active) deps.onActivate?.((env, exec) => sharedPoolFor(env)?.activate(exec));
@@ -111,9 +105,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     // Count the request as in flight until the body has been streamed to the client.
     const pipe = !noBody && holdCountThroughBody ? new TransformStream<Uint8Array, Uint8Array>() : undefined;
     const outStatus = status >= 200 && status <= 599 ? status : 502;
-    // One copy of the upstream's fields, made by the Response constructor, then edited in place. Given the upstream
-    // Response itself as init, workerd copies status, reason and fields natively: ~26k instructions fewer per request
-    // than the same values as an init dictionary (callgrind, in a minimal Worker), which only a changed status needs.
+    // One copy of the upstream's fields, edited in place. Given the upstream Response itself as init, workerd copies
+    // status, reason and fields natively, far cheaper than an init dictionary, which only a changed status needs.
     const outBody = noBody ? null : pipe ? pipe.readable : body;
     const response = outStatus === upstreamStatus
       ? new Response(outBody, res)
@@ -225,9 +218,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       up.host.numRequests++;
       // Caddy dials, and times the dial, only for a new connection: an attempt on a pooled one has no dial timeout.
       // fetch() pools connections out of sight, so an upstream that answered this isolate within the last second is
-      // taken to be reached over a pooled connection and its attempt gets no dial watch (a timer and an abort
-      // signal: ~15 µs of CPU per request under load in workerd, measured); others get one. A negative dial_timeout
-      // (fail every dial) always applies.
+      // taken to be reached over a pooled connection and its attempt gets no dial watch (a timer and an abort signal,
+      // a cost on every request); others get one. A negative dial_timeout (fail every dial) always applies.
       const dialTimeoutMs = transport.dialTimeoutMs > 0 && t0 - up.host.lastAnswerAt < RECENT_ANSWER_MS ? 0 : transport.dialTimeoutMs;
       let res: Response;
       try {

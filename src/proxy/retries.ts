@@ -1,6 +1,8 @@
 import { ConfigError } from '../config/errors.ts';
 import type { Matcher, RequestContext } from '../http/types.ts';
-import { compileSelectionPolicy } from './policies/index.ts';
+import { compilePolicy, type PolicyTraits } from './policies/index.ts';
+import { checkFields } from '../http/handlers/util.ts';
+import { LOAD_BALANCING_FIELDS } from './json.ts';
 import { durationMs } from './passive-health.ts';
 import type { ProxyDeps, SelectionPolicy } from './types.ts';
 
@@ -8,7 +10,7 @@ import type { ProxyDeps, SelectionPolicy } from './types.ts';
 
 export interface LoadBalancing {
   readonly policy: SelectionPolicy;
-  readonly policyName: string;
+  readonly policyTraits: PolicyTraits;
   readonly retries: number;
   readonly tryDurationMs: number;
   readonly tryIntervalMs: number;
@@ -18,11 +20,7 @@ export interface LoadBalancing {
 export function compileLoadBalancing(json: unknown, deps: ProxyDeps, path: string): LoadBalancing {
   const rec = (json ?? {}) as Record<string, unknown>;
   if (typeof rec !== 'object' || Array.isArray(rec)) throw new ConfigError('load_balancing must be an object', path);
-  for (const k of Object.keys(rec)) {
-    if (!['selection_policy', 'retries', 'try_duration', 'try_interval', 'retry_match'].includes(k)) {
-      throw new ConfigError(`load_balancing: unsupported field "${k}"`, path);
-    }
-  }
+  checkFields(rec, LOAD_BALANCING_FIELDS, path, 'load_balancing');
   const retries = rec.retries ?? 0;
   if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) throw new ConfigError('retries must be a non-negative integer', path);
   const tryDurationMs = durationMs(rec.try_duration, 'try_duration', path);
@@ -34,10 +32,10 @@ export function compileLoadBalancing(json: unknown, deps: ProxyDeps, path: strin
     if (!Array.isArray(rec.retry_match)) throw new ConfigError('retry_match must be a list of matcher sets', path);
     retryMatch = deps.compileMatcherSets(rec.retry_match);
   }
-  const sp = rec.selection_policy as Record<string, unknown> | undefined;
+  const selection = compilePolicy(rec.selection_policy, `${path}.selection_policy`);
   return {
-    policy: compileSelectionPolicy(sp, `${path}.selection_policy`),
-    policyName: typeof sp?.policy === 'string' ? sp.policy : 'random',
+    policy: selection.select,
+    policyTraits: selection.traits,
     retries,
     tryDurationMs,
     tryIntervalMs,

@@ -1,3 +1,4 @@
+import { checkFields } from '../http/handlers/util.ts';
 import { ConfigError } from '../config/errors.ts';
 import { durationMs } from './passive-health.ts';
 
@@ -34,7 +35,7 @@ export function compileTransport(json: unknown, path: string): Transport {
   if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('transport must be an object', path);
   const rec = json as Record<string, unknown>;
   if (rec.protocol !== 'http') throw new ConfigError(`transport ${JSON.stringify(rec.protocol)} is not supported (only http)`, path);
-  for (const k of Object.keys(rec)) if (!HTTP_FIELDS.includes(k)) throw new ConfigError(`http transport: unsupported field "${k}"`, path);
+  checkFields(rec, HTTP_FIELDS, path, 'http transport');
   const tls = rec.tls !== undefined && rec.tls !== null;
   const tlsRec = (tls ? rec.tls : {}) as Record<string, unknown>;
   const except = tlsRec.except_ports ?? [];

@@ -1,3 +1,5 @@
+import { checkFields } from '../http/handlers/util.ts';
+import { UPSTREAM_FIELDS } from './json.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { RequestContext, Template } from '../http/types.ts';
 import { currentFails, globalLoad, hostState, type PassiveHealth } from './passive-health.ts';
@@ -150,9 +152,7 @@ export function compileUpstreams(
     const where = `${path}.upstreams[${i}]`;
     if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new ConfigError('upstream must be an object', where);
     const rec = u as Record<string, unknown>;
-    for (const k of Object.keys(rec)) {
-      if (k !== 'dial' && k !== 'max_requests') throw new ConfigError(`upstream: unsupported field "${k}"`, where);
-    }
+    checkFields(rec, UPSTREAM_FIELDS, where, 'upstream');
     const dial = rec.dial;
     if (typeof dial !== 'string' || dial === '') throw new ConfigError('upstream dial address is required', where);
     const maxReq = rec.max_requests ?? 0;

@@ -6,6 +6,7 @@ import { compileTemplate } from '../http/placeholders/index.ts';
 import { HandlerError, type Handler, type Matcher, type RequestContext, type Template } from '../http/types.ts';
 import { durationMs } from '../util/duration.ts';
 import { responseHeaderMap } from '../http/handlers/response.ts';
+import type { HandlerModule } from '../http/handlers/types.ts';
 import { METRICS } from '../metrics/catalog.ts';
 import { countDurableObjectError, metricsRecorder } from '../metrics/index.ts';
 import { maskKey } from './key-prefix.ts';
@@ -158,3 +159,5 @@ function withRateLimitHeaders(res: Response, zone: Zone, result: Decision): Resp
   out.headers.set('RateLimit-Reset', String(Math.max(0, Math.ceil((result.resetAt - Date.now()) / 1000))));
   return out;
 }
+
+export const rateLimitHandler: HandlerModule = { name: 'rate_limit', compile: (json) => compileRateLimit(json) };

@@ -403,3 +403,22 @@ describe('fallback when the key is absent', () => {
     for (const n of Object.values(c)) expect(n).toBeGreaterThanOrEqual(20);
   });
 });
+
+describe('least_conn as a fallback counts load like least_conn itself', () => {
+  const FALLBACK_LEAST_CONN: Array<[string, Record<string, unknown>]> = [
+    ['header', { policy: 'header', field: 'X-Key', fallback: { policy: 'least_conn' } }],
+    ['query', { policy: 'query', key: 'k', fallback: { policy: 'least_conn' } }],
+    ['cookie', { policy: 'cookie', fallback: { policy: 'least_conn' } }],
+    ['cookie → header → least_conn', { policy: 'cookie', fallback: { policy: 'header', field: 'X-Key', fallback: { policy: 'least_conn' } } }],
+  ];
+
+  it.each(FALLBACK_LEAST_CONN)('%s: an upstream still streaming a response gets no new request', async (_, policy) => {
+    const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: policy } });
+    // Headers arrive at once; the body is held open while the other requests are chosen.
+    const streaming = await serve(h, makeCtx(new Request('http://site.test/stream?wait=1500')));
+    const busy = streaming.headers.get('x-upstream')!;
+    const c = counts(await seq(h, 30));
+    await streaming.text();
+    expect(c[busy]).toBe(0);
+  });
+});

@@ -7,9 +7,10 @@ import { parseLogEncoder } from './log-encoders.ts';
 import { parseBytes } from './size.ts';
 import { atoi, nextArg } from './util.ts';
 import { pushAll } from '../../util/push-all.ts';
+import { durationArg } from '../args.ts';
 
 /**
- * `log [<name>] { output …; format …; level …; sampling {…}; hostnames …; no_hostname }` (reference §5): access
+ * `log [<name>] { output …; format …; level …; sampling {…}; hostnames …; no_hostname }`: access
  * log configuration, not a handler. It yields a `custom_log` value; the adapter puts the logger under the top-level
  * `logging.logs` and names it in the server's `logs` (as Caddy's httpcaddyfile does).
  */
@@ -47,9 +48,7 @@ function noArgs(d: Dispenser): void {
 }
 
 function duration(d: Dispenser, s: string, what: string): number {
-  const ns = parseDurationNs(s);
-  if (ns === undefined) throw d.err(`${what}: time: invalid duration ${JSON.stringify(s)}`);
-  return ns;
+  return durationArg(d, s, (t) => `${what}: time: invalid duration ${JSON.stringify(t)}`);
 }
 
 /** Comma/space separated list items (`roll_at 00:00 06:00 12:00,18:00`). */

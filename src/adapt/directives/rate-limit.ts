@@ -1,12 +1,12 @@
-import { parseDurationNs } from '../../util/duration.ts';
 import type { HandlerJSON, MatcherSetJSON } from '../../config/caddy-json.ts';
 import type { Helper } from '../helper.ts';
 import { parseNestedMatcherSet } from '../matchers.ts';
 import { registerHandlerDirective } from '../registry.ts';
 import { isDigits } from '../../util/digits.ts';
+import { durationArg, requireArg } from '../args.ts';
 
 /**
- * `rate_limit` with the caddy-ratelimit plugin's syntax (reference §9): `zone NAME { key, window, events,
+ * `rate_limit` with the caddy-ratelimit plugin's syntax: `zone NAME { key, window, events,
  * ipv4_prefix, ipv6_prefix, match }`, plus `jitter`, `sweep_interval`, `distributed`, `storage`, `log_key`,
  * `disable_metrics`. Gatehouse extensions: `fail_open` / `fail_closed` in a zone (what to do when the limiter
  * Durable Object is unreachable; default open), `lease on|off` in a zone (off: no leases, every request decided by
@@ -24,16 +24,10 @@ interface ZoneJSON {
   lease?: boolean;
 }
 
-function arg(h: Helper): string {
-  if (!h.nextArg()) throw h.argErr();
-  return h.val();
-}
+const arg = requireArg;
 
 function duration(h: Helper): number {
-  const text = arg(h);
-  const ns = parseDurationNs(text);
-  if (ns === undefined) throw h.err(`invalid duration '${text}'`);
-  return ns;
+  return durationArg(h, arg(h), (t) => `invalid duration '${t}'`);
 }
 
 function integer(h: Helper, min: number, max = Number.MAX_SAFE_INTEGER): number {

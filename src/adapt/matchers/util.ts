@@ -1,5 +1,6 @@
 import type { Dispenser } from '../../caddyfile/dispenser.ts';
 import { isQuoted, type Token } from '../../caddyfile/token.ts';
+import { nextArg } from '../args.ts';
 
 /**
  * Context a matcher parser gets besides its tokens: the named matcher's name without `@` (Caddy passes it so regexp
@@ -15,18 +16,8 @@ export interface MatcherContext {
  */
 export type MatcherParser = (d: Dispenser, ctx: MatcherContext) => unknown;
 
-/**
- * Caddy's NextArg: the next token on the same line, except that an unquoted `{` opens a block and is not an
- * argument (the project Dispenser's nextArg does not roll back on `{`, so matcher code uses this).
- */
-export function nextArg(d: Dispenser): boolean {
-  if (!d.nextArg()) return false;
-  if (d.val() === '{' && !d.quoted()) {
-    d.prev();
-    return false;
-  }
-  return true;
-}
+// The project Dispenser's nextArg does not roll back on `{`; matcher code uses Caddy's NextArg from args.ts.
+export { nextArg };
 
 /** Caddy's Args: loads `n` arguments, or returns undefined as soon as one is missing. */
 export function args(d: Dispenser, n: number): string[] | undefined {

@@ -3,7 +3,7 @@ import { ConfigError } from '../../config/errors.ts';
 import { HandlerError } from '../types.ts';
 import { errorId } from './errors.ts';
 import { responseHeaderMap } from './response.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkFields, checkHandler, isRecord, optRecord, optString } from './util.ts';
 
 /** Where the authenticated user id is kept for {http.auth.user.id}. */
@@ -101,3 +101,5 @@ export const compileAuthentication: HandlerCompiler = (json, deps) => {
     throw new HandlerError(401, 'not authenticated', errorId());
   };
 };
+
+export const authenticationHandler: HandlerModule = { name: 'authentication', compile: compileAuthentication };

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../config/errors.ts';
 import { compileResponseMatcher } from './response-matcher.ts';
 import { mutable, settleResponse } from './response.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkHandler, optNumber, optRecord, stringList } from './util.ts';
 
 // Caddy's default list of compressible types (encode without a `match`).
@@ -98,3 +98,5 @@ export function acceptedEncodings(headers: Headers, prefer: string[], client?: s
   prefs.sort((a, b) => (Math.abs(a.q - b.q) < 0.00001 ? b.order - a.order : b.q - a.q));
   return prefs.map((p) => p.name);
 }
+
+export const encodeHandler: HandlerModule = { name: 'encode', compile: compileEncode };

@@ -2,7 +2,7 @@ import { ConfigError } from '../../config/errors.ts';
 import { HandlerError } from '../types.ts';
 import { errorId, handlerError } from './errors.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkHandler, optString, weakString } from './util.ts';
 import { isDigits } from '../../util/digits.ts';
 
@@ -26,3 +26,5 @@ export const compileError: HandlerCompiler = (json, deps) => {
     throw new HandlerError(code, message(ctx), errorId());
   };
 };
+
+export const errorHandler: HandlerModule = { name: 'error', compile: compileError };

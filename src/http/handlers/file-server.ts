@@ -5,7 +5,7 @@ import { mimeType } from '../assets/mime.ts';
 import { HandlerError, type RequestContext } from '../types.ts';
 import { errorId } from './errors.ts';
 import { replaceAll } from './tpl.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkHandler, optBool, stringList, weakString } from './util.ts';
 
 /**
@@ -188,3 +188,5 @@ function redirect(ctx: RequestContext, to: string): Response {
 function htmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' })[c]!);
 }
+
+export const fileServerHandler: HandlerModule = { name: 'file_server', compile: compileFileServer };

@@ -2,7 +2,7 @@ import { compileHeaderOps } from './header-ops.ts';
 import { compileResponseMatcher } from './response-matcher.ts';
 import { replaceRequest } from './request.ts';
 import { mutable, responseHeaderMap } from './response.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { thenNext } from './then-next.ts';
 import { checkHandler, optBool, optRecord } from './util.ts';
 
@@ -48,3 +48,5 @@ export const compileHeaders: HandlerCompiler = (json, deps) => {
     }
   });
 };
+
+export const headersHandler: HandlerModule = { name: 'headers', compile: compileHeaders };

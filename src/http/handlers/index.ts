@@ -1,41 +1,47 @@
 import { ConfigError } from '../../config/errors.ts';
-import { compileAuthentication } from './authentication.ts';
-import { compileEncode } from './encode.ts';
-import { compileError } from './error.ts';
-import { compileFileServer } from './file-server.ts';
-import { compileHeaders } from './headers.ts';
-import { compileMap } from './map.ts';
-import { compileMetrics } from './metrics.ts';
-import { compileRequestBody } from './request-body.ts';
-import { compileCopyResponseHandler, compileCopyResponseHeadersHandler, compileReverseProxyHandler } from './reverse-proxy.ts';
-import { compileRewrite } from './rewrite.ts';
-import { compileStaticResponse } from './static-response.ts';
-import { compileSubroute } from './subroute.ts';
-import type { HandlerCompiler } from './types.ts';
-import { compileVars } from './vars.ts';
-import { compileRateLimit } from '../../ratelimit/handler.ts';
+import { rateLimitHandler } from '../../ratelimit/handler.ts';
+import { authenticationHandler } from './authentication.ts';
+import { encodeHandler } from './encode.ts';
+import { errorHandler } from './error.ts';
+import { fileServerHandler } from './file-server.ts';
+import { headersHandler } from './headers.ts';
+import { mapHandler } from './map.ts';
+import { metricsHandler } from './metrics.ts';
+import { requestBodyHandler } from './request-body.ts';
+import { copyResponseHandler, copyResponseHeadersHandler, reverseProxyHandler } from './reverse-proxy.ts';
+import { rewriteHandler } from './rewrite.ts';
+import { staticResponseHandler } from './static-response.ts';
+import { subrouteHandler } from './subroute.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
+import { varsHandler } from './vars.ts';
 
-export type { CompileDeps, ConfigGaugesSource, HandlerCompiler } from './types.ts';
+export type { CompileDeps, ConfigGaugesSource, HandlerCompiler, HandlerModule } from './types.ts';
 
-/** Handler modules by their JSON `handler` name (Caddy's http.handlers.* IDs). */
-export const handlers: ReadonlyMap<string, HandlerCompiler> = new Map<string, HandlerCompiler>([
-  ['static_response', compileStaticResponse],
-  ['error', compileError],
-  ['headers', compileHeaders],
-  ['rewrite', compileRewrite],
-  ['subroute', compileSubroute],
-  ['vars', compileVars],
-  ['map', compileMap],
-  ['authentication', compileAuthentication],
-  ['request_body', compileRequestBody],
-  ['encode', compileEncode],
-  ['file_server', compileFileServer],
-  ['reverse_proxy', compileReverseProxyHandler],
-  ['copy_response', compileCopyResponseHandler],
-  ['copy_response_headers', compileCopyResponseHeadersHandler],
-  ['rate_limit', (json) => compileRateLimit(json)],
-  ['metrics', compileMetrics],
-]);
+/** Handler modules by their JSON `handler` name (Caddy's http.handlers.* IDs); each file exports its module. */
+const handlers = new Map<string, HandlerCompiler>();
+
+/** Adds a handler module; a name can be registered once. */
+export function registerHandler(module: HandlerModule): void {
+  if (handlers.has(module.name)) throw new Error(`handler ${module.name} is already registered`);
+  handlers.set(module.name, module.compile);
+}
+
+registerHandler(staticResponseHandler);
+registerHandler(errorHandler);
+registerHandler(headersHandler);
+registerHandler(rewriteHandler);
+registerHandler(subrouteHandler);
+registerHandler(varsHandler);
+registerHandler(mapHandler);
+registerHandler(authenticationHandler);
+registerHandler(requestBodyHandler);
+registerHandler(encodeHandler);
+registerHandler(fileServerHandler);
+registerHandler(reverseProxyHandler);
+registerHandler(copyResponseHandler);
+registerHandler(copyResponseHeadersHandler);
+registerHandler(rateLimitHandler);
+registerHandler(metricsHandler);
 
 /** Looks up a handler module; an unknown one fails the compile with the list of what is available. */
 export function handlerCompiler(name: unknown, path: string): HandlerCompiler {

@@ -2,7 +2,7 @@ import { ConfigError } from '../../config/errors.ts';
 import type { RequestContext, Template } from '../types.ts';
 import { goRegexp, goReplacer } from './regexp.ts';
 import { replaceAll } from './tpl.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkFields, checkHandler, isRecord, optString, stringList } from './util.ts';
 import { addPlaceholderProvider } from './providers.ts';
 import { thenNext } from './then-next.ts';
@@ -68,3 +68,5 @@ export const compileMap: HandlerCompiler = (json, deps) => {
 
   return thenNext((ctx) => addPlaceholderProvider(ctx, (name) => lookup(ctx, name)));
 };
+
+export const mapHandler: HandlerModule = { name: 'map', compile: compileMap };

@@ -3,7 +3,7 @@ import { serveScrape, type MetricsEnv } from '../../metrics/index.ts';
 import { upstreamHealth } from '../../proxy/upstream-status.ts';
 import { HandlerError } from '../types.ts';
 import { errorId } from './errors.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkHandler, optBool } from './util.ts';
 
 /**
@@ -25,3 +25,5 @@ export const compileMetrics: HandlerCompiler = (json, deps) => {
     return serveScrape(env, { config: configGauges && (() => configGauges(ctx.env)), upstreams: upstreamHealth });
   };
 };
+
+export const metricsHandler: HandlerModule = { name: 'metrics', compile: compileMetrics };

@@ -1,7 +1,7 @@
 import { limitStream } from '../body-limit.ts';
 import { replaceRequest } from './request.ts';
 import { replaceAll } from './tpl.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkHandler, optNumber, optString } from './util.ts';
 
 /**
@@ -34,3 +34,5 @@ export const compileRequestBody: HandlerCompiler = (json, deps) => {
     return next(ctx);
   };
 };
+
+export const requestBodyHandler: HandlerModule = { name: 'request_body', compile: compileRequestBody };

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../types.ts';
-import { headerMap, isRecord, optRecord } from './util.ts';
+import { checkFields, headerMap, isRecord, optRecord } from './util.ts';
 import { ConfigError } from '../../config/errors.ts';
 import { replaceAll } from './tpl.ts';
 
@@ -12,9 +12,7 @@ export type ResponseMatcher = (status: number, headers: Headers, ctx: RequestCon
 export function compileResponseMatcher(json: unknown, path: string): ResponseMatcher | undefined {
   const rec = optRecord(json, 'response matcher', path);
   if (!rec) return undefined;
-  for (const k of Object.keys(rec)) {
-    if (k !== 'status_code' && k !== 'headers') throw new ConfigError(`response matcher: unsupported field "${k}"`, path);
-  }
+  checkFields(rec, ['status_code', 'headers'], path, 'response matcher');
   const codes = rec.status_code;
   if (codes !== undefined && (!Array.isArray(codes) || !codes.every((c) => Number.isInteger(c)))) {
     throw new ConfigError('response matcher status_code must be a list of integers', path);

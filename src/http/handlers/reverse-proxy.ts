@@ -1,7 +1,7 @@
 import { compileMatcherSets } from '../matchers/index.ts';
 import { compileTemplate } from '../placeholders/index.ts';
 import { compileCopyResponse, compileCopyResponseHeaders, compileReverseProxy, type ProxyDeps } from '../../proxy/index.ts';
-import type { CompileDeps, HandlerCompiler } from './types.ts';
+import type { CompileDeps, HandlerCompiler, HandlerModule } from './types.ts';
 
 /** `reverse_proxy` (src/proxy/), given the template, matcher and route compilers it builds on. */
 function proxyDeps(deps: CompileDeps): ProxyDeps {
@@ -20,3 +20,9 @@ export const compileReverseProxyHandler: HandlerCompiler = (json, deps) => compi
 export const compileCopyResponseHandler: HandlerCompiler = (json, deps) => compileCopyResponse(json, proxyDeps(deps));
 export const compileCopyResponseHeadersHandler: HandlerCompiler = (json, deps) =>
   compileCopyResponseHeaders(json, proxyDeps(deps));
+
+export const reverseProxyHandler: HandlerModule = { name: 'reverse_proxy', compile: compileReverseProxyHandler };
+
+export const copyResponseHandler: HandlerModule = { name: 'copy_response', compile: compileCopyResponseHandler };
+
+export const copyResponseHeadersHandler: HandlerModule = { name: 'copy_response_headers', compile: compileCopyResponseHeadersHandler };

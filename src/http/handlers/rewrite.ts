@@ -5,7 +5,7 @@ import { goRegexp, replaceAllGo } from './regexp.ts';
 import { replaceRequest } from './request.ts';
 import { thenNext } from './then-next.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkFields, checkHandler, isRecord, optNumber, optRecord, optString } from './util.ts';
 import {
   cleanPath, encodeQuery, parseQuery, queryEscape, replaceN, splitPlaceholders, trimPathPrefix, trimPathSuffix,
@@ -233,3 +233,5 @@ function compileQueryOps(json: unknown, path: string): UrlEdit {
     url.search = encodeQuery(q);
   };
 }
+
+export const rewriteHandler: HandlerModule = { name: 'rewrite', compile: compileRewrite };

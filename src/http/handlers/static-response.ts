@@ -3,7 +3,7 @@ import { fieldValueTemplate, responseFieldValue } from '../field-value.ts';
 import { AbortConnection, handlerError } from './errors.ts';
 import { responseHeaderMap, takeResponseHeaderMap } from './response.ts';
 import { replaceAll, replaceKnown } from './tpl.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkHandler, headerMap, optBool, optString, weakString } from './util.ts';
 import { isDigits } from '../../util/digits.ts';
 
@@ -97,3 +97,5 @@ function contentTypeFor(body: string): string {
   }
   return 'text/plain; charset=utf-8';
 }
+
+export const staticResponseHandler: HandlerModule = { name: 'static_response', compile: compileStaticResponse };

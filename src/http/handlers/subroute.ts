@@ -1,7 +1,7 @@
 import type { RouteJSON } from '../../config/caddy-json.ts';
 import { ConfigError } from '../../config/errors.ts';
 import { handlerError } from './errors.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkFields, checkHandler, optRecord } from './util.ts';
 
 /**
@@ -38,3 +38,5 @@ export function routeList(v: unknown, path: string): RouteJSON[] {
 export function isHandlerFailure(e: unknown): boolean {
   return !(e instanceof Error && e.name === 'AbortConnection');
 }
+
+export const subrouteHandler: HandlerModule = { name: 'subroute', compile: compileSubroute };

@@ -24,3 +24,9 @@ export type ActivationHook = (env: Record<string, unknown>, exec?: { waitUntil(p
 
 /** Turns one handler module's JSON into a Handler, validating every field it is given. */
 export type HandlerCompiler = (json: HandlerJSON, deps: CompileDeps) => Handler;
+
+/** A handler module: its JSON `handler` name (Caddy's http.handlers.<name>) and its compiler, from one file. */
+export interface HandlerModule {
+  readonly name: string;
+  readonly compile: HandlerCompiler;
+}

@@ -1,7 +1,7 @@
 import type { Template } from '../types.ts';
 import { replaceAll } from './tpl.ts';
 import { thenNext } from './then-next.ts';
-import type { HandlerCompiler } from './types.ts';
+import type { HandlerCompiler, HandlerModule } from './types.ts';
 
 /** `vars`: sets request variables ({http.vars.*}, the `vars` matcher); string values expand placeholders. */
 export const compileVars: HandlerCompiler = (json) => {
@@ -14,3 +14,5 @@ export const compileVars: HandlerCompiler = (json) => {
     for (const [k, v] of entries) ctx.vars.set(k(ctx), typeof v === 'function' ? (v as Template)(ctx) : v);
   });
 };
+
+export const varsHandler: HandlerModule = { name: 'vars', compile: compileVars };

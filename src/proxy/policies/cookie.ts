@@ -1,15 +1,40 @@
 import { ConfigError } from '../../config/errors.ts';
 import { parseDurationNs } from '../../util/duration.ts';
 import type { SelectionPolicy, SelectRequest, Upstream } from '../types.ts';
+import type { FallbackJSON, PolicyModule } from './module.ts';
 
 const encoder = new TextEncoder();
+
+export interface CookieJSON extends FallbackJSON {
+  policy: 'cookie';
+  name?: string;
+  secret?: string;
+  /** A duration string or nanoseconds. */
+  max_age?: string | number;
+}
 
 /**
  * `cookie [<name> [<secret>]]`: sticky sessions. An upstream's cookie value is hex(HMAC-SHA256(secret, dial)); a
  * request carrying the value of an available upstream goes there, anything else is placed by the fallback policy
  * and gets the cookie set.
  */
-export function cookiePolicy(json: Record<string, unknown>, fallback: SelectionPolicy, path: string): SelectionPolicy {
+export const cookiePolicy: PolicyModule<CookieJSON> = {
+  name: 'cookie',
+  fields: ['name', 'secret', 'max_age', 'fallback'],
+  parseCaddyfile(a) {
+    if (a.args.length > 2) throw a.argErr();
+    const json: Omit<CookieJSON, 'policy'> = {};
+    if (a.args[0]) json.name = a.args[0];
+    if (a.args[1]) json.secret = a.args[1];
+    return json;
+  },
+  compile(json, ctx) {
+    const fallback = ctx.fallback();
+    return { traits: fallback.traits, select: cookieSelection(json, fallback.select, ctx.path) };
+  },
+};
+
+function cookieSelection(json: CookieJSON, fallback: SelectionPolicy, path: string): SelectionPolicy {
   const name = json.name ?? 'lb';
   const secret = json.secret ?? '';
   if (typeof name !== 'string' || typeof secret !== 'string') throw new ConfigError('cookie selection policy: name and secret must be strings', path);

@@ -1,4 +1,4 @@
-import type { SelectionPolicy } from '../types.ts';
+import { fixedPolicy } from './module.ts';
 
 /** `first`: the first available upstream in configuration order (primary with backups). */
-export const firstPolicy: SelectionPolicy = (pool) => pool.find((up) => up.available()) ?? null;
+export const firstPolicy = fixedPolicy('first', (pool) => pool.find((up) => up.available()) ?? null);

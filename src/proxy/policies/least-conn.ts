@@ -1,9 +1,10 @@
-import type { SelectionPolicy, Upstream } from '../types.ts';
+import type { Upstream } from '../types.ts';
+import { COUNTS_LOAD, fixedPolicy } from './module.ts';
 import { globalLoad } from '../passive-health.ts';
 import { randInt } from './util.ts';
 
 /** `least_conn`: fewest requests in flight; ties broken uniformly at random. */
-export const leastConnPolicy: SelectionPolicy = (pool) => {
+export const leastConnPolicy = fixedPolicy('least_conn', (pool) => {
   let best: Upstream | null = null;
   let least = -1;
   let count = 0;
@@ -20,4 +21,4 @@ export const leastConnPolicy: SelectionPolicy = (pool) => {
     }
   }
   return best;
-};
+}, COUNTS_LOAD);

@@ -1,29 +1,45 @@
 import { ConfigError } from '../../config/errors.ts';
 import { globalLoad } from '../passive-health.ts';
-import type { SelectionPolicy, Upstream } from '../types.ts';
+import type { Upstream } from '../types.ts';
+import { COUNTS_LOAD, type PolicyModule } from './module.ts';
 import { randInt } from './util.ts';
 
+export interface RandomChooseJSON {
+  policy: 'random_choose';
+  choose?: number;
+}
+
 /** `random_choose <n>`: sample n available upstreams, then take the one with the fewest requests in flight. */
-export function randomChoosePolicy(json: Record<string, unknown>, path: string): SelectionPolicy {
-  const choose = json.choose ?? 2;
-  if (typeof choose !== 'number' || !Number.isInteger(choose) || choose < 2) {
-    throw new ConfigError('random_choose: choose must be at least 2', path);
-  }
-  return (pool) => {
-    // Reservoir-sample `choose` available upstreams.
-    const sample: Upstream[] = [];
-    let seen = 0;
-    for (const up of pool) {
-      if (!up.available()) continue;
-      seen++;
-      if (sample.length < choose) sample.push(up);
-      else {
-        const j = randInt(seen);
-        if (j < choose) sample[j] = up;
-      }
+export const randomChoosePolicy: PolicyModule<RandomChooseJSON> = {
+  name: 'random_choose',
+  fields: ['choose'],
+  parseCaddyfile(a) {
+    if (a.args.length > 1) throw a.argErr();
+    return a.args.length ? { choose: a.int(a.args[0], 'choose') } : {};
+  },
+  compile(json, { path }) {
+    const choose = json.choose ?? 2;
+    if (typeof choose !== 'number' || !Number.isInteger(choose) || choose < 2) {
+      throw new ConfigError('random_choose: choose must be at least 2', path);
     }
-    return leastRequests(sample);
-  };
+    return { traits: COUNTS_LOAD, select: (pool) => leastRequests(reservoir(pool, choose)) };
+  },
+};
+
+/** Reservoir-samples `choose` available upstreams. */
+function reservoir(pool: readonly Upstream[], choose: number): Upstream[] {
+  const sample: Upstream[] = [];
+  let seen = 0;
+  for (const up of pool) {
+    if (!up.available()) continue;
+    seen++;
+    if (sample.length < choose) sample.push(up);
+    else {
+      const j = randInt(seen);
+      if (j < choose) sample[j] = up;
+    }
+  }
+  return sample;
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { SelectionPolicy } from '../types.ts';
+import { fixedPolicy } from './module.ts';
 import { selectRandomHost } from './util.ts';
 
 /** `random`: uniform among available upstreams (Caddy's default policy). */
-export const randomPolicy: SelectionPolicy = (pool) => selectRandomHost(pool);
+export const randomPolicy = fixedPolicy('random', (pool) => selectRandomHost(pool));

@@ -1,5 +1,5 @@
-import type { SelectionPolicy } from '../types.ts';
+import { fixedPolicy } from './module.ts';
 import { hostByHashing } from './util.ts';
 
 /** `uri_hash`: rendezvous hash of the request URI (path and query) the upstream will see. */
-export const uriHashPolicy: SelectionPolicy = (pool, req) => hostByHashing(pool, req.uri);
+export const uriHashPolicy = fixedPolicy('uri_hash', (pool, req) => hostByHashing(pool, req.uri));

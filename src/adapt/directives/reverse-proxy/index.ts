@@ -1,5 +1,7 @@
 import { unsupportedError } from '../../../caddyfile/errors.ts';
-import { parseDurationNs } from '../../../util/duration.ts';
+import { durationArg, intArg, requireArg } from '../../args.ts';
+import type { ReverseProxyJSON } from '../../../proxy/json.ts';
+import { policyModule, type FallbackJSON, type SelectionPolicyJSON } from '../../../proxy/policies/index.ts';
 import type { HandlerJSON, MatcherSetJSON } from '../../../config/caddy-json.ts';
 import type { Helper } from '../../helper.ts';
 import { parseNestedMatcherSet } from '../../matchers.ts';
@@ -17,68 +19,20 @@ import { pushAll } from '../../../util/push-all.ts';
  * header_up/header_down, rewrite, buffers and the http transport. Durations become nanoseconds, as in Caddy's JSON.
  */
 
-interface ProxyJSON extends HandlerJSON {
-  upstreams?: Array<{ dial: string; max_requests?: number }>;
-  load_balancing?: Record<string, unknown>;
-  health_checks?: { active?: Record<string, unknown>; passive?: Record<string, unknown> };
-  headers?: { request?: HeaderOpsJSON; response?: RespHeaderOpsJSON };
-  transport?: Record<string, unknown>;
-  rewrite?: Record<string, unknown>;
-  trusted_proxies?: string[];
-  [key: string]: unknown;
-}
+const duration = (h: Helper, text: string): number => durationArg(h, text, (t) => `bad duration value '${t}'`);
+const arg = requireArg;
+const int = (h: Helper, text: string, what: string): number => intArg(h, text, (t) => `bad ${what} value '${t}'`);
 
-function duration(h: Helper, text: string): number {
-  const ns = parseDurationNs(text);
-  if (ns === undefined) throw h.err(`bad duration value '${text}'`);
-  return ns;
-}
-
-function arg(h: Helper): string {
-  if (!h.nextArg()) throw h.argErr();
-  return h.val();
-}
-
-function int(h: Helper, text: string, what: string): number {
-  if (!/^-?\d+$/.test(text)) throw h.err(`bad ${what} value '${text}'`);
-  return Number(text);
-}
-
-/** `lb_policy name [args] [{ fallback … }]` → selection_policy JSON. */
-function parsePolicy(h: Helper): Record<string, unknown> {
+/** `lb_policy name [args] [{ fallback … }]` → selection_policy JSON, read through the policy registry. */
+function parsePolicy(h: Helper): SelectionPolicyJSON {
   const name = arg(h);
-  const policy: Record<string, unknown> = { policy: name };
-  const args = h.remainingArgs();
-  switch (name) {
-    case 'random':
-    case 'first':
-    case 'round_robin':
-    case 'least_conn':
-    case 'ip_hash':
-    case 'client_ip_hash':
-    case 'uri_hash':
-      if (args.length) throw h.argErr();
-      break;
-    case 'random_choose':
-      if (args.length > 1) throw h.argErr();
-      if (args.length) policy.choose = int(h, args[0], 'choose');
-      break;
-    case 'weighted_round_robin':
-      policy.weights = args.map((a) => int(h, a, 'weight'));
-      break;
-    case 'query':
-    case 'header':
-      if (args.length !== 1) throw h.argErr();
-      policy[name === 'query' ? 'key' : 'field'] = args[0];
-      break;
-    case 'cookie':
-      if (args.length > 2) throw h.argErr();
-      if (args[0]) policy.name = args[0];
-      if (args[1]) policy.secret = args[1];
-      break;
-    default:
-      throw h.err(`getting load balancing policy module '${name}': module not registered: http.reverse_proxy.selection_policies.${name}`);
+  const module = policyModule(name);
+  if (!module) {
+    throw h.err(`getting load balancing policy module '${name}': module not registered: http.reverse_proxy.selection_policies.${name}`);
   }
+  const args = h.remainingArgs();
+  const fields = module.parseCaddyfile({ args, argErr: () => h.argErr(), err: (m) => h.err(m), int: (t, what) => int(h, t, what) });
+  const policy: SelectionPolicyJSON & FallbackJSON = { policy: name, ...fields };
   for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
     if (h.val() !== 'fallback') throw h.err(`unrecognized option '${h.val()}'`);
     policy.fallback = parsePolicy(h);
@@ -86,7 +40,7 @@ function parsePolicy(h: Helper): Record<string, unknown> {
   return policy;
 }
 
-function parseTransport(h: Helper, json: ProxyJSON): void {
+function parseTransport(h: Helper, json: ReverseProxyJSON): void {
   const name = arg(h);
   if (name !== 'http') throw unsupportedError(h.token(), `transport ${name}`, 'only the http transport exists at the edge, proxy to an HTTP server instead');
   const t: Record<string, unknown> = { protocol: 'http', ...(json.transport ?? {}) };
@@ -148,7 +102,7 @@ function headerLine(h: Helper, ops: HeaderOpsJSON, resp: RespHeaderOpsJSON | und
 
 export function parseReverseProxy(h: Helper): HandlerJSON {
   h.next(); // directive name
-  const json: ProxyJSON = { handler: 'reverse_proxy' };
+  const json: ReverseProxyJSON = { handler: 'reverse_proxy' };
   const upstreams: string[] = [];
   let scheme = '';
   const addUpstream = (text: string) => {

@@ -1,2 +1,0 @@
-// Filled in by the adapter work: registers its directives on import.
-export {};
