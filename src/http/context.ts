@@ -41,5 +41,7 @@ export function createRequestContext(request: Request, env: Record<string, unkno
     startedAt: Date.now(),
     responseHooks: [],
     exec: opts.exec,
+    // Present from the start, so setting it keeps every context one shape for the engine.
+    requestMeasured: false,
   };
 }

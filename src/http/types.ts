@@ -29,6 +29,8 @@ export interface RequestContext {
   responseFields?: FieldMap;
   /** Route groups that already had a route run for this request (shared by every route list). */
   groupsRun?: Set<string>;
+  /** Set once the outermost matched top-level route is measured: nested ones are not counted as requests again. */
+  requestMeasured?: boolean;
   /** Set while handle_errors routes run: {err.status_code}, {err.message} … */
   error?: HandlerError;
   /** Set by `request_body max_size`: the limit, and the signal a fetch sending the body must take (body-limit.ts). */

@@ -52,6 +52,15 @@ export const METRICS = {
     HTTP_OBS,
     DURATION_BUCKETS,
   ),
+  // Caddy's HTTP series count a request once per matched top-level route; these count it once.
+  gatehouseRequests: def('gatehouse_requests_total', 'counter', 'HTTP requests, each counted once, by final status code.', ['server', 'code']),
+  gatehouseRequestDuration: def(
+    'gatehouse_request_duration_seconds',
+    'histogram',
+    'Round-trip request durations, each request observed once.',
+    ['server', 'code'],
+    DURATION_BUCKETS,
+  ),
   upstreamsHealthy: def('caddy_reverse_proxy_upstreams_healthy', 'gauge', 'Health status of reverse proxy upstreams.', ['upstream']),
 
   upstreamRequests: def('gatehouse_upstream_requests_total', 'counter', 'Requests proxied to each upstream, by status code.', ['upstream', 'code']),

@@ -112,6 +112,12 @@ interface RouteSeries {
   byCode: Map<number, Map<string, StatusSeries>>;
 }
 
+/** A request's own series (gatehouse_requests_total and its duration), by final status, counted once per request. */
+interface RequestSeries {
+  total: Series;
+  duration: Series;
+}
+
 interface StatusSeries {
   duration: Series;
   ttfb: Series;
@@ -124,12 +130,15 @@ const MAX_CACHED_HOSTS = 10_000;
 
 /**
  * Caddy (2.11.2+) observes once per matched top-level route, labelled with that route's first handler; a request
- * through two non-terminal top-level routes is observed twice, as there. A route that fails with a handler error
+ * through two non-terminal top-level routes is observed twice, as there. The outermost matched route's measure is
+ * the whole request's, so it alone also feeds gatehouse_requests_total and gatehouse_request_duration_seconds. A route that fails with a handler error
  * counts in request_errors_total with the error's status. The request duration and the response size are observed
  * once the body has been written (Caddy's include writing it), response_duration_seconds at the headers.
  */
 export function routeInstrument(server: string, perHost: boolean, hosts?: MetricsHosts): RouteInstrument {
-  let cache: { rec: MetricsRecorder; epoch: number; byHost: Map<string, Map<string, RouteSeries>> } | undefined;
+  let cache:
+    | { rec: MetricsRecorder; epoch: number; byHost: Map<string, Map<string, RouteSeries>>; requests: Map<number, RequestSeries> }
+    | undefined;
 
   const hostLabel = (ctx: RequestContext): string => {
     const host = ctx.originalUrl.host.toLowerCase();
@@ -139,7 +148,7 @@ export function routeInstrument(server: string, perHost: boolean, hosts?: Metric
 
   const routeSeries = (rec: MetricsRecorder, host: string, handler: string): RouteSeries => {
     if (!cache || cache.rec !== rec || cache.epoch !== rec.epoch || cache.byHost.size > MAX_CACHED_HOSTS) {
-      cache = { rec, epoch: rec.epoch, byHost: new Map() };
+      cache = { rec, epoch: rec.epoch, byHost: new Map(), requests: new Map() };
     }
     let byHandler = cache.byHost.get(host);
     if (!byHandler) cache.byHost.set(host, (byHandler = new Map()));
@@ -159,9 +168,29 @@ export function routeInstrument(server: string, perHost: boolean, hosts?: Metric
     return rs;
   };
 
+  /** The request-level series of one final status (routeSeries has just made sure the cache is current). */
+  const requestSeries = (rec: MetricsRecorder, status: number): RequestSeries => {
+    const byCode = cache!.requests;
+    let s = byCode.get(status);
+    if (!s) {
+      const labels = { server, code: sanitizeCode(status) };
+      s = { total: rec.series(METRICS.gatehouseRequests, labels), duration: rec.series(METRICS.gatehouseRequestDuration, labels) };
+      byCode.set(status, s);
+    }
+    return s;
+  };
+  const countRequest = (rec: MetricsRecorder, status: number, elapsedMs: number): void => {
+    const s = requestSeries(rec, status);
+    s.total.inc();
+    s.duration.observe(elapsedMs / 1000);
+  };
+
   return async (handler, ctx, run) => {
     const rec = metricsRecorder(ctx.env);
     const rs = routeSeries(rec, perHost ? hostLabel(ctx) : '', handler);
+    // Top-level routes nest (each runs the next), so the first one to start is the outermost and ends last.
+    const outer = ctx.requestMeasured !== true;
+    if (outer) ctx.requestMeasured = true;
     const method = ctx.request.method;
     const started = performance.now();
     rs.inFlight.inc(1);
@@ -176,6 +205,8 @@ export function routeInstrument(server: string, perHost: boolean, hosts?: Metric
       rs.errors.inc();
       // Caddy observes the histograms only for a HandlerError, with its status; nothing was written (0 bytes).
       if (e instanceof HandlerError) finish(statusSeries(rec, rs, e.statusCode, method), performance.now() - started, ctx.request, 0);
+      // The status the error answers with (Caddy's: 500 for anything but a HandlerError with a status).
+      if (outer) countRequest(rec, e instanceof HandlerError && e.statusCode ? e.statusCode : 500, performance.now() - started);
       throw e;
     }
     const headersAt = performance.now() - started;
@@ -187,13 +218,16 @@ export function routeInstrument(server: string, perHost: boolean, hosts?: Metric
       rs.inFlight.inc(-1);
       rs.total.inc();
       finish(obs, headersAt, ctx.request, bytes);
+      if (outer) countRequest(rec, res.status, headersAt);
       return res;
     }
     // A streamed body of unknown length: counted as it is written, observed when it ends.
     return countBody(res, (written) => {
       rs.inFlight.inc(-1);
       rs.total.inc();
-      finish(obs, performance.now() - started, ctx.request, written);
+      const elapsed = performance.now() - started;
+      finish(obs, elapsed, ctx.request, written);
+      if (outer) countRequest(rec, res.status, elapsed);
     });
   };
 }

@@ -56,7 +56,7 @@ function labelUses(expr: string, legend = ''): Array<{ label: string; where: 'se
 const PROMQL_WORDS = new Set([
   'sum', 'by', 'rate', 'histogram_quantile', 'max', 'min', 'avg', 'le', 'without', 'irate', 'increase', 'count',
   'label_values', 'server', 'code', 'upstream', 'zone', 'object', 'result', 'fail', 'topk', 'on', 'ignoring', 'job',
-  'instance',
+  'instance', 'or',
 ]);
 
 /** Metric names in an expression: identifiers that are not functions, keywords, labels or inside strings/brackets. */
@@ -91,6 +91,8 @@ describe('Grafana dashboard', () => {
     for (const needed of [
       'caddy_http_requests_total',
       'caddy_http_request_duration_seconds_bucket',
+      'gatehouse_requests_total',
+      'gatehouse_request_duration_seconds_bucket',
       'caddy_reverse_proxy_upstreams_healthy',
       'gatehouse_rate_limit_denied_total',
       'gatehouse_config_rollout_percent',
@@ -147,6 +149,19 @@ describe('Grafana dashboard', () => {
     const raw = readFileSync(new URL('../../dashboards/gatehouse.json', import.meta.url), 'utf8');
     const { __inputs: inputs, ...rest } = JSON.parse(raw) as { __inputs: Array<{ name: string }> };
     for (const input of inputs) expect(JSON.stringify(rest), input.name).toContain(`\${${input.name}}`);
+  });
+
+  it('counts a request once in the request totals, latency and 5xx panels (Caddy\'s series only as a fallback)', () => {
+    // Caddy's HTTP series count a request once per matched top-level route: summing them over handlers over-counts.
+    const once = /^(?:histogram_quantile\([\d.]+, )?sum by \([a-z]+\) \(rate\(gatehouse_request(?:s_total|_duration_seconds_bucket)\{[^}]*\}\[\$__rate_interval\]\)\) or on\(\) /;
+    const totals = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+    for (const t of totals) {
+      if (!/caddy_http_request(?:s_total|_duration_seconds_(?:count|bucket))\{/.test(t.expr)) continue;
+      expect(t.expr, t.title).toMatch(once);
+    }
+    expect(totals.filter((t) => once.test(t.expr)).length).toBeGreaterThanOrEqual(5);
+    // Caddy's per-handler series stay where the panel shows them per handler.
+    for (const t of totals.filter((x) => /caddy_http_request(?:s_in_flight|_errors_total)\{/.test(x.expr))) expect(t.expr).toContain('by (server, handler)');
   });
 
   it('paints upstream health as up (green) and down (red)', () => {

@@ -132,6 +132,22 @@ describe('HTTP metrics', () => {
     expect(delta('caddy_http_response_size_bytes_sum', 'server="m_routes",handler="headers",code="200",method="GET"')).toBe(4);
   });
 
+  it('counts each request once in gatehouse_requests_total, however many top-level routes it runs through', async () => {
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\theader /two/* X-B 2\n\terror /two/boom "nope" 503\n\trespond "x"\n}\n', 'm_once');
+    const before = await scrapeText(e, exec, TOKEN);
+    for (let i = 0; i < 4; i++) expect((await get(e, 'http://gw.test/ok')).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await get(e, 'http://gw.test/two/x')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get(e, 'http://gw.test/two/boom')).status).toBe(503);
+    const text = await scrapeText(e, exec, TOKEN);
+    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    // Caddy's series see 9 requests 9 + 5 + 9 times over its handlers; a request total must say 9.
+    expect(delta('caddy_http_requests_total', 'server="m_once",handler="headers"')).toBe(14);
+    expect(delta('gatehouse_requests_total', 'server="m_once",code="200"')).toBe(6);
+    expect(delta('gatehouse_requests_total', 'server="m_once",code="503"')).toBe(3);
+    expect(delta('gatehouse_request_duration_seconds_count', 'server="m_once",code="200"')).toBe(6);
+    expect(delta('gatehouse_request_duration_seconds_bucket', 'server="m_once",code="503",le="+Inf"')).toBe(3);
+  });
+
   it('per_host labels each configured host, lowercased; hosts no site names are _other', async () => {
     const e = envFor('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n:80 {\n\trespond "other"\n}\n', 'm_per_host');
     const before = await scrapeText(e, exec, TOKEN);
