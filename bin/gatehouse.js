@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const bundle = new URL('../lib/cli.mjs', import.meta.url);
 const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url));
-const useBundle = existsSync(bundle) && (installed || !(process.features && process.features.typescript));
+const useBundle = existsSync(bundle) && (installed || !(process.features?.typescript));
 const [major] = process.versions.node.split('.').map(Number);
 
-if (useBundle ? major < 22 : !(process.features && process.features.typescript)) {
+if (useBundle ? major < 22 : !(process.features?.typescript)) {
   // wrangler, which builds and deploys the Worker, needs Node 22; running src/cli needs type stripping (22.18).
   const need = useBundle ? '22' : '22.18 (a checkout runs TypeScript directly)';
   process.stderr.write(
@@ -22,9 +22,9 @@ if (useBundle ? major < 22 : !(process.features && process.features.typescript))
 if (!useBundle) {
   // Some 22.x lines print an ExperimentalWarning for type stripping; it is noise for CLI users.
   const emitWarning = process.emitWarning;
-  process.emitWarning = function (warning, ...rest) {
-    const text = typeof warning === 'string' ? warning : warning && warning.message;
-    const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+  process.emitWarning = (warning, ...rest) => {
+    const text = typeof warning === 'string' ? warning : warning?.message;
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
     if (type === 'ExperimentalWarning' && /type strip|typescript/i.test(String(text))) return;
     return emitWarning.call(process, warning, ...rest);
   };

@@ -3,7 +3,7 @@ import { configEtag, parseIfMatch } from '../src/admin/etag.ts';
 import { sha256Hex as sha256 } from '../src/util/sha256-hex.ts';
 
 /**
- * Config versions and the rollout state (issue 7). One instance (named "config") holds every config ever loaded,
+ * Config versions and the rollout state. One instance (named "config") holds every config ever loaded,
  * which one is active, and an optional candidate served to a percentage of clients. Each change is one SQLite
  * transaction, so an isolate never sees a half-applied state; `revision` increases on every change and is part of
  * the admin API's Etag. A change conditional on an Etag (If-Match) is checked inside its transaction, so of

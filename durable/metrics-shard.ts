@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { expired, mergeSeries, seriesKey, type SeriesData } from '../src/metrics/batch.ts';
 
 /**
- * One shard of the metrics store (issue 8). Isolates spread their flushes over several shards so no single object
+ * One shard of the metrics store. Isolates spread their flushes over several shards so no single object
  * takes every write; the scrape endpoint reads and merges all of them. Totals are kept in SQLite, so they survive
  * the object being evicted, as Prometheus counters must. Level gauges (upstream health) carry an expiry set by their
  * writer; once past it they are deleted, so an upstream no config checks any more stops being reported.

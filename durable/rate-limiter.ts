@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 
 /**
- * One rate-limit key of one zone (issue 6): the object is named `<zone>\n<key>`, so every isolate in every location
+ * One rate-limit key of one zone: the object is named `<zone>\n<key>`, so every isolate in every location
  * that limits that key talks to this one instance, and its single-threaded execution makes the limit exact.
  *
  * The algorithm is caddy-ratelimit's sliding log: an event is allowed when fewer than `maxEvents` events happened in

@@ -3,7 +3,7 @@ import { TARGET_UPSTREAM_PLACEHOLDER } from '../src/proxy/active-health.ts';
 import { recordHealthRound } from '../src/proxy/metrics.ts';
 
 /**
- * Shared state of one upstream pool (issue 5): one object per distinct upstream set + health config, named by the
+ * Shared state of one upstream pool: one object per distinct upstream set + health config, named by the
  * pool key, so two routes with different `health_uri` keep separate state as in Caddy (active health is per
  * handler there). It runs active health checks on alarms, aggregates passive failures and in-flight load reported
  * by isolates, and publishes a snapshot that isolates cache.
@@ -235,7 +235,9 @@ export class UpstreamPool extends DurableObject {
     const results = await Promise.all(s.config.upstreams.map((u) => checkUpstream(u, active)));
     // Released (or reconfigured) while the checks ran: this round belongs to state that is gone.
     if (this.stored !== s) return;
-    s.config.upstreams.forEach((u, i) => this.record(s, u, results[i]));
+    s.config.upstreams.forEach((u, i) => {
+      this.record(s, u, results[i]);
+    });
     this.save(s);
     await recordHealthRound(
       this.env as Record<string, unknown>,

@@ -38,14 +38,14 @@ export function parseAddress(str: string): Address {
   }
   const slash = remaining.indexOf('/');
   const hostPart = slash >= 0 ? remaining.slice(0, slash) : remaining;
-  const hp = splitHostPort(hostPart) ?? splitHostPort(hostPart + ':');
+  const hp = splitHostPort(hostPart) ?? splitHostPort(`${hostPart}:`);
   if (hp) {
     a.host = hp.host;
     a.port = hp.port;
   } else {
     a.host = hostPart;
   }
-  if (slash >= 0) a.path = '/' + remaining.slice(slash + 1);
+  if (slash >= 0) a.path = `/${remaining.slice(slash + 1)}`;
   if (a.port !== '') {
     if (!/^[+-]?\d+$/.test(a.port)) {
       throw new Error(`invalid port '${a.port}': strconv.Atoi: parsing ${JSON.stringify(a.port)}: invalid syntax`);
@@ -98,7 +98,7 @@ function canonicalIPv6(s: string): string | undefined {
 export function addressString(a: Address): string {
   if (a.host === '' && a.port === '') return '';
   const scheme = a.scheme || (a.port === '443' ? 'https' : 'http');
-  let s = scheme + '://';
+  let s = `${scheme}://`;
   if (a.port !== '' && ((scheme === 'https' && a.port !== '443') || (scheme === 'http' && a.port !== '80'))) {
     s += joinHostPort(a.host, a.port);
   } else {

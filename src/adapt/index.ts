@@ -1,4 +1,4 @@
-import { CaddyfileError, locatedError } from '../caddyfile/errors.ts';
+import { locatedError } from '../caddyfile/errors.ts';
 import { formatCaddyfile } from '../caddyfile/formatter.ts';
 import { parseCaddyfile } from '../caddyfile/parser.ts';
 import type { ParseOptions, ServerBlock } from '../caddyfile/serverblock.ts';

@@ -8,7 +8,7 @@ import { nextArg, rawText, sortedKeys, withText, type MatcherContext, type Match
 import { pushAll } from '../util/push-all.ts';
 
 /**
- * Request matchers in the Caddyfile (reference §3): `@name` definitions, inline matcher tokens, and the per-type
+ * Request matchers in the Caddyfile: `@name` definitions, inline matcher tokens, and the per-type
  * parsers that turn a matcher's lines into the JSON `caddy adapt` prints.
  */
 
@@ -138,7 +138,7 @@ export function defineMatchers(
   const directives: Token[][] = [];
   for (const seg of segments) {
     const first = seg[0];
-    if (!first || !first.text.startsWith('@')) {
+    if (!first?.text.startsWith('@')) {
       directives.push(seg);
       continue;
     }

@@ -8,7 +8,7 @@ import { pushAll } from '../util/push-all.ts';
 export type UndefinedNamedRoute = CaddyfileError & { routeName?: string };
 
 /**
- * Named routes (reference §1.9): `&(name) { … }` blocks define routes that sites run with `invoke name`; a server
+ * Named routes: `&(name) { … }` blocks define routes that sites run with `invoke name`; a server
  * gets a copy of every named route it invokes, directly or through other named routes. The adapter calls these.
  */
 

@@ -1,7 +1,7 @@
 import type { Token } from '../caddyfile/token.ts';
 
 /**
- * Caddyfile placeholder shorthands (reference §4.2): `{path}` → `{http.request.uri.path}` and friends, plus the
+ * Caddyfile placeholder shorthands: `{path}` → `{http.request.uri.path}` and friends, plus the
  * prefixed families `{header.X}`, `{query.X}`, `{cookie.X}`, `{labels.N}`, `{re.name.N}`, … Applied to every token
  * of the site blocks before directives see them, as Caddy's ShorthandReplacer does.
  */

@@ -9,7 +9,9 @@ import type { ConfigValue } from './helper.ts';
  */
 export function sortRoutes(values: ConfigValue[], order: readonly string[]): void {
   const pos = new Map<string, number>();
-  order.forEach((d, i) => pos.set(d, i));
+  order.forEach((d, i) => {
+    pos.set(d, i);
+  });
   goSliceStable(values, (a, b) => lessThan(a, b, pos));
 }
 

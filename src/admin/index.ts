@@ -66,5 +66,5 @@ export function isAdminRequest(url: URL, env: AdminEnv): boolean {
 function adminBase(url: URL, env: AdminEnv): string | undefined {
   if (env.ADMIN_HOST) return url.hostname === env.ADMIN_HOST.toLowerCase() ? '' : undefined;
   const prefix = (env.ADMIN_PATH ?? DEFAULT_ADMIN_PATH).replace(/\/+$/, '');
-  return url.pathname === prefix || url.pathname.startsWith(prefix + '/') ? prefix : undefined;
+  return url.pathname === prefix || url.pathname.startsWith(`${prefix}/`) ? prefix : undefined;
 }

@@ -8,7 +8,7 @@ import { errorResponse, jsonResponse } from './responses.ts';
 import type { PreparedConfig } from './prepare.ts';
 
 /**
- * The admin API (issue 7). Caddy-compatible where Caddy has the endpoint (`/load`, `/adapt`, `GET /config/…` with
+ * The admin API. Caddy-compatible where Caddy has the endpoint (`/load`, `/adapt`, `GET /config/…` with
  * Etag/If-Match), plus versions and staged rollout. Every change goes through the config store in one transaction;
  * a config that does not adapt or compile is rejected with its file:line error and nothing changes.
  */
@@ -90,7 +90,7 @@ export function adminRouter(base: string, deps: AdminDeps) {
     const found = traverseConfig(config, path.slice('/config'.length));
     if (!found.found) return errorResponse(404, `invalid traversal path at: ${found.at}`);
     const text = JSON.stringify(found.value ?? null);
-    return new Response(text + '\n', {
+    return new Response(`${text}\n`, {
       headers: { 'Content-Type': 'application/json', Etag: etagFor(path, snapshot.revision, text) },
     });
   });

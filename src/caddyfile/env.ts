@@ -1,5 +1,5 @@
 /**
- * Caddyfile `{$NAME}` / `{$NAME:default}` substitution, done on the raw text before lexing (reference §1.7), so a
+ * Caddyfile `{$NAME}` / `{$NAME:default}` substitution, done on the raw text before lexing, so a
  * value may expand to part of a token, several tokens or nothing. The default applies only when NAME is unset
  * (set-but-empty stays empty); `{$}` is left alone; replacement text is not scanned again.
  */

@@ -64,7 +64,7 @@ class Formatter {
       }
     }
     this.out.push(this.chunk);
-    return this.out.join('').trim() + '\n';
+    return `${this.out.join('').trim()}\n`;
   }
 
   private write(ch: string): void {

@@ -2,7 +2,7 @@ import type { Token } from './token.ts';
 import { isDigits } from '../util/digits.ts';
 
 /**
- * Import arguments (reference §1.8): `{args[N]}` anywhere in a token, the older `{args.N}`, and the variadic
+ * Import arguments: `{args[N]}` anywhere in a token, the older `{args.N}`, and the variadic
  * `{args[a:b]}` which must be a whole token and becomes one token per argument. Placeholders that are out of range
  * or malformed stay as written, as in Caddy.
  */

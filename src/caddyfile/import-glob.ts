@@ -42,5 +42,5 @@ export function globNameRegExp(namePattern: string): RegExp {
     if (ch === '\\' && i + 1 < namePattern.length) ch = namePattern[++i];
     re += REGEXP_SPECIAL.test(ch) ? `\\${ch}` : ch;
   }
-  return new RegExp(re + '$', 'u');
+  return new RegExp(`${re}$`, 'u');
 }

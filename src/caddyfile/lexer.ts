@@ -2,7 +2,7 @@ import { CaddyfileError } from './errors.ts';
 import type { QuoteKind, Token } from './token.ts';
 
 /**
- * Splits Caddyfile text into tokens with Caddy's lexical rules (reference §1.2–1.5):
+ * Splits Caddyfile text into tokens with Caddy's lexical rules:
  * whitespace separates tokens; `#` starts a comment only at the start of a token; `"…"` and `` `…` `` quote only
  * when they open a token; inside double quotes the only escape is `\"`; backticks have no escapes; outside quotes a
  * backslash is literal except before a newline (line continuation) and before `<<` (escaped heredoc); `<<MARKER`
@@ -259,7 +259,7 @@ class Lexer {
           `mismatched leading whitespace in heredoc <<${marker} on line #${this.line + i + 1} [${lineText.replace(/[\r\n]+$/, '')}], expected whitespace [${padding}] to match the closing marker`,
         );
       }
-      out += (lineText.slice(padding.length) + '\n').replaceAll('\r', '');
+      out += (`${lineText.slice(padding.length)}\n`).replaceAll('\r', '');
     }
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   }

@@ -1,4 +1,4 @@
-import { CaddyfileError, parseError } from './errors.ts';
+import { type CaddyfileError, parseError } from './errors.ts';
 import { substituteEnv } from './env.ts';
 import { ImportGraph } from './import-graph.ts';
 import { hasGlobMeta, importPatternError } from './import-glob.ts';

@@ -27,7 +27,7 @@ export function join(...parts: string[]): string {
     out.push(seg);
   }
   const body = out.join('/');
-  if (abs) return '/' + body;
+  if (abs) return `/${body}`;
   return body === '' ? '.' : body;
 }
 

@@ -28,7 +28,7 @@ export const adaptCommand: Command = {
       }
     }
     // Caddy prints tab-indented JSON with --pretty and compact JSON otherwise.
-    ctx.out(JSON.stringify(loaded.config, null, args.bools.has('pretty') ? '\t' : undefined) + '\n');
+    ctx.out(`${JSON.stringify(loaded.config, null, args.bools.has('pretty') ? '\t' : undefined)}\n`);
     return 0;
   },
 };

@@ -27,7 +27,7 @@ export async function startDemoUpstreams(ports = [9001, 9002, 9003], host = '127
         2,
       );
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Upstream': name });
-      res.end(body + '\n');
+      res.end(`${body}\n`);
     });
     try {
       await new Promise<void>((resolve, reject) => {

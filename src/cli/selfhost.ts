@@ -41,7 +41,6 @@ export const selfhostCommand: Command = {
     const outDir = resolve(ctx.cwd, '.gatehouse/selfhost');
     const dataDir = resolve(ctx.cwd, args.strings.get('data') ?? '.gatehouse/data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const buildOnly = args.bools.has('build-only');
     const secrets = localSecrets(ctx.cwd, ctx.env);
     // --build-only is for running workerd by hand (benchmarks, other supervisors): it then listens on --listen
     // itself, without the front's checks.

@@ -69,7 +69,11 @@ export class RouteCandidates {
       .slice(0, MAX_FIELDS)
       .map(([f]) => f);
     const needs = new Uint8Array(matches.length);
-    required.forEach((set, i) => fields.forEach((f, bit) => set?.has(f) && (needs[i] |= 1 << bit)));
+    required.forEach((set, i) => {
+      fields.forEach((f, bit) => {
+        if (set?.has(f)) needs[i] |= 1 << bit;
+      });
+    });
     if (!hosts && !segments.some(Boolean) && fields.length === 0) return undefined;
     return new RouteCandidates(hosts, matches.length, segments, fields, needs, maxKept);
   }

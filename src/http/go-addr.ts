@@ -59,7 +59,7 @@ function v6String(s: string): string | undefined {
   let groups: number[];
   if (halves.length === 1) {
     const all = groupsOf(s, true);
-    if (!all || all.length !== 8) return undefined;
+    if (all?.length !== 8) return undefined;
     groups = all;
   } else {
     const head = groupsOf(halves[0], false);

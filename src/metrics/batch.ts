@@ -33,7 +33,9 @@ export function seriesKey(name: string, labels: Record<string, string>): string 
 export function mergeSeries(into: SeriesData, add: SeriesData): void {
   if (add.kind === 'histogram') {
     const buckets = into.buckets ?? [];
-    add.buckets?.forEach((n, i) => (buckets[i] = (buckets[i] ?? 0) + n));
+    add.buckets?.forEach((n, i) => {
+      buckets[i] = (buckets[i] ?? 0) + n;
+    });
     into.buckets = buckets;
     into.sum = (into.sum ?? 0) + (add.sum ?? 0);
     into.count = (into.count ?? 0) + (add.count ?? 0);

@@ -1,5 +1,5 @@
 /**
- * Every metric Gatehouse exports: Caddy's names, labels and buckets where Caddy has the metric (reference §8), so
+ * Every metric Gatehouse exports: Caddy's names, labels and buckets where Caddy has the metric, so
  * existing dashboards and alerts keep working, plus Gatehouse's own under `gatehouse_`.
  */
 

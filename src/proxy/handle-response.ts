@@ -98,7 +98,7 @@ export function compileCopyResponseHeaders(json: Record<string, unknown>, deps: 
     const src = r.response.headers;
     for (const name of new Set(src.keys())) {
       if (include && !include.has(name)) continue;
-      if (exclude && exclude.has(name)) continue;
+      if (exclude?.has(name)) continue;
       if (name === 'set-cookie') {
         base.delete(name);
         for (const c of src.getSetCookie()) base.append(name, c);

@@ -54,7 +54,7 @@ function parseV6(s: string): bigint | undefined {
   if (s.slice(lastColon + 1).includes('.')) {
     tail4 = parseV4(s.slice(lastColon + 1));
     if (tail4 === undefined) return undefined;
-    s = s.slice(0, lastColon + 1) + '0:0';
+    s = `${s.slice(0, lastColon + 1)}0:0`;
   }
   const halves = s.split('::');
   if (halves.length > 2) return undefined;

@@ -86,7 +86,7 @@ export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
 
   // Timer and abort signal only when there is something to time: every tcp attempt (dial timeout) and any attempt
   // with a response header timeout. A fast response costs one setTimeout/clearTimeout pair and an AbortController.
-  const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, a.timeoutMs > 0 ? a.timeoutMs : 0) : undefined;
+  const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, Math.max(a.timeoutMs , 0)) : undefined;
   // A body that can fail aborts the fetch when it does: only an aborted fetch leaves the upstream request unfinished.
   const signal = bodyFailed ? (watch ? AbortSignal.any([watch.controller.signal, bodyFailed]) : bodyFailed) : watch?.controller.signal;
   const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal };

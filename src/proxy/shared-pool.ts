@@ -8,7 +8,7 @@ import type { ProxyUpstream } from './upstreams.ts';
 import { xxhash64 } from './xxhash64.ts';
 import { countDurableObjectError } from '../metrics/index.ts';
 
-// Upstream health shared between isolates (issue 5). A handler whose health state can live in the UpstreamPool
+// Upstream health shared between isolates. A handler whose health state can live in the UpstreamPool
 // Durable Object reads the pool's snapshot through a stale-while-revalidate cache, at most one refresh per isolate
 // in flight:
 // - fresh (younger than snapshotMaxAgeMs): served, no object call;

@@ -13,7 +13,7 @@ import { maskKey } from './key-prefix.ts';
 import { LeaseHolder, LimiterUnavailable, leaseLimit, type Decision, type Limit } from './lease.ts';
 
 /**
- * The `rate_limit` handler (caddy-ratelimit semantics, reference §9) with exact limits across isolates: each
+ * The `rate_limit` handler (caddy-ratelimit semantics) with exact limits across isolates: each
  * (zone, key) is one RateLimiter Durable Object. Requests no zone matches never leave the isolate; a busy key far
  * from its limit is served from leases (one object call per batch, src/ratelimit/lease.ts); a key known to be over
  * its limit is answered from this isolate's deny cache until its window frees up.

@@ -1,7 +1,7 @@
 /**
  * Whether `s` is one or more ASCII digits: what `/^\d+$/` tests. A loop rather than a regular expression because
- * these checks run while a config compiles, and V8 compiles each regular expression literal the first time it runs
- * (tens of µs each), which in a new isolate is part of the cold start.
+ * these checks run while a config compiles, and V8 compiles each regular expression literal
+ * the first time it runs, which in a new isolate is part of the cold start.
  */
 export function isDigits(s: string): boolean {
   if (s.length === 0) return false;

@@ -208,7 +208,10 @@ const w :Workerd.Worker = ( modules = [ ${modules.join(', ')} ], ${compat}, bind
         if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}) with ${file}`);
         if (performance.now() - t0 > 10_000) throw new Error(`workerd did not answer within 10 s with ${file}`);
         const answered = await fetch(`http://127.0.0.1:${port}/`).then(
-          async (r) => (await r.arrayBuffer(), true),
+          async (r) => {
+            await r.arrayBuffer();
+            return true;
+          },
           () => false,
         );
         if (answered) return performance.now() - t0;

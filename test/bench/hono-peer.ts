@@ -83,7 +83,10 @@ export function honoApp(upstreams: string[], names: RouteNames, routes = 200): H
   });
   for (let i = 0; i < routes; i++) {
     const pattern = honoPattern(i, names);
-    if (i % 4 === 1) app.all(pattern!, (c) => (c.header('X-Route', String(i)), c.text(`path ${i}`)));
+    if (i % 4 === 1) app.all(pattern!, (c) => {
+        c.header('X-Route', String(i));
+        return c.text(`path ${i}`);
+      });
     if (i % 4 === 2) app.all(pattern!, (c) => c.text(`item ${c.req.param('id')}`));
   }
   let next = 0;

@@ -230,7 +230,7 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
     if (i >= 2) {
       const ratio = kIr[i] / kIr[1];
       const target = targets[i];
-      note = `${ratio.toFixed(3)} × (f)` + (target ? `, target ≤ ${target}${ratio <= target ? ' (met)' : ' (NOT met)'}` : '') + `; ${note}`;
+      note = `${ratio.toFixed(3)} × (f)${target ? `, target ≤ ${target}${ratio <= target ? ' (met)' : ' (NOT met)'}` : ''}; ${note}`;
     }
     if (i === 3) note += `; ${(kIr[3] / kIr[4]).toFixed(3)} × (h), target < 1${kIr[3] < kIr[4] ? ' (met)' : ' (NOT met)'}`;
     rows.push([`instructions: ${r.name}`, `${kIr[i].toFixed(1)} kIr/req`, note]);

@@ -40,7 +40,10 @@ async function waitForPort(port: number, child: ChildProcess, what: string, log:
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${log()}`);
     const ok = await fetch(`http://127.0.0.1:${port}/__bench_probe__`).then(
-      async (r) => (await r.arrayBuffer(), true),
+      async (r) => {
+        await r.arrayBuffer();
+        return true;
+      },
       () => false,
     );
     if (ok) return;

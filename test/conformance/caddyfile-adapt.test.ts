@@ -82,7 +82,7 @@ describe('caddy adapt golden files', () => {
   }
   console.log(`conformance: ${matching.length}/${supported.length} supported files match (of ${allFiles.length})`);
   console.log(
-    `unsupported (${unsupported.length}): ` + [...byWhat].map(([w, fs]) => `${w} (${fs.length})`).join(', '),
+    `unsupported (${unsupported.length}): ${[...byWhat].map(([w, fs]) => `${w} (${fs.length})`).join(', ')}`,
   );
 
   const stale = Object.keys(KNOWN_DIFFERENCES).filter((f) => outcomes.get(f)?.kind === 'match');

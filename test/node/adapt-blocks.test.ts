@@ -129,7 +129,7 @@ describe('handle_path', () => {
   it('strips a trailing * or nothing', () => {
     const strip = (p: string) => {
       const [v] = run(`handle_path ${p} {\n\tt_respond x\n}`);
-      return ((v.value as RouteJSON).handle?.[0].routes as RouteJSON[])[0].handle?.[0];
+      return ((v.value as RouteJSON).handle?.[0].routes as RouteJSON[] | undefined)?.[0].handle?.[0];
     };
     expect(strip('/api*')).toEqual({ handler: 'rewrite', strip_path_prefix: '/api' });
     expect(strip('/api')).toEqual({ handler: 'rewrite', strip_path_prefix: '/api' });

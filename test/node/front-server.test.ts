@@ -35,7 +35,11 @@ afterAll(() => {
 
 const until = (cond: () => boolean) =>
   new Promise<void>((resolve) => {
-    const t = setInterval(() => cond() && (clearInterval(t), resolve()), 5);
+    const t = setInterval(() => {
+      if (!cond()) return;
+      clearInterval(t);
+      resolve();
+    }, 5);
   });
 
 describe('the front', () => {

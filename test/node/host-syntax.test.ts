@@ -73,12 +73,12 @@ describe('isValidHost', () => {
   it.each(invalid)('rejects %j', (host) => expect(isValidHost(host)).toBe(false));
 
   it('takes linear time on long hostile input', () => {
-    const long = '[' + '1:'.repeat(200_000);
+    const long = `[${'1:'.repeat(200_000)}`;
     const start = performance.now();
     expect(isValidHost(long)).toBe(false);
     expect(isValidHost('a'.repeat(1_000_000) + ':1'.repeat(10))).toBe(false);
-    expect(isValidHost('a'.repeat(1 << 20) + '/')).toBe(false);
-    expect(isValidHost('[' + ':'.repeat(1 << 20))).toBe(false);
+    expect(isValidHost(`${'a'.repeat(1 << 20)}/`)).toBe(false);
+    expect(isValidHost(`[${':'.repeat(1 << 20)}`)).toBe(false);
     expect(isValidHost('%41'.repeat(1 << 18))).toBe(false);
     expect(performance.now() - start).toBeLessThan(500);
   });

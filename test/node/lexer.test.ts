@@ -89,7 +89,7 @@ describe('lexer: heredocs', () => {
 
   it('rejects lines with less indentation than the marker', () => {
     expect(() => tokenize('respond <<END\n\tline1\n  END\n', 'Caddyfile')).toThrow(
-      /mismatched leading whitespace in heredoc <<END on line #2 \[\tline1\], expected whitespace \[  \]/,
+      /mismatched leading whitespace in heredoc <<END on line #2 \[\tline1\], expected whitespace \[ {2}\]/,
     );
   });
 

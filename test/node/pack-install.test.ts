@@ -89,8 +89,15 @@ describe('the packed package in a user project', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`run did not start:\n${log}`)), 60_000);
-        run.stderr.on('data', () => /listening on http:/.test(log) && (clearTimeout(timer), resolve()));
-        run.on('exit', () => (clearTimeout(timer), reject(new Error(`run exited:\n${log}`))));
+        run.stderr.on('data', () => {
+          if (!/listening on http:/.test(log)) return;
+          clearTimeout(timer);
+          resolve();
+        });
+        run.on('exit', () => {
+          clearTimeout(timer);
+          reject(new Error(`run exited:\n${log}`));
+        });
       });
       const res = await fetch(`http://127.0.0.1:${port}/`);
       expect(res.status).toBe(200);

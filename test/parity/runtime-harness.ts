@@ -179,7 +179,7 @@ export function startEcho(name: string, port: number): Promise<Server> {
         custom: req.headers['x-custom'],
         body: Buffer.concat(chunks).toString('utf8'),
       };
-      const body = JSON.stringify(seen) + '\n';
+      const body = `${JSON.stringify(seen)}\n`;
       res.writeHead(req.url?.startsWith('/status/') ? Number(req.url.slice(8, 11)) || 200 : 200, {
         'Content-Type': 'application/json',
         'X-Upstream': name,

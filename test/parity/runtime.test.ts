@@ -111,7 +111,7 @@ describe.skipIf(!CADDY || samples.length === 0)(`runtime parity against ${caddyV
     await gatehouse?.stop();
     blackhole?.close();
     for (const s of upstreams) await new Promise<void>((r) => s.close(() => r()));
-    console.log(`parity: ${identical}/${total} comparisons identical` + (verifiedVersionDifferences ? `; ${verifiedVersionDifferences} differ as the Caddy version's algorithm predicts (hash policies: FNV-1a in 2.6.2, xxhash64 in 2.8+)` : ''));
+    console.log(`parity: ${identical}/${total} comparisons identical${verifiedVersionDifferences ? `; ${verifiedVersionDifferences} differ as the Caddy version's algorithm predicts (hash policies: FNV-1a in 2.6.2, xxhash64 in 2.8+)` : ''}`);
     for (const m of mismatches) {
       const known = KNOWN_DIFFERENCES[m.key];
       console.log(`  ${known ? 'known' : 'MISMATCH'} ${m.key} ${m.what}: caddy=${m.caddy} gatehouse=${m.gatehouse}${known ? ` (${known})` : ''}`);

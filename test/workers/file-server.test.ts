@@ -27,7 +27,7 @@ function diskService(calls: string[] = []) {
       const path = decodeURIComponent(new URL(req.url).pathname);
       calls.push(`${req.method} ${path}`);
       const key = path.replace(/\/+$/, '') || '/';
-      const isDir = key === '/' || Object.keys(FILES).some((f) => f.startsWith(key + '/'));
+      const isDir = key === '/' || Object.keys(FILES).some((f) => f.startsWith(`${key}/`));
       if (isDir) return new Response('[]', { headers: { 'content-type': 'application/json', 'last-modified': MODIFIED } });
       const body = FILES[key];
       if (body === undefined) return new Response('Not Found', { status: 404 });

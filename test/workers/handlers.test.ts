@@ -148,7 +148,7 @@ describe('authentication (http_basic)', () => {
   const hash = bcrypt.hashSync('s3cret', 4);
   const auth = { handler: 'authentication', providers: { http_basic: { accounts: [{ username: 'ann', password: hash }], realm: 'Zone', hash: { algorithm: 'bcrypt' }, hash_cache: {} } } };
   const body = { handler: 'static_response', body: 'hello {http.auth.user.id}' };
-  const basic = (u: string, p: string) => ({ headers: { Authorization: 'Basic ' + btoa(`${u}:${p}`) } });
+  const basic = (u: string, p: string) => ({ headers: { Authorization: `Basic ${btoa(`${u}:${p}`)}` } });
 
   it('401 with WWW-Authenticate without or with wrong credentials', async () => {
     const none = await run([auth, body], 'https://h.test/', undefined, false);

@@ -214,7 +214,9 @@ describe('CR, LF and NUL from the request in response and upstream fields', () =
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('named');
       const names: string[] = [];
-      res.headers.forEach((_v, k) => names.push(k));
+      res.headers.forEach((_v, k) => {
+        names.push(k);
+      });
       expect(names.filter((k) => k !== 'content-type' && k !== 'content-length')).toEqual([]);
     });
     it(`header_up {query n} with n=${JSON.stringify(n)} is 502`, async () => {

@@ -28,7 +28,7 @@ describe('template syntax', () => {
   it('keeps JSON bodies intact under ReplaceKnown, even very large ones', () => {
     const body = '{"a":{"b":"{http.request.method}"}}';
     expect(known(body)).toBe('{"a":{"b":"GET"}}');
-    const big = '{"x":'.repeat(20000) + '1' + '}'.repeat(20000);
+    const big = `${'{"x":'.repeat(20000)}1${'}'.repeat(20000)}`;
     expect(known(big)).toBe(big);
   });
   it('leaves unclosed braces as text', () => {

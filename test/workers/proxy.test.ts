@@ -133,7 +133,10 @@ describe('request forwarding', () => {
 
   it('reaches a service binding for service:NAME upstreams, with the original host', async () => {
     let seen = '';
-    const env = { API: { fetch: async (r: Request) => ((seen = r.url), new Response('from binding', { status: 201 })) } };
+    const env = { API: { fetch: async (r: Request) => {
+          seen = r.url;
+          return new Response('from binding', { status: 201 });
+        }, } };
     const h = proxy({ upstreams: [{ dial: 'service:API' }] });
     const res = await serve(h, makeCtx(new Request('https://site.test/p?q=1'), '203.0.113.9', env));
     expect(res.status).toBe(201);
@@ -146,7 +149,10 @@ describe('request forwarding', () => {
     const ROOMS = {
       idFromName: (name: string) => ({ name }),
       get: (id: { name: string }) => ({
-        fetch: async (r: Request) => (seen.push(`${id.name} ${new URL(r.url).pathname}`), new Response(`room ${id.name}`)),
+        fetch: async (r: Request) => {
+          seen.push(`${id.name} ${new URL(r.url).pathname}`);
+          return new Response(`room ${id.name}`);
+        },
       }),
     };
     const h = proxy({ upstreams: [{ dial: 'durable:ROOMS/{room}' }] });

@@ -175,7 +175,11 @@ describe('rate_limit leases across simulated isolates', () => {
 
   it('a request waiting for another request\'s slow call decides alone, with a call of its own, after joinWaitMs', async () => {
     let slow = false;
-    const { ns, calls } = watchNamespace(realNs, { delayMs: () => (slow ? ((slow = false), 1500) : 0) });
+    const { ns, calls } = watchNamespace(realNs, { delayMs: () => {
+        if (!slow) return 0;
+        slow = false;
+        return 1500;
+      } });
     const h = new LeaseHolder({ joinWaitMs: 300 });
     const id = 'lease-join-wait\nk';
     const limit = leaseLimit(1_000_000, 60_000); // hold 1 s
@@ -202,7 +206,10 @@ describe('rate_limit leases across simulated isolates', () => {
     // Each take runs as its own "request"; the namespace notes whose flow each object call is made in.
     const flow = new AsyncLocalStorage<string>();
     const callers: (string | undefined)[] = [];
-    const { ns } = watchNamespace(realNs, { delayMs: () => (callers.push(flow.getStore()), 30) });
+    const { ns } = watchNamespace(realNs, { delayMs: () => {
+        callers.push(flow.getStore());
+        return 30;
+      } });
     const h = new LeaseHolder();
     const id = 'lease-join-again\nk';
     const limit = leaseLimit(8, 10_000); // hold 1 s; the object leases at most a quarter of the headroom

@@ -9,7 +9,7 @@ export interface WatchOptions {
  * A Durable Object namespace wrapper for tests: counts every method call made on its objects' stubs, and can make
  * those calls fail or slow. Everything else is the real namespace. `opts` may be just the `broken` function.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Durable Object class
+// biome-ignore lint/suspicious/noExplicitAny: any Durable Object class
 export function watchNamespace<N extends DurableObjectNamespace<any>>(
   real: N,
   opts: WatchOptions | (() => boolean) = {},

@@ -34,7 +34,9 @@ function filter(stream: NodeJS.WriteStream): () => void {
 // workerd's reports reach the pool's log handler on stdout or stderr depending on their level.
 export function setup(): void {
   const undo = [filter(process.stdout), filter(process.stderr)];
-  restore = () => undo.forEach((u) => u());
+  restore = () => {
+    for (const u of undo) u();
+  };
 }
 
 export function teardown(): void {

@@ -4,7 +4,7 @@ import { registerHandlerDirective } from '../registry.ts';
 import { nextArg } from './util.ts';
 
 /**
- * `basic_auth [<matcher>] [<hash_algorithm> [<realm>]] { <username> <hashed_password>… }` (reference §5), and the
+ * `basic_auth [<matcher>] [<hash_algorithm> [<realm>]] { <username> <hashed_password>… }`, and the
  * deprecated `basicauth` spelling. The password stays the hash string exactly as written (bcrypt `$2a$…`, or its
  * legacy base64 form); the runtime decodes it.
  */

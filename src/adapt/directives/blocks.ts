@@ -4,7 +4,7 @@ import { nextArg } from '../matchers/util.ts';
 import { registerDirective, registerHandlerDirective, registerUnsupportedDirective } from '../registry.ts';
 
 /**
- * Block directives (reference §2.5): `handle`, `handle_path`, `route`, `handle_errors` and `invoke`. Their bodies are
+ * Block directives: `handle`, `handle_path`, `route`, `handle_errors` and `invoke`. Their bodies are
  * parsed as directives by the Helper; these parsers only shape the result the way Caddy does.
  */
 

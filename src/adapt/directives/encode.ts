@@ -7,7 +7,7 @@ import { parseResponseMatcher } from './response-matcher.ts';
 import { atoi, nextArg } from './util.ts';
 
 /**
- * `encode [<matcher>] [<formats...>] { <format> [<options>]; minimum_length <n>; match { … } }` (reference §5).
+ * `encode [<matcher>] [<formats...>] { <format> [<options>]; minimum_length <n>; match { … } }`.
  * `prefer` lists the formats in the order written (block formats first, as Caddy collects them); with none given
  * the default is `zstd gzip`.
  */

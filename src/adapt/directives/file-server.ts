@@ -5,7 +5,7 @@ import { registerHandlerDirective } from '../registry.ts';
 import { nextArg, weakString } from './util.ts';
 
 /**
- * `file_server [<matcher>] [browse] { … }` (reference §5). Parsed into Caddy's JSON so configs adapt as Caddy's do;
+ * `file_server [<matcher>] [browse] { … }`. Parsed into Caddy's JSON so configs adapt as Caddy's do;
  * files come from the static assets (src/http/handlers/file-server.ts). `browse` is refused: nothing can list them.
  */
 const browseRefused = (h: Helper) =>
@@ -114,7 +114,7 @@ export function parseFileServer(h: Helper): HandlerJSON {
   for (let file of [...files].sort()) {
     file = cleanPath(file);
     if (fileHidden(file, hide)) continue;
-    if (!file.includes('/')) file = './' + file;
+    if (!file.includes('/')) file = `./${file}`;
     hide.push(file);
   }
   if (hide.length) out.hide = hide;

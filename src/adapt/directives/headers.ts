@@ -14,7 +14,7 @@ import { nextArg } from './util.ts';
 import { pushAll } from '../../util/push-all.ts';
 
 /**
- * `header` and `request_header` (reference §5): the `headers` handler. `header` may yield two handlers: `?field`
+ * `header` and `request_header`: the `headers` handler. `header` may yield two handlers: `?field`
  * lines go to a second one that requires the field to be absent from the response.
  */
 

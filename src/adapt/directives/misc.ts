@@ -6,7 +6,7 @@ import { parseBytes } from './size.ts';
 import { atoi, nextArg } from './util.ts';
 
 /**
- * Small directives (reference §5): log helpers, metrics, templates, and the Caddy directives that
+ * Small directives: log helpers, metrics, templates, and the Caddy directives that
  * cannot work at the edge (registered as unsupported so users get a clear reason instead of "unrecognized").
  */
 

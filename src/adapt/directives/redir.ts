@@ -4,7 +4,7 @@ import { registerHandlerDirective } from '../registry.ts';
 import { atoi, nextArg, weakString } from './util.ts';
 
 /**
- * `redir [<matcher>] <to> [<code>]` (reference §5): a static_response with a Location header. `html` mode answers
+ * `redir [<matcher>] <to> [<code>]`: a static_response with a Location header. `html` mode answers
  * 200 with a page that redirects browsers, so non-browser clients are not redirected.
  */
 

@@ -3,7 +3,7 @@ import type { Helper } from '../helper.ts';
 import { registerHandlerDirective } from '../registry.ts';
 import { parseBytes } from './size.ts';
 
-/** `request_body [<matcher>] { max_size <size>; set <body> }` (reference §5) → request_body handler. */
+/** `request_body [<matcher>] { max_size <size>; set <body> }` → request_body handler. */
 export function parseRequestBody(h: Helper): HandlerJSON {
   h.next(); // directive name
   const out: HandlerJSON = { handler: 'request_body' };

@@ -4,7 +4,7 @@ import { registerHandlerDirective } from '../registry.ts';
 import { atoi, weakString } from './util.ts';
 
 /**
- * `respond`, `error` and `abort` (reference §5): all three end the chain with a fixed outcome. `respond` and `error`
+ * `respond`, `error` and `abort`: all three end the chain with a fixed outcome. `respond` and `error`
  * share Caddy's one-argument rule: a 3-character positive integer is the status, anything else is the text.
  */
 

@@ -1,4 +1,4 @@
-import { Dispenser } from '../../caddyfile/dispenser.ts';
+import type { Dispenser } from '../../caddyfile/dispenser.ts';
 import { mapMatchers } from '../matchers/maps.ts';
 import { atoi, nextArg } from './util.ts';
 import type { ResponseMatcherJSON } from './header-ops.ts';

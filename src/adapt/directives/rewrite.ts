@@ -6,7 +6,7 @@ import { atoi, nextArg } from './util.ts';
 import { pushAll } from '../../util/push-all.ts';
 
 /**
- * URI-changing directives (reference §5): `rewrite`, `method`, `uri` and `try_files`, all producing the `rewrite`
+ * URI-changing directives: `rewrite`, `method`, `uri` and `try_files`, all producing the `rewrite`
  * handler (try_files adds a `file` matcher in front of it).
  */
 
@@ -174,7 +174,7 @@ export function parseTryFiles(h: Helper): ConfigValue[] {
   const makeRoute = (tryFiles: string[], query: string): ConfigValue[] => {
     const file: Record<string, unknown> = { try_files: tryFiles };
     if (policy) file.try_policy = policy;
-    return h.newRoute({ file }, { handler: 'rewrite', uri: '{http.matchers.file.relative}' + query });
+    return h.newRoute({ file }, { handler: 'rewrite', uri: `{http.matchers.file.relative}${query}` });
   };
 
   const result: ConfigValue[] = [];

@@ -1,5 +1,5 @@
 /**
- * go-humanize's ParseBytes, which Caddy uses for sizes (reference §1.14): a number (commas allowed) and an optional
+ * go-humanize's ParseBytes, which Caddy uses for sizes: a number (commas allowed) and an optional
  * unit, case-insensitive, with optional space. `KB`/`K` are decimal (1000), `KiB`/`Ki` binary (1024).
  */
 const UNITS: Record<string, number> = { '': 1, b: 1 };
@@ -7,9 +7,9 @@ for (const [i, p] of ['k', 'm', 'g', 't', 'p', 'e'].entries()) {
   const dec = 1000 ** (i + 1);
   const bin = 1024 ** (i + 1);
   UNITS[p] = dec;
-  UNITS[p + 'b'] = dec;
-  UNITS[p + 'i'] = bin;
-  UNITS[p + 'ib'] = bin;
+  UNITS[`${p}b`] = dec;
+  UNITS[`${p}i`] = bin;
+  UNITS[`${p}ib`] = bin;
 }
 
 /** Bytes for a size text, or throws an Error with go-humanize's message (callers prefix it). */

@@ -4,7 +4,7 @@ import { registerDirective, registerHandlerDirective } from '../registry.ts';
 import { shorthandFor } from '../shorthands.ts';
 import { nextArg, scalarVal } from './util.ts';
 
-/** `vars`, `map` and `root` (reference §5): handlers that only set variables/placeholders for later handlers. */
+/** `vars`, `map` and `root`: handlers that only set variables/placeholders for later handlers. */
 
 /** `vars [<matcher>] [<name> <value>]` or a block of `<name> <value>` lines; unquoted values are typed. */
 export function parseVars(h: Helper): HandlerJSON {

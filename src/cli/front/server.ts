@@ -65,7 +65,7 @@ export function createFront(workerdSocket: string): Front {
       setHost: false,
     });
     upstream.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
-      socket.write(statusLine(upstreamRes) + rawHeaderLines(upstreamRes.rawHeaders) + '\r\n');
+      socket.write(`${statusLine(upstreamRes) + rawHeaderLines(upstreamRes.rawHeaders)}\r\n`);
       if (upstreamHead.length) socket.write(upstreamHead);
       if (head.length) upstreamSocket.write(head);
       upstreamSocket.on('error', () => socket.destroy());
@@ -77,7 +77,7 @@ export function createFront(workerdSocket: string): Front {
     // Not upgraded: the answer goes back as is, delimited by closing the connection.
     upstream.on('response', (upstreamRes) => {
       const fields = responseHeadersForClient(upstreamRes.rawHeaders);
-      socket.write(statusLine(upstreamRes) + rawHeaderLines(fields) + 'Connection: close\r\n\r\n');
+      socket.write(`${statusLine(upstreamRes) + rawHeaderLines(fields)}Connection: close\r\n\r\n`);
       upstreamRes.pipe(socket);
       upstreamRes.on('close', () => (upstreamRes.complete ? socket.end() : socket.destroy()));
     });

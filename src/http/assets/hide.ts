@@ -18,7 +18,7 @@ export function compileHide(patterns: string[]): ((filename: string) => boolean)
   return (filename) => {
     const file = normalize(filename);
     if (byName.length && file.split('/').some((c) => byName.some((g) => g.test(c)))) return true;
-    return byPath.some((h) => file === h.prefix || file.startsWith(h.prefix + '/') || h.glob.test(file));
+    return byPath.some((h) => file === h.prefix || file.startsWith(`${h.prefix}/`) || h.glob.test(file));
   };
 }
 

@@ -29,7 +29,7 @@ export function assetsOf(ctx: RequestContext): AssetsBinding {
 
 /** The binding's URL for a (decoded, cleaned) file path: the host does not matter, the path must be escaped. */
 export function assetUrl(path: string): string {
-  return 'http://assets' + encodeURI(path).replace(/[?#]/g, encodeURIComponent);
+  return `http://assets${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}`;
 }
 
 /** What the binding knows of `path` (clean, absolute), or null when there is no such file or directory. */
@@ -72,7 +72,7 @@ export function cleanPath(p: string): string {
     if (part === '..') out.pop();
     else out.push(part);
   }
-  return '/' + out.join('/');
+  return `/${out.join('/')}`;
 }
 
 /** The request path as Caddy's file modules see it (decoded); a malformed escape is kept as it is. */

@@ -43,7 +43,7 @@ export const compileFileServer: HandlerCompiler = (json, deps) => {
   return async (ctx, next) => {
     const reqPath = decodedPath(ctx);
     const rootDir = root(ctx);
-    const isHidden = (p: string) => hidden !== undefined && hidden(joinRoot(rootDir, p));
+    const isHidden = (p: string) => hidden?.(joinRoot(rootDir, p));
     let file = cleanPath(reqPath);
     if (isHidden(file)) return notFound(ctx, next);
     let info = await statAsset(ctx, file);
@@ -62,7 +62,7 @@ export const compileFileServer: HandlerCompiler = (json, deps) => {
       }
       if (!index) return notFound(ctx, next);
       info = index;
-      if (canonical && !reqPath.endsWith('/')) return redirect(ctx, ctx.url.pathname + '/');
+      if (canonical && !reqPath.endsWith('/')) return redirect(ctx, `${ctx.url.pathname}/`);
     } else if (reqPath.endsWith('/') && reqPath !== '/') {
       // Caddy's stat of `file/` fails (not a directory): a missing file, not a redirect
       return notFound(ctx, next);

@@ -133,6 +133,8 @@ function applyReplacement(h: HeaderFields, r: Replacement, ctx: RequestContext):
 /** Field names present (lower-case, each once); Headers.keys() is not in every TS lib, forEach is. */
 function headerNames(h: HeaderFields): string[] {
   const names = new Set<string>();
-  h.forEach((_v, k) => names.add(k));
+  h.forEach((_v, k) => {
+    names.add(k);
+  });
   return [...names];
 }

@@ -89,6 +89,6 @@ export function goReplacer(template: string): (match: string, ...rest: unknown[]
 
 /** Go's regexp.ReplaceAllString. */
 export function replaceAllGo(input: string, re: RegExp, template: string): string {
-  const g = re.global ? re : new RegExp(re.source, re.flags + 'g');
+  const g = re.global ? re : new RegExp(re.source, `${re.flags}g`);
   return input.replace(g, goReplacer(template));
 }

@@ -30,7 +30,7 @@ export const compileRewrite: HandlerCompiler = (json, deps) => {
     const t = replaceAll(prefix);
     edits.push((url, ctx) => {
       let p = t(ctx);
-      if (!p.startsWith('/')) p = '/' + p;
+      if (!p.startsWith('/')) p = `/${p}`;
       setEditedPath(url, trimPathPrefix(cleanPath(escapedPathOf(url), !p.includes('//')), p));
     });
   }

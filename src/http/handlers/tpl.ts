@@ -1,7 +1,7 @@
 import { compileTemplate } from '../placeholders/index.ts';
 import type { Template } from '../types.ts';
 
-// Caddy decides per field what an unknown placeholder becomes (reference §4.1): ReplaceAll → empty string,
+// Caddy decides per field what an unknown placeholder becomes: ReplaceAll → empty string,
 // ReplaceKnown → left verbatim. Handlers pick one of these two; this file is the only place that knows how the
 // placeholder compiler spells that choice.
 

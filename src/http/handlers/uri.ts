@@ -4,7 +4,7 @@
 /** Go's url.QueryEscape: everything but [A-Za-z0-9-_.~] is escaped, space becomes '+'. */
 export function queryEscape(s: string): string {
   return encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+');
 }
 

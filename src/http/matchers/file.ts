@@ -70,7 +70,7 @@ export function compileFile(json: unknown, c: MatcherCompileContext): Matcher {
       if (info.size === undefined) continue; // a size the binding does not give cannot be compared
       if (!best || (policy === 'smallest_size' ? info.size < best.info.size! : info.size > best.info.size!)) best = { pick, info };
     }
-    picks.set(ctx, best && best.pick);
+    picks.set(ctx, best ? best.pick : null);
   };
 
   const match: Matcher = (ctx) => {

@@ -15,7 +15,7 @@ export function goPathClean(p: string): string {
     out.push(seg);
   }
   const joined = out.join('/');
-  if (rooted) return '/' + joined;
+  if (rooted) return `/${joined}`;
   return joined || '.';
 }
 
@@ -47,7 +47,7 @@ function cleanPathUncached(p: string, collapseSlashes: boolean): string {
   if (isClean(p)) return p;
   const clean = (s: string): string => {
     const c = goPathClean(s);
-    return c !== '/' && s.endsWith('/') ? c + '/' : c;
+    return c !== '/' && s.endsWith('/') ? `${c}/` : c;
   };
   if (collapseSlashes) return clean(p);
   // Protect each repeated slash with a marker segment character so Clean does not merge it, then remove the marker.
@@ -87,15 +87,15 @@ function globToRegExp(pattern: string): RegExp | null {
           if (++j >= pattern.length) return null;
           ch = pattern[j];
         }
-        cls += ch === ']' || ch === '\\' || ch === '^' || ch === '[' ? '\\' + ch : ch;
+        cls += ch === ']' || ch === '\\' || ch === '^' || ch === '[' ? `\\${ch}` : ch;
       }
       if (j >= pattern.length || cls === '[' || cls === '[^') return null;
-      re += cls.startsWith('[^') ? cls + '/]' : cls + ']';
+      re += cls.startsWith('[^') ? `${cls}/]` : `${cls}]`;
       i = j;
     } else re += escapeRe(c);
   }
   try {
-    return new RegExp(re + '$', 's');
+    return new RegExp(`${re}$`, 's');
   } catch {
     return null;
   }
@@ -112,5 +112,5 @@ export function goPathMatch(pattern: string, name: string): boolean {
     re = globToRegExp(pattern);
     if (reCache.size < 5000) reCache.set(pattern, re);
   }
-  return re !== null && re.test(name);
+  return re === null ? false : re.test(name);
 }

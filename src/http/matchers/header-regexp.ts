@@ -9,7 +9,7 @@ export function compileHeaderRegexp(json: unknown, c: MatcherCompileContext): Ma
   return (ctx) => {
     for (const [field, re] of fields) {
       const vals = requestFieldValues(ctx, field);
-      if (!vals || !vals.some((v) => re.match(ctx, v))) return false;
+      if (!vals?.some((v) => re.match(ctx, v))) return false;
     }
     return true;
   };

@@ -18,8 +18,8 @@ export function parseGoQuery(raw: string): { values: Map<string, string[]>; malf
       continue;
     }
     const eq = part.indexOf('=');
-    const k = unescape(eq < 0 ? part : part.slice(0, eq));
-    const v = unescape(eq < 0 ? '' : part.slice(eq + 1));
+    const k = queryUnescape(eq < 0 ? part : part.slice(0, eq));
+    const v = queryUnescape(eq < 0 ? '' : part.slice(eq + 1));
     if (k === null || v === null) {
       malformed = true;
       continue;
@@ -31,7 +31,7 @@ export function parseGoQuery(raw: string): { values: Map<string, string[]>; malf
   return { values: out, malformed };
 }
 
-function unescape(s: string): string | null {
+function queryUnescape(s: string): string | null {
   if (/%(?![0-9A-Fa-f]{2})/.test(s)) return null;
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));

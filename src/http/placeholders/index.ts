@@ -7,7 +7,7 @@ import { type PlaceholderNode, scanTemplate, type TemplateNode } from './scan.ts
 // Placeholder templates, compiled once per config field (Caddy parses on every Replace call).
 //
 // Unknown placeholders: Caddy's ReplaceAll turns them into "" and ReplaceKnown leaves them verbatim. Which one a
-// field uses is the caller's decision (reference §4.1): ReplaceAll (`unknown: 'empty'`, the default) for rewrite
+// field uses is the caller's decision: ReplaceAll (`unknown: 'empty'`, the default) for rewrite
 // targets, status codes, redirect Location, upstream dials, matcher values, vars values, rate-limit keys; ReplaceKnown
 // (`unknown: 'keep'`) for respond bodies, header values, error messages and query replace strings.
 //

@@ -18,7 +18,7 @@ function shouldEscape(c: number, mode: EscapeMode): boolean {
   return true;
 }
 
-export function escape(s: string, mode: EscapeMode): string {
+export function urlEscape(s: string, mode: EscapeMode): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -34,7 +34,7 @@ function isHex(c: number): boolean {
 }
 
 /** Go's unescape: undefined on a `%` without two hex digits; `+` is a space only in query mode. */
-export function unescape(s: string, mode: EscapeMode): string | undefined {
+export function urlUnescape(s: string, mode: EscapeMode): string | undefined {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -63,9 +63,9 @@ function validEncoded(s: string, mode: EscapeMode): boolean {
 
 /** How Go prints a path or fragment it parsed from `raw`: `raw` itself when it is a valid encoding, else escaped. */
 export function reescape(raw: string, mode: 'path' | 'fragment'): string | undefined {
-  const decoded = unescape(raw, mode);
+  const decoded = urlUnescape(raw, mode);
   if (decoded === undefined) return undefined;
-  return validEncoded(raw, mode) ? raw : escape(decoded, mode);
+  return validEncoded(raw, mode) ? raw : urlEscape(decoded, mode);
 }
 
 /** Go's url.ParseQuery, keeping the pairs that parse; keys in first-seen order. */
@@ -74,8 +74,8 @@ export function parseQuery(raw: string): Map<string, string[]> {
   for (const part of raw.split('&')) {
     if (part === '' || part.includes(';')) continue;
     const eq = part.indexOf('=');
-    const k = unescape(eq < 0 ? part : part.slice(0, eq), 'query');
-    const v = unescape(eq < 0 ? '' : part.slice(eq + 1), 'query');
+    const k = urlUnescape(eq < 0 ? part : part.slice(0, eq), 'query');
+    const v = urlUnescape(eq < 0 ? '' : part.slice(eq + 1), 'query');
     if (k === undefined || v === undefined) continue;
     const list = out.get(k);
     if (list) list.push(v);
@@ -88,7 +88,7 @@ export function parseQuery(raw: string): Map<string, string[]> {
 export function encodeQuery(q: Map<string, string[]>): string {
   const parts: string[] = [];
   for (const key of [...q.keys()].sort()) {
-    for (const v of q.get(key) ?? []) parts.push(`${escape(key, 'query')}=${escape(v, 'query')}`);
+    for (const v of q.get(key) ?? []) parts.push(`${urlEscape(key, 'query')}=${urlEscape(v, 'query')}`);
   }
   return parts.join('&');
 }

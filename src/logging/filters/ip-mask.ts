@@ -80,7 +80,7 @@ function parseIP(s: string): Uint8Array | undefined {
   if (halves.length > 2) return undefined;
   if (halves.length === 1) {
     const all = groupsOf(s, true);
-    if (!all || all.length !== 8) return undefined;
+    if (all?.length !== 8) return undefined;
     groups = all;
   } else {
     const head = groupsOf(halves[0], false);
