@@ -75,6 +75,7 @@ function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, 
 
 function serveWith(selected: Selected<CompiledConfig>, request: Request, opts: ServeOptions, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
   let served: Promise<Response>;
+  opts.configVersion = selected.version;
   try {
     served = selected.config.serve(request, vars, ctx, opts);
   } catch (e) {

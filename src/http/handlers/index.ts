@@ -4,6 +4,7 @@ import { compileEncode } from './encode.ts';
 import { compileError } from './error.ts';
 import { compileFileServer } from './file-server.ts';
 import { compileHeaders } from './headers.ts';
+import { compileLogAppend } from './log-append.ts';
 import { compileMap } from './map.ts';
 import { compileMetrics } from './metrics.ts';
 import { compileRequestBody } from './request-body.ts';
@@ -35,6 +36,7 @@ export const handlers: ReadonlyMap<string, HandlerCompiler> = new Map<string, Ha
   ['copy_response_headers', compileCopyResponseHeadersHandler],
   ['rate_limit', (json) => compileRateLimit(json)],
   ['metrics', compileMetrics],
+  ['log_append', compileLogAppend],
 ]);
 
 /** Looks up a handler module; an unknown one fails the compile with the list of what is available. */
