@@ -34,8 +34,10 @@ export function compileEncoder(json: unknown, path: string): LogEncoder {
       return consoleEncoder(encoderOptions({ time_format: 'wall_milli', level_format: 'color', ...json }, path));
     case 'filter':
       return filterEncoder(json, path);
+    case 'append':
+      return appendEncoder(json, path);
     default:
-      throw new ConfigError(`log encoder format ${JSON.stringify(json.format)} is not supported (json, console, filter)`, path);
+      throw new ConfigError(`log encoder format ${JSON.stringify(json.format)} is not supported (json, console, filter, append)`, path);
   }
 }
 
@@ -172,6 +174,22 @@ function filterEncoder(json: Record<string, unknown>, path: string): LogEncoder 
     for (const f of filters) out = applyFilter(out, f.path, 0, f.filter);
     return wrapped(out === entry.fields ? entry : { ...entry, fields: out });
   };
+}
+
+/**
+ * Caddy 2.8's `append` encoder: the configured fields follow each entry's own. Caddy evaluates a whole-placeholder
+ * value with its process-wide replacer ({env.*}, {system.*}); a Worker has no process, so such values are refused.
+ */
+function appendEncoder(json: Record<string, unknown>, path: string): LogEncoder {
+  const wrapped = compileEncoder(json.wrap, `${path}.wrap`);
+  const fields = json.fields ?? {};
+  if (!isObject(fields)) throw new ConfigError('fields must be an object', path);
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value.startsWith('{') && value.endsWith('}') && value.split('{').length === 2) {
+      throw new ConfigError(`append encoder field ${JSON.stringify(key)}: placeholder values are not supported in a Worker (there is no process environment)`, path);
+    }
+  }
+  return (entry) => wrapped({ ...entry, fields: { ...entry.fields, ...fields } });
 }
 
 /** A copy of `obj` with the field at `path` filtered (objects along the way are copied, the entry is not changed). */
