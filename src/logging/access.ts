@@ -2,7 +2,7 @@ import { requestHostport } from '../http/placeholders/request.ts';
 import type { HandlerError, RequestContext } from '../http/types.ts';
 import { type LogEntry, LogDuration, type LogLevel } from './entry.ts';
 import type { Logs } from './logs.ts';
-import { loggableHeaders, loggableRequest } from './loggable.ts';
+import { type CfProperties, loggableHeaders, loggableRequest } from './loggable.ts';
 import type { ServerLogPolicy } from './server-logs.ts';
 
 // The access log of one request, as Caddy 2.6's Server.ServeHTTP writes it: the request as it arrived, then
@@ -45,6 +45,8 @@ export class RequestLog {
   /** Caddy logs the request as it arrived; a rewrite replaces ctx.request, this one stays. */
   private readonly request: Request;
   private requestObject?: Record<string, unknown>;
+  /** request.cf, read once (each read is a runtime call). */
+  private readonly cf: CfProperties | undefined;
 
   constructor(ctx: RequestContext, host: string, policy: ServerLogPolicy, logs: Logs, edge: EdgeFacts) {
     this.ctx = ctx;
@@ -53,6 +55,7 @@ export class RequestLog {
     this.logs = logs;
     this.configVersion = edge.configVersion;
     this.request = ctx.request;
+    this.cf = (ctx.request as { cf?: CfProperties }).cf;
   }
 
   /**
@@ -63,12 +66,14 @@ export class RequestLog {
   finish(res: Response): Response {
     const ctx = this.ctx;
     if (SKIP_VARS.some((v) => ctx.vars.get(v) === true)) return res;
-    const length = res.headers.get('content-length');
+    // One pass over the response fields gives both resp_headers and Content-Length (each Headers call is a runtime call).
+    const respHeaders = loggableHeaders(res.headers, this.policy.logCredentials);
+    const length = respHeaders['Content-Length']?.[0];
     const body = res.body;
-    if (length !== null || body === null || res.status === 101) {
-      const size = length !== null ? Number(length) || 0 : 0;
+    if (length !== undefined || body === null || res.status === 101) {
+      const size = length !== undefined ? Number(length) || 0 : 0;
       const end = Date.now();
-      this.later(Promise.resolve().then(() => this.writeAccess(res, size, end)));
+      this.later(Promise.resolve().then(() => this.writeAccess(res.status, respHeaders, size, end)));
       return res;
     }
     let size = 0;
@@ -78,7 +83,7 @@ export class RequestLog {
         controller.enqueue(chunk);
       },
     });
-    const done = () => this.writeAccess(res, size, Date.now());
+    const done = () => this.writeAccess(res.status, respHeaders, size, Date.now());
     this.later(body.pipeTo(counter.writable).then(done, done));
     return new Response(counter.readable, res);
   }
@@ -105,9 +110,8 @@ export class RequestLog {
     }
   }
 
-  private writeAccess(res: Response, size: number, end: number): void {
+  private writeAccess(status: number, respHeaders: Record<string, string[]>, size: number, end: number): void {
     const ctx = this.ctx;
-    const status = res.status;
     const level: LogLevel = status >= 400 ? 'error' : 'info';
     const fields: Record<string, unknown> = {
       request: this.loggableRequest(),
@@ -115,7 +119,7 @@ export class RequestLog {
       duration: new LogDuration(end - ctx.startedAt),
       size,
       status,
-      resp_headers: loggableHeaders(res.headers, this.policy.logCredentials),
+      resp_headers: respHeaders,
     };
     if (ctx.logFields) for (const [k, v] of ctx.logFields) fields[k] = v;
     const edge = this.edgeFields();
@@ -133,11 +137,11 @@ export class RequestLog {
   }
 
   private loggableRequest(): Record<string, unknown> {
-    return (this.requestObject ??= loggableRequest(this.request, this.ctx, this.host, this.policy.logCredentials));
+    return (this.requestObject ??= loggableRequest(this.request, this.cf, this.ctx, this.host, this.policy.logCredentials));
   }
 
   private edgeFields(): Record<string, unknown> | undefined {
-    const cf = (this.request as { cf?: Record<string, unknown> }).cf;
+    const cf = this.cf;
     const out: Record<string, unknown> = {};
     const clientIp = this.ctx.vars.get('client_ip');
     if (typeof clientIp === 'string' && clientIp !== this.ctx.remoteIp) out.client_ip = clientIp;

@@ -11,6 +11,11 @@ export class LogDuration {
   constructor(ms: number) {
     this.ms = ms;
   }
+
+  /** The default format, so the native JSON.stringify can write an entry in one call. */
+  toJSON(): number {
+    return this.ms / 1000;
+  }
 }
 
 export interface LogEntry {

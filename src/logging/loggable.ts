@@ -7,8 +7,10 @@ import type { RequestContext } from '../http/types.ts';
 
 const CREDENTIAL_FIELDS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization']);
 
-export function loggableRequest(request: Request, ctx: RequestContext, host: string, logCredentials: boolean): Record<string, unknown> {
-  const cf = (request as { cf?: Record<string, unknown> }).cf;
+/** The part of request.cf a log entry reads. */
+export type CfProperties = Record<string, unknown>;
+
+export function loggableRequest(request: Request, cf: CfProperties | undefined, ctx: RequestContext, host: string, logCredentials: boolean): Record<string, unknown> {
   const url = ctx.originalUrl;
   const out: Record<string, unknown> = {
     remote_ip: ctx.remoteIp,

@@ -3,6 +3,7 @@ import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { compileConfig } from '../../src/config/compile.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { AccessLog } from '../../src/logging/access.ts';
+import { LogDuration } from '../../src/logging/entry.ts';
 import { registerFieldFilter } from '../../src/logging/field-filter.ts';
 import { goFloat } from '../../src/logging/go-json.ts';
 import { compileLogs } from '../../src/logging/logs.ts';
@@ -231,5 +232,20 @@ describe('append encoder', () => {
     expect(Object.keys(json(out)[0]).slice(-3)).toEqual(['resp_headers', 'int', 's']);
     const bad = { ...cfg, logging: { logs: { default: { encoder: { format: 'append', fields: { env: '{env.X}' } } } } } };
     expect(() => compileConfig(bad)).toThrow(/placeholder values are not supported/);
+  });
+});
+
+describe('json encoder number formats', () => {
+  it('a duration below a microsecond is written without an exponent, as zap writes it', () => {
+    const logs = compileLogs({ logs: { default: { writer: { output: 'stdout' } } } });
+    logs.emit({ level: 'info', time: 1_700_000_000_000, logger: 'l', msg: 'm', fields: { duration: new LogDuration(0.0001), n: 1e-7 } });
+    expect(out[0]).toBe(`{"level":"info","ts":1700000000,"logger":"l","msg":"m","duration":${goFloat(0.0001 / 1000)},"n":0.0000001}`);
+    expect(out[0]).not.toMatch(/\de-/);
+  });
+
+  it('unix_nano time is an integer of nanoseconds', () => {
+    const logs = compileLogs({ logs: { default: { writer: { output: 'stdout' }, encoder: { format: 'json', time_format: 'unix_nano' } } } });
+    logs.emit({ level: 'info', time: 1_700_000_000_123, logger: 'l', msg: 'm', fields: {} });
+    expect(out[0]).toBe('{"level":"info","ts":1700000000123000000,"logger":"l","msg":"m"}');
   });
 });
