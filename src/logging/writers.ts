@@ -6,10 +6,27 @@ import { ConfigError } from '../config/errors.ts';
 export type LogWriter = (line: string) => void;
 
 /**
- * A line for a `file` writer is printed with this prefix and the file name (`<mark><name>\t<line>`); the CLI that
- * runs workerd routes such lines to the file. At the edge no process reads them: see FILE_FALLBACK below.
+ * A line for a `file` writer is printed with this prefix and the file name (`<mark><name>\t<line>`) when the CLI
+ * that runs workerd routes such lines to the file (`run`/`selfhost` set GATEHOUSE_LOG_FILES=route). At the edge no
+ * process could: the line goes to the Worker's log stream as it is, and `gatehouse deploy` says so.
  */
 export const FILE_LINE_MARK = '\u001egatehouse-file:';
+
+/** The Worker env variable the local runtime sets so that file lines are marked for routing. */
+export const ROUTE_FILE_LINES_VAR = 'GATEHOUSE_LOG_FILES';
+
+let fileLinesRouted = false;
+
+/** Called once at isolate start with the Worker's env. */
+export function configureFileLines(env: Record<string, unknown>): void {
+  fileLinesRouted = env[ROUTE_FILE_LINES_VAR] === 'route';
+}
+
+/** The `file` outputs of a config's logs, for the warning that they go to the log stream at the edge. */
+export function fileOutputs(logging: unknown): string[] {
+  const logs = (logging as { logs?: Record<string, { writer?: { output?: unknown; filename?: unknown } }> } | undefined)?.logs ?? {};
+  return Object.values(logs).flatMap((l) => (l?.writer?.output === 'file' && typeof l.writer.filename === 'string' ? [l.writer.filename] : []));
+}
 
 export interface FileWriterSpec {
   filename: string;
@@ -34,7 +51,7 @@ export function compileWriter(json: unknown, path: string): LogWriter {
     case 'file': {
       const spec = fileWriterSpec(w, path);
       const mark = `${FILE_LINE_MARK}${spec.filename}\t`;
-      return (line) => console.log(mark + line);
+      return (line) => console.log(fileLinesRouted ? mark + line : line);
     }
     default:
       throw new ConfigError(`log writer output ${JSON.stringify(w.output)} is not supported in a Worker (stdout, stderr, discard, file)`, path);

@@ -8,7 +8,7 @@ import { registerFieldFilter } from '../../src/logging/field-filter.ts';
 import { goFloat } from '../../src/logging/go-json.ts';
 import { compileLogs } from '../../src/logging/logs.ts';
 import { compileServerLogPolicy } from '../../src/logging/server-logs.ts';
-import { FILE_LINE_MARK } from '../../src/logging/writers.ts';
+import { configureFileLines, FILE_LINE_MARK, fileOutputs } from '../../src/logging/writers.ts';
 import { createRequestContext } from '../../src/http/context.ts';
 
 // Access logs as a user sees them: the lines a Caddyfile's `log` writes to stdout/stderr for requests served.
@@ -201,9 +201,18 @@ describe('access log entries', () => {
     expect(json(out)[0].size).toBe(7);
   });
 
-  it('file output is marked for the CLI to route to the file', async () => {
-    await serve(':80 {\n\tlog {\n\t\toutput file /var/log/access.log\n\t}\n\trespond ok\n}\n', ['http://h.test/']);
+  it('file output: marked for the CLI to route under run/selfhost; a plain line on the log stream at the edge', async () => {
+    const site = ':80 {\n\tlog {\n\t\toutput file /var/log/access.log\n\t}\n\trespond ok\n}\n';
+    configureFileLines({ GATEHOUSE_LOG_FILES: 'route' });
+    try {
+      await serve(site, ['http://h.test/']);
+    } finally {
+      configureFileLines({});
+    }
     expect(out[0].startsWith(`${FILE_LINE_MARK}/var/log/access.log\t{`)).toBe(true);
+    await serve(site, ['http://h.test/']);
+    expect(JSON.parse(out[1]).logger).toBe('http.log.access.log0');
+    expect(fileOutputs({ logs: { a: { writer: { output: 'file', filename: '/x.log' } }, b: { writer: { output: 'stdout' } } } })).toEqual(['/x.log']);
   });
 
   it('an unsupported writer is a config error naming the log', () => {
