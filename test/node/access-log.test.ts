@@ -258,3 +258,24 @@ describe('json encoder number formats', () => {
     expect(out[0]).toBe('{"level":"info","ts":1700000000123000000,"logger":"l","msg":"m"}');
   });
 });
+
+describe('server logs policy and error routes', () => {
+  it('skip_hosts (wildcards too) and skip_unmapped_hosts, as Caddy\'s shouldLogRequest', () => {
+    const p = compileServerLogPolicy({ logger_names: { 'a.test': ['a'] }, skip_hosts: ['*.quiet.test'] }, 'logs');
+    expect(p.shouldLog('a.test:8080')).toBe(true);
+    expect(p.shouldLog('x.quiet.test')).toBe(false);
+    expect(p.shouldLog('other.test')).toBe(true);
+    expect(p.loggerNames('a.test:8080')).toEqual(['a']);
+    expect(p.loggerNames('other.test')).toEqual(['']);
+    const strict = compileServerLogPolicy({ logger_names: { '*.a.test': 'w' }, skip_unmapped_hosts: true }, 'logs');
+    expect(strict.shouldLog('other.test')).toBe(false);
+    expect(strict.loggerNames('x.a.test')).toEqual(['w']);
+  });
+
+  it('an error handle_errors answers is logged at debug (kept out of an INFO log); the access entry has its status', async () => {
+    await serve(':80 {\n\tlog {\n\t\toutput stdout\n\t}\n\terror "boom" 502\n\thandle_errors {\n\t\trespond "sorry" 502\n\t}\n}\n', ['http://h.test/']);
+    expect(err).toEqual([]);
+    expect(json(out)).toHaveLength(1);
+    expect(json(out)[0]).toMatchObject({ level: 'error', status: 502, size: 5 });
+  });
+});
