@@ -6,6 +6,7 @@ import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeCo
 import { AbortConnection, type CompiledConfig, type ServeOptions } from './config/compile.ts';
 import type { Selected } from './config/versioned.ts';
 import { isValidHost } from './http/host-syntax.ts';
+import { configureFileLines } from './logging/writers.ts';
 import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
 import { upstreamHealth } from './proxy/upstream-status.ts';
 
@@ -15,6 +16,7 @@ export { RateLimiter } from '../durable/rate-limiter.ts';
 export { UpstreamPool } from '../durable/upstream-pool.ts';
 
 // The config is compiled as the isolate starts, not on its first request (see prepareBaseConfig).
+configureFileLines(startupEnv as unknown as Record<string, unknown>);
 prepareBaseConfig(startupEnv as unknown as Record<string, unknown>);
 
 export default {
@@ -75,6 +77,7 @@ function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, 
 
 function serveWith(selected: Selected<CompiledConfig>, request: Request, opts: ServeOptions, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
   let served: Promise<Response>;
+  opts.configVersion = selected.version;
   try {
     served = selected.config.serve(request, vars, ctx, opts);
   } catch (e) {

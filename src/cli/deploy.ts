@@ -7,7 +7,8 @@ import { deployWranglerConfig } from './deploy-config.ts';
 import { wranglerBin } from './wrangler.ts';
 import { CliError, type Command } from './command.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
-import { warningLine } from './log.ts';
+import { logLine, warningLine } from './log.ts';
+import { fileOutputs } from '../logging/writers.ts';
 import { wranglerProjectDir } from './project.ts';
 
 /**
@@ -37,6 +38,11 @@ export const deployCommand: Command = {
       compileConfig(loaded.config);
     } catch (e) {
       throw new CliError(`${path}: ${(e as Error).message}`);
+    }
+    // A Worker has no file system: rather than refuse a Caddyfile that works under `run`, its file logs go to the
+    // Worker's log stream, where an operator looks for them at the edge, and the deploy says so.
+    for (const file of fileOutputs(loaded.config.logging)) {
+      ctx.err(logLine('warn', 'deploy', `log output file ${file}: a Worker cannot write files; at the edge these entries go to the Worker's log stream (Workers Logs, wrangler tail)`));
     }
     const json = JSON.stringify(loaded.config);
     const assets = assetsDirectory(loaded.config, path);

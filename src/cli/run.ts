@@ -8,6 +8,7 @@ import { startDemoUpstreams } from './demo-upstreams.ts';
 import { parseListen } from './front/listen-address.ts';
 import { buildLocalRuntime } from './local/build.ts';
 import { localSecrets } from './local/secrets.ts';
+import { logFileSpecs } from './local/log-files.ts';
 import { privateSocketDir, serveLocalRuntime } from './local/serve.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
 import { ignoredLine, warningLine } from './log.ts';
@@ -76,6 +77,7 @@ export const runCommand: Command = {
       socket: sockets.socket,
       listen,
       err: ctx.err,
+      logFiles: logFileSpecs(loaded.config),
       cleanup: async () => {
         for (const s of demo) s.closeAllConnections();
         await Promise.all(demo.map((s) => new Promise((r) => s.close(r))));

@@ -5,6 +5,7 @@ import { CliError, type Command } from './command.ts';
 import { parseListen } from './front/listen-address.ts';
 import { buildLocalRuntime } from './local/build.ts';
 import { localSecrets } from './local/secrets.ts';
+import { logFileSpecs } from './local/log-files.ts';
 import { privateSocketDir, serveLocalRuntime } from './local/serve.ts';
 import { chooseAdapter, configPath, loadConfig } from './load.ts';
 import { warningLine } from './log.ts';
@@ -59,6 +60,6 @@ export const selfhostCommand: Command = {
       throw e;
     }
     ctx.err(`gatehouse: bundle and workerd config in ${outDir}; data in ${dataDir}\n`);
-    return serveLocalRuntime({ capnpPath, socket: sockets.socket, listen, err: ctx.err, cleanup: removeSocketDir });
+    return serveLocalRuntime({ capnpPath, socket: sockets.socket, listen, err: ctx.err, logFiles: logFileSpecs(loaded.config), cleanup: removeSocketDir });
   },
 };

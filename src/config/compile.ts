@@ -12,6 +12,9 @@ import { compileClientIpPolicy, type ClientIpPolicy } from '../http/client-ip.ts
 import { createRequestContext } from '../http/context.ts';
 import type { Handler, RequestContext } from '../http/types.ts';
 import { metricsHosts, routeInstrument, type RouteInstrument } from '../metrics/http.ts';
+import { AccessLog, type RequestLog } from '../logging/access.ts';
+import { compileLogs, type Logs } from '../logging/logs.ts';
+import { compileServerLogPolicy } from '../logging/server-logs.ts';
 
 export { AbortConnection };
 
@@ -31,6 +34,8 @@ export interface ServeOptions {
   connectingIp?: string | null;
   /** The Host field as the caller read it (null: absent; undefined: not read). */
   host?: string | null;
+  /** The config version serving the request, for access log entries. */
+  configVersion?: number;
 }
 
 export interface CompiledServer {
@@ -40,6 +45,8 @@ export interface CompiledServer {
   readonly errorRoutes?: Handler;
   /** Sets client_ip from the client IP headers when the peer is a trusted proxy (absent: no trusted proxies). */
   readonly clientIp?: ClientIpPolicy;
+  /** The server's access and error logs (absent: the server has no `logs`, and requests pay nothing for logging). */
+  readonly accessLog?: AccessLog;
 }
 
 export interface CompiledConfig {
@@ -63,12 +70,12 @@ export interface CompileOptions {
 
 // Server fields that configure sockets, TLS or logging: meaningless in a Worker, so accepted and ignored.
 const IGNORED_SERVER_FIELDS = new Set([
-  'automatic_https', 'logs', 'read_timeout', 'read_header_timeout', 'write_timeout', 'idle_timeout', 'keepalive_interval',
+  'automatic_https', 'read_timeout', 'read_header_timeout', 'write_timeout', 'idle_timeout', 'keepalive_interval',
   'max_header_bytes', 'protocols', 'tls_connection_policies', 'listener_wrappers', 'strict_sni_host', 'enable_full_duplex',
   'metrics', 'trusted_proxies_unix',
   'allow_h2c', 'keepalive_idle', 'keepalive_count', 'listen_protocols', 'shutdown_delay',
 ]);
-const SERVER_FIELDS = ['listen', 'routes', 'errors', 'named_routes', 'trusted_proxies', 'client_ip_headers', 'trusted_proxies_strict'];
+const SERVER_FIELDS = ['listen', 'routes', 'errors', 'named_routes', 'trusted_proxies', 'client_ip_headers', 'trusted_proxies_strict', 'logs'];
 const IGNORED_APPS = new Set(['tls', 'pki', 'events']);
 
 /** Compiles Caddy JSON into a servable route tree. Every problem is a ConfigError here, never at request time. */
@@ -85,9 +92,20 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   const hosts = metrics?.perHost ? metricsHosts(config) : undefined;
   const servers: CompiledServer[] = [];
   const activations: ActivationHook[] = [];
+  // `logging.logs` is read only when some server logs requests: otherwise it configures Caddy's process logs,
+  // which a Worker does not have.
+  const serverJsons = Object.values(config.apps?.http?.servers ?? {});
+  let logs: Logs | undefined;
+  if (serverJsons.some((srv) => isRecord(srv) && srv.logs !== undefined)) {
+    try {
+      logs = compileLogs(config.logging);
+    } catch (e) {
+      throw asConfigError(e, 'logging');
+    }
+  }
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
     try {
-      servers.push(compileServer(name, srv, { bindings, activations, configGauges: opts.configGauges }, metrics && routeInstrument(name, metrics.perHost, hosts)));
+      servers.push(compileServer(name, srv, { bindings, activations, configGauges: opts.configGauges }, metrics && routeInstrument(name, metrics.perHost, hosts), logs));
     } catch (e) {
       throw asConfigError(e, `apps.http.servers.${name}`);
     }
@@ -125,6 +143,7 @@ function compileServer(
   srv: ServerJSON,
   opts: RouteCompileOptions,
   instrument: RouteInstrument | undefined,
+  logs: Logs | undefined,
 ): CompiledServer {
   const path = `apps.http.servers.${name}`;
   if (!isRecord(srv)) throw new ConfigError('server must be an object', path);
@@ -145,7 +164,8 @@ function compileServer(
     if (errRoutes.length) errorRoutes = compileRouteList(errRoutes, `${path}.errors.routes`, opts);
   }
   const clientIp = compileClientIpPolicy(srv, path);
-  return { name, listen, routes, errorRoutes, clientIp };
+  const accessLog = logs && srv.logs !== undefined ? new AccessLog(compileServerLogPolicy(srv.logs, `${path}.logs`), logs) : undefined;
+  return { name, listen, routes, errorRoutes, clientIp, accessLog };
 }
 
 /** Caddy picks the server by the listener the connection came in on: here the port of the request. */
@@ -181,11 +201,18 @@ function serveOn(
 ): Promise<Response> {
   const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp, host: opts.host });
   server.clientIp?.(ctx);
+  const log = server.accessLog?.begin(ctx, opts);
   let routed: Promise<Response>;
   try {
     routed = server.routes(ctx, emptyNext);
   } catch (e) {
     routed = Promise.reject(e);
+  }
+  if (log) {
+    return routed.then(
+      (res) => log.finish(finalizeResponse(ctx, res)),
+      (e: unknown) => serveError(server, ctx, ctx.originalMethod, e, log),
+    );
   }
   return routed.then(
     (res) => finalizeResponse(ctx, res),
@@ -194,7 +221,7 @@ function serveOn(
 }
 
 /** A handler failed: the server's error routes answer, else an empty response with the error's status. */
-async function serveError(server: CompiledServer, ctx: RequestContext, originalMethod: string, e: unknown): Promise<Response> {
+async function serveError(server: CompiledServer, ctx: RequestContext, originalMethod: string, e: unknown, log?: RequestLog): Promise<Response> {
   if (e instanceof AbortConnection) throw e;
   const err = handlerError(500, e);
   // Error routes see the original method and URI (rewrites undone); header changes stay, as in Caddy.
@@ -205,10 +232,14 @@ async function serveError(server: CompiledServer, ctx: RequestContext, originalM
   if (server.errorRoutes) {
     try {
       res = await server.errorRoutes(ctx, emptyNext);
+      log?.logError(err, true);
     } catch (e2) {
       if (e2 instanceof AbortConnection) throw e2;
       dropDeferredHooks(ctx);
+      log?.logError(err, false, e2);
     }
+  } else {
+    log?.logError(err, false);
   }
-  return finalizeResponse(ctx, res);
+  return log ? log.finish(finalizeResponse(ctx, res)) : finalizeResponse(ctx, res);
 }

@@ -35,6 +35,8 @@ export interface RequestContext {
   error?: HandlerError;
   /** Set by `request_body max_size`: the limit, and the signal a fetch sending the body must take (body-limit.ts). */
   requestBodyLimit?: RequestBodyLimit;
+  /** Fields `log_append` adds to this request's access log entry, in order. */
+  logFields?: Array<[string, unknown]>;
   /** Worker ExecutionContext (waitUntil), absent in some tests. */
   readonly exec?: { waitUntil(p: Promise<unknown>): void };
 }

@@ -13,6 +13,11 @@ export function minimalCaddyfile(port: number, upstream: number): string {
 `;
 }
 
+/** The minimal config with an access log to stdout: what `log` costs per request. */
+export function loggedCaddyfile(port: number, upstream: number): string {
+  return minimalCaddyfile(port, upstream).replace(`:${port} {\n`, `:${port} {\n\tlog {\n\t\toutput stdout\n\t}\n`);
+}
+
 /** No proxying: a fixed answer, to tell what Gatehouse itself costs per request from what the proxying costs. */
 export function respondCaddyfile(port: number): string {
   return `${GLOBAL}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
+import { loggedCaddyfile, manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
 import { cpuPlan, describePlan, pin } from './cpus.ts';
 import { instructionsPerRequest, V8_FLAGS, type InstructionContender } from './instructions.ts';
 import {
@@ -202,6 +202,7 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
     { name: '(a) pass-through Worker', config: (p, ups) => workerConfig(passThroughWorker(ups[0]), p) },
     { name: '(f) hand-written minimal gateway Worker', config: (p, ups) => workerConfig(handWrittenGatewayWorker(ups[0]), p) },
     { name: '(b) Gatehouse, minimal Caddyfile', config: (p, ups) => buildGatehouse(minimalCaddyfile(p, ups[0]), p) },
+    { name: '(b+log) Gatehouse, minimal Caddyfile with `log` to stdout', config: (p, ups) => buildGatehouse(loggedCaddyfile(p, ups[0]), p) },
     { name: '(c) Gatehouse, 200 routes', config: (p, ups) => buildGatehouse(manyRoutesCaddyfile(p, ups), p) },
     { name: '(h) Hono Worker, 200 routes', config: (p, ups) => workerConfig(honoWorker(ups), p) },
   ];

@@ -49,11 +49,11 @@ const CASES = [
   'log_except_catchall_blocks',
   'metrics_syntax',
   'metrics_disable_om',
+  'log_add',
 ];
 
-/** Golden files whose directives (log_append, file_server browse) have no runtime module: refused while adapting. */
+/** Golden files whose directives (file_server browse) have no runtime module: refused while adapting. */
 const REFUSED: Record<string, string> = {
-  log_add: 'log_append',
   file_server_file_limit: 'file_server browse',
   file_server_sort: 'file_server browse',
 };

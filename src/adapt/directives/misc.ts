@@ -156,5 +156,4 @@ registerUnsupportedDirective(
   'templates',
   'a Worker has no file system for templates and Go templates do not run in it, render them upstream and reverse_proxy to it',
 );
-registerUnsupportedDirective('log_append', 'there are no access logs to append to yet, remove the directive');
 registerUnsupportedDirective('timeouts', 'the Workers runtime owns connection timeouts, remove the directive');

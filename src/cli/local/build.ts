@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaddyConfigJSON } from '../../config/caddy-json.ts';
+import { ROUTE_FILE_LINES_VAR } from '../../logging/writers.ts';
 import { CliError } from '../command.ts';
 import { assetsDirectory } from '../assets-dir.ts';
 import { compatibilityOf, selfhostConfig } from '../selfhost-config.ts';
@@ -52,7 +53,8 @@ export function buildLocalRuntime(b: LocalBuild): string {
     dataDir: b.dataDir,
     listen: b.workerdAddress,
     ...compatibilityOf(wrangler),
-    vars: { ...referencedEnv(b.config, process.env, boundNames(wrangler)), ...stringVars(wrangler), ...b.secrets },
+    // The CLI reads workerd's stdout and routes the Worker's `file` log lines (logging/writers.ts).
+    vars: { ...referencedEnv(b.config, process.env, boundNames(wrangler)), ...stringVars(wrangler), ...b.secrets, [ROUTE_FILE_LINES_VAR]: 'route' },
     embeddedText: { GATEHOUSE_CONFIG: configFile },
     durableObjects: [...wrangler.matchAll(/name\s*=\s*"([A-Z_]+)"\s*\nclass_name\s*=\s*"(\w+)"/g)].map((m) => ({
       binding: m[1],

@@ -8,6 +8,8 @@ import { CliError } from '../command.ts';
 import { listenUrl, type ListenAddress } from '../front/listen-address.ts';
 import { createFront } from '../front/server.ts';
 import { workerdBin } from '../wrangler.ts';
+import type { FileWriterSpec } from '../../logging/writers.ts';
+import { routeLogLines } from './log-files.ts';
 
 /**
  * A private directory (0700, from mkdtemp) for workerd's unix socket: only this user, and so only the front, can
@@ -23,6 +25,8 @@ export interface ServeOptions {
   socket: string;
   listen: ListenAddress;
   err(text: string): void;
+  /** The config's `file` log writers: the Worker's lines for them are routed from workerd's stdout to the files. */
+  logFiles?: Map<string, FileWriterSpec>;
   /** Runs once everything has stopped (temporary directories, demo upstreams). */
   cleanup(): void | Promise<void>;
 }
@@ -33,7 +37,8 @@ export interface ServeOptions {
  */
 export async function serveLocalRuntime(o: ServeOptions): Promise<number> {
   const workerd = workerdBin();
-  const child = spawn(workerd, ['serve', o.capnpPath, '--experimental'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(workerd, ['serve', o.capnpPath, '--experimental'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  routeLogLines(child.stdout!, process.stdout, o.logFiles ?? new Map(), o.err);
   const exited = new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 0 : 1)));
     child.on('error', () => resolve(1));

@@ -5,6 +5,7 @@ import { encodeHandler } from './encode.ts';
 import { errorHandler } from './error.ts';
 import { fileServerHandler } from './file-server.ts';
 import { headersHandler } from './headers.ts';
+import { logAppendHandler } from './log-append.ts';
 import { mapHandler } from './map.ts';
 import { metricsHandler } from './metrics.ts';
 import { requestBodyHandler } from './request-body.ts';
@@ -42,6 +43,7 @@ registerHandler(copyResponseHandler);
 registerHandler(copyResponseHeadersHandler);
 registerHandler(rateLimitHandler);
 registerHandler(metricsHandler);
+registerHandler(logAppendHandler);
 
 /** Looks up a handler module; an unknown one fails the compile with the list of what is available. */
 export function handlerCompiler(name: unknown, path: string): HandlerCompiler {

@@ -1,0 +1,164 @@
+import { requestHostport } from '../http/placeholders/request.ts';
+import type { HandlerError, RequestContext } from '../http/types.ts';
+import { type LogEntry, LogDuration, type LogLevel } from './entry.ts';
+import type { Logs } from './logs.ts';
+import { type CfProperties, loggableHeaders, loggableRequest } from './loggable.ts';
+import type { ServerLogPolicy } from './server-logs.ts';
+
+// The access log of one request, as Caddy 2.6's Server.ServeHTTP writes it: the request as it arrived, then
+// user_id, duration, size, status and resp_headers; `error` level from status 400 up. What only the edge knows
+// (colo, country, config version) follows under `edge`. Nothing here runs for a server without `logs`.
+
+/** Edge facts the Worker entry can add to each entry. */
+export interface EdgeFacts {
+  configVersion?: number;
+}
+
+/** Vars that keep a request out of the access log: `log_skip` (Caddy 2.8+), `skip_log` (Caddy 2.6). */
+const SKIP_VARS = ['log_skip', 'skip_log'];
+/** Set by `log_name`: the access logger names for this request, instead of the host's. */
+const LOGGER_NAMES_VAR = 'access_logger_names';
+
+export class AccessLog {
+  private readonly policy: ServerLogPolicy;
+  private readonly logs: Logs;
+
+  constructor(policy: ServerLogPolicy, logs: Logs) {
+    this.policy = policy;
+    this.logs = logs;
+  }
+
+  /** The request's log, or undefined when its host is not logged (the request then pays nothing more). */
+  begin(ctx: RequestContext, edge: EdgeFacts): RequestLog | undefined {
+    const host = requestHostport(ctx);
+    if (!this.policy.shouldLog(host)) return undefined;
+    return new RequestLog(ctx, host, this.policy, this.logs, edge);
+  }
+}
+
+export class RequestLog {
+  private readonly ctx: RequestContext;
+  private readonly host: string;
+  private readonly policy: ServerLogPolicy;
+  private readonly logs: Logs;
+  private readonly configVersion: number | undefined;
+  /** Caddy logs the request as it arrived; a rewrite replaces ctx.request, this one stays. */
+  private readonly request: Request;
+  private requestObject?: Record<string, unknown>;
+  /** request.cf, read once (each read is a runtime call). */
+  private readonly cf: CfProperties | undefined;
+
+  constructor(ctx: RequestContext, host: string, policy: ServerLogPolicy, logs: Logs, edge: EdgeFacts) {
+    this.ctx = ctx;
+    this.host = host;
+    this.policy = policy;
+    this.logs = logs;
+    this.configVersion = edge.configVersion;
+    this.request = ctx.request;
+    this.cf = (ctx.request as { cf?: CfProperties }).cf;
+  }
+
+  /**
+   * Logs `res` once its size is known: at once when Content-Length says it, else when the body has streamed
+   * through a byte counter (the returned response carries that body). Writing happens after the response is
+   * returned (waitUntil), never before it.
+   */
+  finish(res: Response): Response {
+    const ctx = this.ctx;
+    if (SKIP_VARS.some((v) => ctx.vars.get(v) === true)) return res;
+    // One pass over the response fields gives both resp_headers and Content-Length (each Headers call is a runtime call).
+    const respHeaders = loggableHeaders(res.headers, this.policy.logCredentials);
+    const length = respHeaders['Content-Length']?.[0];
+    const body = res.body;
+    if (length !== undefined || body === null || res.status === 101) {
+      const size = length !== undefined ? Number(length) || 0 : 0;
+      const end = Date.now();
+      this.later(Promise.resolve().then(() => this.writeAccess(res.status, respHeaders, size, end)));
+      return res;
+    }
+    let size = 0;
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const done = () => this.writeAccess(res.status, respHeaders, size, Date.now());
+    this.later(body.pipeTo(counter.writable).then(done, done));
+    return new Response(counter.readable, res);
+  }
+
+  /** Caddy's error log for a handler error (`http.log.error`); `handled`: the server's error routes answered. */
+  logError(err: HandlerError, handled: boolean, secondError?: unknown): void {
+    const durationMs = Date.now() - this.ctx.startedAt;
+    const fieldsOf = () => ({ status: err.statusCode, err_id: err.id, err_trace: err.trace });
+    let level: LogLevel;
+    let msg = err.message;
+    let fields: Record<string, unknown>;
+    if (secondError !== undefined) {
+      level = 'error';
+      fields = { error: secondError instanceof Error ? secondError.message : String(secondError), first_error: { msg, ...fieldsOf() } };
+      msg = 'error handling handler error';
+    } else {
+      level = !handled && err.statusCode >= 500 ? 'error' : 'debug';
+      fields = fieldsOf();
+    }
+    const time = Date.now();
+    for (const name of this.loggerNames()) {
+      const logger = name ? `http.log.error.${name}` : 'http.log.error';
+      this.logs.emit({ level, time, logger, msg, fields: { request: this.loggableRequest(), duration: new LogDuration(durationMs), ...fields } });
+    }
+  }
+
+  private writeAccess(status: number, respHeaders: Record<string, string[]>, size: number, end: number): void {
+    const ctx = this.ctx;
+    const level: LogLevel = status >= 400 ? 'error' : 'info';
+    const fields: Record<string, unknown> = {
+      request: this.loggableRequest(),
+      user_id: stringVar(ctx.vars.get('http.auth.user.id')),
+      duration: new LogDuration(end - ctx.startedAt),
+      size,
+      status,
+      resp_headers: respHeaders,
+    };
+    if (ctx.logFields) for (const [k, v] of ctx.logFields) fields[k] = v;
+    const edge = this.edgeFields();
+    if (edge) fields.edge = edge;
+    for (const name of this.loggerNames()) {
+      const entry: LogEntry = { level, time: end, logger: name ? `http.log.access.${name}` : 'http.log.access', msg: 'handled request', fields };
+      this.logs.emit(entry);
+    }
+  }
+
+  private loggerNames(): readonly string[] {
+    const override = this.ctx.vars.get(LOGGER_NAMES_VAR);
+    if (Array.isArray(override)) return override.filter((n): n is string => typeof n === 'string');
+    return this.policy.loggerNames(this.host);
+  }
+
+  private loggableRequest(): Record<string, unknown> {
+    return (this.requestObject ??= loggableRequest(this.request, this.cf, this.ctx, this.host, this.policy.logCredentials));
+  }
+
+  private edgeFields(): Record<string, unknown> | undefined {
+    const cf = this.cf;
+    const out: Record<string, unknown> = {};
+    const clientIp = this.ctx.vars.get('client_ip');
+    if (typeof clientIp === 'string' && clientIp !== this.ctx.remoteIp) out.client_ip = clientIp;
+    if (cf) {
+      if (typeof cf.colo === 'string') out.colo = cf.colo;
+      if (typeof cf.country === 'string') out.country = cf.country;
+    }
+    if (this.configVersion !== undefined) out.config_version = this.configVersion;
+    return Object.keys(out).length ? out : undefined;
+  }
+
+  private later(p: Promise<unknown>): void {
+    const logged = p.catch((e: unknown) => console.error(`gatehouse: access log: ${(e as Error)?.message ?? e}`));
+    this.ctx.exec?.waitUntil(logged);
+  }
+}
+
+function stringVar(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
