@@ -146,6 +146,34 @@ describe('access log entries', () => {
     expect(Number.isInteger(e.duration)).toBe(true);
   });
 
+  it('format filter with the real filters redacts a header and a query parameter end to end', async () => {
+    const caddyfile = [
+      ':80 {',
+      '\tlog {',
+      '\t\toutput stdout',
+      '\t\tformat filter {',
+      '\t\t\twrap json',
+      '\t\t\tfields {',
+      '\t\t\t\trequest>headers>User-Agent replace REDACTED',
+      '\t\t\t\trequest>uri query {',
+      '\t\t\t\t\tdelete token',
+      '\t\t\t\t}',
+      '\t\t\t\tresp_headers delete',
+      '\t\t\t}',
+      '\t\t}',
+      '\t}',
+      '\trespond "ok"',
+      '}',
+      '',
+    ].join('\n');
+    await serve(caddyfile, ['http://h.test/p?token=abc&keep=1']);
+    const [entry] = json(out);
+    expect(entry.request.headers['User-Agent']).toBe('REDACTED'); // replace writes a string, as Caddy's does
+    expect(entry.request.uri).toBe('/p?keep=1');
+    expect(entry.resp_headers).toBeUndefined();
+    expect(out[0]).not.toContain('abc');
+  });
+
   it('filter encoder hands the field at a `>` path to its filter', async () => {
     registerFieldFilter('test_upper', () => (f) => ({ key: f.key, value: (f.value as string[]).map((v) => v.toUpperCase()) }));
     registerFieldFilter('test_drop', () => () => undefined);
