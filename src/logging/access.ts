@@ -1,3 +1,4 @@
+import { replaceRequest } from '../http/handlers/request.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
 import type { HandlerError, RequestContext } from '../http/types.ts';
 import { type LogEntry, LogDuration, type LogLevel } from './entry.ts';
@@ -5,9 +6,10 @@ import type { Logs } from './logs.ts';
 import { type CfProperties, loggableHeaders, loggableRequest } from './loggable.ts';
 import type { ServerLogPolicy } from './server-logs.ts';
 
-// The access log of one request, as Caddy 2.6's Server.ServeHTTP writes it: the request as it arrived, then
-// user_id, duration, size, status and resp_headers; `error` level from status 400 up. What only the edge knows
-// (colo, country, config version) follows under `edge`. Nothing here runs for a server without `logs`.
+// The access log of one request, as current Caddy's Server.ServeHTTP writes it: the request as it arrived, then
+// bytes_read (2.7+), user_id, duration, size, status and resp_headers; `error` level for 5xx only (2.9+; 2.6 from
+// 400). What only the edge knows (colo, country, config version) follows under `edge`. Nothing here runs for a
+// server without `logs`.
 
 /** Edge facts the Worker entry can add to each entry. */
 export interface EdgeFacts {
@@ -45,6 +47,7 @@ export class RequestLog {
   /** Caddy logs the request as it arrived; a rewrite replaces ctx.request, this one stays. */
   private readonly request: Request;
   private requestObject?: Record<string, unknown>;
+  private readonly countedBody?: { bytes: number };
   /** request.cf, read once (each read is a runtime call). */
   private readonly cf: CfProperties | undefined;
 
@@ -56,6 +59,8 @@ export class RequestLog {
     this.configVersion = edge.configVersion;
     this.request = ctx.request;
     this.cf = (ctx.request as { cf?: CfProperties }).cf;
+    // Only a body without a declared length is streamed through a counter: one with a length keeps it upstream.
+    if (ctx.request.body && !ctx.request.headers.has('content-length')) this.countedBody = countBody(ctx);
   }
 
   /**
@@ -112,9 +117,10 @@ export class RequestLog {
 
   private writeAccess(status: number, respHeaders: Record<string, string[]>, size: number, end: number): void {
     const ctx = this.ctx;
-    const level: LogLevel = status >= 400 ? 'error' : 'info';
+    const level: LogLevel = status >= 500 ? 'error' : 'info';
     const fields: Record<string, unknown> = {
       request: this.loggableRequest(),
+      bytes_read: this.bytesRead(),
       user_id: stringVar(ctx.vars.get('http.auth.user.id')),
       duration: new LogDuration(end - ctx.startedAt),
       size,
@@ -130,6 +136,17 @@ export class RequestLog {
     }
   }
 
+  /**
+   * The request body bytes the handlers read: its declared length once its stream was taken (the proxy reads what
+   * it sends), else 0, as for Caddy's body never read. A body of unknown length is counted as it streams.
+   */
+  private bytesRead(): number {
+    if (this.countedBody) return this.countedBody.bytes;
+    const body = this.request.body;
+    if (!body || !(this.request.bodyUsed || body.locked)) return 0;
+    return Number(this.request.headers.get('content-length')) || 0;
+  }
+
   private loggerNames(): readonly string[] {
     const override = this.ctx.vars.get(LOGGER_NAMES_VAR);
     if (Array.isArray(override)) return override.filter((n): n is string => typeof n === 'string');
@@ -143,8 +160,6 @@ export class RequestLog {
   private edgeFields(): Record<string, unknown> | undefined {
     const cf = this.cf;
     const out: Record<string, unknown> = {};
-    const clientIp = this.ctx.vars.get('client_ip');
-    if (typeof clientIp === 'string' && clientIp !== this.ctx.remoteIp) out.client_ip = clientIp;
     if (cf) {
       if (typeof cf.colo === 'string') out.colo = cf.colo;
       if (typeof cf.country === 'string') out.country = cf.country;
@@ -161,4 +176,19 @@ export class RequestLog {
 
 function stringVar(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
+/** Puts the request body through a byte counter; the count is what the handlers read of it. */
+function countBody(ctx: RequestContext): { bytes: number } {
+  const counted = { bytes: 0 };
+  const body = ctx.request.body!.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        counted.bytes += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  replaceRequest(ctx, ctx.url, { body });
+  return counted;
 }

@@ -2,10 +2,18 @@ import { splitHostPort } from '../http/placeholders/request.ts';
 import type { RequestContext } from '../http/types.ts';
 
 // Caddy's LoggableHTTPRequest and LoggableHTTPHeader: the request's address, proto, method, host, URI and header
-// map (Go-canonical names, each a list of values). Credentials are logged as empty lists, as Caddy 2.6 does, unless
-// the server says should_log_credentials.
+// map (Go-canonical names, each a list of values), with client_ip after remote_port (Caddy 2.7+). Credentials are
+// logged as ["REDACTED"] (Caddy 2.7+; 2.6 wrote empty lists) unless the server says should_log_credentials.
 
 const CREDENTIAL_FIELDS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization']);
+
+const REDACTED = ['REDACTED'];
+
+/** The client's address after trusted_proxies (the `client_ip` var), else the peer's, as Caddy's ClientIPVarKey. */
+function clientIp(ctx: RequestContext): string {
+  const v = ctx.vars.get('client_ip');
+  return typeof v === 'string' ? v : ctx.remoteIp;
+}
 
 /** The part of request.cf a log entry reads. */
 export type CfProperties = Record<string, unknown>;
@@ -15,6 +23,7 @@ export function loggableRequest(request: Request, cf: CfProperties | undefined, 
   const out: Record<string, unknown> = {
     remote_ip: ctx.remoteIp,
     remote_port: ctx.remotePort,
+    client_ip: clientIp(ctx),
     proto: typeof cf?.httpProtocol === 'string' ? cf.httpProtocol : 'HTTP/1.1',
     method: ctx.originalMethod,
     host,
@@ -32,9 +41,11 @@ export function loggableHeaders(headers: Headers, logCredentials: boolean, dropH
   for (const [name, value] of headers) {
     if (dropHost && name === 'host') continue;
     const key = canonicalHeaderKey(name);
-    const list = (out[key] ??= []);
-    if (!logCredentials && CREDENTIAL_FIELDS.has(name)) continue;
-    list.push(value);
+    if (!logCredentials && CREDENTIAL_FIELDS.has(name)) {
+      out[key] = REDACTED;
+      continue;
+    }
+    (out[key] ??= []).push(value);
   }
   return out;
 }

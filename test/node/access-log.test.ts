@@ -43,19 +43,41 @@ async function serve(caddyfile: string, requests: Array<string | Request>): Prom
 const json = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, any>);
 
 describe('access log entries', () => {
-  it('one JSON line per request, in Caddy 2.6 key order, credentials as empty lists, 4xx/5xx at error level', async () => {
-    await serve(':80 {\n\tlog {\n\t\toutput stdout\n\t}\n\trespond /missing 404\n\trespond "hello"\n}\n', ['http://h.test/a?b=1', 'http://h.test/missing']);
+  it('one JSON line per request, in current Caddy key order, credentials REDACTED, error level for 5xx only', async () => {
+    await serve(':80 {\n\tlog {\n\t\toutput stdout\n\t}\n\trespond /missing 404\n\trespond /broken 502\n\trespond "hello"\n}\n', [
+      'http://h.test/a?b=1',
+      'http://h.test/missing',
+      'http://h.test/broken',
+    ]);
     expect(err).toEqual([]);
-    const [ok, missing] = json(out);
-    expect(Object.keys(ok)).toEqual(['level', 'ts', 'logger', 'msg', 'request', 'user_id', 'duration', 'size', 'status', 'resp_headers', 'edge']);
-    expect(ok).toMatchObject({ level: 'info', logger: 'http.log.access.log0', msg: 'handled request', user_id: '', size: 5, status: 200 });
-    expect(Object.keys(ok.request)).toEqual(['remote_ip', 'remote_port', 'proto', 'method', 'host', 'uri', 'headers']);
-    expect(ok.request).toMatchObject({ remote_ip: '192.0.2.7', proto: 'HTTP/1.1', method: 'GET', host: 'h.test', uri: '/a?b=1' });
-    expect(ok.request.headers).toEqual({ 'User-Agent': ['curl/8'], Authorization: [], Cookie: [] });
+    const [ok, missing, broken] = json(out);
+    expect(Object.keys(ok)).toEqual(['level', 'ts', 'logger', 'msg', 'request', 'bytes_read', 'user_id', 'duration', 'size', 'status', 'resp_headers', 'edge']);
+    expect(ok).toMatchObject({ level: 'info', logger: 'http.log.access.log0', msg: 'handled request', bytes_read: 0, user_id: '', size: 5, status: 200 });
+    expect(Object.keys(ok.request)).toEqual(['remote_ip', 'remote_port', 'client_ip', 'proto', 'method', 'host', 'uri', 'headers']);
+    expect(ok.request).toMatchObject({ remote_ip: '192.0.2.7', client_ip: '192.0.2.7', proto: 'HTTP/1.1', method: 'GET', host: 'h.test', uri: '/a?b=1' });
+    expect(ok.request.headers).toEqual({ 'User-Agent': ['curl/8'], Authorization: ['REDACTED'], Cookie: ['REDACTED'] });
     expect(out[0]).not.toContain('secret-token');
     expect(ok.edge).toEqual({ config_version: 3 });
     expect(typeof ok.ts).toBe('number');
-    expect(missing).toMatchObject({ level: 'error', status: 404 });
+    expect(missing).toMatchObject({ level: 'info', status: 404 });
+    expect(broken).toMatchObject({ level: 'error', status: 502 });
+  });
+
+  it('bytes_read: the request body the handlers read, 0 when none read it', async () => {
+    const caddyfile = ':80 {\n\tlog {\n\t\toutput stdout\n\t}\n\tvars /read seen "{http.request.body}"\n\trespond "ok"\n}\n';
+    const streamed = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(text));
+          c.close();
+        },
+      });
+    await serve(caddyfile, [
+      new Request('http://h.test/ignored', { method: 'POST', body: 'abcdef' }),
+      new Request('http://h.test/read', { method: 'POST', body: 'abcdef' }),
+      new Request('http://h.test/read', { method: 'POST', body: streamed('0123456789'), duplex: 'half' } as RequestInit),
+    ]);
+    expect(json(out).map((e) => e.bytes_read)).toEqual([0, 6, 10]);
   });
 
   it('should_log_credentials logs the credential values', async () => {
@@ -124,7 +146,7 @@ describe('access log entries', () => {
     const cf = ':80 {\n\tlog {\n\t\toutput stdout\n\t}\n\tvars who alice\n\tlog_append user who\n\tlog_append path {http.request.uri.path}\n\tlog_append <early yes\n\trespond ok\n}\n';
     await serve(cf, ['http://h.test/p']);
     const [e] = json(out);
-    expect(Object.keys(e).slice(9)).toEqual(['resp_headers', 'early', 'path', 'user', 'edge']);
+    expect(Object.keys(e).slice(10)).toEqual(['resp_headers', 'early', 'path', 'user', 'edge']);
     expect(e).toMatchObject({ user: 'alice', path: '/p', early: 'yes' });
   });
 

@@ -17,6 +17,8 @@ export function replaceRequest(ctx: RequestContext, url: URL, init: { method?: s
     redirect: old.redirect,
     signal: old.signal,
     cf: (old as { cf?: unknown }).cf,
+    // A streamed body needs it in Node (the CLI's tests and tools); workerd accepts it.
+    duplex: 'half',
   } as RequestInit);
   ctx.url = url;
 }
