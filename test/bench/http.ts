@@ -219,8 +219,11 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
         `node:http servers in this process, three ports for (c) and (h); ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     ],
   ];
-  // Issue 22's targets, as multiples of the floor (f): (b) and (c) close to it, (c) below Hono's (h).
-  const targets: Record<number, number> = { 2: 1.02, 3: 1.05 };
+  // The targets, as multiples of the floor (f): (b) and (c) close to it, (c) below Hono's (h).
+  const tag = (name: string) => name.slice(0, name.indexOf(')') + 1);
+  const at = (t: string) => results.findIndex((r) => tag(r.name) === t);
+  const targets: Record<string, number> = { '(b)': 1.02, '(c)': 1.05 };
+  const [f, c, h] = [at('(f)'), at('(c)'), at('(h)')];
   results.forEach((r, i) => {
     // As a throughput: what one core would give relative to (a), were time proportional to instructions.
     let note =
@@ -228,12 +231,12 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
         ? ''
         : `(a)'s instructions ÷ these: ${((kIr[0] / kIr[i]) * 100).toFixed(0)}% ` +
           "(the share of (a)'s throughput a core would give, were time proportional to instructions)";
-    if (i >= 2) {
-      const ratio = kIr[i] / kIr[1];
-      const target = targets[i];
+    if (f >= 0 && i !== f && i !== 0) {
+      const ratio = kIr[i] / kIr[f];
+      const target = targets[tag(r.name)];
       note = `${ratio.toFixed(3)} × (f)${target ? `, target ≤ ${target}${ratio <= target ? ' (met)' : ' (NOT met)'}` : ''}; ${note}`;
     }
-    if (i === 3) note += `; ${(kIr[3] / kIr[4]).toFixed(3)} × (h), target < 1${kIr[3] < kIr[4] ? ' (met)' : ' (NOT met)'}`;
+    if (i === c && h >= 0) note += `; ${(kIr[c] / kIr[h]).toFixed(3)} × (h), target < 1${kIr[c] < kIr[h] ? ' (met)' : ' (NOT met)'}`;
     rows.push([`instructions: ${r.name}`, `${kIr[i].toFixed(1)} kIr/req`, note]);
   });
   return rows;
