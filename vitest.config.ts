@@ -26,7 +26,11 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
-          globalSetup: ['test/workers/workerd-log-setup.ts', 'test/workers/global-setup.ts', 'test/workers/pre-adapt-setup.ts'],
+          globalSetup: [
+            'test/workers/workerd-log-setup.ts',
+            'test/workers/global-setup.ts',
+            'test/workers/pre-adapt-setup.ts',
+          ],
         },
       },
     ],

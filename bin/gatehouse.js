@@ -6,15 +6,17 @@ import { fileURLToPath } from 'node:url';
 
 const bundle = new URL('../lib/cli.mjs', import.meta.url);
 const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url));
-const useBundle = existsSync(bundle) && (installed || !(process.features?.typescript));
+const useBundle = existsSync(bundle) && (installed || !process.features?.typescript);
 const [major] = process.versions.node.split('.').map(Number);
 
-if (useBundle ? major < 22 : !(process.features?.typescript)) {
+if (useBundle ? major < 22 : !process.features?.typescript) {
   // wrangler, which builds and deploys the Worker, needs Node 22; running src/cli needs type stripping (22.18).
   const need = useBundle ? '22' : '22.18 (a checkout runs TypeScript directly)';
   process.stderr.write(
     `Error: gatehouse needs Node.js >= ${need}; this is Node ${process.version}.\n` +
-      (useBundle ? 'Install a current Node.js LTS (https://nodejs.org) and run it again.\n' : 'In a checkout, run it through npm (npm start, npx gatehouse …), which uses the Node from node_modules/.bin.\n'),
+      (useBundle
+        ? 'Install a current Node.js LTS (https://nodejs.org) and run it again.\n'
+        : 'In a checkout, run it through npm (npm start, npx gatehouse …), which uses the Node from node_modules/.bin.\n'),
   );
   process.exit(1);
 }

@@ -178,7 +178,8 @@ export class ConfigStore extends DurableObject {
       this.ctx.storage.transactionSync(() => {
         this.checkIfMatch(ifMatch);
         const active = this.stateValue('active');
-        const unchanged = active !== null && this.stateValue('candidate') === null && this.summary(active)?.hash === hash;
+        const unchanged =
+          active !== null && this.stateValue('candidate') === null && this.summary(active)?.hash === hash;
         const id = unchanged ? active : this.findOrInsert(input, hash);
         if (!unchanged) this.activateLocked(id);
         return { version: this.summary(id)!, snapshot: this.snapshot(), unchanged };
@@ -263,12 +264,15 @@ export class ConfigStore extends DurableObject {
     const row = this.sql.exec('SELECT caddyfile FROM versions WHERE id = ?', id).toArray()[0];
     const served = this.served(id);
     if (!row || !served) return null;
-    const caddyfile = row.caddyfile === null ? null : row.caddyfile === '' ? this.joinParts(id, 'caddyfile') : String(row.caddyfile);
+    const caddyfile =
+      row.caddyfile === null ? null : row.caddyfile === '' ? this.joinParts(id, 'caddyfile') : String(row.caddyfile);
     return { ...served, caddyfile };
   }
 
   private served(id: number, withoutJson = false): ServedVersion | null {
-    const row = this.sql.exec('SELECT id, hash, source, note, created_at, json FROM versions WHERE id = ?', id).toArray()[0];
+    const row = this.sql
+      .exec('SELECT id, hash, source, note, created_at, json FROM versions WHERE id = ?', id)
+      .toArray()[0];
     if (!row) return null;
     if (withoutJson) return { ...toSummary(row), json: '' };
     // Versions stored before texts were split keep theirs in the row.
@@ -280,7 +284,11 @@ export class ConfigStore extends DurableObject {
   private insert(input: NewVersion, hash = ''): number {
     for (const text of [input.json, input.caddyfile ?? '']) {
       const bytes = new TextEncoder().encode(text).byteLength;
-      if (bytes > MAX_CONFIG_BYTES) throw new StoreRefusal(413, `config too large (${bytes} bytes): the limit is ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB`);
+      if (bytes > MAX_CONFIG_BYTES)
+        throw new StoreRefusal(
+          413,
+          `config too large (${bytes} bytes): the limit is ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB`,
+        );
     }
     const row = this.sql
       .exec(
@@ -307,13 +315,24 @@ export class ConfigStore extends DurableObject {
 
   private insertParts(id: number, field: 'json' | 'caddyfile', text: string): void {
     for (const [seq, part] of splitText(text, PART_CHARS).entries()) {
-      this.sql.exec('INSERT INTO version_parts (version_id, field, seq, data) VALUES (?, ?, ?, ?)', id, field, seq, part);
+      this.sql.exec(
+        'INSERT INTO version_parts (version_id, field, seq, data) VALUES (?, ?, ?, ?)',
+        id,
+        field,
+        seq,
+        part,
+      );
     }
   }
 
   private joinParts(id: number, field: 'json' | 'caddyfile'): string {
     let text = '';
-    for (const row of this.sql.exec('SELECT data FROM version_parts WHERE version_id = ? AND field = ? ORDER BY seq', id, field)) text += String(row.data);
+    for (const row of this.sql.exec(
+      'SELECT data FROM version_parts WHERE version_id = ? AND field = ? ORDER BY seq',
+      id,
+      field,
+    ))
+      text += String(row.data);
     return text;
   }
 
@@ -356,7 +375,11 @@ export class ConfigStore extends DurableObject {
   }
 
   private setState(key: string, value: number | null): void {
-    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+    this.sql.exec(
+      'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      key,
+      value,
+    );
   }
 }
 

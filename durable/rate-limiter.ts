@@ -100,7 +100,17 @@ export class RateLimiter extends DurableObject {
     let id = 0;
     if (lease > 0) id = this.insert(now + holdMs, lease);
     const remaining = Math.max(0, headroom - lease);
-    const g: Grant = { at: now, now: granted, lease, id, t: now + holdMs, remaining, waitMs: 0, recheckMs: 0, resetAt: 0 };
+    const g: Grant = {
+      at: now,
+      now: granted,
+      lease,
+      id,
+      t: now + holdMs,
+      remaining,
+      waitMs: 0,
+      recheckMs: 0,
+      resetAt: 0,
+    };
     if (remaining > 0) {
       g.resetAt = this.oldest(now) + windowMs;
       return g;
@@ -176,11 +186,15 @@ export class RateLimiter extends DurableObject {
     sql.exec('CREATE TABLE IF NOT EXISTS events (t INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 1)');
     let rows: Entry[];
     try {
-      rows = sql.exec<{ id: number; t: number; n: number }>('SELECT rowid AS id, t, n FROM events ORDER BY t, rowid').toArray();
+      rows = sql
+        .exec<{ id: number; t: number; n: number }>('SELECT rowid AS id, t, n FROM events ORDER BY t, rowid')
+        .toArray();
     } catch {
       // A log written before counts existed: one row per event.
       sql.exec('ALTER TABLE events ADD COLUMN n INTEGER NOT NULL DEFAULT 1');
-      rows = sql.exec<{ id: number; t: number; n: number }>('SELECT rowid AS id, t, n FROM events ORDER BY t, rowid').toArray();
+      rows = sql
+        .exec<{ id: number; t: number; n: number }>('SELECT rowid AS id, t, n FROM events ORDER BY t, rowid')
+        .toArray();
     }
     this.log = rows.map((r) => ({ t: r.t, n: r.n, id: r.id }));
     this.head = 0;
@@ -204,7 +218,9 @@ export class RateLimiter extends DurableObject {
 
   /** Appends an entry in time order (leases lie in the future, so a later `now` entry goes before them). */
   private insert(t: number, n: number): number {
-    const id = this.ctx.storage.sql.exec<{ id: number }>('INSERT INTO events (t, n) VALUES (?, ?) RETURNING rowid AS id', t, n).one().id;
+    const id = this.ctx.storage.sql
+      .exec<{ id: number }>('INSERT INTO events (t, n) VALUES (?, ?) RETURNING rowid AS id', t, n)
+      .one().id;
     const log = this.log!;
     let i = log.length;
     while (i > this.head && log[i - 1].t > t) i--;

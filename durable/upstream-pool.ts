@@ -112,7 +112,8 @@ export class UpstreamPool extends DurableObject {
     const changed = JSON.stringify(s?.config) !== JSON.stringify(config);
     const next: Stored = s && !changed ? s : { config, states: {}, failures: {}, load: {}, holders: {} };
     next.holders[holder] = Date.now();
-    for (const u of config.upstreams) next.states[u] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
+    for (const u of config.upstreams)
+      next.states[u] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
     this.save(next);
     if (config.active && !Object.values(next.states).some((st) => st.lastCheck !== undefined)) {
       // Never checked: Caddy runs the first round as the config loads, so the answer carries its result (the
@@ -304,9 +305,12 @@ export class UpstreamPool extends DurableObject {
 }
 
 /** One active health check of one upstream, with Caddy's pass criteria. */
-export async function checkUpstream(upstream: string, cfg: ActiveHealthConfig): Promise<{ ok: boolean; error?: string }> {
+export async function checkUpstream(
+  upstream: string,
+  cfg: ActiveHealthConfig,
+): Promise<{ ok: boolean; error?: string }> {
   const [host, port] = splitHostPort(upstream);
-  const target = `${cfg.scheme}://${host}${cfg.port ?? port ? `:${cfg.port ?? port}` : ''}${cfg.uri.startsWith('/') ? '' : '/'}${cfg.uri}`;
+  const target = `${cfg.scheme}://${host}${(cfg.port ?? port) ? `:${cfg.port ?? port}` : ''}${cfg.uri.startsWith('/') ? '' : '/'}${cfg.uri}`;
   // Caddy sets target_upstream to the upstream's dial address for each check (healthchecks.go).
   const headers = new Headers();
   for (const [name, value] of Object.entries(cfg.headers)) {
@@ -333,7 +337,8 @@ export async function checkUpstream(upstream: string, cfg: ActiveHealthConfig): 
     if (cfg.expectBody !== undefined) {
       let text = await res.text();
       if (cfg.maxSize) text = text.slice(0, cfg.maxSize);
-      if (!new RegExp(cfg.expectBody, cfg.expectBodyFlags).test(text)) return { ok: false, error: 'response body failed expectations' };
+      if (!new RegExp(cfg.expectBody, cfg.expectBodyFlags).test(text))
+        return { ok: false, error: 'response body failed expectations' };
     } else {
       await res.body?.cancel();
     }

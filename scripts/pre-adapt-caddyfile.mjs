@@ -27,7 +27,8 @@ const require = createRequire(join(root, 'package.json'));
 const esbuild = createRequire(require.resolve('wrangler'))('esbuild');
 const { outputFiles } = await esbuild.build({
   stdin: {
-    contents: "export { adaptCaddyfile } from './src/adapt/index.ts'; export { substituteEnv } from './src/caddyfile/env.ts';",
+    contents:
+      "export { adaptCaddyfile } from './src/adapt/index.ts'; export { substituteEnv } from './src/caddyfile/env.ts';",
     resolveDir: root,
     loader: 'ts',
   },

@@ -2,7 +2,14 @@
 // route tree. Durable Object classes are exported here for wrangler.toml's bindings.
 import { env as startupEnv } from 'cloudflare:workers';
 import { handleAdmin, isAdminRequest } from './admin/index.ts';
-import { configGauges, prepareBaseConfig, selectConfig, selectConfigNow, storeConfigs, syncedWithStore } from './config/active.ts';
+import {
+  configGauges,
+  prepareBaseConfig,
+  selectConfig,
+  selectConfigNow,
+  storeConfigs,
+  syncedWithStore,
+} from './config/active.ts';
 import { AbortConnection, type CompiledConfig, type ServeOptions } from './config/compile.ts';
 import type { Selected } from './config/versioned.ts';
 import { isValidHost } from './http/host-syntax.ts';
@@ -34,7 +41,8 @@ export default {
     } catch {
       return Promise.resolve(malformedHostResponse());
     }
-    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars)) return serveGatehouseRoute(request, url, vars, ctx, host);
+    if (isScrapeRequest(url, vars) || isAdminRequest(url, vars))
+      return serveGatehouseRoute(request, url, vars, ctx, host);
     return serveRoutes(request, url, vars, ctx, host);
   },
 } satisfies ExportedHandler;
@@ -43,8 +51,17 @@ export default {
  * The metrics scrape and the admin API (each answers undefined for a request that is not its own); a request
  * neither answers goes to the route tree.
  */
-async function serveGatehouseRoute(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext, host: string | null): Promise<Response> {
-  const scrape = await handleScrape(request, url, vars, { config: () => configGauges(vars), upstreams: upstreamHealth });
+async function serveGatehouseRoute(
+  request: Request,
+  url: URL,
+  vars: Record<string, unknown>,
+  ctx: ExecutionContext,
+  host: string | null,
+): Promise<Response> {
+  const scrape = await handleScrape(request, url, vars, {
+    config: () => configGauges(vars),
+    upstreams: upstreamHealth,
+  });
   if (scrape) return scrape;
   if (isAdminRequest(url, vars)) await syncedWithStore(vars, ctx);
   const admin = await handleAdmin(request, url, vars, (snapshot) => {
@@ -60,7 +77,13 @@ async function serveGatehouseRoute(request: Request, url: URL, vars: Record<stri
  * The route tree of the config this client is served by. Not an async function: with the config at hand (almost
  * always) a request costs the route tree's promise and one reaction, not suspended frames.
  */
-function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, ctx: ExecutionContext, host?: string | null): Promise<Response> {
+function serveRoutes(
+  request: Request,
+  url: URL,
+  vars: Record<string, unknown>,
+  ctx: ExecutionContext,
+  host?: string | null,
+): Promise<Response> {
   const connectingIp = request.headers.get('cf-connecting-ip');
   const clientKey = connectingIp ?? '';
   let selected: Selected<CompiledConfig> | undefined;
@@ -71,11 +94,18 @@ function serveRoutes(request: Request, url: URL, vars: Record<string, unknown>, 
   }
   // The store must be read first (a new isolate, or a long-stale snapshot).
   const opts = { url, connectingIp, host };
-  if (!selected) return selectConfig(vars, clientKey, ctx).then((s) => serveWith(s, request, opts, vars, ctx), configErrorResponse);
+  if (!selected)
+    return selectConfig(vars, clientKey, ctx).then((s) => serveWith(s, request, opts, vars, ctx), configErrorResponse);
   return serveWith(selected, request, opts, vars, ctx);
 }
 
-function serveWith(selected: Selected<CompiledConfig>, request: Request, opts: ServeOptions, vars: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+function serveWith(
+  selected: Selected<CompiledConfig>,
+  request: Request,
+  opts: ServeOptions,
+  vars: Record<string, unknown>,
+  ctx: ExecutionContext,
+): Promise<Response> {
   let served: Promise<Response>;
   opts.configVersion = selected.version;
   try {
@@ -97,7 +127,10 @@ function serveWith(selected: Selected<CompiledConfig>, request: Request, opts: S
 
 /** Go's answer to a malformed Host, which Caddy gives before its routes run. */
 function malformedHostResponse(): Response {
-  return new Response('400 Bad Request: malformed Host header', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  return new Response('400 Bad Request: malformed Host header', {
+    status: 400,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+  });
 }
 
 /** A broken config must be visible to the operator (in the logs), not look like an empty 200 from the gateway. */

@@ -48,7 +48,10 @@ export function isKnownMatcher(name: string): boolean {
 function parseMatcher(matcherName: string, tokens: Token[], ctx: MatcherContext, at: Token): unknown {
   const parse = Object.hasOwn(matcherParsers, matcherName) ? matcherParsers[matcherName] : undefined;
   if (!parse) {
-    throw parseError(at, `getting matcher module '${matcherName}': module not registered: http.matchers.${matcherName}`);
+    throw parseError(
+      at,
+      `getting matcher module '${matcherName}': module not registered: http.matchers.${matcherName}`,
+    );
   }
   return parse(new Dispenser(tokens), ctx);
 }
@@ -114,7 +117,10 @@ export function parseNamedMatcherBlock(d: Dispenser): MatcherSetJSON {
  * everything), `/path` → a single path matcher, `@name` → that definition (error if not defined here); any other
  * token is not a matcher → undefined.
  */
-export function matcherSetFromToken(tok: Token, defs: Record<string, MatcherSetJSON>): MatcherSetJSON | null | undefined {
+export function matcherSetFromToken(
+  tok: Token,
+  defs: Record<string, MatcherSetJSON>,
+): MatcherSetJSON | null | undefined {
   if (tok.text === '*') return null;
   if (tok.text.startsWith('/')) return { path: [tok.text] };
   if (tok.text.startsWith('@')) {

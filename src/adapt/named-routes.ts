@@ -79,5 +79,9 @@ export function attachNamedRoutes(server: ServerJSON, invoked: Iterable<string>,
     attached[name] = structuredClone(route);
     pushAll(queue, defined.invokes.get(name) ?? []);
   }
-  server.named_routes = Object.fromEntries(Object.keys(attached).sort().map((k) => [k, attached[k]]));
+  server.named_routes = Object.fromEntries(
+    Object.keys(attached)
+      .sort()
+      .map((k) => [k, attached[k]]),
+  );
 }

@@ -158,10 +158,29 @@ const builtin: Record<string, OptionFn> = {
  * Caddyfiles load, reported in the adapt result's `ignored` list, and left out of the JSON.
  */
 const TLS_ONLY_OPTIONS = new Set([
-  'email', 'storage', 'storage_check', 'storage_clean_interval', 'renew_interval', 'ocsp_interval', 'acme_ca',
-  'acme_ca_root', 'acme_dns', 'acme_eab', 'cert_issuer', 'skip_install_trust', 'on_demand_tls', 'local_certs',
-  'key_type', 'ocsp_stapling', 'cert_lifetime', 'preferred_chains', 'dns', 'tls_resolvers', 'ech',
-  'renewal_window_ratio', 'pki',
+  'email',
+  'storage',
+  'storage_check',
+  'storage_clean_interval',
+  'renew_interval',
+  'ocsp_interval',
+  'acme_ca',
+  'acme_ca_root',
+  'acme_dns',
+  'acme_eab',
+  'cert_issuer',
+  'skip_install_trust',
+  'on_demand_tls',
+  'local_certs',
+  'key_type',
+  'ocsp_stapling',
+  'cert_lifetime',
+  'preferred_chains',
+  'dns',
+  'tls_resolvers',
+  'ech',
+  'renewal_window_ratio',
+  'pki',
 ]);
 
 /** Options Caddy knows for parts Gatehouse does not have at all. */
@@ -178,7 +197,11 @@ export const IGNORED_OPTIONS_KEY = '__ignored_options';
  * Parses the global options block into `options` (which holds the default `order` on entry). `warn` records an
  * adapter warning.
  */
-export function evaluateGlobalOptions(block: ServerBlock, options: Map<string, unknown>, warn: (m: string) => void): void {
+export function evaluateGlobalOptions(
+  block: ServerBlock,
+  options: Map<string, unknown>,
+  warn: (m: string) => void,
+): void {
   for (const seg of block.segments) {
     const tok = seg[0];
     const name = tok.text;

@@ -57,7 +57,8 @@ function trustedProxies(d: Dispenser): Record<string, unknown> {
   if (!arg(d)) throw d.err('trusted_proxies expects an IP range source module name as its first argument');
   const source = d.val();
   if (source === 'cloudflare') return cloudflareProxies(d);
-  if (source !== 'static') throw unsupportedError(
+  if (source !== 'static')
+    throw unsupportedError(
       d.token(),
       `trusted_proxies ${source}`,
       'a Worker can only evaluate fixed IP ranges, list them with trusted_proxies static (or use trusted_proxies cloudflare)',
@@ -151,7 +152,11 @@ export function parseServerOptions(d: Dispenser): ServerOptions {
         for (const m = d.nesting(); d.nextBlock(m); ) {
           const w = d.val();
           if (w !== 'http_redirect' && w !== 'tls') {
-            throw unsupportedError(d.token(), `listener wrapper ${w}`, 'a Worker does not own its listeners, remove the wrapper');
+            throw unsupportedError(
+              d.token(),
+              `listener wrapper ${w}`,
+              'a Worker does not own its listeners, remove the wrapper',
+            );
           }
           if (arg(d)) throw d.argErr();
           wrappers.push({ wrapper: w });
@@ -170,7 +175,8 @@ export function parseServerOptions(d: Dispenser): ServerOptions {
         break;
       case 'keepalive_count': {
         const v = oneArg(d);
-        if (!/^[+-]?\d+$/.test(v)) throw d.err(`parsing keepalive count int: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+        if (!/^[+-]?\d+$/.test(v))
+          throw d.err(`parsing keepalive count int: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
         f.keepalive_count = Number(v);
         break;
       }
@@ -199,7 +205,8 @@ export function parseServerOptions(d: Dispenser): ServerOptions {
       case 'protocols': {
         const protos: string[] = [];
         for (const p of d.remainingArgs()) {
-          if (!['h1', 'h2', 'h2c', 'h3'].includes(p)) throw d.err(`unknown protocol '${p}': expected h1, h2, h2c, or h3`);
+          if (!['h1', 'h2', 'h2c', 'h3'].includes(p))
+            throw d.err(`unknown protocol '${p}': expected h1, h2, h2c, or h3`);
           if (protos.includes(p)) throw d.err(`protocol ${p} specified more than once`);
           protos.push(p);
         }
@@ -265,7 +272,10 @@ export function checkServerOptions(list: ServerOptions[]): ServerOptions[] {
   const seen = new Set<string>();
   for (const o of sorted) {
     if (seen.has(o.listenerAddress)) {
-      throw locatedError(o.at, `cannot have 'servers' global options with duplicate listener addresses: ${o.listenerAddress}`);
+      throw locatedError(
+        o.at,
+        `cannot have 'servers' global options with duplicate listener addresses: ${o.listenerAddress}`,
+      );
     }
     seen.add(o.listenerAddress);
   }
@@ -273,7 +283,10 @@ export function checkServerOptions(list: ServerOptions[]): ServerOptions[] {
 }
 
 /** Applies the options to matching servers and renames named ones (Caddy's applyServerOptions). */
-export function applyServerOptions(servers: Record<string, ServerJSON>, list: ServerOptions[]): Record<string, ServerJSON> {
+export function applyServerOptions(
+  servers: Record<string, ServerJSON>,
+  list: ServerOptions[],
+): Record<string, ServerJSON> {
   const names = new Set<string>();
   for (const o of list) {
     if (!o.name) continue;

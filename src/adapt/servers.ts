@@ -31,7 +31,9 @@ function siteMatcherSets(keys: Address[]): MatcherSetJSON[] {
   const pairs: { host: string[] | undefined; path: string[] }[] = [];
   let catchAll = false;
   for (const a of keys) {
-    let chosen = pairs.find((p) => (p.path.length === 0 && a.path === '') || (p.path.length === 1 && p.path[0] === a.path));
+    let chosen = pairs.find(
+      (p) => (p.path.length === 0 && a.path === '') || (p.path.length === 1 && p.path[0] === a.path),
+    );
     if (!chosen) {
       chosen = { host: [], path: a.path ? [a.path] : [] };
       pairs.push(chosen);
@@ -210,8 +212,7 @@ function applyLogs(srv: ServerJSON, sb: SiteOnListener, hosts: string[]): void {
     if (ncl.noHostname) continue;
     if (sb.parsedKeys.some((a) => a.host === '') && ncl.hostnames.length === 0) {
       if (ncl.name) logs.default_logger_name = ncl.name;
-    }
-    else if (ncl.hostnames.length) for (const h of ncl.hostnames) add(h, ncl.name);
+    } else if (ncl.hostnames.length) for (const h of ncl.hostnames) add(h, ncl.name);
     else for (const h of logHosts) add(splitHostPort(h)?.host ?? h, ncl.name);
   }
   if (!vals.length) {
@@ -234,7 +235,12 @@ function sortErrorRoutes(routes: RouteJSON[]): RouteJSON[] {
  * One listener speaks either HTTP or HTTPS: sites on the same server that need both are an error (Caddy's
  * detectConflictingSchemes; Gatehouse has no TLS policies of its own, so only the address forms count).
  */
-function detectConflictingSchemes(listen: string[], blocks: SiteOnListener[], httpPort: string, httpsPort: string): void {
+function detectConflictingSchemes(
+  listen: string[],
+  blocks: SiteOnListener[],
+  httpPort: string,
+  httpsPort: string,
+): void {
   let mode = '';
   const where = `[${listen.join(' ')}]`;
   for (const sb of blocks) {

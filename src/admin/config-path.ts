@@ -2,7 +2,10 @@ import { isDigits } from '../util/digits.ts';
 /**
  * Caddy's `/config/[path]` addressing: path segments are object keys or array indexes, walked from the config root.
  */
-export function traverseConfig(root: unknown, path: string): { found: true; value: unknown } | { found: false; at: string } {
+export function traverseConfig(
+  root: unknown,
+  path: string,
+): { found: true; value: unknown } | { found: false; at: string } {
   const segments = path.split('/').filter((s) => s !== '');
   let node: unknown = root;
   for (const [i, seg] of segments.entries()) {

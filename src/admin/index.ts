@@ -37,7 +37,7 @@ export async function handleAdmin(
   const base = token ? adminBase(url, env) : undefined;
   if (!token || base === undefined) return undefined;
   if (!(await hasAdminToken(request, token))) {
-    return new Response(JSON.stringify({ error: 'missing or invalid admin token' }) , {
+    return new Response(JSON.stringify({ error: 'missing or invalid admin token' }), {
       status: 401,
       headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="gatehouse-admin"' },
     });

@@ -15,7 +15,11 @@ export interface PreparedConfig {
  * (`text/caddyfile`; JSON otherwise). Throws an Error whose message is the user-facing reason (file:line for
  * Caddyfiles); validation compiles the config so an unsupported handler is refused here, not at request time.
  */
-export function prepareConfig(body: string, contentType: string, env: Record<string, string | undefined>): PreparedConfig {
+export function prepareConfig(
+  body: string,
+  contentType: string,
+  env: Record<string, string | undefined>,
+): PreparedConfig {
   const isCaddyfile = /(^|\/)caddyfile\b/i.test(contentType.split(';')[0].trim());
   let config: CaddyConfigJSON;
   let warnings: Warning[] = [];
@@ -25,7 +29,9 @@ export function prepareConfig(body: string, contentType: string, env: Record<str
     warnings = adapted.warnings;
   } else {
     if (contentType !== '' && !/\/json\b/i.test(contentType)) {
-      throw new Error(`unrecognized config adapter for Content-Type '${contentType}'; use application/json or text/caddyfile`);
+      throw new Error(
+        `unrecognized config adapter for Content-Type '${contentType}'; use application/json or text/caddyfile`,
+      );
     }
     config = parseJsonObject(body);
   }

@@ -1,5 +1,11 @@
 import { Router, type IRequest } from 'itty-router';
-import { MAX_CONFIG_BYTES, type ConfigSnapshot, type ConfigStore, type NewVersion, type StoreResult } from '../../durable/config-store.ts';
+import {
+  MAX_CONFIG_BYTES,
+  type ConfigSnapshot,
+  type ConfigStore,
+  type NewVersion,
+  type StoreResult,
+} from '../../durable/config-store.ts';
 import { upstreamStatuses } from '../proxy/upstream-status.ts';
 import { readBodyLimited, tooLarge } from './body.ts';
 import { traverseConfig } from './config-path.ts';
@@ -32,7 +38,12 @@ export function adminRouter(base: string, deps: AdminDeps) {
     if (result.value.unchanged) {
       const id = result.value.version.id;
       const warnings = prepared.warnings.length ? prepared.warnings : undefined;
-      return jsonResponse({ status: 'unchanged', version: id, message: `config unchanged: version ${id} is already active`, warnings });
+      return jsonResponse({
+        status: 'unchanged',
+        version: id,
+        message: `config unchanged: version ${id} is already active`,
+        warnings,
+      });
     }
     return prepared.warnings.length ? jsonResponse(prepared.warnings) : new Response(null, { status: 200 });
   });
@@ -40,7 +51,10 @@ export function adminRouter(base: string, deps: AdminDeps) {
   router.post('/adapt', async (req) => {
     const prepared = await prepareBody(req, deps);
     if (prepared instanceof Response) return prepared;
-    return jsonResponse({ warnings: prepared.warnings.length ? prepared.warnings : undefined, result: JSON.parse(prepared.json) });
+    return jsonResponse({
+      warnings: prepared.warnings.length ? prepared.warnings : undefined,
+      result: JSON.parse(prepared.json),
+    });
   });
 
   router.get('/config/versions', async () => {
@@ -62,13 +76,20 @@ export function adminRouter(base: string, deps: AdminDeps) {
     let target: { id?: number; config?: NewVersion };
     if (body.config !== undefined || body.caddyfile !== undefined) {
       const text = typeof body.caddyfile === 'string' ? body.caddyfile : JSON.stringify(body.config);
-      const prepared = tryPrepare(deps, text, typeof body.caddyfile === 'string' ? 'text/caddyfile' : 'application/json');
+      const prepared = tryPrepare(
+        deps,
+        text,
+        typeof body.caddyfile === 'string' ? 'text/caddyfile' : 'application/json',
+      );
       if (prepared instanceof Response) return prepared;
       target = { config: toVersion(prepared, req, typeof body.note === 'string' ? body.note : undefined) };
     } else if (Number.isInteger(body.version)) {
       target = { id: Number(body.version) };
     } else {
-      return errorResponse(400, 'rollout needs "version" (an existing version id) or "config"/"caddyfile" (a new config)');
+      return errorResponse(
+        400,
+        'rollout needs "version" (an existing version id) or "config"/"caddyfile" (a new config)',
+      );
     }
     return snapshotResult(deps, await deps.store.rollout(target, percent, ifMatch(req)));
   });
@@ -116,11 +137,17 @@ function tryPrepare(deps: AdminDeps, body: string, contentType: string): Prepare
     return errorResponse(400, (e as Error).message);
   }
   // A small Caddyfile can adapt to JSON over the limit (imports, snippets).
-  return new TextEncoder().encode(prepared.json).byteLength > MAX_CONFIG_BYTES ? tooLarge(MAX_CONFIG_BYTES, 'adapted config') : prepared;
+  return new TextEncoder().encode(prepared.json).byteLength > MAX_CONFIG_BYTES
+    ? tooLarge(MAX_CONFIG_BYTES, 'adapted config')
+    : prepared;
 }
 
 function toVersion(prepared: PreparedConfig, req: IRequest, note?: string): NewVersion {
-  return { json: prepared.json, caddyfile: prepared.caddyfile, note: note ?? req.headers.get('X-Gatehouse-Note') ?? '' };
+  return {
+    json: prepared.json,
+    caddyfile: prepared.caddyfile,
+    note: note ?? req.headers.get('X-Gatehouse-Note') ?? '',
+  };
 }
 
 /** Caddy's If-Match, checked by the store inside the change's transaction (412 when stale). */

@@ -202,7 +202,7 @@ export class Dispenser {
 
   /** "wrong argument count or unexpected line ending after 'X'". */
   argErr(): CaddyfileError {
-    if (this.val() === '{') return this.err('unexpected token \'{\', expecting argument');
+    if (this.val() === '{') return this.err("unexpected token '{', expecting argument");
     return this.err(`wrong argument count or unexpected line ending after '${this.val()}'`);
   }
 

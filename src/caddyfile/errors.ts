@@ -57,7 +57,12 @@ export function locatedError(tok: Token | undefined, message: string, unsupporte
  * Context added to an error from a nested parser: keeps the location the cause names, or locates the message at
  * `tok` when the cause has none (an unexpected exception still ends up pointing at the directive being read).
  */
-export function withLocation(cause: unknown, tok: Token | undefined, message: string, unsupported?: string): CaddyfileError {
+export function withLocation(
+  cause: unknown,
+  tok: Token | undefined,
+  message: string,
+  unsupported?: string,
+): CaddyfileError {
   if (cause instanceof CaddyfileError && cause.file !== undefined && cause.line !== undefined) {
     return new CaddyfileError(message, { file: cause.file, line: cause.line, unsupported });
   }

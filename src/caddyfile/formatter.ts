@@ -130,7 +130,14 @@ class Formatter {
 
   /** Heredoc bodies are copied verbatim; returns true when the character was consumed that way. */
   private heredocChar(ch: string): boolean {
-    if (this.quotes === '' && this.heredoc === 'closed' && !this.heredocEscaped && this.space && this.last === '<' && ch === '<') {
+    if (
+      this.quotes === '' &&
+      this.heredoc === 'closed' &&
+      !this.heredocEscaped &&
+      this.space &&
+      this.last === '<' &&
+      ch === '<'
+    ) {
       this.write(ch);
       this.heredoc = 'opening';
       this.space = false;

@@ -259,7 +259,7 @@ class Lexer {
           `mismatched leading whitespace in heredoc <<${marker} on line #${this.line + i + 1} [${lineText.replace(/[\r\n]+$/, '')}], expected whitespace [${padding}] to match the closing marker`,
         );
       }
-      out += (`${lineText.slice(padding.length)}\n`).replaceAll('\r', '');
+      out += `${lineText.slice(padding.length)}\n`.replaceAll('\r', '');
     }
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   }

@@ -103,7 +103,10 @@ class Parser {
   }
 
   private err(message: string): CaddyfileError {
-    return parseError(this.tokens.length ? this.tok() : { file: this.opts.filename, line: 0, text: '', quote: '' }, message);
+    return parseError(
+      this.tokens.length ? this.tok() : { file: this.opts.filename, line: 0, text: '', quote: '' },
+      message,
+    );
   }
 
   private tooDeep(): CaddyfileError {
@@ -329,7 +332,11 @@ class Parser {
 
   /** Tokens inside an import's `{ … }` block (without the braces), cursor left on its `}`. */
   private importBlock(): Token[] {
-    if (this.cursor >= this.tokens.length - 1 || this.isNextOnNewLine() || !isOpenBrace(this.tokens.at(this.cursor + 1)!)) {
+    if (
+      this.cursor >= this.tokens.length - 1 ||
+      this.isNextOnNewLine() ||
+      !isOpenBrace(this.tokens.at(this.cursor + 1)!)
+    ) {
       return [];
     }
     this.cursor++;
@@ -357,7 +364,11 @@ class Parser {
         if (isOpenBrace(blockTokens[i])) break;
         value.push(blockTokens[i++]);
       }
-      if (i < blockTokens.length && isOpenBrace(blockTokens[i]) && !isNextOnNewLine(blockTokens[i - 1], blockTokens[i])) {
+      if (
+        i < blockTokens.length &&
+        isOpenBrace(blockTokens[i]) &&
+        !isNextOnNewLine(blockTokens[i - 1], blockTokens[i])
+      ) {
         let depth = 1;
         i++;
         while (i < blockTokens.length) {
@@ -385,7 +396,8 @@ class Parser {
     if (badPattern) throw this.err(`Failed to use import pattern ${pattern}: ${badPattern}`);
     let matches: string[] = [];
     if (files && hasGlobMeta(globPattern)) matches = files.glob(globPattern);
-    else if (files && (files.read(globPattern) !== undefined || files.isDirectory(globPattern))) matches = [globPattern];
+    else if (files && (files.read(globPattern) !== undefined || files.isDirectory(globPattern)))
+      matches = [globPattern];
     if (matches.length === 0) {
       if (/[*?[\]]/.test(globPattern)) return []; // Caddy only warns when a glob matches nothing
       throw this.err(`File to import not found: ${pattern}`);

@@ -8,7 +8,7 @@ export const adaptCommand: Command = {
   name: 'adapt',
   usage: '[--config <path>] [--adapter <name>] [--pretty] [--validate]',
   short: 'Adapts a configuration to Caddy JSON without running it',
-  long: 'Adapts the Caddyfile to Caddy\'s native JSON and prints it to stdout. Warnings go to stderr. With --validate the result is also compiled as Gatehouse would serve it.',
+  long: "Adapts the Caddyfile to Caddy's native JSON and prints it to stdout. Warnings go to stderr. With --validate the result is also compiled as Gatehouse would serve it.",
   flags: [
     { name: 'config', short: 'c', kind: 'string', help: 'Configuration file to adapt (default ./Caddyfile)' },
     { name: 'adapter', short: 'a', kind: 'string', help: 'Name of config adapter (caddyfile)' },

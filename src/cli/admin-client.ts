@@ -53,11 +53,14 @@ async function callAdmin(args: ParsedArgs, ctx: CliContext, call: AdminCall): Pr
     // not JSON: keep the text
   }
   if (!res.ok) {
-    const message = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text;
+    const message =
+      body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text;
     throw new CliError(`${call.method} ${call.path}: ${res.status} ${message}`);
   }
   if (call.answerHas && (body === null || typeof body !== 'object' || !(call.answerHas in body))) {
-    throw new CliError(`${base}${call.path} did not answer as the Gatehouse admin API; is --admin its base URL (e.g. https://gw.example.com/gatehouse-admin)?`);
+    throw new CliError(
+      `${base}${call.path} did not answer as the Gatehouse admin API; is --admin its base URL (e.g. https://gw.example.com/gatehouse-admin)?`,
+    );
   }
   return body;
 }
@@ -84,7 +87,11 @@ export const pushCommand: Command = {
   usage: '[--config <file>] [--admin <url>] [--note <text>]',
   short: 'Loads a config into a running Gatehouse (admin POST /load)',
   long: 'Sends the Caddyfile (or JSON config) to the admin API, which validates it and makes it active everywhere.',
-  flags: [{ name: 'config', short: 'c', kind: 'string', help: 'Config file (default ./Caddyfile)' }, ADMIN_FLAG, NOTE_FLAG],
+  flags: [
+    { name: 'config', short: 'c', kind: 'string', help: 'Config file (default ./Caddyfile)' },
+    ADMIN_FLAG,
+    NOTE_FLAG,
+  ],
   async run(args, ctx) {
     const { body, contentType } = configBody(args.strings.get('config') ?? 'Caddyfile', ctx);
     const note = args.strings.get('note');
@@ -96,7 +103,8 @@ export const pushCommand: Command = {
       headers: note ? { 'X-Gatehouse-Note': note } : {},
     });
     // Warnings come as an array, or inside the "unchanged" answer to a config identical to the active one.
-    const unchanged = answer !== null && typeof answer === 'object' && (answer as { status?: unknown }).status === 'unchanged';
+    const unchanged =
+      answer !== null && typeof answer === 'object' && (answer as { status?: unknown }).status === 'unchanged';
     const warnings = unchanged ? (answer as { warnings?: unknown }).warnings : answer;
     if (Array.isArray(warnings)) for (const w of warnings) ctx.err(`warning: ${JSON.stringify(w)}\n`);
     if (unchanged) ctx.out(`unchanged: version ${(answer as { version: number }).version} is already active\n`);
@@ -119,7 +127,8 @@ export const rolloutCommand: Command = {
   ],
   async run(args, ctx) {
     const percent = Number(args.strings.get('percent'));
-    if (!args.strings.has('percent') || !(percent >= 0 && percent <= 100)) throw new CliError('--percent must be from 0 to 100');
+    if (!args.strings.has('percent') || !(percent >= 0 && percent <= 100))
+      throw new CliError('--percent must be from 0 to 100');
     const payload: Record<string, unknown> = { percent, note: args.strings.get('note') };
     const file = args.strings.get('config');
     if (file) {
@@ -131,7 +140,16 @@ export const rolloutCommand: Command = {
     } else {
       throw new CliError('rollout needs --config <file> or --version <id>');
     }
-    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollout', body: JSON.stringify(payload), contentType: 'application/json', answerHas: 'revision' }));
+    printState(
+      ctx,
+      await callAdmin(args, ctx, {
+        method: 'POST',
+        path: '/config/rollout',
+        body: JSON.stringify(payload),
+        contentType: 'application/json',
+        answerHas: 'revision',
+      }),
+    );
     return 0;
   },
 };
@@ -165,7 +183,16 @@ export const rollbackCommand: Command = {
     const version = args.strings.get('to') ?? args.strings.get('version');
     if (version !== undefined && !/^\d+$/.test(version)) throw new CliError('--to must be a version id');
     const body = version === undefined ? '' : JSON.stringify({ version: Number(version) });
-    printState(ctx, await callAdmin(args, ctx, { method: 'POST', path: '/config/rollback', body, contentType: 'application/json', answerHas: 'revision' }));
+    printState(
+      ctx,
+      await callAdmin(args, ctx, {
+        method: 'POST',
+        path: '/config/rollback',
+        body,
+        contentType: 'application/json',
+        answerHas: 'revision',
+      }),
+    );
     return 0;
   },
 };
@@ -196,4 +223,10 @@ export const versionsCommand: Command = {
   },
 };
 
-export const adminClientCommands: Command[] = [pushCommand, rolloutCommand, promoteCommand, rollbackCommand, versionsCommand];
+export const adminClientCommands: Command[] = [
+  pushCommand,
+  rolloutCommand,
+  promoteCommand,
+  rollbackCommand,
+  versionsCommand,
+];

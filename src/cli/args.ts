@@ -45,7 +45,8 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): ParsedArgs {
     if (!spec) throw new UsageError(`unknown flag: ${arg.split('=')[0]}`);
     if (spec.kind === 'bool') {
       const value = eq >= 0 ? body.slice(eq + 1) : 'true';
-      if (value !== 'true' && value !== 'false') throw new UsageError(`invalid value "${value}" for flag --${spec.name}`);
+      if (value !== 'true' && value !== 'false')
+        throw new UsageError(`invalid value "${value}" for flag --${spec.name}`);
       if (value === 'true') out.bools.add(spec.name);
       else out.bools.delete(spec.name);
       continue;

@@ -18,7 +18,9 @@ export function assetsDirectory(config: unknown, configPath: string): string | u
   for (const root of found.roots) {
     if (root === '{http.vars.root}') continue; // the default: the site's `root` directive, collected itself
     if (root.includes('{')) {
-      throw new CliError(`${where(configPath, root)}: root ${JSON.stringify(root)} has a placeholder; static assets are one directory chosen at deploy time, so root must be a plain path`);
+      throw new CliError(
+        `${where(configPath, root)}: root ${JSON.stringify(root)} has a placeholder; static assets are one directory chosen at deploy time, so root must be a plain path`,
+      );
     }
     const abs = resolve(base, root);
     if (dir === undefined) {

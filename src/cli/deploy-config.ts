@@ -6,7 +6,13 @@
  * is that environment's. With `assetsDir` (src/cli/assets-dir.ts) it adds the [assets] table: the Worker runs first, and
  * the binding's own html and not-found handling is off, so that Caddy's file_server semantics are Gatehouse's.
  */
-export function deployWranglerConfig(wranglerToml: string, configJson: string, env: string | undefined, deployedAt: number, assetsDir?: string): string {
+export function deployWranglerConfig(
+  wranglerToml: string,
+  configJson: string,
+  env: string | undefined,
+  deployedAt: number,
+  assetsDir?: string,
+): string {
   const table = env ? `[env.${JSON.stringify(env)}.define]` : '[define]';
   // A define value is JavaScript source: the JSON text as a string literal. JSON string escapes are TOML's too.
   const define = `${table}\nGATEHOUSE_BAKED_CONFIG = ${JSON.stringify(JSON.stringify(configJson))}\nGATEHOUSE_DEPLOYED_AT = "${deployedAt}"\n`;

@@ -42,7 +42,13 @@ export const deployCommand: Command = {
     // A Worker has no file system: rather than refuse a Caddyfile that works under `run`, its file logs go to the
     // Worker's log stream, where an operator looks for them at the edge, and the deploy says so.
     for (const file of fileOutputs(loaded.config.logging)) {
-      ctx.err(logLine('warn', 'deploy', `log output file ${file}: a Worker cannot write files; at the edge these entries go to the Worker's log stream (Workers Logs, wrangler tail)`));
+      ctx.err(
+        logLine(
+          'warn',
+          'deploy',
+          `log output file ${file}: a Worker cannot write files; at the edge these entries go to the Worker's log stream (Workers Logs, wrangler tail)`,
+        ),
+      );
     }
     const json = JSON.stringify(loaded.config);
     const assets = assetsDirectory(loaded.config, path);
@@ -51,11 +57,17 @@ export const deployCommand: Command = {
     // Beside wrangler.toml, so that its relative paths (main, alias, rules) still hold; the owner's only.
     const projectRoot = wranglerProjectDir(ctx.cwd);
     const generated = join(projectRoot, `.wrangler-deploy-${process.pid}.toml`);
-    writeFileSync(generated, deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env, Date.now(), assets), { mode: 0o600 });
+    writeFileSync(
+      generated,
+      deployWranglerConfig(readFileSync(join(projectRoot, 'wrangler.toml'), 'utf8'), json, env, Date.now(), assets),
+      { mode: 0o600 },
+    );
     const wranglerArgs = ['deploy', '--config', generated];
     if (args.bools.has('dry-run')) wranglerArgs.push('--dry-run', '--outdir', args.strings.get('outdir') ?? 'dist');
     if (env) wranglerArgs.push('--env', env);
-    ctx.err(`gatehouse: ${path} is valid (${json.length} bytes of JSON); running wrangler ${wranglerArgs[0]}${args.bools.has('dry-run') ? ' --dry-run' : ''}\n`);
+    ctx.err(
+      `gatehouse: ${path} is valid (${json.length} bytes of JSON); running wrangler ${wranglerArgs[0]}${args.bools.has('dry-run') ? ' --dry-run' : ''}\n`,
+    );
     try {
       return await runWrangler(wranglerArgs, projectRoot, ctx.cwd);
     } finally {
@@ -72,7 +84,12 @@ function runWrangler(args: string[], projectRoot: string, cwd: string): Promise<
       cwd: projectRoot,
       stdio: 'inherit',
       // The baked config is the whole config: the build bundles no Caddyfile beside it (scripts/pre-adapt-caddyfile.mjs).
-      env: { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false', GATEHOUSE_CWD: cwd, GATEHOUSE_BUNDLED_CADDYFILE: 'none' },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+        GATEHOUSE_CWD: cwd,
+        GATEHOUSE_BUNDLED_CADDYFILE: 'none',
+      },
     });
     child.on('exit', (code) => resolve(code ?? 1));
     child.on('error', () => resolve(1));

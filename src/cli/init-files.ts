@@ -38,13 +38,19 @@ export function isWorkerName(name: string): boolean {
 
 /** The Worker name a directory name suggests ("My API" -> "my-api"); "gatehouse" when nothing usable is left. */
 export function workerNameFrom(directory: string): string {
-  const name = directory.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  const name = directory
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
   return name || 'gatehouse';
 }
 
 /** `packageDir` is the installed package relative to the project (posix separators), e.g. node_modules/gatehouse. */
 export function starterWranglerToml(name: string, packageDir: string): string {
-  const durableObjects = DURABLE_OBJECTS.map((d) => `[[durable_objects.bindings]]\nname = "${d.binding}"\nclass_name = "${d.className}"\n`).join('\n');
+  const durableObjects = DURABLE_OBJECTS.map(
+    (d) => `[[durable_objects.bindings]]\nname = "${d.binding}"\nclass_name = "${d.className}"\n`,
+  ).join('\n');
   return `# The Gatehouse Worker of this project. \`npx gatehouse deploy\` adapts ./Caddyfile (or --config), bakes it into
 # the bundle and runs wrangler deploy with this file; \`npx gatehouse run\` and \`selfhost\` build the same Worker.
 name = "${name}"

@@ -20,7 +20,9 @@ export const initCommand: Command = {
   async run(args, ctx) {
     const flag = args.strings.get('name');
     if (flag !== undefined && !isWorkerName(flag)) {
-      throw new CliError(`--name "${flag}": a Worker name is lowercase letters, digits and dashes (at most 63), not starting or ending with a dash`);
+      throw new CliError(
+        `--name "${flag}": a Worker name is lowercase letters, digits and dashes (at most 63), not starting or ending with a dash`,
+      );
     }
     const name = flag ?? workerNameFrom(basename(ctx.cwd));
     const packageDir = installedPackageDir(ctx.cwd);
@@ -36,7 +38,8 @@ export const initCommand: Command = {
         writeFileSync(join(ctx.cwd, file), text, { flag: 'wx' });
         ctx.err(`gatehouse: wrote ${file}\n`);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`writing ${file}: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new CliError(`writing ${file}: ${(e as Error).message}`);
         ctx.err(`gatehouse: skipped ${file}: it exists (left unchanged)\n`);
       }
     }

@@ -11,7 +11,12 @@ export function lineDiff(before: string[], after: string[]): string {
   let head = 0;
   while (head < before.length && head < after.length && before[head] === after[head]) head++;
   let tail = 0;
-  while (before.length - 1 - tail > head && after.length - 1 - tail > head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  while (
+    before.length - 1 - tail > head &&
+    after.length - 1 - tail > head &&
+    before[before.length - 1 - tail] === after[after.length - 1 - tail]
+  )
+    tail++;
   let out = '';
   for (const line of before.slice(0, head)) out += `  ${line}\n`;
   out += middle(before.slice(head, before.length - tail), after.slice(head, after.length - tail));
@@ -28,7 +33,8 @@ function middle(a: string[], b: string[]): string {
   const lcs = new Int32Array((n + 1) * width);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i * width + j] = a[i] === b[j] ? lcs[(i + 1) * width + j + 1] + 1 : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
+      lcs[i * width + j] =
+        a[i] === b[j] ? lcs[(i + 1) * width + j + 1] + 1 : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
     }
   }
   // Caddy's order: a removal that keeps the longest common subsequence first, then such an addition, else the

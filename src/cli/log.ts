@@ -3,7 +3,12 @@ import type { Warning } from '../adapt/helper.ts';
 // Caddy logs through zap as one JSON object a line on stderr; `caddy adapt` prints adapter warnings that way, so
 // scripts that grep Caddy's stderr keep working with Gatehouse.
 
-export function logLine(level: 'info' | 'warn', logger: string | undefined, msg: string, fields: Record<string, unknown> = {}): string {
+export function logLine(
+  level: 'info' | 'warn',
+  logger: string | undefined,
+  msg: string,
+  fields: Record<string, unknown> = {},
+): string {
   const entry: Record<string, unknown> = { level, ts: Date.now() / 1000 };
   if (logger) entry.logger = logger;
   entry.msg = msg;

@@ -12,7 +12,16 @@ import { validateCommand } from './validate.ts';
 import { CaddyfileError } from '../caddyfile/errors.ts';
 
 /** The `gatehouse` CLI: Caddy's verbs where they fit (run, adapt, validate, fmt), plus deploy and admin clients. */
-const commands: Command[] = [initCommand, runCommand, adaptCommand, validateCommand, fmtCommand, deployCommand, selfhostCommand, ...adminClientCommands];
+const commands: Command[] = [
+  initCommand,
+  runCommand,
+  adaptCommand,
+  validateCommand,
+  fmtCommand,
+  deployCommand,
+  selfhostCommand,
+  ...adminClientCommands,
+];
 
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const [verb, ...rest] = argv;

@@ -34,7 +34,10 @@ export function nodeFileSource(cwd: string): FileSource {
         return [];
       }
       const prefix = slash < 0 ? '' : pattern.slice(0, slash + 1);
-      return names.filter((n) => re.test(n)).sort().map((n) => prefix + n);
+      return names
+        .filter((n) => re.test(n))
+        .sort()
+        .map((n) => prefix + n);
     },
   };
 }

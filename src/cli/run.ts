@@ -23,11 +23,16 @@ export const runCommand: Command = {
   name: 'run',
   usage: '[--config <path>] [--listen <host:port>] [--demo]',
   short: 'Serves the configuration locally on workerd',
-  long: 'Adapts and validates the config, then serves it with the Workers runtime (workerd) on the site\'s port, or on --listen. ADMIN_TOKEN and METRICS_TOKEN come from the environment or ./.dev.vars. --demo also starts the demo upstreams the default Caddyfile proxies to (127.0.0.1:9001-9003).',
+  long: "Adapts and validates the config, then serves it with the Workers runtime (workerd) on the site's port, or on --listen. ADMIN_TOKEN and METRICS_TOKEN come from the environment or ./.dev.vars. --demo also starts the demo upstreams the default Caddyfile proxies to (127.0.0.1:9001-9003).",
   flags: [
     { name: 'config', short: 'c', kind: 'string', help: 'Configuration file (default ./Caddyfile)' },
     { name: 'adapter', short: 'a', kind: 'string', help: 'Name of config adapter (caddyfile)' },
-    { name: 'listen', short: 'l', kind: 'string', help: 'Address to listen on, host:port (default: the site address port on 127.0.0.1)' },
+    {
+      name: 'listen',
+      short: 'l',
+      kind: 'string',
+      help: 'Address to listen on, host:port (default: the site address port on 127.0.0.1)',
+    },
     { name: 'demo', kind: 'bool', help: 'Start the demo upstreams on 127.0.0.1:9001-9003' },
   ],
   async run(args, ctx) {
@@ -45,7 +50,10 @@ export const runCommand: Command = {
     const listen = parseListen(flag ?? `127.0.0.1:${ports[0] ?? 8080}`);
     // `run` has always meant loopback for `:port`; `*:port` asks for every interface.
     if (listen.host === undefined && !flag?.startsWith('*')) listen.host = '127.0.0.1';
-    if (ports.length > 1) ctx.err(`gatehouse: the config has servers on ports ${ports.join(', ')}; serving port ${listen.port} (use --listen to choose)\n`);
+    if (ports.length > 1)
+      ctx.err(
+        `gatehouse: the config has servers on ports ${ports.join(', ')}; serving port ${listen.port} (use --listen to choose)\n`,
+      );
 
     const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-run-'));
     const sockets = privateSocketDir();

@@ -30,13 +30,13 @@ export function compatibilityOf(wranglerToml: string): { compatibilityDate: stri
 }
 
 export function selfhostConfig(o: SelfhostOptions): string {
-  const modules = o.modules
-    .map((m) => `(name = ${q(m.name)}, ${m.kind} = embed ${q(m.name)})`)
-    .join(',\n        ');
+  const modules = o.modules.map((m) => `(name = ${q(m.name)}, ${m.kind} = embed ${q(m.name)})`).join(',\n        ');
   const bindings = [
     ...Object.entries(o.vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`),
     ...Object.entries(o.embeddedText ?? {}).map(([k, file]) => `(name = ${q(k)}, text = embed ${q(file)})`),
-    ...o.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}))`),
+    ...o.durableObjects.map(
+      (d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}))`,
+    ),
     ...(o.assetsDir === undefined ? [] : ['(name = "ASSETS", service = "assets")']),
   ].join(',\n        ');
   const namespaces = o.durableObjects
@@ -48,8 +48,12 @@ const config :Workerd.Config = (
   services = [
     (name = "gatehouse", worker = .gatehouse),
     (name = "internet", network = (allow = ["public", "private", "local"], tlsOptions = (trustBrowserCas = true))),
-    (name = "data", disk = (path = ${q(o.dataDir)}, writable = true)),${o.assetsDir === undefined ? '' : `
-    (name = "assets", disk = (path = ${q(o.assetsDir)}, writable = false)),`}
+    (name = "data", disk = (path = ${q(o.dataDir)}, writable = true)),${
+      o.assetsDir === undefined
+        ? ''
+        : `
+    (name = "assets", disk = (path = ${q(o.assetsDir)}, writable = false)),`
+    }
   ],
   sockets = [ (name = "http", address = ${q(o.listen)}, http = (), service = "gatehouse") ],
 );

@@ -25,7 +25,11 @@ export const selfhostCommand: Command = {
     { name: 'config', short: 'c', kind: 'string', help: 'Configuration file (default ./Caddyfile)' },
     { name: 'listen', short: 'l', kind: 'string', help: 'Address to listen on (default *:<site port>)' },
     { name: 'data', kind: 'string', help: 'Directory for Durable Object storage (default .gatehouse/data)' },
-    { name: 'build-only', kind: 'bool', help: 'Write the bundle and a workerd config listening on --listen itself (no front), do not start workerd' },
+    {
+      name: 'build-only',
+      kind: 'bool',
+      help: 'Write the bundle and a workerd config listening on --listen itself (no front), do not start workerd',
+    },
   ],
   async run(args, ctx) {
     const path = configPath(args.strings.get('config'), ctx);
@@ -46,7 +50,15 @@ export const selfhostCommand: Command = {
     // --build-only is for running workerd by hand (benchmarks, other supervisors): it then listens on --listen
     // itself, without the front's checks.
     if (args.bools.has('build-only')) {
-      buildLocalRuntime({ outDir, dataDir, workerdAddress: listenFlag, config: loaded.config, cwd: ctx.cwd, secrets, configPath: path });
+      buildLocalRuntime({
+        outDir,
+        dataDir,
+        workerdAddress: listenFlag,
+        config: loaded.config,
+        cwd: ctx.cwd,
+        secrets,
+        configPath: path,
+      });
       ctx.err(`gatehouse: bundle and workerd config in ${outDir}; data in ${dataDir}\n`);
       return 0;
     }
@@ -54,12 +66,27 @@ export const selfhostCommand: Command = {
     const removeSocketDir = () => rmSync(sockets.dir, { recursive: true, force: true });
     let capnpPath: string;
     try {
-      capnpPath = buildLocalRuntime({ outDir, dataDir, workerdAddress: `unix:${sockets.socket}`, config: loaded.config, cwd: ctx.cwd, secrets, configPath: path });
+      capnpPath = buildLocalRuntime({
+        outDir,
+        dataDir,
+        workerdAddress: `unix:${sockets.socket}`,
+        config: loaded.config,
+        cwd: ctx.cwd,
+        secrets,
+        configPath: path,
+      });
     } catch (e) {
       removeSocketDir();
       throw e;
     }
     ctx.err(`gatehouse: bundle and workerd config in ${outDir}; data in ${dataDir}\n`);
-    return serveLocalRuntime({ capnpPath, socket: sockets.socket, listen, err: ctx.err, logFiles: logFileSpecs(loaded.config), cleanup: removeSocketDir });
+    return serveLocalRuntime({
+      capnpPath,
+      socket: sockets.socket,
+      listen,
+      err: ctx.err,
+      logFiles: logFileSpecs(loaded.config),
+      cleanup: removeSocketDir,
+    });
   },
 };

@@ -8,7 +8,7 @@ export const validateCommand: Command = {
   name: 'validate',
   usage: '[--config <path>] [--adapter <name>]',
   short: 'Tests whether a configuration file is valid',
-  long: 'Adapts the configuration and compiles it into Gatehouse\'s route tree, so unsupported directives and handlers are reported with their location. Exits 0 if valid, 1 otherwise.',
+  long: "Adapts the configuration and compiles it into Gatehouse's route tree, so unsupported directives and handlers are reported with their location. Exits 0 if valid, 1 otherwise.",
   flags: [
     { name: 'config', short: 'c', kind: 'string', help: 'Input configuration file (default ./Caddyfile)' },
     { name: 'adapter', short: 'a', kind: 'string', help: 'Name of config adapter (caddyfile)' },

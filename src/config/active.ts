@@ -38,7 +38,8 @@ const deployedAt: number | undefined = typeof GATEHOUSE_DEPLOYED_AT === 'number'
 let cache: { source: string; json: string | Error; result: CompiledConfig | Error } | undefined;
 
 function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error; result: CompiledConfig | Error } {
-  const fromEnv = typeof env.GATEHOUSE_CONFIG === 'string' && env.GATEHOUSE_CONFIG.trim() !== '' ? env.GATEHOUSE_CONFIG : undefined;
+  const fromEnv =
+    typeof env.GATEHOUSE_CONFIG === 'string' && env.GATEHOUSE_CONFIG.trim() !== '' ? env.GATEHOUSE_CONFIG : undefined;
   const json = baked ?? fromEnv;
   const source = json ?? `caddyfile:${bundledCaddyfile}`;
   if (cache?.source !== source) {
@@ -108,7 +109,9 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
         }
       },
       // A store serving the deployed base config has the same JSON: its compile (maybe done at startup) is reused.
-      (json) => baseCompiledFrom(json) ?? trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env), configGauges })),
+      (json) =>
+        baseCompiledFrom(json) ??
+        trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env), configGauges })),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
       undefined,
       // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts); serving a version other
@@ -126,7 +129,10 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
  * Waits for this isolate's first read of the store (which records its deployed config there), so that an admin
  * change made through a new isolate is ordered after the deploy, not undone by it.
  */
-export async function syncedWithStore(env: ActiveEnv & Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<void> {
+export async function syncedWithStore(
+  env: ActiveEnv & Record<string, unknown>,
+  exec?: { waitUntil(p: Promise<unknown>): void },
+): Promise<void> {
   try {
     await storeConfigs(env)?.select('', exec);
   } catch {
@@ -167,13 +173,21 @@ export function selectConfigNow(
   return selected && activated(selected, env, exec);
 }
 
-function activated(selected: Selected<CompiledConfig>, env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<CompiledConfig> {
+function activated(
+  selected: Selected<CompiledConfig>,
+  env: Record<string, unknown>,
+  exec?: { waitUntil(p: Promise<unknown>): void },
+): Selected<CompiledConfig> {
   selected.config.activate(env, exec);
   return selected;
 }
 
 /** The base config as version 0; without a store it is the only live config, which the shared pools learn once. */
-function baseSelection(env: ActiveEnv & Record<string, unknown>, only: boolean, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<CompiledConfig> {
+function baseSelection(
+  env: ActiveEnv & Record<string, unknown>,
+  only: boolean,
+  exec?: { waitUntil(p: Promise<unknown>): void },
+): Selected<CompiledConfig> {
   const config = activeConfig(env);
   if (baseSelected?.config !== config) {
     baseSelected = { config, version: 0 };
@@ -191,7 +205,8 @@ function parseJson(text: string): CaddyConfigJSON {
   } catch (e) {
     throw new ConfigError(`GATEHOUSE_CONFIG is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('GATEHOUSE_CONFIG must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ConfigError('GATEHOUSE_CONFIG must be a JSON object');
   return v as CaddyConfigJSON;
 }
 
@@ -203,9 +218,15 @@ function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
 }
 
 /** Config version gauges for the metrics scrape: read from the store (fresh), or version 0 = the base config. */
-export async function configGauges(env: ActiveEnv & Record<string, unknown>): Promise<{ active: number | null; candidate: number | null; percent: number }> {
+export async function configGauges(
+  env: ActiveEnv & Record<string, unknown>,
+): Promise<{ active: number | null; candidate: number | null; percent: number }> {
   const ns = env.CONFIG_STORE;
   if (!ns) return { active: 0, candidate: null, percent: 0 };
   const snapshot = (await ns.get(ns.idFromName('config')).snapshot()) as ConfigSnapshot;
-  return { active: snapshot.active?.id ?? 0, candidate: snapshot.candidate?.id ?? null, percent: snapshot.candidate ? snapshot.percent : 0 };
+  return {
+    active: snapshot.active?.id ?? 0,
+    candidate: snapshot.candidate?.id ?? null,
+    percent: snapshot.candidate ? snapshot.percent : 0,
+  };
 }

@@ -70,12 +70,36 @@ export interface CompileOptions {
 
 // Server fields that configure sockets, TLS or logging: meaningless in a Worker, so accepted and ignored.
 const IGNORED_SERVER_FIELDS = new Set([
-  'automatic_https', 'read_timeout', 'read_header_timeout', 'write_timeout', 'idle_timeout', 'keepalive_interval',
-  'max_header_bytes', 'protocols', 'tls_connection_policies', 'listener_wrappers', 'strict_sni_host', 'enable_full_duplex',
-  'metrics', 'trusted_proxies_unix',
-  'allow_h2c', 'keepalive_idle', 'keepalive_count', 'listen_protocols', 'shutdown_delay',
+  'automatic_https',
+  'read_timeout',
+  'read_header_timeout',
+  'write_timeout',
+  'idle_timeout',
+  'keepalive_interval',
+  'max_header_bytes',
+  'protocols',
+  'tls_connection_policies',
+  'listener_wrappers',
+  'strict_sni_host',
+  'enable_full_duplex',
+  'metrics',
+  'trusted_proxies_unix',
+  'allow_h2c',
+  'keepalive_idle',
+  'keepalive_count',
+  'listen_protocols',
+  'shutdown_delay',
 ]);
-const SERVER_FIELDS = ['listen', 'routes', 'errors', 'named_routes', 'trusted_proxies', 'client_ip_headers', 'trusted_proxies_strict', 'logs'];
+const SERVER_FIELDS = [
+  'listen',
+  'routes',
+  'errors',
+  'named_routes',
+  'trusted_proxies',
+  'client_ip_headers',
+  'trusted_proxies_strict',
+  'logs',
+];
 const IGNORED_APPS = new Set(['tls', 'pki', 'events']);
 
 /** Compiles Caddy JSON into a servable route tree. Every problem is a ConfigError here, never at request time. */
@@ -105,7 +129,15 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   }
   for (const [name, srv] of Object.entries(config.apps?.http?.servers ?? {})) {
     try {
-      servers.push(compileServer(name, srv, { bindings, activations, configGauges: opts.configGauges }, metrics && routeInstrument(name, metrics.perHost, hosts), logs));
+      servers.push(
+        compileServer(
+          name,
+          srv,
+          { bindings, activations, configGauges: opts.configGauges },
+          metrics && routeInstrument(name, metrics.perHost, hosts),
+          logs,
+        ),
+      );
     } catch (e) {
       throw asConfigError(e, `apps.http.servers.${name}`);
     }
@@ -164,7 +196,8 @@ function compileServer(
     if (errRoutes.length) errorRoutes = compileRouteList(errRoutes, `${path}.errors.routes`, opts);
   }
   const clientIp = compileClientIpPolicy(srv, path);
-  const accessLog = logs && srv.logs !== undefined ? new AccessLog(compileServerLogPolicy(srv.logs, `${path}.logs`), logs) : undefined;
+  const accessLog =
+    logs && srv.logs !== undefined ? new AccessLog(compileServerLogPolicy(srv.logs, `${path}.logs`), logs) : undefined;
   return { name, listen, routes, errorRoutes, clientIp, accessLog };
 }
 
@@ -199,7 +232,13 @@ function serveOn(
   opts: ServeOptions,
   url: URL,
 ): Promise<Response> {
-  const ctx = createRequestContext(request, env, { exec, remoteIp: opts.remoteIp, url, connectingIp: opts.connectingIp, host: opts.host });
+  const ctx = createRequestContext(request, env, {
+    exec,
+    remoteIp: opts.remoteIp,
+    url,
+    connectingIp: opts.connectingIp,
+    host: opts.host,
+  });
   server.clientIp?.(ctx);
   const log = server.accessLog?.begin(ctx, opts);
   let routed: Promise<Response>;
@@ -221,7 +260,13 @@ function serveOn(
 }
 
 /** A handler failed: the server's error routes answer, else an empty response with the error's status. */
-async function serveError(server: CompiledServer, ctx: RequestContext, originalMethod: string, e: unknown, log?: RequestLog): Promise<Response> {
+async function serveError(
+  server: CompiledServer,
+  ctx: RequestContext,
+  originalMethod: string,
+  e: unknown,
+  log?: RequestLog,
+): Promise<Response> {
   if (e instanceof AbortConnection) throw e;
   const err = handlerError(500, e);
   // Error routes see the original method and URI (rewrites undone); header changes stay, as in Caddy.

@@ -13,7 +13,10 @@ export interface DeployedConfig {
 }
 
 /** Read once by each isolate as it starts: records its deployed config in the store when that is new. */
-export async function syncDeployed(stub: DurableObjectStub<ConfigStore>, deployed: DeployedConfig): Promise<ConfigSnapshot> {
+export async function syncDeployed(
+  stub: DurableObjectStub<ConfigStore>,
+  deployed: DeployedConfig,
+): Promise<ConfigSnapshot> {
   const [snapshot, hash] = await Promise.all([stub.snapshot() as Promise<ConfigSnapshot>, sha256Hex(deployed.json)]);
   // The common case (nothing new): one read, no config text sent.
   if (snapshot.deployedHash === hash) return snapshot;
@@ -23,9 +26,13 @@ export async function syncDeployed(stub: DurableObjectStub<ConfigStore>, deploye
 const reported = new Set<number>();
 
 /** One line per isolate and version when the store serves a version other than the deployed one. */
-export function reportServedVersion(snapshot: ConfigSnapshot, log: (line: string) => void = (line) => console.warn(line)): void {
+export function reportServedVersion(
+  snapshot: ConfigSnapshot,
+  log: (line: string) => void = (line) => console.warn(line),
+): void {
   const active = snapshot.active?.id;
-  if (active === undefined || snapshot.deployed === null || active === snapshot.deployed || reported.has(active)) return;
+  if (active === undefined || snapshot.deployed === null || active === snapshot.deployed || reported.has(active))
+    return;
   reported.add(active);
   log(
     `gatehouse: serving config version ${active}, set through the admin API, not the deployed config (version ${snapshot.deployed}); ` +

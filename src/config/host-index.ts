@@ -23,7 +23,11 @@ export class HostIndex {
    * `hosts[i]` is what route i requires (undefined: none). Returns undefined when too few routes name hosts for an
    * index to save anything, or when the lists would grow past `maxEntries`.
    */
-  static build(hosts: ReadonlyArray<ReadonlySet<string> | undefined>, minRoutes = 8, maxEntries = 200_000): HostIndex | undefined {
+  static build(
+    hosts: ReadonlyArray<ReadonlySet<string> | undefined>,
+    minRoutes = 8,
+    maxEntries = 200_000,
+  ): HostIndex | undefined {
     const open: number[] = [];
     const only = new Map<string, number[]>();
     hosts.forEach((set, i) => {

@@ -27,7 +27,8 @@ export function parseListen(addresses: unknown, path: string): PortRange[] {
     const range = digitRange(portPart);
     if (!range) throw new ConfigError(`listen address ${JSON.stringify(addr)} has no port`, path);
     const { from, to } = range;
-    if (from > 65535 || to > 65535 || to < from) throw new ConfigError(`listen address ${JSON.stringify(addr)}: bad port range`, path);
+    if (from > 65535 || to > 65535 || to < from)
+      throw new ConfigError(`listen address ${JSON.stringify(addr)}: bad port range`, path);
     out.push({ from, to });
   }
   return out;

@@ -15,7 +15,12 @@ export function routeSegments(sets: readonly MatcherSetJSON[] | undefined): Set<
   const out = new Set<string>();
   for (const set of sets) {
     const s = set as { path?: unknown; path_regexp?: unknown };
-    const segs = s.path !== undefined ? pathSegments(s.path) : s.path_regexp !== undefined ? regexpSegment(s.path_regexp) : undefined;
+    const segs =
+      s.path !== undefined
+        ? pathSegments(s.path)
+        : s.path_regexp !== undefined
+          ? regexpSegment(s.path_regexp)
+          : undefined;
     if (!segs) return undefined;
     for (const seg of segs) out.add(seg);
   }
@@ -40,7 +45,8 @@ function isLiteralSegment(seg: string): boolean {
   if (seg.length === 0) return false;
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i];
-    const ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '~' || c === '-' || (i > 0 && c === '.');
+    const ok =
+      (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '~' || c === '-' || (i > 0 && c === '.');
     if (!ok) return false;
   }
   return true;

@@ -55,7 +55,10 @@ export class RouteCandidates {
   }
 
   /** Undefined when no kind of condition is common enough for lookups to save anything. */
-  static build(matches: ReadonlyArray<readonly MatcherSetJSON[] | undefined>, maxKept = MAX_KEPT): RouteCandidates | undefined {
+  static build(
+    matches: ReadonlyArray<readonly MatcherSetJSON[] | undefined>,
+    maxKept = MAX_KEPT,
+  ): RouteCandidates | undefined {
     if (matches.length < MIN_ROUTES) return undefined; // most lists (a site's handle blocks): nothing to look at
     const hosts = HostIndex.build(matches.map(routeHosts), MIN_ROUTES);
     let segments = matches.map(routeSegments);
@@ -85,7 +88,8 @@ export class RouteCandidates {
     const requested = this.knownSegments ? requestSegment(ctx) : '';
     const segment = this.knownSegments?.has(requested) ? requested : '';
     let mask = 0;
-    for (let bit = 0; bit < this.fields.length; bit++) if (requestField(ctx, this.fields[bit]) !== null) mask |= 1 << bit;
+    for (let bit = 0; bit < this.fields.length; bit++)
+      if (requestField(ctx, this.fields[bit]) !== null) mask |= 1 << bit;
 
     let bySegment = this.refined.get(list);
     let byMask = bySegment?.get(segment);

@@ -45,7 +45,12 @@ export interface RouteCompileOptions {
 }
 
 /** `instrument` (top-level server routes only) wraps each matched route's run in the HTTP metrics. */
-export function compileRouteList(routes: RouteJSON[], path: string, opts: RouteCompileOptions, instrument?: RouteInstrument): Handler {
+export function compileRouteList(
+  routes: RouteJSON[],
+  path: string,
+  opts: RouteCompileOptions,
+  instrument?: RouteInstrument,
+): Handler {
   if (!Array.isArray(routes)) throw new ConfigError('routes must be a list', path);
   const compiled = routes.map((r, i) => compileRoute(r, `${path}[${i}]`, opts));
   if (compiled.length === 0) return (ctx, next) => next(ctx);
@@ -99,12 +104,17 @@ function chain(handlers: Handler[], k: number, ctx: RequestContext, end: Next): 
 function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions): CompiledRoute {
   if (!isRecord(route)) throw new ConfigError('a route must be an object', path);
   for (const key of Object.keys(route)) {
-    if (!['group', 'match', 'handle', 'terminal'].includes(key)) throw new ConfigError(`route: unsupported field "${key}"`, path);
+    if (!['group', 'match', 'handle', 'terminal'].includes(key))
+      throw new ConfigError(`route: unsupported field "${key}"`, path);
   }
-  if (route.group !== undefined && typeof route.group !== 'string') throw new ConfigError('route group must be a string', path);
-  if (route.terminal !== undefined && typeof route.terminal !== 'boolean') throw new ConfigError('route terminal must be a boolean', path);
-  if (route.match !== undefined && !Array.isArray(route.match)) throw new ConfigError('route match must be a list of matcher sets', path);
-  if (route.handle !== undefined && !Array.isArray(route.handle)) throw new ConfigError('route handle must be a list of handlers', path);
+  if (route.group !== undefined && typeof route.group !== 'string')
+    throw new ConfigError('route group must be a string', path);
+  if (route.terminal !== undefined && typeof route.terminal !== 'boolean')
+    throw new ConfigError('route terminal must be a boolean', path);
+  if (route.match !== undefined && !Array.isArray(route.match))
+    throw new ConfigError('route match must be a list of matcher sets', path);
+  if (route.handle !== undefined && !Array.isArray(route.handle))
+    throw new ConfigError('route handle must be a list of handlers', path);
 
   const match = route.match && route.match.length > 0 ? compileMatcherSets(route.match, `${path}.match`) : undefined;
   const handlers = (route.handle ?? []).map((h, j) => {

@@ -25,13 +25,21 @@ export class VersionedConfigs<C> {
     maxAgeMs: number,
     log: (msg: string) => void = (m) => console.warn(m),
     /** Told of each snapshot read from the store that is kept (not one an admin change here has overtaken). */
-    onSnapshot?: (snapshot: ConfigSnapshot, exec: { waitUntil(p: Promise<unknown>): void } | undefined) => void | Promise<void>,
+    onSnapshot?: (
+      snapshot: ConfigSnapshot,
+      exec: { waitUntil(p: Promise<unknown>): void } | undefined,
+    ) => void | Promise<void>,
   ) {
     this.compile = compile;
     this.log = log;
-    this.snapshots = new SwrCache(load, maxAgeMs, (e) => log(`gatehouse: config store unreachable, serving the last known config: ${String(e)}`), {
-      onLoaded: onSnapshot,
-    });
+    this.snapshots = new SwrCache(
+      load,
+      maxAgeMs,
+      (e) => log(`gatehouse: config store unreachable, serving the last known config: ${String(e)}`),
+      {
+        onLoaded: onSnapshot,
+      },
+    );
   }
 
   /** The config this client is served by: the candidate for its rollout bucket, else the active one. */
@@ -87,7 +95,9 @@ export class VersionedConfigs<C> {
         entry = { config: this.compile(version.json), version: version.id };
       } catch (e) {
         entry = e instanceof Error ? e : new Error(String(e));
-        this.log(`gatehouse: config version ${version.id} does not compile here, keeping the previous one: ${entry.message}`);
+        this.log(
+          `gatehouse: config version ${version.id} does not compile here, keeping the previous one: ${entry.message}`,
+        );
       }
       this.compiled.set(version.id, entry);
     }

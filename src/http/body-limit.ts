@@ -18,7 +18,11 @@ export interface RequestBodyLimit {
  * 413 HandlerError, so a fetch sending it is aborted rather than finished. Like Go's MaxBytesReader, the bytes up to
  * the limit are still delivered ({http.request.body} holds them); the error comes with the read after them.
  */
-export function limitStream(body: ReadableStream<Uint8Array>, max: number, failed: AbortController): ReadableStream<Uint8Array> {
+export function limitStream(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+  failed: AbortController,
+): ReadableStream<Uint8Array> {
   let seen = 0;
   const fail = (controller: TransformStreamDefaultController<Uint8Array>) => {
     const err = new HandlerError(413, 'http: request body too large', errorId());

@@ -26,7 +26,10 @@ export function compileClientIpPolicy(srv: ServerJSON, path: string): ClientIpPo
   // nothing to fetch. Other sources need a module this build does not have.
   const cloudflare = source.source === 'cloudflare';
   if (source.source !== 'static' && !cloudflare) {
-    throw new ConfigError(`trusted_proxies: source ${JSON.stringify(source.source)} is not supported (only "static" and "cloudflare")`, `${path}.trusted_proxies`);
+    throw new ConfigError(
+      `trusted_proxies: source ${JSON.stringify(source.source)} is not supported (only "static" and "cloudflare")`,
+      `${path}.trusted_proxies`,
+    );
   }
   const rawRanges = cloudflare ? CLOUDFLARE_RANGES : (source.ranges ?? []);
   if (!Array.isArray(rawRanges) || rawRanges.some((r) => typeof r !== 'string')) {
@@ -77,7 +80,11 @@ function leftmostValid(ctx: RequestContext, headers: readonly string[]): string 
 }
 
 /** Right to left within each header: the first valid address that is not itself a trusted proxy. */
-function rightmostUntrusted(ctx: RequestContext, headers: readonly string[], ranges: readonly IpRange[]): string | undefined {
+function rightmostUntrusted(
+  ctx: RequestContext,
+  headers: readonly string[],
+  ranges: readonly IpRange[],
+): string | undefined {
   for (const name of headers) {
     const value = requestField(ctx, name);
     if (value === null) continue;

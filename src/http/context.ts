@@ -19,7 +19,11 @@ export interface RequestContextOptions {
  * otherwise the socket address given by the caller. `client_ip` starts as that address (Caddy sets it per request;
  * the server's trusted_proxies may overwrite it).
  */
-export function createRequestContext(request: Request, env: Record<string, unknown>, opts: RequestContextOptions = {}): RequestContext {
+export function createRequestContext(
+  request: Request,
+  env: Record<string, unknown>,
+  opts: RequestContextOptions = {},
+): RequestContext {
   const url = opts.url ?? new URL(request.url);
   const connectingIp = opts.connectingIp !== undefined ? opts.connectingIp : request.headers.get('cf-connecting-ip');
   const remoteIp = connectingIp ?? opts.remoteIp ?? '127.0.0.1';

@@ -34,8 +34,15 @@ function isRegNameByte(c: number): boolean {
     (c >= 0x61 && c <= 0x7a) || // a-z
     (c >= 0x41 && c <= 0x5a) || // A-Z
     (c >= 0x30 && c <= 0x39) || // 0-9
-    c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e || // - . _ ~
-    c === 0x21 || c === 0x24 || (c >= 0x26 && c <= 0x2c) || c === 0x3b || c === 0x3d // ! $ & ' ( ) * + , ; =
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e || // - . _ ~
+    c === 0x21 ||
+    c === 0x24 ||
+    (c >= 0x26 && c <= 0x2c) ||
+    c === 0x3b ||
+    c === 0x3d // ! $ & ' ( ) * + , ; =
   );
 }
 
@@ -97,7 +104,8 @@ function isIPv4(s: string, from: number, to: number): boolean {
   while (i <= to) {
     let j = i;
     let value = 0;
-    while (j < to && j - i < 4 && s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x39) value = value * 10 + s.charCodeAt(j++) - 0x30;
+    while (j < to && j - i < 4 && s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x39)
+      value = value * 10 + s.charCodeAt(j++) - 0x30;
     if (j === i || j - i > 3 || value > 255) return false;
     parts++;
     if (j === to) break;

@@ -81,7 +81,11 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
 }
 
 /** `head`, then what is left of `reader`'s stream (or the error that ended its read). */
-function resumeBody(head: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>, failure: unknown): ReadableStream<Uint8Array> {
+function resumeBody(
+  head: Uint8Array,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  failure: unknown,
+): ReadableStream<Uint8Array> {
   let headSent = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

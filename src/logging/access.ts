@@ -102,7 +102,10 @@ export class RequestLog {
     let fields: Record<string, unknown>;
     if (secondError !== undefined) {
       level = 'error';
-      fields = { error: secondError instanceof Error ? secondError.message : String(secondError), first_error: { msg, ...fieldsOf() } };
+      fields = {
+        error: secondError instanceof Error ? secondError.message : String(secondError),
+        first_error: { msg, ...fieldsOf() },
+      };
       msg = 'error handling handler error';
     } else {
       level = !handled && err.statusCode >= 500 ? 'error' : 'debug';
@@ -111,7 +114,13 @@ export class RequestLog {
     const time = Date.now();
     for (const name of this.loggerNames()) {
       const logger = name ? `http.log.error.${name}` : 'http.log.error';
-      this.logs.emit({ level, time, logger, msg, fields: { request: this.loggableRequest(), duration: new LogDuration(durationMs), ...fields } });
+      this.logs.emit({
+        level,
+        time,
+        logger,
+        msg,
+        fields: { request: this.loggableRequest(), duration: new LogDuration(durationMs), ...fields },
+      });
     }
   }
 
@@ -131,7 +140,13 @@ export class RequestLog {
     const edge = this.edgeFields();
     if (edge) fields.edge = edge;
     for (const name of this.loggerNames()) {
-      const entry: LogEntry = { level, time: end, logger: name ? `http.log.access.${name}` : 'http.log.access', msg: 'handled request', fields };
+      const entry: LogEntry = {
+        level,
+        time: end,
+        logger: name ? `http.log.access.${name}` : 'http.log.access',
+        msg: 'handled request',
+        fields,
+      };
       this.logs.emit(entry);
     }
   }
@@ -154,7 +169,13 @@ export class RequestLog {
   }
 
   private loggableRequest(): Record<string, unknown> {
-    return (this.requestObject ??= loggableRequest(this.request, this.cf, this.ctx, this.host, this.policy.logCredentials));
+    return (this.requestObject ??= loggableRequest(
+      this.request,
+      this.cf,
+      this.ctx,
+      this.host,
+      this.policy.logCredentials,
+    ));
   }
 
   private edgeFields(): Record<string, unknown> | undefined {

@@ -20,7 +20,19 @@ interface KeyNames {
 /** zap's CapitalColorLevelEncoder colours. */
 const LEVEL_COLORS: Record<string, number> = { debug: 35, info: 34, warn: 33, error: 31 };
 
-const TIME_LAYOUTS = new Set(['', 'unix_seconds_float', 'unix_milli_float', 'unix_nano', 'iso8601', 'rfc3339', 'rfc3339_nano', 'wall', 'wall_milli', 'wall_nano', 'common_log']);
+const TIME_LAYOUTS = new Set([
+  '',
+  'unix_seconds_float',
+  'unix_milli_float',
+  'unix_nano',
+  'iso8601',
+  'rfc3339',
+  'rfc3339_nano',
+  'wall',
+  'wall_milli',
+  'wall_nano',
+  'common_log',
+]);
 
 /** Compiles an `encoder` object; absent, Caddy's default for a non-terminal writer: json. */
 export function compileEncoder(json: unknown, path: string): LogEncoder {
@@ -38,7 +50,10 @@ export function compileEncoder(json: unknown, path: string): LogEncoder {
     case 'append':
       return appendEncoder(json, path);
     default:
-      throw new ConfigError(`log encoder format ${JSON.stringify(json.format)} is not supported (json, console, filter, append)`, path);
+      throw new ConfigError(
+        `log encoder format ${JSON.stringify(json.format)} is not supported (json, console, filter, append)`,
+        path,
+      );
   }
 }
 
@@ -59,18 +74,37 @@ function encoderOptions(json: Record<string, unknown>, path: string): EncoderOpt
     return v;
   };
   const timeFormat = key('time_format', '');
-  if (!TIME_LAYOUTS.has(timeFormat)) throw new ConfigError(`time_format ${JSON.stringify(timeFormat)}: custom Go time layouts are not supported`, path);
+  if (!TIME_LAYOUTS.has(timeFormat))
+    throw new ConfigError(`time_format ${JSON.stringify(timeFormat)}: custom Go time layouts are not supported`, path);
   const durationFormat = key('duration_format', '');
-  if (!['', 'seconds', 'nano', 'string'].includes(durationFormat)) throw new ConfigError(`unknown duration_format ${JSON.stringify(durationFormat)}`, path);
+  if (!['', 'seconds', 'nano', 'string'].includes(durationFormat))
+    throw new ConfigError(`unknown duration_format ${JSON.stringify(durationFormat)}`, path);
   const levelFormat = key('level_format', '');
-  if (!['', 'lower', 'upper', 'color'].includes(levelFormat)) throw new ConfigError(`unknown level_format ${JSON.stringify(levelFormat)}`, path);
-  if (json.time_local === true) throw new ConfigError('time_local is not supported: a Worker has no local time zone', path);
+  if (!['', 'lower', 'upper', 'color'].includes(levelFormat))
+    throw new ConfigError(`unknown level_format ${JSON.stringify(levelFormat)}`, path);
+  if (json.time_local === true)
+    throw new ConfigError('time_local is not supported: a Worker has no local time zone', path);
   return {
-    keys: { message: key('message_key', 'msg'), level: key('level_key', 'level'), time: key('time_key', 'ts'), name: key('name_key', 'logger') },
+    keys: {
+      message: key('message_key', 'msg'),
+      level: key('level_key', 'level'),
+      time: key('time_key', 'ts'),
+      name: key('name_key', 'logger'),
+    },
     nativeJson: (durationFormat === '' || durationFormat === 'seconds') && timeFormat !== 'unix_nano',
     time: timeEncoder(timeFormat),
-    duration: durationFormat === 'nano' ? (d) => Math.round(d.ms * 1e6) : durationFormat === 'string' ? (d) => goDuration(d.ms) : (d) => d.ms / 1000,
-    level: levelFormat === 'upper' ? (l) => l.toUpperCase() : levelFormat === 'color' ? (l) => `\u001b[${LEVEL_COLORS[l]}m${l.toUpperCase()}\u001b[0m` : (l) => l,
+    duration:
+      durationFormat === 'nano'
+        ? (d) => Math.round(d.ms * 1e6)
+        : durationFormat === 'string'
+          ? (d) => goDuration(d.ms)
+          : (d) => d.ms / 1000,
+    level:
+      levelFormat === 'upper'
+        ? (l) => l.toUpperCase()
+        : levelFormat === 'color'
+          ? (l) => `\u001b[${LEVEL_COLORS[l]}m${l.toUpperCase()}\u001b[0m`
+          : (l) => l,
   };
 }
 
@@ -95,7 +129,7 @@ function timeEncoder(format: string): (ms: number) => unknown {
       const digits = format === 'wall' ? 0 : format === 'wall_milli' ? 3 : 9;
       return (ms) => {
         const iso = new Date(ms).toISOString();
-        const frac = digits === 0 ? '' : `.${(iso.slice(20, 23) + '000000').slice(0, digits)}`;
+        const frac = digits === 0 ? '' : `.${(`${iso.slice(20, 23)}000000`).slice(0, digits)}`;
         return `${iso.slice(0, 10).replaceAll('-', '/')} ${iso.slice(11, 19)}${frac}`;
       };
     }
@@ -182,7 +216,8 @@ function consoleEncoder(o: EncoderOptions): LogEncoder {
 function filterEncoder(json: Record<string, unknown>, path: string): LogEncoder {
   if (json.wrap === undefined) throw new ConfigError('missing "wrap" (must specify an underlying encoder)', path);
   const wrapped = compileEncoder(json.wrap, `${path}.wrap`);
-  if (json.wrap !== undefined && isObject(json.wrap) && json.wrap.format === 'filter') throw new ConfigError('a filter encoder cannot wrap another filter encoder', path);
+  if (json.wrap !== undefined && isObject(json.wrap) && json.wrap.format === 'filter')
+    throw new ConfigError('a filter encoder cannot wrap another filter encoder', path);
   const fields = json.fields ?? {};
   if (!isObject(fields)) throw new ConfigError('fields must be an object', path);
   const filters: Array<{ path: string[]; filter: FieldFilter }> = [];
@@ -211,14 +246,22 @@ function appendEncoder(json: Record<string, unknown>, path: string): LogEncoder 
   if (!isObject(fields)) throw new ConfigError('fields must be an object', path);
   for (const [key, value] of Object.entries(fields)) {
     if (typeof value === 'string' && value.startsWith('{') && value.endsWith('}') && value.split('{').length === 2) {
-      throw new ConfigError(`append encoder field ${JSON.stringify(key)}: placeholder values are not supported in a Worker (there is no process environment)`, path);
+      throw new ConfigError(
+        `append encoder field ${JSON.stringify(key)}: placeholder values are not supported in a Worker (there is no process environment)`,
+        path,
+      );
     }
   }
   return (entry) => wrapped({ ...entry, fields: { ...entry.fields, ...fields } });
 }
 
 /** A copy of `obj` with the field at `path` filtered (objects along the way are copied, the entry is not changed). */
-function applyFilter(obj: Record<string, unknown>, path: string[], depth: number, filter: FieldFilter): Record<string, unknown> {
+function applyFilter(
+  obj: Record<string, unknown>,
+  path: string[],
+  depth: number,
+  filter: FieldFilter,
+): Record<string, unknown> {
   const key = path[depth];
   if (!Object.hasOwn(obj, key)) return obj;
   const value = obj[key];

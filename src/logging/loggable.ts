@@ -18,7 +18,13 @@ function clientIp(ctx: RequestContext): string {
 /** The part of request.cf a log entry reads. */
 export type CfProperties = Record<string, unknown>;
 
-export function loggableRequest(request: Request, cf: CfProperties | undefined, ctx: RequestContext, host: string, logCredentials: boolean): Record<string, unknown> {
+export function loggableRequest(
+  request: Request,
+  cf: CfProperties | undefined,
+  ctx: RequestContext,
+  host: string,
+  logCredentials: boolean,
+): Record<string, unknown> {
   const url = ctx.originalUrl;
   const out: Record<string, unknown> = {
     remote_ip: ctx.remoteIp,

@@ -20,12 +20,21 @@ export interface Logs {
   emit(entry: LogEntry): void;
 }
 
-const LEVELS: Record<string, LogLevel | 'off'> = { '': 'info', debug: 'debug', info: 'info', warn: 'warn', error: 'error', panic: 'off', fatal: 'off' };
+const LEVELS: Record<string, LogLevel | 'off'> = {
+  '': 'info',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  panic: 'off',
+  fatal: 'off',
+};
 
 export function compileLogs(logging: unknown): Logs {
   const path = 'logging.logs';
   const json = (logging as { logs?: unknown } | undefined)?.logs ?? {};
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError('logs must be an object', path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError('logs must be an object', path);
   const entries = Object.entries(json as Record<string, unknown>);
   if (!entries.some(([name]) => name === 'default')) entries.unshift(['default', {}]);
   const logs = entries.map(([name, spec]) => compileLog(name, spec, `${path}.${name}`));
@@ -38,7 +47,8 @@ export function compileLogs(logging: unknown): Logs {
 }
 
 function compileLog(name: string, json: unknown, path: string): CompiledLog {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError('a log must be an object', path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError('a log must be an object', path);
   const spec = json as Record<string, unknown>;
   const level = LEVELS[typeof spec.level === 'string' ? spec.level.toLowerCase() : spec.level === undefined ? '' : '?'];
   if (!level) throw new ConfigError(`unrecognized log level: ${String(spec.level)}`, path);
@@ -61,7 +71,8 @@ function compileLog(name: string, json: unknown, path: string): CompiledLog {
 
 function stringList(v: unknown, path: string): string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigError('must be a list of logger names', path);
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    throw new ConfigError('must be a list of logger names', path);
   return v;
 }
 
@@ -69,11 +80,15 @@ function stringList(v: unknown, path: string): string[] {
 function checkNamespaces(include: string[], exclude: string[], path: string): void {
   if (!include.length || !exclude.length) return;
   for (const allow of include) {
-    if (exclude.includes(allow)) throw new ConfigError(`include and exclude must not intersect, but found ${allow} in both lists`, path);
+    if (exclude.includes(allow))
+      throw new ConfigError(`include and exclude must not intersect, but found ${allow} in both lists`, path);
   }
   for (const allow of include) {
     if (!exclude.some((deny) => `${allow}.`.startsWith(`${deny}.`) || `${deny}.`.startsWith(`${allow}.`))) {
-      throw new ConfigError(`when both include and exclude are populated, each element must be a superspace or subspace of one in the other list; check '${allow}' in include`, path);
+      throw new ConfigError(
+        `when both include and exclude are populated, each element must be a superspace or subspace of one in the other list; check '${allow}' in include`,
+        path,
+      );
     }
   }
 }
@@ -102,7 +117,8 @@ function sampler(json: unknown, path: string): (entry: LogEntry) => boolean {
   if (typeof json !== 'object' || json === null) throw new ConfigError('sampling must be an object', path);
   const s = json as Record<string, unknown>;
   const intervalMs = s.interval === undefined || s.interval === 0 ? 1000 : durationMs(s.interval);
-  if (intervalMs === undefined || intervalMs <= 0) throw new ConfigError('sampling interval must be a positive duration', path);
+  if (intervalMs === undefined || intervalMs <= 0)
+    throw new ConfigError('sampling interval must be a positive duration', path);
   const first = positiveInt(s.first, 100, path);
   const thereafter = positiveInt(s.thereafter, 100, path);
   const counts = new Map<string, { tick: number; n: number }>();
@@ -123,6 +139,7 @@ function sampler(json: unknown, path: string): (entry: LogEntry) => boolean {
 
 function positiveInt(v: unknown, fallback: number, path: string): number {
   if (v === undefined || v === 0) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError('sampling first/thereafter must be non-negative integers', path);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new ConfigError('sampling first/thereafter must be non-negative integers', path);
   return v;
 }

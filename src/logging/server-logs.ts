@@ -13,23 +13,36 @@ export interface ServerLogPolicy {
 }
 
 export function compileServerLogPolicy(json: unknown, path: string): ServerLogPolicy {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError('logs must be an object', path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError('logs must be an object', path);
   const spec = json as Record<string, unknown>;
   for (const key of Object.keys(spec)) {
-    if (!['default_logger_name', 'logger_names', 'skip_hosts', 'skip_unmapped_hosts', 'should_log_credentials', 'trace'].includes(key)) {
+    if (
+      ![
+        'default_logger_name',
+        'logger_names',
+        'skip_hosts',
+        'skip_unmapped_hosts',
+        'should_log_credentials',
+        'trace',
+      ].includes(key)
+    ) {
       throw new ConfigError(`logs: unknown field "${key}"`, path);
     }
   }
   const names = new Map<string, string[]>();
   const rawNames = spec.logger_names ?? {};
-  if (typeof rawNames !== 'object' || rawNames === null || Array.isArray(rawNames)) throw new ConfigError('logger_names must be an object', `${path}.logger_names`);
+  if (typeof rawNames !== 'object' || rawNames === null || Array.isArray(rawNames))
+    throw new ConfigError('logger_names must be an object', `${path}.logger_names`);
   for (const [host, v] of Object.entries(rawNames)) {
     if (typeof v === 'string') names.set(host, [v]);
     else if (Array.isArray(v) && v.every((n) => typeof n === 'string')) names.set(host, v);
-    else throw new ConfigError('a logger_names value must be a name or a list of names', `${path}.logger_names.${host}`);
+    else
+      throw new ConfigError('a logger_names value must be a name or a list of names', `${path}.logger_names.${host}`);
   }
   const skipHosts = spec.skip_hosts ?? [];
-  if (!Array.isArray(skipHosts) || !skipHosts.every((h) => typeof h === 'string')) throw new ConfigError('skip_hosts must be a list of hosts', `${path}.skip_hosts`);
+  if (!Array.isArray(skipHosts) || !skipHosts.every((h) => typeof h === 'string'))
+    throw new ConfigError('skip_hosts must be a list of hosts', `${path}.skip_hosts`);
   const defaultName = spec.default_logger_name ?? '';
   if (typeof defaultName !== 'string') throw new ConfigError('default_logger_name must be a string', path);
   const fallback = [defaultName];

@@ -24,8 +24,12 @@ export function configureFileLines(env: Record<string, unknown>): void {
 
 /** The `file` outputs of a config's logs, for the warning that they go to the log stream at the edge. */
 export function fileOutputs(logging: unknown): string[] {
-  const logs = (logging as { logs?: Record<string, { writer?: { output?: unknown; filename?: unknown } }> } | undefined)?.logs ?? {};
-  return Object.values(logs).flatMap((l) => (l?.writer?.output === 'file' && typeof l.writer.filename === 'string' ? [l.writer.filename] : []));
+  const logs =
+    (logging as { logs?: Record<string, { writer?: { output?: unknown; filename?: unknown } }> } | undefined)?.logs ??
+    {};
+  return Object.values(logs).flatMap((l) =>
+    l?.writer?.output === 'file' && typeof l.writer.filename === 'string' ? [l.writer.filename] : [],
+  );
 }
 
 export interface FileWriterSpec {
@@ -39,7 +43,8 @@ export interface FileWriterSpec {
 /** Compiles a `writer` object; absent, Caddy's default: stderr. */
 export function compileWriter(json: unknown, path: string): LogWriter {
   if (json === undefined) return consoleError;
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError('writer must be an object', path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError('writer must be an object', path);
   const w = json as Record<string, unknown>;
   switch (w.output) {
     case 'stdout':
@@ -54,14 +59,18 @@ export function compileWriter(json: unknown, path: string): LogWriter {
       return (line) => console.log(fileLinesRouted ? mark + line : line);
     }
     default:
-      throw new ConfigError(`log writer output ${JSON.stringify(w.output)} is not supported in a Worker (stdout, stderr, discard, file)`, path);
+      throw new ConfigError(
+        `log writer output ${JSON.stringify(w.output)} is not supported in a Worker (stdout, stderr, discard, file)`,
+        path,
+      );
   }
 }
 
 /** The file writer's fields; a filename with a tab or line break could not be routed, so it is refused. */
 export function fileWriterSpec(w: Record<string, unknown>, path: string): FileWriterSpec {
   if (typeof w.filename !== 'string' || w.filename === '') throw new ConfigError('file writer needs a filename', path);
-  if (/[\t\r\n]/.test(w.filename)) throw new ConfigError('file writer filename must not contain tabs or line breaks', path);
+  if (/[\t\r\n]/.test(w.filename))
+    throw new ConfigError('file writer filename must not contain tabs or line breaks', path);
   const mb = w.roll_size_mb || 100;
   const keep = w.roll_keep || 10;
   if (typeof mb !== 'number' || mb < 0) throw new ConfigError('roll_size_mb must be a non-negative number', path);

@@ -24,7 +24,13 @@ export const SIZE_BUCKETS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 419
 const HTTP = ['server', 'handler'] as const;
 const HTTP_OBS = ['server', 'handler', 'code', 'method'] as const;
 
-function def(name: string, kind: MetricKind, help: string, labels: readonly string[], buckets?: readonly number[]): MetricDef {
+function def(
+  name: string,
+  kind: MetricKind,
+  help: string,
+  labels: readonly string[],
+  buckets?: readonly number[],
+): MetricDef {
   return { name, kind, help, labels, buckets };
 }
 
@@ -33,9 +39,19 @@ export const DURABLE_OBJECT_KINDS = ['ConfigStore', 'MetricsShard', 'RateLimiter
 export type DurableObjectKind = (typeof DURABLE_OBJECT_KINDS)[number];
 
 export const METRICS = {
-  requestsInFlight: def('caddy_http_requests_in_flight', 'gauge', 'Number of requests currently handled by this server.', HTTP),
+  requestsInFlight: def(
+    'caddy_http_requests_in_flight',
+    'gauge',
+    'Number of requests currently handled by this server.',
+    HTTP,
+  ),
   requestsTotal: def('caddy_http_requests_total', 'counter', 'Counter of HTTP(S) requests made.', HTTP),
-  requestErrors: def('caddy_http_request_errors_total', 'counter', 'Number of requests resulting in middleware errors.', HTTP),
+  requestErrors: def(
+    'caddy_http_request_errors_total',
+    'counter',
+    'Number of requests resulting in middleware errors.',
+    HTTP,
+  ),
   requestDuration: def(
     'caddy_http_request_duration_seconds',
     'histogram',
@@ -43,8 +59,20 @@ export const METRICS = {
     HTTP_OBS,
     DURATION_BUCKETS,
   ),
-  requestSize: def('caddy_http_request_size_bytes', 'histogram', 'Total size of the request. Includes body', HTTP_OBS, SIZE_BUCKETS),
-  responseSize: def('caddy_http_response_size_bytes', 'histogram', 'Size of the returned response.', HTTP_OBS, SIZE_BUCKETS),
+  requestSize: def(
+    'caddy_http_request_size_bytes',
+    'histogram',
+    'Total size of the request. Includes body',
+    HTTP_OBS,
+    SIZE_BUCKETS,
+  ),
+  responseSize: def(
+    'caddy_http_response_size_bytes',
+    'histogram',
+    'Size of the returned response.',
+    HTTP_OBS,
+    SIZE_BUCKETS,
+  ),
   responseDuration: def(
     'caddy_http_response_duration_seconds',
     'histogram',
@@ -53,7 +81,12 @@ export const METRICS = {
     DURATION_BUCKETS,
   ),
   // Caddy's HTTP series count a request once per matched top-level route; these count it once.
-  gatehouseRequests: def('gatehouse_requests_total', 'counter', 'HTTP requests, each counted once, by final status code.', ['server', 'code']),
+  gatehouseRequests: def(
+    'gatehouse_requests_total',
+    'counter',
+    'HTTP requests, each counted once, by final status code.',
+    ['server', 'code'],
+  ),
   gatehouseRequestDuration: def(
     'gatehouse_request_duration_seconds',
     'histogram',
@@ -61,10 +94,19 @@ export const METRICS = {
     ['server', 'code'],
     DURATION_BUCKETS,
   ),
-  upstreamsHealthy: def('caddy_reverse_proxy_upstreams_healthy', 'gauge', 'Health status of reverse proxy upstreams.', ['upstream']),
+  upstreamsHealthy: def('caddy_reverse_proxy_upstreams_healthy', 'gauge', 'Health status of reverse proxy upstreams.', [
+    'upstream',
+  ]),
 
-  upstreamRequests: def('gatehouse_upstream_requests_total', 'counter', 'Requests proxied to each upstream, by status code.', ['upstream', 'code']),
-  upstreamErrors: def('gatehouse_upstream_errors_total', 'counter', 'Failed attempts to reach each upstream.', ['upstream']),
+  upstreamRequests: def(
+    'gatehouse_upstream_requests_total',
+    'counter',
+    'Requests proxied to each upstream, by status code.',
+    ['upstream', 'code'],
+  ),
+  upstreamErrors: def('gatehouse_upstream_errors_total', 'counter', 'Failed attempts to reach each upstream.', [
+    'upstream',
+  ]),
   upstreamLatency: def(
     'gatehouse_upstream_latency_seconds',
     'histogram',
@@ -72,16 +114,40 @@ export const METRICS = {
     ['upstream'],
     DURATION_BUCKETS,
   ),
-  healthChecks: def('gatehouse_health_checks_total', 'counter', 'Active health check results per upstream.', ['upstream', 'result']),
-  rateLimitAllowed: def('gatehouse_rate_limit_allowed_total', 'counter', 'Requests a rate_limit zone allowed.', ['zone']),
-  rateLimitDenied: def('gatehouse_rate_limit_denied_total', 'counter', 'Requests a rate_limit zone refused with 429.', ['zone']),
+  healthChecks: def('gatehouse_health_checks_total', 'counter', 'Active health check results per upstream.', [
+    'upstream',
+    'result',
+  ]),
+  rateLimitAllowed: def('gatehouse_rate_limit_allowed_total', 'counter', 'Requests a rate_limit zone allowed.', [
+    'zone',
+  ]),
+  rateLimitDenied: def('gatehouse_rate_limit_denied_total', 'counter', 'Requests a rate_limit zone refused with 429.', [
+    'zone',
+  ]),
   durableObjectErrors: {
-    ...def('gatehouse_durable_object_errors_total', 'counter', 'Failed calls to Durable Objects, by object kind.', ['object']),
+    ...def('gatehouse_durable_object_errors_total', 'counter', 'Failed calls to Durable Objects, by object kind.', [
+      'object',
+    ]),
     zeroSeries: DURABLE_OBJECT_KINDS.map((object) => ({ object })),
   },
-  configActive: def('gatehouse_config_active_version', 'gauge', 'Config version served to clients outside a rollout.', []),
-  configCandidate: def('gatehouse_config_candidate_version', 'gauge', 'Config version being rolled out (0 when none).', []),
-  configRolloutPercent: def('gatehouse_config_rollout_percent', 'gauge', 'Share of clients served by the candidate config.', []),
+  configActive: def(
+    'gatehouse_config_active_version',
+    'gauge',
+    'Config version served to clients outside a rollout.',
+    [],
+  ),
+  configCandidate: def(
+    'gatehouse_config_candidate_version',
+    'gauge',
+    'Config version being rolled out (0 when none).',
+    [],
+  ),
+  configRolloutPercent: def(
+    'gatehouse_config_rollout_percent',
+    'gauge',
+    'Share of clients served by the candidate config.',
+    [],
+  ),
 } as const;
 
 export type MetricName = keyof typeof METRICS;

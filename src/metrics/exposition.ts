@@ -29,7 +29,9 @@ function renderFamily(family: MetricFamily): string {
   const lines = [`# HELP ${name} ${escapeString(family.help)}`, `# TYPE ${name} ${family.type}`];
   for (const sample of family.values) {
     const labels = Object.entries(sample.labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-    lines.push(`${sample.metricName ?? name}${labels.length ? `{${labels.join(',')}}` : ''} ${valueString(sample.value)}`);
+    lines.push(
+      `${sample.metricName ?? name}${labels.length ? `{${labels.join(',')}}` : ''} ${valueString(sample.value)}`,
+    );
   }
   return lines.join('\n');
 }

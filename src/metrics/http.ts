@@ -27,7 +27,13 @@ export function requestSize(request: Request): number {
   const url = request.url;
   const path = url.indexOf('/', url.indexOf('//') + 2);
   const target = path < 0 ? 1 : url.length - path;
-  return request.method.length + target + 8 /* HTTP/1.1 */ + headerBytes + (Number.isFinite(declaredLength) ? declaredLength : 0);
+  return (
+    request.method.length +
+    target +
+    8 /* HTTP/1.1 */ +
+    headerBytes +
+    (Number.isFinite(declaredLength) ? declaredLength : 0)
+  );
 }
 
 /**
@@ -137,7 +143,12 @@ const MAX_CACHED_HOSTS = 10_000;
  */
 export function routeInstrument(server: string, perHost: boolean, hosts?: MetricsHosts): RouteInstrument {
   let cache:
-    | { rec: MetricsRecorder; epoch: number; byHost: Map<string, Map<string, RouteSeries>>; requests: Map<number, RequestSeries> }
+    | {
+        rec: MetricsRecorder;
+        epoch: number;
+        byHost: Map<string, Map<string, RouteSeries>>;
+        requests: Map<number, RequestSeries>;
+      }
     | undefined;
 
   const hostLabel = (ctx: RequestContext): string => {
@@ -174,7 +185,10 @@ export function routeInstrument(server: string, perHost: boolean, hosts?: Metric
     let s = byCode.get(status);
     if (!s) {
       const labels = { server, code: sanitizeCode(status) };
-      s = { total: rec.series(METRICS.gatehouseRequests, labels), duration: rec.series(METRICS.gatehouseRequestDuration, labels) };
+      s = {
+        total: rec.series(METRICS.gatehouseRequests, labels),
+        duration: rec.series(METRICS.gatehouseRequestDuration, labels),
+      };
       byCode.set(status, s);
     }
     return s;
@@ -204,9 +218,11 @@ export function routeInstrument(server: string, perHost: boolean, hosts?: Metric
       rs.total.inc();
       rs.errors.inc();
       // Caddy observes the histograms only for a HandlerError, with its status; nothing was written (0 bytes).
-      if (e instanceof HandlerError) finish(statusSeries(rec, rs, e.statusCode, method), performance.now() - started, ctx.request, 0);
+      if (e instanceof HandlerError)
+        finish(statusSeries(rec, rs, e.statusCode, method), performance.now() - started, ctx.request, 0);
       // The status the error answers with (Caddy's: 500 for anything but a HandlerError with a status).
-      if (outer) countRequest(rec, e instanceof HandlerError && e.statusCode ? e.statusCode : 500, performance.now() - started);
+      if (outer)
+        countRequest(rec, e instanceof HandlerError && e.statusCode ? e.statusCode : 500, performance.now() - started);
       throw e;
     }
     const headersAt = performance.now() - started;

@@ -121,7 +121,10 @@ let defaultPath: { admin: string | undefined; path: string } | undefined;
 function scrapePath(env: MetricsEnv): string {
   if (env.METRICS_PATH !== undefined) return env.METRICS_PATH;
   if (defaultPath === undefined || defaultPath.admin !== env.ADMIN_PATH) {
-    defaultPath = { admin: env.ADMIN_PATH, path: `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics` };
+    defaultPath = {
+      admin: env.ADMIN_PATH,
+      path: `${(env.ADMIN_PATH ?? '/gatehouse-admin').replace(/\/+$/, '')}/metrics`,
+    };
   }
   return defaultPath.path;
 }
@@ -132,12 +135,21 @@ export function isScrapeRequest(url: URL, env: MetricsEnv): boolean {
 }
 
 /** The scrape endpoint, or undefined when the request (its parsed `url`) is not for it. */
-export async function handleScrape(request: Request, url: URL, env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response | undefined> {
+export async function handleScrape(
+  request: Request,
+  url: URL,
+  env: MetricsEnv,
+  sources: ScrapeSources = {},
+): Promise<Response | undefined> {
   if (!isScrapeRequest(url, env)) return undefined;
   const allowed =
     (env.METRICS_TOKEN !== undefined && (await hasAdminToken(request, env.METRICS_TOKEN))) ||
     (env.ADMIN_TOKEN !== undefined && (await hasAdminToken(request, env.ADMIN_TOKEN)));
-  if (!allowed) return new Response('missing or invalid metrics token\n', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+  if (!allowed)
+    return new Response('missing or invalid metrics token\n', {
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    });
   return serveScrape(env, sources);
 }
 
@@ -146,11 +158,13 @@ export async function handleScrape(request: Request, url: URL, env: MetricsEnv, 
  * `metrics` handler leaves access to whatever routes the Caddyfile puts around it, as Caddy does.
  */
 export async function serveScrape(env: MetricsEnv, sources: ScrapeSources = {}): Promise<Response> {
-  const unavailable = (what: string, object?: DurableObjectKind) => (e: unknown): undefined => {
-    if (object) countDurableObjectError(env, object);
-    console.error(`gatehouse: ${what} unavailable for metrics: ${String(e)}`);
-    return undefined;
-  };
+  const unavailable =
+    (what: string, object?: DurableObjectKind) =>
+    (e: unknown): undefined => {
+      if (object) countDurableObjectError(env, object);
+      console.error(`gatehouse: ${what} unavailable for metrics: ${String(e)}`);
+      return undefined;
+    };
   const [config, upstreams] = await Promise.all([
     // The config gauges are one ConfigStore call; upstream health leaves out pools it cannot reach by itself.
     sources.config?.().catch(unavailable('config gauges', 'ConfigStore')),
@@ -168,7 +182,11 @@ export async function serveScrape(env: MetricsEnv, sources: ScrapeSources = {}):
 }
 
 /** Everything all isolates flushed, plus this isolate's pending deltas, the config gauges and upstream health. */
-export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?: ReadonlyArray<UpstreamHealthGauge>): Promise<string> {
+export async function scrape(
+  env: MetricsEnv,
+  config?: ConfigGauges,
+  upstreams?: ReadonlyArray<UpstreamHealthGauge>,
+): Promise<string> {
   const rec = metricsRecorder(env);
   await rec.flush(sender(env, rec)).catch(flushFailed(env, false));
   const dumps: SeriesData[][] = await Promise.all(
@@ -180,7 +198,14 @@ export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?:
     ),
   );
   const now = Date.now();
-  const gauge = (name: string, labels: Record<string, string>, value: number, at = now): SeriesData => ({ name, kind: 'gauge', labels, value, set: true, at });
+  const gauge = (name: string, labels: Record<string, string>, value: number, at = now): SeriesData => ({
+    name,
+    kind: 'gauge',
+    labels,
+    value,
+    set: true,
+    at,
+  });
   if (config) {
     dumps.push([
       gauge(METRICS.configActive.name, {}, config.active ?? 0),
@@ -190,7 +215,11 @@ export async function scrape(env: MetricsEnv, config?: ConfigGauges, upstreams?:
   }
   if (upstreams) {
     // Current health wins over what the pool objects last flushed; an assumed value (at 0) only fills a gap.
-    dumps.push(upstreams.map((u) => gauge(METRICS.upstreamsHealthy.name, { upstream: u.upstream }, u.healthy ? 1 : 0, u.known ? now : 0)));
+    dumps.push(
+      upstreams.map((u) =>
+        gauge(METRICS.upstreamsHealthy.name, { upstream: u.upstream }, u.healthy ? 1 : 0, u.known ? now : 0),
+      ),
+    );
   }
   return renderMetrics(dumps, now);
 }

@@ -148,7 +148,13 @@ export class MetricsRecorder {
   }
 
   /** Level gauges (health 1/0): the newest write wins across isolates; `until` bounds how long it is reported. */
-  gaugeSet(def: MetricDef, labels: Readonly<Record<string, string>>, value: number, now = Date.now(), until?: number): void {
+  gaugeSet(
+    def: MetricDef,
+    labels: Readonly<Record<string, string>>,
+    value: number,
+    now = Date.now(),
+    until?: number,
+  ): void {
     this.lookup(def, labels).set(value, now, until);
   }
 
@@ -173,7 +179,12 @@ export class MetricsRecorder {
    * that only awaits another request's I/O, and that request may end first.
    */
   async flush(send: (batch: SeriesData[]) => Promise<void>, now = Date.now()): Promise<void> {
-    if (this.flushing) await settleWithin(this.flushing.catch(() => {}), FLUSH_WAIT_MS, () => {});
+    if (this.flushing)
+      await settleWithin(
+        this.flushing.catch(() => {}),
+        FLUSH_WAIT_MS,
+        () => {},
+      );
     const batch = this.take();
     this.lastFlush = now;
     if (batch.length === 0) return;

@@ -39,8 +39,21 @@ export interface ActiveHealth {
 }
 
 const FIELDS = [
-  'uri', 'path', 'upstream', 'port', 'headers', 'method', 'body', 'follow_redirects', 'interval', 'timeout', 'passes', 'fails',
-  'max_size', 'expect_status', 'expect_body',
+  'uri',
+  'path',
+  'upstream',
+  'port',
+  'headers',
+  'method',
+  'body',
+  'follow_redirects',
+  'interval',
+  'timeout',
+  'passes',
+  'fails',
+  'max_size',
+  'expect_status',
+  'expect_body',
 ];
 
 export function compileActiveHealth(
@@ -51,9 +64,11 @@ export function compileActiveHealth(
   compile: (s: string) => Template,
 ): ActiveHealth | undefined {
   if (json === undefined || json === null) return undefined;
-  if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('active health checks must be an object', path);
+  if (typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError('active health checks must be an object', path);
   const rec = json as Record<string, unknown>;
-  for (const k of Object.keys(rec)) if (!FIELDS.includes(k)) throw new ConfigError(`active health checks: unsupported field "${k}"`, path);
+  for (const k of Object.keys(rec))
+    if (!FIELDS.includes(k)) throw new ConfigError(`active health checks: unsupported field "${k}"`, path);
   const str = (k: string): string => {
     const v = rec[k];
     if (v === undefined || v === null) return '';
@@ -62,7 +77,8 @@ export function compileActiveHealth(
   };
   const int = (k: string): number => {
     const v = rec[k] ?? 0;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${k} must be a non-negative integer`, path);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new ConfigError(`${k} must be a non-negative integer`, path);
     return v;
   };
   const uri = str('uri') || str('path');
@@ -71,9 +87,11 @@ export function compileActiveHealth(
   if (!uri && !port) return undefined;
   const headers: Array<[string, Template[]]> = [];
   if (rec.headers !== undefined && rec.headers !== null) {
-    if (typeof rec.headers !== 'object' || Array.isArray(rec.headers)) throw new ConfigError('headers must be an object', path);
+    if (typeof rec.headers !== 'object' || Array.isArray(rec.headers))
+      throw new ConfigError('headers must be an object', path);
     for (const [name, vals] of Object.entries(rec.headers)) {
-      if (!Array.isArray(vals) || !vals.every((v) => typeof v === 'string')) throw new ConfigError(`headers.${name} must be a list of strings`, path);
+      if (!Array.isArray(vals) || !vals.every((v) => typeof v === 'string'))
+        throw new ConfigError(`headers.${name} must be a list of strings`, path);
       headers.push([name, (vals as string[]).map(compile)]);
     }
   }
@@ -112,10 +130,12 @@ export function maybeRunActiveChecks(a: ActiveHealth, ctx: RequestContext): Prom
   a.running = true;
   a.nextAt = now + a.intervalMs;
   // checkOne never rejects (a failed probe is a failed check).
-  const round = Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx))).then(() => {}).finally(() => {
-    a.running = false;
-    a.firstRound = undefined;
-  });
+  const round = Promise.all(a.upstreams.map((u) => checkOne(a, u, ctx)))
+    .then(() => {})
+    .finally(() => {
+      a.running = false;
+      a.firstRound = undefined;
+    });
   if (ctx.exec) ctx.exec.waitUntil(round);
   if (first) a.firstRound = round;
   return a.firstRound;

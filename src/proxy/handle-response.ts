@@ -35,7 +35,8 @@ export function compileHandleResponse(json: unknown, deps: ProxyDeps, path: stri
   if (!Array.isArray(json)) throw new ConfigError('handle_response must be a list', path);
   return json.map((e: unknown, i: number) => {
     const where = `${path}.handle_response[${i}]`;
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ConfigError('handle_response entry must be an object', where);
+    if (typeof e !== 'object' || e === null || Array.isArray(e))
+      throw new ConfigError('handle_response entry must be an object', where);
     const rec = e as Record<string, unknown>;
     checkFields(rec, ['match', 'status_code', 'routes'], where, 'handle_response');
     const sc = rec.status_code;
@@ -58,7 +59,8 @@ export function compileHandleResponse(json: unknown, deps: ProxyDeps, path: stri
 
 function current(ctx: RequestContext): InterceptedResponse {
   const r = intercepted.get(ctx);
-  if (!r) throw new HandlerError(500, 'no reverse_proxy response to copy: copy_response only works inside handle_response');
+  if (!r)
+    throw new HandlerError(500, 'no reverse_proxy response to copy: copy_response only works inside handle_response');
   return r;
 }
 
@@ -86,12 +88,14 @@ export function compileCopyResponseHeaders(json: Record<string, unknown>, deps: 
   checkFields(json, ['handler', 'include', 'exclude'], path, 'copy_response_headers');
   const list = (v: unknown, what: string): Set<string> | undefined => {
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigError(`${what} must be a list of strings`, path);
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+      throw new ConfigError(`${what} must be a list of strings`, path);
     return new Set((v as string[]).map((s) => s.toLowerCase()));
   };
   const include = list(json.include, 'include');
   const exclude = list(json.exclude, 'exclude');
-  if (include && exclude) throw new ConfigError('copy_response_headers: cannot define both include and exclude lists', path);
+  if (include && exclude)
+    throw new ConfigError('copy_response_headers: cannot define both include and exclude lists', path);
   return async (ctx, next) => {
     const r = current(ctx);
     const base = responseHeaderMap(ctx);

@@ -6,8 +6,16 @@ import { parseIp, rangeContains, type IpRange } from './ip.ts';
 
 /** Hop-by-hop fields: meaningful for one connection only, never forwarded. */
 const HOP_HEADERS = [
-  'connection', 'proxy-connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'alt-svc',
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'alt-svc',
 ];
 const HOP_SET = new Set(HOP_HEADERS);
 
@@ -108,7 +116,8 @@ function clientProto(ctx: RequestContext): string {
   const p = typeof cf?.httpProtocol === 'string' ? cf.httpProtocol : undefined;
   // Decided by the runtime's own cf: one that lacks httpProtocol but has colo is an edge request whose caller (a
   // service binding's) wrote its cf, and a request without cf says nothing either.
-  if (cf && runtimeReportsProtocol === undefined && (p !== undefined || !('colo' in cf))) runtimeReportsProtocol = p !== undefined;
+  if (cf && runtimeReportsProtocol === undefined && (p !== undefined || !('colo' in cf)))
+    runtimeReportsProtocol = p !== undefined;
   if (p === undefined || p === 'HTTP/1.1') return '1.1';
   const m = /^HTTP\/(\d)(?:\.(\d))?$/i.exec(p);
   return m ? `${m[1]}.${m[2] ?? '0'}` : '1.1';

@@ -10,7 +10,13 @@ import { compileHeaderOps } from '../http/handlers/header-ops.ts';
 import { cleanResponseHeaders, isTrusted, prepareRequestHeaders } from './headers.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
 import { parseRange } from './ip.ts';
-import { compilePassiveHealth, countFailure, currentFails, responseStrikes, type PassiveHealth } from './passive-health.ts';
+import {
+  compilePassiveHealth,
+  countFailure,
+  currentFails,
+  responseStrikes,
+  type PassiveHealth,
+} from './passive-health.ts';
 import { proxyResults } from './placeholders.ts';
 import { compileResponseMatcher } from '../http/handlers/response-matcher.ts';
 import { checkFields } from '../http/handlers/util.ts';
@@ -43,7 +49,8 @@ function record(v: unknown, what: string, path: string): Record<string, unknown>
 export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDeps): Handler {
   const path = deps.path ?? 'reverse_proxy';
   for (const k of Object.keys(json)) {
-    if (k === 'dynamic_upstreams' || k === 'circuit_breaker') throw new ConfigError(`reverse_proxy: ${k} is not supported at the edge`, path);
+    if (k === 'dynamic_upstreams' || k === 'circuit_breaker')
+      throw new ConfigError(`reverse_proxy: ${k} is not supported at the edge`, path);
   }
   checkFields(json, REVERSE_PROXY_FIELDS, path, 'reverse_proxy');
   const keep = (s: string): Template => deps.compileTemplate(s, 'keep');
@@ -57,11 +64,12 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   const lb = compileLoadBalancing(json.load_balancing, deps, `${path}.load_balancing`);
   const transport = compileTransport(json.transport, `${path}.transport`);
   const active = compileActiveHealth(hc.active, `${path}.health_checks.active`, upstreams, transport.tls, keep);
-  const trustedRanges = (Array.isArray(json.trusted_proxies) ? json.trusted_proxies : json.trusted_proxies === undefined ? [] : null)
-    ?.map((r: unknown) => {
-      if (typeof r !== 'string') throw new ConfigError('trusted_proxies must be a list of strings', path);
-      return parseRange(r, path);
-    });
+  const trustedRanges = (
+    Array.isArray(json.trusted_proxies) ? json.trusted_proxies : json.trusted_proxies === undefined ? [] : null
+  )?.map((r: unknown) => {
+    if (typeof r !== 'string') throw new ConfigError('trusted_proxies must be a list of strings', path);
+    return parseRange(r, path);
+  });
   if (!trustedRanges) throw new ConfigError('trusted_proxies must be a list of strings', path);
 
   const hdrs = record(json.headers, 'headers', path);
@@ -69,7 +77,10 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   // Caddy's reverse_proxy applies the same HeaderOps as the headers handler (ReplaceKnown names and values).
   const headerUp = compileHeaderOps(hdrs.request, `${path}.headers.request`, [], 'upstream');
   const headerDown = compileHeaderOps(hdrs.response, `${path}.headers.response`, ['require', 'deferred']);
-  const downRequire = compileResponseMatcher(record(hdrs.response, 'headers.response', path).require, `${path}.headers.response.require`);
+  const downRequire = compileResponseMatcher(
+    record(hdrs.response, 'headers.response', path).require,
+    `${path}.headers.response.require`,
+  );
 
   const rw = record(json.rewrite, 'rewrite', path);
   checkFields(rw, ['method', 'uri'], path, 'rewrite');
@@ -91,7 +102,14 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
    * Caddy's finalizeResponse: upstream fields (hop-by-hop removed, header_down applied) added to what earlier handlers
    * set. The upstream's status comes as read by the caller, and whether the client asked with HEAD.
    */
-  const finalize = (ctx: RequestContext, res: Response, status: number, release: () => void, upstreamStatus: number, head: boolean): Response => {
+  const finalize = (
+    ctx: RequestContext,
+    res: Response,
+    status: number,
+    release: () => void,
+    upstreamStatus: number,
+    head: boolean,
+  ): Response => {
     if (status === 101) {
       release();
       const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
@@ -108,9 +126,10 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     // One copy of the upstream's fields, edited in place. Given the upstream Response itself as init, workerd copies
     // status, reason and fields natively, far cheaper than an init dictionary, which only a changed status needs.
     const outBody = noBody ? null : pipe ? pipe.readable : body;
-    const response = outStatus === upstreamStatus
-      ? new Response(outBody, res)
-      : new Response(outBody, { status: outStatus, statusText: '', headers: res.headers });
+    const response =
+      outStatus === upstreamStatus
+        ? new Response(outBody, res)
+        : new Response(outBody, { status: outStatus, statusText: '', headers: res.headers });
     try {
       writeResponseFields(ctx, response.headers, status);
     } catch (e) {
@@ -122,7 +141,10 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       void body?.cancel();
       release();
     } else if (pipe) {
-      const done = body!.pipeTo(pipe.writable).catch(() => {}).finally(release);
+      const done = body!
+        .pipeTo(pipe.writable)
+        .catch(() => {})
+        .finally(release);
       ctx.exec?.waitUntil(done);
     } else release();
     return response;
@@ -145,7 +167,13 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     // Getters of a Request or Response are runtime calls: each is read once.
     const clientMethod = ctx.request.method;
     const shared = sharedPoolFor(ctx.env);
-    if (shared) applySnapshot(upstreams, shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)), passive, shared.sharesLoad ? shared.reported : undefined);
+    if (shared)
+      applySnapshot(
+        upstreams,
+        shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)),
+        passive,
+        shared.sharesLoad ? shared.reported : undefined,
+      );
     if (active && !shared?.runsActiveChecks) {
       const first = maybeRunActiveChecks(active, ctx);
       if (first) await settleWithin(first, firstRoundWaitMs(active), () => {});
@@ -160,9 +188,10 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     if (sendBody && ctx.request.body) {
       const limit = ctx.requestBodyLimit;
       if (limit) refuseDeclaredOversize(ctx, limit.maxSize);
-      body = retrying || requestBuffers !== 0
-        ? await bufferBody(ctx.request.body, replayLimit)
-        : { kind: 'stream', stream: ctx.request.body, used: false, failed: limit?.failed.signal };
+      body =
+        retrying || requestBuffers !== 0
+          ? await bufferBody(ctx.request.body, replayLimit)
+          : { kind: 'stream', stream: ctx.request.body, used: false, failed: limit?.failed.signal };
     }
     const selReq = new UpstreamRequest(ctx, uri, prepared, host);
 
@@ -220,12 +249,24 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
       // fetch() pools connections out of sight, so an upstream that answered this isolate within the last second is
       // taken to be reached over a pooled connection and its attempt gets no dial watch (a timer and an abort signal,
       // a cost on every request); others get one. A negative dial_timeout (fail every dial) always applies.
-      const dialTimeoutMs = transport.dialTimeoutMs > 0 && t0 - up.host.lastAnswerAt < RECENT_ANSWER_MS ? 0 : transport.dialTimeoutMs;
+      const dialTimeoutMs =
+        transport.dialTimeoutMs > 0 && t0 - up.host.lastAnswerAt < RECENT_ANSWER_MS ? 0 : transport.dialTimeoutMs;
       let res: Response;
       try {
         // Go's transport refuses a field it cannot write: a transport error, like one from the wire.
         if (badField !== undefined) throw new ProxyError('transport', 502, String(badField));
-        res = await roundTrip(ctx, { target, https, uri, method, headers, body, timeoutMs: transport.responseHeaderTimeoutMs, dialTimeoutMs, classify: retrying, answeredBefore: up.host.lastAnswerAt > 0 });
+        res = await roundTrip(ctx, {
+          target,
+          https,
+          uri,
+          method,
+          headers,
+          body,
+          timeoutMs: transport.responseHeaderTimeoutMs,
+          dialTimeoutMs,
+          classify: retrying,
+          answeredBefore: up.host.lastAnswerAt > 0,
+        });
       } catch (e) {
         up.host.numRequests--;
         if (e instanceof HandlerError) throw e; // the request body failed: no upstream is to blame, none is retried
@@ -274,7 +315,8 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
         const state: InterceptedResponse = {
           response: res,
           finalized: false,
-          finalize: (override) => finalize(ctx, res, override ?? resStatus, release, resStatus, ctx.request.method === 'HEAD'),
+          finalize: (override) =>
+            finalize(ctx, res, override ?? resStatus, release, resStatus, ctx.request.method === 'HEAD'),
         };
         setIntercepted(ctx, state);
         try {
@@ -303,11 +345,17 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
  */
 function refuseDeclaredOversize(ctx: RequestContext, maxSize: number): void {
   const declared = ctx.request.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxSize) throw new HandlerError(502, 'http: request body too large', errorId());
+  if (declared !== null && Number(declared) > maxSize)
+    throw new HandlerError(502, 'http: request body too large', errorId());
 }
 
 /** Counts a failed attempt against the upstream: here, and at the shared pool when failures are remembered. */
-function failed(up: ProxyUpstream, passive: PassiveHealth | undefined, shared: SharedPool | undefined, ctx: RequestContext): void {
+function failed(
+  up: ProxyUpstream,
+  passive: PassiveHealth | undefined,
+  shared: SharedPool | undefined,
+  ctx: RequestContext,
+): void {
   countFailure(up.host, passive);
   if (shared && passive && passive.failDurationMs > 0) shared.reportFailure(up.dial, ctx);
 }
@@ -349,7 +397,6 @@ function rewriteUri(ctx: RequestContext, uri: string): string {
   const newQuery = query === undefined ? ctx.url.search : query === '' ? '' : `?${query}`;
   return newPath + newQuery;
 }
-
 
 /** Puts `base`'s fields into `out` ahead of the values `out` already has for the same names. */
 function putBefore(base: FieldMap, out: Headers): void {

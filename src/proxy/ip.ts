@@ -78,7 +78,8 @@ export function parseRange(text: string, path: string): IpRange {
   const ip = parseIp(slash >= 0 ? text.slice(0, slash) : text);
   const max = ip?.[0] ? 128 : 32;
   const bits = slash >= 0 ? Number(text.slice(slash + 1)) : max;
-  if (!ip || !Number.isInteger(bits) || bits < 0 || bits > max) throw new ConfigError(`invalid IP address or range: ${JSON.stringify(text)}`, path);
+  if (!ip || !Number.isInteger(bits) || bits < 0 || bits > max)
+    throw new ConfigError(`invalid IP address or range: ${JSON.stringify(text)}`, path);
   const shift = BigInt(max - bits);
   return { v6: ip[0], base: (ip[1] >> shift) << shift, bits };
 }

@@ -44,13 +44,30 @@ export function declaredFields<T>(fields: Record<keyof T & string, true>): reado
 }
 
 export const REVERSE_PROXY_FIELDS = declaredFields<ReverseProxyJSON>({
-  handler: true, transport: true, load_balancing: true, health_checks: true, upstreams: true, flush_interval: true,
-  trusted_proxies: true, headers: true, request_buffers: true, response_buffers: true, stream_timeout: true,
-  stream_close_delay: true, stream_buffer_size: true, rewrite: true, handle_response: true, verbose_logs: true,
+  handler: true,
+  transport: true,
+  load_balancing: true,
+  health_checks: true,
+  upstreams: true,
+  flush_interval: true,
+  trusted_proxies: true,
+  headers: true,
+  request_buffers: true,
+  response_buffers: true,
+  stream_timeout: true,
+  stream_close_delay: true,
+  stream_buffer_size: true,
+  rewrite: true,
+  handle_response: true,
+  verbose_logs: true,
 });
 
 export const LOAD_BALANCING_FIELDS = declaredFields<LoadBalancingJSON>({
-  selection_policy: true, retries: true, try_duration: true, try_interval: true, retry_match: true,
+  selection_policy: true,
+  retries: true,
+  try_duration: true,
+  try_interval: true,
+  retry_match: true,
 });
 
 export const UPSTREAM_FIELDS = declaredFields<UpstreamJSON>({ dial: true, max_requests: true });

@@ -24,17 +24,28 @@ function upstreamSeries(env: Record<string, unknown>, dial: string): { rec: Metr
   }
   let u = cache.byDial.get(dial);
   if (!u) {
-    u = { dial, byStatus: new Map(), latency: rec.series(METRICS.upstreamLatency, { upstream: dial }), errors: undefined };
+    u = {
+      dial,
+      byStatus: new Map(),
+      latency: rec.series(METRICS.upstreamLatency, { upstream: dial }),
+      errors: undefined,
+    };
     cache.byDial.set(dial, u);
   }
   return { rec, u };
 }
 
 /** One attempt that got a response: its status and the time until the response headers arrived. */
-export function recordUpstreamResponse(env: Record<string, unknown>, upstream: string, status: number, latencyMs: number): void {
+export function recordUpstreamResponse(
+  env: Record<string, unknown>,
+  upstream: string,
+  status: number,
+  latencyMs: number,
+): void {
   const { rec, u } = upstreamSeries(env, upstream);
   let requests = u.byStatus.get(status);
-  if (!requests) u.byStatus.set(status, (requests = rec.series(METRICS.upstreamRequests, { upstream, code: String(status) })));
+  if (!requests)
+    u.byStatus.set(status, (requests = rec.series(METRICS.upstreamRequests, { upstream, code: String(status) })));
   requests.inc();
   u.latency.observe(latencyMs / 1000);
 }

@@ -43,22 +43,26 @@ export function resetHostStates(): void {
 export function durationMs(v: unknown, what: string, path: string): number {
   if (v === undefined || v === null) return 0;
   const ns = typeof v === 'number' ? v : typeof v === 'string' ? parseDurationNs(v) : undefined;
-  if (ns === undefined || !Number.isFinite(ns)) throw new ConfigError(`${what}: invalid duration ${JSON.stringify(v)}`, path);
+  if (ns === undefined || !Number.isFinite(ns))
+    throw new ConfigError(`${what}: invalid duration ${JSON.stringify(v)}`, path);
   return ns / 1e6;
 }
 
 function int(v: unknown, what: string, path: string): number {
   if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${what} must be a non-negative integer`, path);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new ConfigError(`${what} must be a non-negative integer`, path);
   return v;
 }
 
 export function compilePassiveHealth(json: unknown, path: string): PassiveHealth | undefined {
   if (json === undefined || json === null) return undefined;
-  if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('passive health checks must be an object', path);
+  if (typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError('passive health checks must be an object', path);
   const rec = json as Record<string, unknown>;
   const known = ['fail_duration', 'max_fails', 'unhealthy_status', 'unhealthy_latency', 'unhealthy_request_count'];
-  for (const k of Object.keys(rec)) if (!known.includes(k)) throw new ConfigError(`passive health checks: unsupported field "${k}"`, path);
+  for (const k of Object.keys(rec))
+    if (!known.includes(k)) throw new ConfigError(`passive health checks: unsupported field "${k}"`, path);
   const status = rec.unhealthy_status ?? [];
   if (!Array.isArray(status) || !status.every((s) => Number.isInteger(s))) {
     throw new ConfigError('unhealthy_status must be a list of integers', path);

@@ -52,7 +52,8 @@ const FIELDS: Record<string, Read> = {
   duration: (r) => (r.durationMs === undefined ? undefined : goDuration(r.durationMs)),
   duration_ms: (r) => r.durationMs,
   status_code: (r) => r.status,
-  status_text: (r) => (r.status === undefined ? undefined : `${r.status} ${r.response?.statusText || statusText(r.status)}`.trim()),
+  status_text: (r) =>
+    r.status === undefined ? undefined : `${r.status} ${r.response?.statusText || statusText(r.status)}`.trim(),
   'upstream.address': (r) => r.upstream?.hostport,
   'upstream.hostport': (r) => r.upstream?.hostport,
   'upstream.host': (r) => r.upstream?.host,

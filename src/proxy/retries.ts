@@ -22,7 +22,8 @@ export function compileLoadBalancing(json: unknown, deps: ProxyDeps, path: strin
   if (typeof rec !== 'object' || Array.isArray(rec)) throw new ConfigError('load_balancing must be an object', path);
   checkFields(rec, LOAD_BALANCING_FIELDS, path, 'load_balancing');
   const retries = rec.retries ?? 0;
-  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) throw new ConfigError('retries must be a non-negative integer', path);
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0)
+    throw new ConfigError('retries must be a non-negative integer', path);
   const tryDurationMs = durationMs(rec.try_duration, 'try_duration', path);
   let tryIntervalMs = durationMs(rec.try_interval, 'try_interval', path);
   // Caddy waits 250ms between attempts when only try_duration bounds the retrying.

@@ -86,9 +86,14 @@ export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
 
   // Timer and abort signal only when there is something to time: every tcp attempt (dial timeout) and any attempt
   // with a response header timeout. A fast response costs one setTimeout/clearTimeout pair and an AbortController.
-  const watch = dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, Math.max(a.timeoutMs , 0)) : undefined;
+  const watch =
+    dialMs > 0 || a.timeoutMs > 0 ? new AttemptWatch(a.target, dialMs, Math.max(a.timeoutMs, 0)) : undefined;
   // A body that can fail aborts the fetch when it does: only an aborted fetch leaves the upstream request unfinished.
-  const signal = bodyFailed ? (watch ? AbortSignal.any([watch.controller.signal, bodyFailed]) : bodyFailed) : watch?.controller.signal;
+  const signal = bodyFailed
+    ? watch
+      ? AbortSignal.any([watch.controller.signal, bodyFailed])
+      : bodyFailed
+    : watch?.controller.signal;
   const init: RequestInit = { method: a.method, headers: a.headers, body, redirect: 'manual', signal };
   let sent: Promise<Response>;
   try {
@@ -127,7 +132,12 @@ function send(ctx: RequestContext, a: Attempt, init: RequestInit): Promise<Respo
  * Why an attempt failed, as a ProxyError with Caddy's retry class and status (always rejects). A request body that
  * failed is the client's doing, not the upstream's: its HandlerError (request_body's 413) or a 502, as is.
  */
-async function attemptFailed(a: Attempt, e: unknown, watch: AttemptWatch | undefined, bodyFailed: AbortSignal | undefined): Promise<never> {
+async function attemptFailed(
+  a: Attempt,
+  e: unknown,
+  watch: AttemptWatch | undefined,
+  bodyFailed: AbortSignal | undefined,
+): Promise<never> {
   watch?.done();
   if (bodyFailed?.aborted) throw handlerError(502, bodyFailed.reason);
   if (e instanceof ProxyError) throw e;
@@ -135,7 +145,8 @@ async function attemptFailed(a: Attempt, e: unknown, watch: AttemptWatch | undef
     // A silent handshake proves nothing was sent only if fetch() had no pooled connection to send it over (an
     // overloaded upstream drops new connections first): a non-idempotent request that may have been delivered is
     // a transport failure, retried only as lb_retry_match allows, never resent as a dial failure would be.
-    if (a.answeredBefore && !IDEMPOTENT.has(a.method)) throw new ProxyError('transport', 502, dialTimeout(a.target).message);
+    if (a.answeredBefore && !IDEMPOTENT.has(a.method))
+      throw new ProxyError('transport', 502, dialTimeout(a.target).message);
     throw dialTimeout(a.target);
   }
   if (watch?.verdict === HEADER_TIMEOUT) throw new ProxyError('transport', 504, 'timeout awaiting response headers');
@@ -213,7 +224,11 @@ class AttemptWatch {
 }
 
 interface SocketsModule {
-  connect(address: { hostname: string; port: number }): { opened: Promise<unknown>; closed?: Promise<unknown>; close(): Promise<void> };
+  connect(address: { hostname: string; port: number }): {
+    opened: Promise<unknown>;
+    closed?: Promise<unknown>;
+    close(): Promise<void>;
+  };
 }
 
 type ProbeResult = 'open' | 'silent' | 'refused' | 'unknown';
@@ -240,7 +255,10 @@ async function probe(hostname: string, port: number, limitMs: number): Promise<P
   socket.closed?.catch(() => {});
   let timer: ReturnType<typeof setTimeout> | undefined;
   const result = await Promise.race([
-    socket.opened.then((): ProbeResult => 'open', (): ProbeResult => 'refused'),
+    socket.opened.then(
+      (): ProbeResult => 'open',
+      (): ProbeResult => 'refused',
+    ),
     new Promise<ProbeResult>((r) => (timer = setTimeout(() => r('silent'), limitMs))),
   ]);
   clearTimeout(timer);

@@ -1,4 +1,10 @@
-import type { ActiveHealthConfig, PassiveHealthConfig, PoolConfig, PoolSnapshot, UpstreamPool } from '../../durable/upstream-pool.ts';
+import type {
+  ActiveHealthConfig,
+  PassiveHealthConfig,
+  PoolConfig,
+  PoolSnapshot,
+  UpstreamPool,
+} from '../../durable/upstream-pool.ts';
 import type { RequestContext } from '../http/types.ts';
 import { settleWithin } from '../util/settle-within.ts';
 import { SwrCache } from '../util/swr-cache.ts';
@@ -117,7 +123,9 @@ export function setLiveConfigs(
   if (same && provisional.size === 0) return Promise.resolve();
   live = new Set(configs);
   provisional.clear();
-  const work = reconcile(env, exec).catch((e) => console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`));
+  const work = reconcile(env, exec).catch((e) =>
+    console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`),
+  );
   exec?.waitUntil(work);
   return settleWithin(work, RELEASE_WAIT_MS, () => {});
 }
@@ -164,7 +172,10 @@ function register(pool: SharedPool): void {
 }
 
 /** Brings the registry in line with the live set: releases what no live config uses, takes back what returned. */
-async function reconcile(env: Record<string, unknown>, exec: { waitUntil(p: Promise<unknown>): void } | undefined): Promise<void> {
+async function reconcile(
+  env: Record<string, unknown>,
+  exec: { waitUntil(p: Promise<unknown>): void } | undefined,
+): Promise<void> {
   const ns = poolNamespace(env);
   const keep = new Set<SharedPool>();
   const work: Promise<unknown>[] = [];
@@ -256,7 +267,9 @@ export function poolConfigFor(
   sharesLoad = false,
 ): PoolConfig | undefined {
   const passiveCfg: PassiveHealthConfig | undefined =
-    passive && passive.failDurationMs > 0 ? { failDurationMs: passive.failDurationMs, maxFails: passive.maxFails } : undefined;
+    passive && passive.failDurationMs > 0
+      ? { failDurationMs: passive.failDurationMs, maxFails: passive.maxFails }
+      : undefined;
   // The object fetches from its own isolate: service bindings, an `upstream` override and placeholder dials stay
   // with the per-isolate checks.
   const objectChecks =
@@ -300,7 +313,8 @@ export function poolNamespace(env: Record<string, unknown>): PoolNamespace | und
 
 function healthySnapshot(config: PoolConfig): PoolSnapshot {
   const upstreams: PoolSnapshot['upstreams'] = {};
-  for (const u of config.upstreams) upstreams[u] = { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
+  for (const u of config.upstreams)
+    upstreams[u] = { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
   return { at: 0, upstreams };
 }
 
@@ -333,7 +347,13 @@ export class SharedPool {
   private awaitingFirstRound: boolean;
   private readonly firstWaitMs: number;
 
-  constructor(ns: PoolNamespace, config: PoolConfig, maxAgeMs: number, waitMs = DEFAULT_POOL_WAIT_MS, env: Record<string, unknown> = {}) {
+  constructor(
+    ns: PoolNamespace,
+    config: PoolConfig,
+    maxAgeMs: number,
+    waitMs = DEFAULT_POOL_WAIT_MS,
+    env: Record<string, unknown> = {},
+  ) {
     this.ns = ns;
     this.env = env;
     this.config = config;
@@ -341,7 +361,12 @@ export class SharedPool {
     // Fresh: served as is; stale: served while a refresh runs; older than 4 refresh ages (an idle isolate, or a pool
     // just activated): refreshed first, so the first request after a pause sees current health, but never waiting
     // longer than waitMs for it.
-    this.cache = new SwrCache(() => this.load(), maxAgeMs, (e) => this.warn(e), { awaitAfterMs: 4 * maxAgeMs, maxWaitMs: waitMs });
+    this.cache = new SwrCache(
+      () => this.load(),
+      maxAgeMs,
+      (e) => this.warn(e),
+      { awaitAfterMs: 4 * maxAgeMs, maxWaitMs: waitMs },
+    );
     // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh (within waitMs).
     this.cache.set(healthySnapshot(config), 0);
     // UPSTREAM_POOL_WAIT_MS=0 (never wait for the object) holds for the first round too.
@@ -466,7 +491,8 @@ export class SharedPool {
   private async load(force = false): Promise<PoolSnapshot> {
     // A refresh that was already queued when the pool was released must not make this isolate a holder again.
     if (this.released) return this.cache.peek()!;
-    if (!force && Date.now() - this.failedAt < RETRY_AFTER_MS) throw new Error('upstream pool: waiting before retrying');
+    if (!force && Date.now() - this.failedAt < RETRY_AFTER_MS)
+      throw new Error('upstream pool: waiting before retrying');
     try {
       if (!this.configured) return await this.configure();
       this.called = true;
@@ -491,7 +517,9 @@ export class SharedPool {
   private warn(e: unknown): void {
     if (this.warned) return;
     this.warned = true;
-    console.warn(`upstream pool ${this.name} unreachable, using the last known health: ${(e as Error)?.message ?? String(e)}`);
+    console.warn(
+      `upstream pool ${this.name} unreachable, using the last known health: ${(e as Error)?.message ?? String(e)}`,
+    );
   }
 }
 

@@ -24,22 +24,41 @@ export interface Transport {
 }
 
 const HTTP_FIELDS = [
-  'protocol', 'resolver', 'tls', 'keep_alive', 'compression', 'max_conns_per_host', 'proxy_protocol', 'forward_proxy_url',
-  'network_proxy', 'dial_timeout', 'dial_fallback_delay', 'response_header_timeout', 'expect_continue_timeout',
-  'max_response_header_size', 'write_buffer_size', 'read_buffer_size', 'read_timeout', 'write_timeout', 'versions',
+  'protocol',
+  'resolver',
+  'tls',
+  'keep_alive',
+  'compression',
+  'max_conns_per_host',
+  'proxy_protocol',
+  'forward_proxy_url',
+  'network_proxy',
+  'dial_timeout',
+  'dial_fallback_delay',
+  'response_header_timeout',
+  'expect_continue_timeout',
+  'max_response_header_size',
+  'write_buffer_size',
+  'read_buffer_size',
+  'read_timeout',
+  'write_timeout',
+  'versions',
   'local_address',
 ];
 
 export function compileTransport(json: unknown, path: string): Transport {
-  if (json === undefined || json === null) return { tls: false, tlsExceptPorts: [], responseHeaderTimeoutMs: 0, dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS };
+  if (json === undefined || json === null)
+    return { tls: false, tlsExceptPorts: [], responseHeaderTimeoutMs: 0, dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS };
   if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('transport must be an object', path);
   const rec = json as Record<string, unknown>;
-  if (rec.protocol !== 'http') throw new ConfigError(`transport ${JSON.stringify(rec.protocol)} is not supported (only http)`, path);
+  if (rec.protocol !== 'http')
+    throw new ConfigError(`transport ${JSON.stringify(rec.protocol)} is not supported (only http)`, path);
   checkFields(rec, HTTP_FIELDS, path, 'http transport');
   const tls = rec.tls !== undefined && rec.tls !== null;
   const tlsRec = (tls ? rec.tls : {}) as Record<string, unknown>;
   const except = tlsRec.except_ports ?? [];
-  if (!Array.isArray(except) || !except.every((p) => typeof p === 'string')) throw new ConfigError('tls.except_ports must be a list of strings', path);
+  if (!Array.isArray(except) || !except.every((p) => typeof p === 'string'))
+    throw new ConfigError('tls.except_ports must be a list of strings', path);
   return {
     tls,
     tlsExceptPorts: except as string[],

@@ -34,7 +34,8 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
   const out = new Map<string, UpstreamStatus>();
   const entry = (address: string): UpstreamStatus => {
     let e = out.get(address);
-    if (!e) out.set(address, (e = { address, num_requests: 0, fails: 0, healthy: true, last_check: null, last_error: null }));
+    if (!e)
+      out.set(address, (e = { address, num_requests: 0, fails: 0, healthy: true, last_check: null, last_error: null }));
     return e;
   };
   const used = liveUpstreams();
@@ -96,6 +97,7 @@ export async function upstreamHealth(): Promise<UpstreamHealth[]> {
       else out.set(address, { upstream: address, healthy, known: true });
     }
   }
-  for (const address of locallyDown()) if (out.has(address)) out.set(address, { upstream: address, healthy: false, known: true });
+  for (const address of locallyDown())
+    if (out.has(address)) out.set(address, { upstream: address, healthy: false, known: true });
   return [...out.values()];
 }

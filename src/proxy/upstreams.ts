@@ -20,7 +20,8 @@ const GO_NETWORK = /^(tcp[46]?|udp[46]?|ip[46]?(:.*)?|unix(gram|packet)?)$/;
 /** The network of a dial like `node-ips:80/api/:80` when it is not one Go knows, else undefined. */
 function unknownNetwork(dial: string): string | undefined {
   const slash = dial.indexOf('/');
-  if (slash <= 0 || dial.startsWith('[') || dial.startsWith('service:') || dial.startsWith('durable:')) return undefined;
+  if (slash <= 0 || dial.startsWith('[') || dial.startsWith('service:') || dial.startsWith('durable:'))
+    return undefined;
   const network = dial.slice(0, slash).toLowerCase();
   return GO_NETWORK.test(network) || network.includes('{') ? undefined : network;
 }
@@ -150,7 +151,8 @@ export function compileUpstreams(
   const out: ProxyUpstream[] = [];
   json.forEach((u: unknown, i: number) => {
     const where = `${path}.upstreams[${i}]`;
-    if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new ConfigError('upstream must be an object', where);
+    if (typeof u !== 'object' || u === null || Array.isArray(u))
+      throw new ConfigError('upstream must be an object', where);
     const rec = u as Record<string, unknown>;
     checkFields(rec, UPSTREAM_FIELDS, where, 'upstream');
     const dial = rec.dial;
@@ -168,11 +170,21 @@ export function compileUpstreams(
     const network = unknownNetwork(dial);
     if (network !== undefined) {
       const failure = `dial ${network}: unknown network ${network}`;
-      out.push(new ProxyUpstream(dial, maxRequests, () => { throw new DialError(failure); }, passive));
+      out.push(
+        new ProxyUpstream(
+          dial,
+          maxRequests,
+          () => {
+            throw new DialError(failure);
+          },
+          passive,
+        ),
+      );
       return;
     }
     const targets = parseDial(dial);
-    if (typeof targets === 'string') throw new ConfigError(`invalid dial address ${JSON.stringify(dial)}: ${targets}`, where);
+    if (typeof targets === 'string')
+      throw new ConfigError(`invalid dial address ${JSON.stringify(dial)}: ${targets}`, where);
     if (targets.length === 1) out.push(new ProxyUpstream(dial, maxRequests, targets[0], passive));
     else for (const t of targets) out.push(new ProxyUpstream(dialString(t), maxRequests, t, passive));
   });
@@ -195,11 +207,13 @@ export function parseUpstreamAddress(text: string): { dials: string[]; scheme: '
   let rest = text;
   if (sm) {
     const s = sm[1].toLowerCase();
-    if (s === 'ws' || s === 'wss') throw new Error('ws:// and wss:// schemes are not supported: use http:// or https:// instead');
+    if (s === 'ws' || s === 'wss')
+      throw new Error('ws:// and wss:// schemes are not supported: use http:// or https:// instead');
     if (s !== 'http' && s !== 'https' && s !== 'h2c') throw new Error(`unsupported URL scheme ${s}://`);
     scheme = s;
     rest = text.slice(sm[0].length);
-    if (/[/?#]/.test(rest)) throw new Error(`for now, URLs for proxy upstreams only support scheme, host, and port components`);
+    if (/[/?#]/.test(rest))
+      throw new Error(`for now, URLs for proxy upstreams only support scheme, host, and port components`);
     if (rest.includes('{')) throw new Error('placeholders in upstream addresses are only supported without a scheme');
   }
   if (rest.includes('{')) {
@@ -208,8 +222,10 @@ export function parseUpstreamAddress(text: string): { dials: string[]; scheme: '
   const hasPort = /^\[[^\]]+\]:|^[^:[\]]*:/.test(rest);
   if (!hasPort) rest += `:${scheme === 'https' ? 443 : 80}`;
   const port = rest.slice(rest.lastIndexOf(':') + 1);
-  if ((scheme === 'http' || scheme === 'h2c') && port === '443') throw new Error(`upstream address has conflicting scheme (${scheme}://) and port (:443, the HTTPS port)`);
-  if (scheme === 'https' && port === '80') throw new Error('upstream address has conflicting scheme (https://) and port (:80, the HTTP port)');
+  if ((scheme === 'http' || scheme === 'h2c') && port === '443')
+    throw new Error(`upstream address has conflicting scheme (${scheme}://) and port (:443, the HTTPS port)`);
+  if (scheme === 'https' && port === '80')
+    throw new Error('upstream address has conflicting scheme (https://) and port (:80, the HTTP port)');
   const targets = parseDial(rest);
   if (typeof targets === 'string') throw new Error(`invalid upstream address ${text}: ${targets}`);
   return { dials: targets.map(dialString), scheme };

@@ -58,7 +58,8 @@ interface RateLimitEnv {
 
 /** This isolate's leases and deny cache, for every zone and key. */
 const holder = new LeaseHolder({
-  onReleaseError: (e) => console.error(`gatehouse: rate_limit: giving back unused slots failed (they free with the window): ${String(e)}`),
+  onReleaseError: (e) =>
+    console.error(`gatehouse: rate_limit: giving back unused slots failed (they free with the window): ${String(e)}`),
 });
 
 export function compileRateLimit(json: HandlerJSON): Handler {
@@ -75,7 +76,9 @@ export function compileRateLimit(json: HandlerJSON): Handler {
       const key = maskKey(zone.key(ctx), zone.ipv4Prefix, zone.ipv6Prefix);
       const pending = hitZone(ctx, zone, key);
       const result = pending instanceof Promise ? await pending : pending;
-      metricsRecorder(ctx.env).inc(result.allowed ? METRICS.rateLimitAllowed : METRICS.rateLimitDenied, { zone: zone.name });
+      metricsRecorder(ctx.env).inc(result.allowed ? METRICS.rateLimitAllowed : METRICS.rateLimitDenied, {
+        zone: zone.name,
+      });
       if (!result.allowed) deny(ctx, zone, result.waitMs, jitter);
       if (!tightest || result.remaining < tightest.result.remaining) tightest = { zone, result };
     }
@@ -90,7 +93,8 @@ function compileZones(json: Record<string, ZoneJSON>): Zone[] {
   const zones: Zone[] = [];
   for (const [name, z] of Object.entries(json)) {
     const windowMs = durationMs(z.window);
-    if (windowMs === undefined || windowMs <= 0) throw new ConfigError(`rate_limit zone ${name}: window must be a positive duration`);
+    if (windowMs === undefined || windowMs <= 0)
+      throw new ConfigError(`rate_limit zone ${name}: window must be a positive duration`);
     if (!Number.isInteger(z.max_events) || (z.max_events ?? 0) <= 0) {
       throw new ConfigError(`rate_limit zone ${name}: max_events must be a positive integer`);
     }
@@ -131,7 +135,9 @@ function unavailable(ctx: RequestContext, zone: Zone, e: unknown): Decision {
   const err = e instanceof LimiterUnavailable ? e : new LimiterUnavailable(e);
   if (!err.reported) {
     err.reported = true;
-    console.error(`gatehouse: rate_limit zone ${zone.name}: limiter unavailable, failing ${zone.failOpen ? 'open' : 'closed'}: ${err.message}`);
+    console.error(
+      `gatehouse: rate_limit zone ${zone.name}: limiter unavailable, failing ${zone.failOpen ? 'open' : 'closed'}: ${err.message}`,
+    );
     countDurableObjectError(ctx.env, 'RateLimiter');
   }
   ctx.vars.set('gatehouse.rate_limit.unavailable', zone.name);

@@ -28,7 +28,8 @@ export function maskKey(key: string, ipv4Prefix?: number, ipv6Prefix?: number): 
 function parseIpv6(text: string): number[] | undefined {
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)));
+  const parse = (s: string) =>
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
   const head = parse(halves[0]);
   const tail = halves.length === 2 ? parse(halves[1]) : [];
   const fill = 8 - head.length - tail.length;
@@ -36,4 +37,3 @@ function parseIpv6(text: string): number[] | undefined {
   const groups = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
   return groups.some(Number.isNaN) ? undefined : groups;
 }
-

@@ -187,14 +187,15 @@ export class LeaseHolder {
       }
     }
     const retryAt = this.denyCache.deniedUntil(id, now);
-    if (retryAt !== undefined) return { allowed: false, waitMs: retryAt - now, remaining: 0, resetAt: retryAt, usedAt: now };
+    if (retryAt !== undefined)
+      return { allowed: false, waitMs: retryAt - now, remaining: 0, resetAt: retryAt, usedAt: now };
     if (limit.holdMs === 0) return this.exact(id, limit, ns, now);
 
     const state = st ?? this.state(id, limit, now);
     if (state.joiners) return this.join(id, state, limit, ns, exec);
-    return new Promise<Decision | typeof AGAIN>((resolve, reject) => this.send(id, state, limit, [{ resolve, reject }], ns, exec)).then(
-      (d) => (d === AGAIN ? this.take(id, limit, ns, exec) : d),
-    );
+    return new Promise<Decision | typeof AGAIN>((resolve, reject) =>
+      this.send(id, state, limit, [{ resolve, reject }], ns, exec),
+    ).then((d) => (d === AGAIN ? this.take(id, limit, ns, exec) : d));
   }
 
   /**
@@ -259,7 +260,13 @@ export class LeaseHolder {
       if (lease.left === 0 || now >= lease.deadline || now < lease.sentAt) continue;
       lease.left--;
       st.used++;
-      const d = { allowed: true, waitMs: 0, remaining: lease.remaining + lease.left, resetAt: lease.resetAt, usedAt: now };
+      const d = {
+        allowed: true,
+        waitMs: 0,
+        remaining: lease.remaining + lease.left,
+        resetAt: lease.resetAt,
+        usedAt: now,
+      };
       if (lease.left === 0) this.usedUp(st, lease);
       return d;
     }
@@ -268,7 +275,17 @@ export class LeaseHolder {
 
   private state(id: string, limit: Limit, now: number): KeyState {
     if (this.keys.size >= this.sweepAbove) this.sweep(now);
-    const st: KeyState = { leases: [], joiners: undefined, batch: 1, lastSentAt: -Infinity, wasted: false, leaseable: true, holdMs: limit.holdMs, lastGrant: 0, used: 0 };
+    const st: KeyState = {
+      leases: [],
+      joiners: undefined,
+      batch: 1,
+      lastSentAt: -Infinity,
+      wasted: false,
+      leaseable: true,
+      holdMs: limit.holdMs,
+      lastGrant: 0,
+      used: 0,
+    };
     this.keys.set(id, st);
     return st;
   }
@@ -310,7 +327,9 @@ export class LeaseHolder {
     if (joiners) st.joiners = joiners;
     let call: Promise<Grant>;
     try {
-      call = ns.get(ns.idFromName(id)).acquire(limit.maxEvents, limit.windowMs, waiters.length, wantLease, limit.holdMs) as Promise<Grant>;
+      call = ns
+        .get(ns.idFromName(id))
+        .acquire(limit.maxEvents, limit.windowMs, waiters.length, wantLease, limit.holdMs) as Promise<Grant>;
     } catch (e) {
       call = Promise.reject(e);
     }
@@ -329,20 +348,46 @@ export class LeaseHolder {
     void done.finally(() => this.inflight.delete(done));
   }
 
-  private settle(id: string, st: KeyState, limit: Limit, waiters: Waiter[], joiners: Waiter[] | undefined, g: Grant, sentAt: number, ns: Namespace, exec: Exec): void {
+  private settle(
+    id: string,
+    st: KeyState,
+    limit: Limit,
+    waiters: Waiter[],
+    joiners: Waiter[] | undefined,
+    g: Grant,
+    sentAt: number,
+    ns: Namespace,
+    exec: Exec,
+  ): void {
     if (joiners && st.joiners === joiners) st.joiners = undefined;
     const now = Date.now();
     st.leaseable = g.remaining >= 5 && now - sentAt < (limit.holdMs - limit.marginMs) / 2;
     const full = { allowed: false, waitMs: g.waitMs, remaining: 0, resetAt: g.resetAt, usedAt: now };
     for (let i = 0; i < waiters.length; i++) {
-      if (i < g.now) waiters[i].resolve({ allowed: true, waitMs: 0, remaining: g.remaining + g.lease + g.now - 1 - i, resetAt: g.resetAt, usedAt: g.at });
+      if (i < g.now)
+        waiters[i].resolve({
+          allowed: true,
+          waitMs: 0,
+          remaining: g.remaining + g.lease + g.now - 1 - i,
+          resetAt: g.resetAt,
+          usedAt: g.at,
+        });
       else waiters[i].resolve(full);
     }
     // Requests the object refused, or that the lease could not serve once the window is full: 429 and deny cache.
     let denied = g.now < waiters.length;
 
     if (g.lease > 0) {
-      const lease: Lease = { id: g.id, t: g.t, granted: g.lease, left: g.lease, sentAt, deadline: sentAt + limit.holdMs - limit.marginMs, remaining: g.remaining, resetAt: g.resetAt };
+      const lease: Lease = {
+        id: g.id,
+        t: g.t,
+        granted: g.lease,
+        left: g.lease,
+        sentAt,
+        deadline: sentAt + limit.holdMs - limit.marginMs,
+        remaining: g.remaining,
+        resetAt: g.resetAt,
+      };
       st.leases.push(lease);
       st.lastGrant = g.lease;
       this.expireLater(id, st, lease, ns, exec, now);
@@ -361,22 +406,25 @@ export class LeaseHolder {
   /** At the lease's deadline, its unused slots go back to the object. */
   private expireLater(id: string, st: KeyState, lease: Lease, ns: Namespace, exec: Exec, now: number): void {
     const timer = new Promise<void>((resolve) => {
-      const handle = setTimeout(() => {
-        lease.stop = undefined;
-        this.drop(st, lease);
-        const n = lease.left;
-        lease.left = 0;
-        if (n === 0) return resolve();
-        st.batch = Math.max(1, st.batch >> 1);
-        st.wasted = true;
-        let p: Promise<unknown>;
-        try {
-          p = ns.get(ns.idFromName(id)).settleLease(lease.id, lease.t, lease.granted - n) as Promise<unknown>;
-        } catch (e) {
-          p = Promise.reject(e);
-        }
-        p.catch(this.onReleaseError).then(() => resolve());
-      }, Math.max(0, lease.deadline - now));
+      const handle = setTimeout(
+        () => {
+          lease.stop = undefined;
+          this.drop(st, lease);
+          const n = lease.left;
+          lease.left = 0;
+          if (n === 0) return resolve();
+          st.batch = Math.max(1, st.batch >> 1);
+          st.wasted = true;
+          let p: Promise<unknown>;
+          try {
+            p = ns.get(ns.idFromName(id)).settleLease(lease.id, lease.t, lease.granted - n) as Promise<unknown>;
+          } catch (e) {
+            p = Promise.reject(e);
+          }
+          p.catch(this.onReleaseError).then(() => resolve());
+        },
+        Math.max(0, lease.deadline - now),
+      );
       lease.stop = () => {
         clearTimeout(handle);
         resolve();

@@ -37,7 +37,12 @@ export class SwrCache<T> {
   /** Bumped by every set(): a refresh that started before a set() must not undo it. */
   private version = 0;
 
-  constructor(load: () => Promise<T>, maxAgeMs: number, onError: (e: unknown) => void = () => {}, o: SwrOptions<T> = {}) {
+  constructor(
+    load: () => Promise<T>,
+    maxAgeMs: number,
+    onError: (e: unknown) => void = () => {},
+    o: SwrOptions<T> = {},
+  ) {
     this.load = load;
     this.maxAgeMs = maxAgeMs;
     this.onError = onError;

@@ -46,7 +46,9 @@ export interface ColdStart {
 
 /** The bundle's JavaScript modules and text modules (everything but source maps and wrangler's README). */
 function bundleFiles(bundleDir: string): { js: string[]; text: string[] } {
-  const files = readdirSync(bundleDir).filter((f) => !f.endsWith('.map') && f !== 'README.md' && !f.startsWith('cold-start-'));
+  const files = readdirSync(bundleDir).filter(
+    (f) => !f.endsWith('.map') && f !== 'README.md' && !f.startsWith('cold-start-'),
+  );
   return { js: files.filter((f) => f.endsWith('.js')), text: files.filter((f) => !f.endsWith('.js')) };
 }
 
@@ -61,9 +63,21 @@ export function externalImports(bundleDir: string): string[] {
       for (const s of m.dependencySpecifiers) if (!s.startsWith('./') && !s.startsWith('cloudflare:')) found.add(s);
     }
     console.log(JSON.stringify([...found].sort()));`;
-  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', '--input-type=module', '-e', list, bundleDir, bundleFiles(bundleDir).js.join('/')], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--experimental-vm-modules',
+      '--no-warnings',
+      '--input-type=module',
+      '-e',
+      list,
+      bundleDir,
+      bundleFiles(bundleDir).js.join('/'),
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`listing the bundle's imports failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as string[];
 }
@@ -74,9 +88,15 @@ export function nodeRunnableCopy(bundleDir: string): string {
   for (const file of bundleFiles(bundleDir).text) {
     const text = readFileSync(join(bundleDir, file), 'utf8');
     // A minified identifier may contain `$`.
-    js = js.replace(new RegExp(`import\\s*([\\w$]+)\\s*from\\s*"\\./${file}";?`), (_m, name: string) => `const ${name} = ${JSON.stringify(text)};`);
+    js = js.replace(
+      new RegExp(`import\\s*([\\w$]+)\\s*from\\s*"\\./${file}";?`),
+      (_m, name: string) => `const ${name} = ${JSON.stringify(text)};`,
+    );
   }
-  js = js.replace(/from\s*"cloudflare:workers"/g, `from "data:text/javascript,export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } export const env = {};"`);
+  js = js.replace(
+    /from\s*"cloudflare:workers"/g,
+    `from "data:text/javascript,export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } export const env = {};"`,
+  );
   const out = join(bundleDir, 'cold-start-node.mjs');
   writeFileSync(out, js);
   return out;
@@ -142,7 +162,18 @@ export function measureColdStart(bundleDir: string, runs = 15, configJson = ''):
   for (let i = 0; i < runs; i++) {
     const r = spawnSync(
       process.execPath,
-      ['--expose-gc', '--experimental-vm-modules', '--no-warnings', '--input-type=module', '-e', PROBE, bundleDir, configJson, js.join('/'), text.join('/')],
+      [
+        '--expose-gc',
+        '--experimental-vm-modules',
+        '--no-warnings',
+        '--input-type=module',
+        '-e',
+        PROBE,
+        bundleDir,
+        configJson,
+        js.join('/'),
+        text.join('/'),
+      ],
       { encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`cold start probe failed: ${r.stderr}`);
@@ -194,7 +225,11 @@ const w :Workerd.Worker = ( modules = [ ${modules.join(', ')} ], ${compat}, bind
   };
   const gatehouse = config(
     'gatehouse',
-    [`(name = "index.js", esModule = embed "index.js")`, ...js.filter((f) => f !== 'index.js').map((f) => `(name = ${q(f)}, esModule = embed ${q(f)})`), ...text.map((f) => `(name = ${q(f)}, text = embed ${q(f)})`)],
+    [
+      `(name = "index.js", esModule = embed "index.js")`,
+      ...js.filter((f) => f !== 'index.js').map((f) => `(name = ${q(f)}, esModule = embed ${q(f)})`),
+      ...text.map((f) => `(name = ${q(f)}, text = embed ${q(f)})`),
+    ],
     configJson ? `(name = "GATEHOUSE_CONFIG", text = ${q(configJson)})` : '',
   );
   const empty = config('empty', ['(name = "index.js", esModule = embed "cold-start-empty.js")'], '');

@@ -33,5 +33,7 @@ export function pin(pid: number, cpus: string): void {
 
 /** How the plan reads in the table's notes. */
 export function describePlan(plan: CpuPlan | undefined): string {
-  return plan ? `each gateway pinned to CPU ${plan.gateway}, wrk and the upstream on CPU ${plan.load}` : 'unpinned (all processes share the cores)';
+  return plan
+    ? `each gateway pinned to CPU ${plan.gateway}, wrk and the upstream on CPU ${plan.load}`
+    : 'unpinned (all processes share the cores)';
 }

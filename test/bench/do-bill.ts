@@ -29,7 +29,11 @@ export const PRICES = {
 const SECONDS_PER_MONTH = 30 * 86_400;
 
 /** The features the "< 1 call per 1,000 requests" target covers: health checks, least_conn, metrics. */
-export const SHARED_STATE_FEATURES = ['pool snapshot refresh + least_conn load', 'active health check alarms', 'metrics flushes'];
+export const SHARED_STATE_FEATURES = [
+  'pool snapshot refresh + least_conn load',
+  'active health check alarms',
+  'metrics flushes',
+];
 
 /** The pool refresh proposed for shared-pool.ts: keep the fleet's refreshes of one pool at or below 400 per second. */
 export const proposedPoolMaxAgeMs = (isolates: number) => Math.max(1000, Math.ceil((isolates / 400) * 1000));
@@ -96,7 +100,9 @@ export function monthlyBill(r: SimResult, requestsPerMonth: number): Bill {
 }
 
 export function sharedStatePerThousand(r: SimResult): number {
-  return r.features.filter((f) => SHARED_STATE_FEATURES.includes(f.feature)).reduce((s, f) => s + f.perMillion, 0) / 1000;
+  return (
+    r.features.filter((f) => SHARED_STATE_FEATURES.includes(f.feature)).reduce((s, f) => s + f.perMillion, 0) / 1000
+  );
 }
 
 export function peakRps(r: SimResult): { feature: string; rps: number } {
@@ -114,8 +120,12 @@ export interface DoBill {
 
 /** The 1M requests/s fleet as the code stands, with the proposed pool refresh, and the two monthly volumes. */
 export async function doBill(): Promise<DoBill> {
-  const before = await runScenario(scenario({ name: '1M rps, 300 colos × 4 isolates, refresh as shipped', rps: 1_000_000 }));
-  const after = await runScenario(scenario({ name: '1M rps, proposed pool refresh', rps: 1_000_000, poolMaxAgeMs: proposedPoolMaxAgeMs }));
+  const before = await runScenario(
+    scenario({ name: '1M rps, 300 colos × 4 isolates, refresh as shipped', rps: 1_000_000 }),
+  );
+  const after = await runScenario(
+    scenario({ name: '1M rps, proposed pool refresh', rps: 1_000_000, poolMaxAgeMs: proposedPoolMaxAgeMs }),
+  );
   const overLimit = await runScenario(overLimitScenario({ tailSampleIsolates: 1 }));
   const monthly = [];
   // Thin traffic runs on fewer isolates (an idle isolate is evicted): 100M a month on one isolate in 100 colos.
@@ -139,7 +149,11 @@ export function doBillRows(b: DoBill): Row[] {
   const rows: Row[] = [];
   for (const r of [b.before, b.after]) {
     for (const f of r.features) {
-      rows.push([`DO bill, ${r.scenario.name}: ${f.feature}`, `${n(f.perMillion, 1)} /1M req`, `busiest object ${n(f.peakRps)} rps; ${n(f.objects)} objects`]);
+      rows.push([
+        `DO bill, ${r.scenario.name}: ${f.feature}`,
+        `${n(f.perMillion, 1)} /1M req`,
+        `busiest object ${n(f.peakRps)} rps; ${n(f.objects)} objects`,
+      ]);
     }
     const perK = sharedStatePerThousand(r);
     const peak = peakRps(r);
@@ -169,13 +183,21 @@ export function doBillRows(b: DoBill): Row[] {
 export async function targetRuns(): Promise<{ shipped: SimResult; proposed: SimResult }> {
   const base = { rps: 1_000_000, tailSampleIsolates: 1, warmupSeconds: 8 };
   const shipped = await runScenario(scenario({ ...base, name: 'shipped' }));
-  const proposed = await runScenario(scenario({ ...base, name: 'proposed pool refresh', poolMaxAgeMs: proposedPoolMaxAgeMs }));
+  const proposed = await runScenario(
+    scenario({ ...base, name: 'proposed pool refresh', poolMaxAgeMs: proposedPoolMaxAgeMs }),
+  );
   return { shipped, proposed };
 }
 
 /** The hot key over its limit (an abusive client at 100k requests/s against 1,000 per 10 s): one wave a window. */
 export function overLimitScenario(over: Partial<Scenario> = {}): Scenario {
-  return scenario({ name: '1M rps, hot key over its limit (1,000 per 10 s)', rps: 1_000_000, hotLimit: { maxEvents: 1000, windowMs: 10_000 }, warmupSeconds: 18, ...over });
+  return scenario({
+    name: '1M rps, hot key over its limit (1,000 per 10 s)',
+    rps: 1_000_000,
+    hotLimit: { maxEvents: 1000, windowMs: 10_000 },
+    warmupSeconds: 18,
+    ...over,
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--target')) {

@@ -42,8 +42,18 @@ export function honoPattern(i: number, names: RouteNames): string | undefined {
 }
 
 // Caddy's hop-by-hop fields, removed both ways as (f) does.
-const HOP = ['connection', 'proxy-connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'alt-svc'];
+const HOP = [
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'alt-svc',
+];
 function dropHop(h: Headers): void {
   for (const name of HOP) if (h.has(name)) h.delete(name);
 }
@@ -83,7 +93,8 @@ export function honoApp(upstreams: string[], names: RouteNames, routes = 200): H
   });
   for (let i = 0; i < routes; i++) {
     const pattern = honoPattern(i, names);
-    if (i % 4 === 1) app.all(pattern!, (c) => {
+    if (i % 4 === 1)
+      app.all(pattern!, (c) => {
         c.header('X-Route', String(i));
         return c.text(`path ${i}`);
       });

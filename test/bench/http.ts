@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { loggedCaddyfile, manyRoutesCaddyfile, minimalCaddyfile, rateLimitedCaddyfile, respondCaddyfile, upstreamCaddyfile } from './caddyfiles.ts';
+import {
+  loggedCaddyfile,
+  manyRoutesCaddyfile,
+  minimalCaddyfile,
+  rateLimitedCaddyfile,
+  respondCaddyfile,
+  upstreamCaddyfile,
+} from './caddyfiles.ts';
 import { cpuPlan, describePlan, pin } from './cpus.ts';
 import { instructionsPerRequest, V8_FLAGS, type InstructionContender } from './instructions.ts';
 import {
@@ -50,8 +57,10 @@ export interface HttpBenchOptions {
 async function check(name: string, port: number, expectEdgeHeader: boolean): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${port}/bench/path?x=1`);
   const body = await res.text();
-  if (res.status !== 200 || !body.startsWith('hello from')) throw new Error(`${name}: unexpected ${res.status} ${body.slice(0, 200)}`);
-  if (expectEdgeHeader && res.headers.get('X-Edge-Served') !== 'Caddy-WASM') throw new Error(`${name}: X-Edge-Served header missing`);
+  if (res.status !== 200 || !body.startsWith('hello from'))
+    throw new Error(`${name}: unexpected ${res.status} ${body.slice(0, 200)}`);
+  if (expectEdgeHeader && res.headers.get('X-Edge-Served') !== 'Caddy-WASM')
+    throw new Error(`${name}: X-Edge-Served header missing`);
 }
 
 /** utime + stime of a process so far, in µs (Linux /proc; NaN elsewhere). */
@@ -88,7 +97,9 @@ function loadRow(t: Contender, vs?: { c: Contender; label: string; target?: numb
     `${Math.round(rps).toLocaleString('en-US')} req/s`,
     `p50 ${median(t.runs.map((r) => r.p50Ms)).toFixed(2)} ms, p99 ${median(t.runs.map((r) => r.p99Ms)).toFixed(2)} ms` +
       (Number.isFinite(cpu) ? `, ${cpu.toFixed(0)} µs CPU/req` : '') +
-      (ratio !== undefined ? `; ${pct(ratio)} of ${vs!.label}${spread}${vs!.target !== undefined ? `, target ≥ ${vs!.target * 100}%` : ''}${verdict}` : '') +
+      (ratio !== undefined
+        ? `; ${pct(ratio)} of ${vs!.label}${spread}${vs!.target !== undefined ? `, target ≥ ${vs!.target * 100}%` : ''}${verdict}`
+        : '') +
       (non2xx + errors > 0 ? `; ${non2xx} non-2xx, ${errors} socket errors (wrk: connect/read/write/timeout)` : ''),
   ];
 }
@@ -122,13 +133,19 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     const b = await start('(b) Gatehouse, minimal Caddyfile', (p) => startGatehouse(minimalCaddyfile(p, ups[0]), p));
     const c = await start('(c) Gatehouse, 200 routes', (p) => startGatehouse(manyRoutesCaddyfile(p, ups), p));
     const h = await start('(h) Hono Worker, 200 routes', (p) => startWorker(honoWorker(ups), p, 'hono worker'));
-    const e = await start('(e) Gatehouse, minimal + rate_limit', (p) => startGatehouse(rateLimitedCaddyfile(p, ups[0]), p));
+    const e = await start('(e) Gatehouse, minimal + rate_limit', (p) =>
+      startGatehouse(rateLimitedCaddyfile(p, ups[0]), p),
+    );
     const gw = await start('(g) Worker returning a fixed Response', (p) => startFixedResponse(p));
     const gg = await start('(g) Gatehouse, `respond` only', (p) => startGatehouse(respondCaddyfile(p), p));
     const caddyTargets: Contender[] = [];
     if (caddy) {
-      caddyTargets.push(await start('(d) Caddy 2.6.2, minimal Caddyfile', (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)));
-      caddyTargets.push(await start('(d) Caddy 2.6.2, 200 routes', (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)));
+      caddyTargets.push(
+        await start('(d) Caddy 2.6.2, minimal Caddyfile', (p) => startCaddy(caddy, minimalCaddyfile(p, ups[0]), p)),
+      );
+      caddyTargets.push(
+        await start('(d) Caddy 2.6.2, 200 routes', (p) => startCaddy(caddy, manyRoutesCaddyfile(p, ups), p)),
+      );
     }
 
     const answering = [gw, gg];
@@ -137,7 +154,12 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     for (const t of contenders.slice(1).filter((t) => !answering.includes(t))) await check(t.name, t.port, true);
 
     const load = (port: number, seconds: number) =>
-      runWrk(`http://127.0.0.1:${port}/bench/path?x=1`, { seconds, connections: opts.connections, threads: 1, cpus: plan?.load });
+      runWrk(`http://127.0.0.1:${port}/bench/path?x=1`, {
+        seconds,
+        connections: opts.connections,
+        threads: 1,
+        cpus: plan?.load,
+      });
     for (const t of contenders) load(t.port, 3); // warm-up (JIT, connection pools)
     for (let round = 0; round < opts.rounds; round++) {
       for (const t of contenders) {
@@ -147,7 +169,11 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
         t.cpuPerRequest.push((cpuMicros(t.pid) - before) / (r.rps * opts.seconds));
       }
     }
-    rows.push(['HTTP setup', `${opts.rounds} rounds`, `${opts.seconds} s wrk runs, ${opts.connections} connections; ${describePlan(plan)}`]);
+    rows.push([
+      'HTTP setup',
+      `${opts.rounds} rounds`,
+      `${opts.seconds} s wrk runs, ${opts.connections} connections; ${describePlan(plan)}`,
+    ]);
     rows.push(loadRow(a));
     rows.push(loadRow(f, { c: a, label: '(a)' }));
     rows.push(loadRow(b, { c: a, label: '(a)', target: 0.9 }));
@@ -161,7 +187,8 @@ export async function httpBench(opts: HttpBenchOptions): Promise<Row[]> {
     rows.push(loadRow(gw));
     const ggRow = loadRow(gg, { c: gw, label: 'the fixed-response Worker' });
     const ownCost = median(gg.cpuPerRequest.map((x, i) => x - gw.cpuPerRequest[i]));
-    if (Number.isFinite(ownCost)) ggRow[2] += `; Gatehouse's own cost per request (CPU, same round): ${ownCost.toFixed(0)} µs`;
+    if (Number.isFinite(ownCost))
+      ggRow[2] += `; Gatehouse's own cost per request (CPU, same round): ${ownCost.toFixed(0)} µs`;
     rows.push(ggRow);
     rows.push(...(await streamRows(opts.streamMb)));
   } finally {
@@ -200,9 +227,15 @@ async function streamRows(mb: number): Promise<Row[]> {
 export async function instructionRows(opts: { warm: number; n: number }): Promise<Row[]> {
   const contenders: InstructionContender[] = [
     { name: '(a) pass-through Worker', config: (p, ups) => workerConfig(passThroughWorker(ups[0]), p) },
-    { name: '(f) hand-written minimal gateway Worker', config: (p, ups) => workerConfig(handWrittenGatewayWorker(ups[0]), p) },
+    {
+      name: '(f) hand-written minimal gateway Worker',
+      config: (p, ups) => workerConfig(handWrittenGatewayWorker(ups[0]), p),
+    },
     { name: '(b) Gatehouse, minimal Caddyfile', config: (p, ups) => buildGatehouse(minimalCaddyfile(p, ups[0]), p) },
-    { name: '(b+log) Gatehouse, minimal Caddyfile with `log` to stdout', config: (p, ups) => buildGatehouse(loggedCaddyfile(p, ups[0]), p) },
+    {
+      name: '(b+log) Gatehouse, minimal Caddyfile with `log` to stdout',
+      config: (p, ups) => buildGatehouse(loggedCaddyfile(p, ups[0]), p),
+    },
     { name: '(c) Gatehouse, 200 routes', config: (p, ups) => buildGatehouse(manyRoutesCaddyfile(p, ups), p) },
     { name: '(h) Hono Worker, 200 routes', config: (p, ups) => workerConfig(honoWorker(ups), p) },
   ];
@@ -236,7 +269,8 @@ export async function instructionRows(opts: { warm: number; n: number }): Promis
       const target = targets[tag(r.name)];
       note = `${ratio.toFixed(3)} × (f)${target ? `, target ≤ ${target}${ratio <= target ? ' (met)' : ' (NOT met)'}` : ''}; ${note}`;
     }
-    if (i === c && h >= 0) note += `; ${(kIr[c] / kIr[h]).toFixed(3)} × (h), target < 1${kIr[c] < kIr[h] ? ' (met)' : ' (NOT met)'}`;
+    if (i === c && h >= 0)
+      note += `; ${(kIr[c] / kIr[h]).toFixed(3)} × (h), target < 1${kIr[c] < kIr[h] ? ' (met)' : ' (NOT met)'}`;
     rows.push([`instructions: ${r.name}`, `${kIr[i].toFixed(1)} kIr/req`, note]);
   });
   return rows;

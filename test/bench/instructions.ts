@@ -36,9 +36,10 @@ export interface InstructionOptions {
 const PATH = '/bench/path?x=1';
 
 export function haveCallgrind(): boolean {
-  return spawnSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control'], { encoding: 'utf8' }).status === 0;
+  return (
+    spawnSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control'], { encoding: 'utf8' }).status === 0
+  );
 }
-
 
 interface Load {
   agent: Agent;
@@ -67,7 +68,8 @@ async function send(load: Load, n: number): Promise<void> {
     while (sent < n) {
       sent++;
       const { status, body } = await get(load);
-      if (status !== 200 || !body.startsWith('hello from')) throw new Error(`port ${load.port}: ${status} ${body.slice(0, 200)}`);
+      if (status !== 200 || !body.startsWith('hello from'))
+        throw new Error(`port ${load.port}: ${status} ${body.slice(0, 200)}`);
     }
   };
   await Promise.all(Array.from({ length: load.concurrency }, worker));
@@ -76,7 +78,13 @@ async function send(load: Load, n: number): Promise<void> {
 async function waitUntilAnswering(load: Load, child: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`workerd under valgrind exited (${child.exitCode}):\n${log()}`);
-    if (await get(load).then(() => true, () => false)) return;
+    if (
+      await get(load).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`workerd under valgrind did not answer on ${load.port}:\n${log()}`);
@@ -156,7 +164,10 @@ export async function instructionsPerRequest(
   opts: InstructionOptions,
 ): Promise<InstructionResult[]> {
   if (!haveCallgrind()) {
-    return contenders.map((c) => ({ name: c.name, skipped: 'valgrind/callgrind_control not installed (apt-get install -y valgrind)' }));
+    return contenders.map((c) => ({
+      name: c.name,
+      skipped: 'valgrind/callgrind_control not installed (apt-get install -y valgrind)',
+    }));
   }
   // The upstreams are Node, not Caddy, so the count does not depend on a Caddy being installed.
   const ports = await Promise.all(Array.from({ length: opts.upstreams ?? 3 }, () => freePort()));

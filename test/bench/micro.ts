@@ -7,7 +7,6 @@ import { honoApp, honoRouter, MICRO_NAMES } from './hono-peer.ts';
 import { median } from './stats.ts';
 import type { Row } from './table.ts';
 
-
 function time(fn: () => void, runs: number): number {
   for (let i = 0; i < Math.min(20, runs); i++) fn();
   const samples: number[] = [];
@@ -70,8 +69,16 @@ export async function microBench(): Promise<Row[]> {
   const bigLines = big.split('\n').length;
   const defaultCaddyfile = readFileSync(new URL('../../Caddyfile', import.meta.url), 'utf8');
   rows.push([`parse ${bigLines}-line Caddyfile`, `${time(() => parseCaddyfile(big, opts), 50).toFixed(2)} ms`, '']);
-  rows.push([`adapt ${bigLines}-line Caddyfile`, `${time(() => adaptCaddyfile(big, opts), 50).toFixed(2)} ms`, 'target < 20 ms']);
-  rows.push(['adapt default Caddyfile', `${time(() => adaptCaddyfile(defaultCaddyfile, opts), 500).toFixed(3)} ms`, 'target < 1 ms']);
+  rows.push([
+    `adapt ${bigLines}-line Caddyfile`,
+    `${time(() => adaptCaddyfile(big, opts), 50).toFixed(2)} ms`,
+    'target < 20 ms',
+  ]);
+  rows.push([
+    'adapt default Caddyfile',
+    `${time(() => adaptCaddyfile(defaultCaddyfile, opts), 500).toFixed(3)} ms`,
+    'target < 1 ms',
+  ]);
   const json = adaptCaddyfile(defaultCaddyfile, opts).config;
   rows.push(['compile default config', `${time(() => compileConfig(json), 500).toFixed(3)} ms`, '']);
   const bigJson = adaptCaddyfile(big, opts).config;
@@ -90,7 +97,10 @@ const REQUESTS: Array<[url: string, headers: Record<string, string>]> = [
 /** p50 and p99 in µs of `samples` (ms). */
 function percentiles(samples: number[]): { p50: number; p99: number } {
   samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length / 2)] * 1000, p99: samples[Math.floor(samples.length * 0.99)] * 1000 };
+  return {
+    p50: samples[Math.floor(samples.length / 2)] * 1000,
+    p99: samples[Math.floor(samples.length * 0.99)] * 1000,
+  };
 }
 
 /** Times `serve` over the requests in turn (after a warm-up long enough that every route's matcher is optimised). */
@@ -138,7 +148,15 @@ async function routeEval(): Promise<Row[]> {
       `p50 (p99 ${us(gatehouse.p99)}); target p50 < 5 µs${met(gatehouse.p50 < 5)}; ` +
         `${(gatehouse.p50 / hono.p50).toFixed(2)} × Hono's app, target ≤ 2${met(gatehouse.p50 <= 2 * hono.p50)}`,
     ],
-    ['route eval, the same routes as a Hono app', us(hono.p50), `p50 (p99 ${us(hono.p99)}); app.fetch: router, middleware, Response`],
-    ['route eval, Hono RegExpRouter match only', us(router50.p50), `p50 (p99 ${us(router50.p99)}); the path routes, no Request`],
+    [
+      'route eval, the same routes as a Hono app',
+      us(hono.p50),
+      `p50 (p99 ${us(hono.p99)}); app.fetch: router, middleware, Response`,
+    ],
+    [
+      'route eval, Hono RegExpRouter match only',
+      us(router50.p50),
+      `p50 (p99 ${us(router50.p99)}); the path routes, no Request`,
+    ],
   ];
 }

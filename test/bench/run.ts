@@ -26,7 +26,9 @@ rows.push([
   `${kb(bundle.gzipBytes)} gz`,
   `${kb(bundle.rawBytes)} raw; target < ${kb(BUNDLE_TARGET_GZIP_BYTES)} gz, CI fails above ${kb(BUNDLE_LIMIT_GZIP_BYTES)}`,
 ]);
-const deployedJson = JSON.stringify(adaptCaddyfile(readFileSync(join(ROOT, 'Caddyfile'), 'utf8'), { filename: 'Caddyfile', env: {} }).config);
+const deployedJson = JSON.stringify(
+  adaptCaddyfile(readFileSync(join(ROOT, 'Caddyfile'), 'utf8'), { filename: 'Caddyfile', env: {} }).config,
+);
 const cold = measureColdStart(bundle.dir);
 const baked = measureColdStart(bundle.dir, cold.runs, deployedJson);
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -35,11 +37,16 @@ rows.push([
   ms(baked.compileMs),
   `${kb(bundle.rawBytes)} of JavaScript, before any of it runs; fresh Node process, median of ${baked.runs}`,
 ]);
-for (const [what, c] of [['bundled Caddyfile', cold], ['deployed', baked]] as const) {
+for (const [what, c] of [
+  ['bundled Caddyfile', cold],
+  ['deployed', baked],
+] as const) {
   rows.push([
     `cold start: module evaluation + config compile, ${what}`,
     ms(c.evaluateMs),
-    (what === 'deployed' ? 'compiles the config `gatehouse deploy` bakes in' : "adapts (unless the build did) and compiles the bundled Caddyfile") +
+    (what === 'deployed'
+      ? 'compiles the config `gatehouse deploy` bakes in'
+      : 'adapts (unless the build did) and compiles the bundled Caddyfile') +
       ` while the modules evaluate; fastest run ${ms(c.minEvaluateMs)}; target < 5 ms (median)${c.evaluateMs < 5 ? ' (met)' : ' (NOT met)'}`,
   ]);
 }
@@ -49,7 +56,10 @@ rows.push([
   `GET / served with the compiled config (status ${baked.status}); whole cold start (compile + evaluate + first request) ` +
     `${ms(baked.totalMs)}, fastest run ${ms(baked.minTotalMs)}`,
 ]);
-for (const [what, json] of [['bundled Caddyfile', ''], ['deployed', deployedJson]] as const) {
+for (const [what, json] of [
+  ['bundled Caddyfile', ''],
+  ['deployed', deployedJson],
+] as const) {
   const w = await measureWorkerdStart(bundle.dir, 15, json);
   rows.push([
     `cold start in workerd, ${what}`,
@@ -70,14 +80,22 @@ if (env.BENCH_HTTP !== '0') {
 }
 
 if (env.BENCH_INSTR !== '0') {
-  rows.push(...(await instructionRows({ warm: Number(env.BENCH_INSTR_WARM ?? 4000), n: Number(env.BENCH_INSTR_N ?? 1000) })));
+  rows.push(
+    ...(await instructionRows({ warm: Number(env.BENCH_INSTR_WARM ?? 4000), n: Number(env.BENCH_INSTR_N ?? 1000) })),
+  );
 }
 
 if (env.BENCH_DO_BILL !== '0') {
   // In a process of its own: the simulation replaces the clock and timers of the process it runs in.
-  const sim = spawnSync(process.execPath, [join(ROOT, 'test/bench/do-bill.ts'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const sim = spawnSync(process.execPath, [join(ROOT, 'test/bench/do-bill.ts'), '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (sim.status === 0) rows.push(...doBillRows(JSON.parse(sim.stdout)));
   else rows.push(['Durable Object bill simulation', 'failed', `exit status ${sim.status}`]);
 }
 
-printTable(`Gatehouse benchmarks (node ${process.version}, ${new Date().toISOString().slice(0, 10)}, loopback, one run)`, rows);
+printTable(
+  `Gatehouse benchmarks (node ${process.version}, ${new Date().toISOString().slice(0, 10)}, loopback, one run)`,
+  rows,
+);

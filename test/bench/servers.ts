@@ -53,7 +53,11 @@ async function waitForPort(port: number, child: ChildProcess, what: string, log:
 }
 
 function startProcess(cmd: string, args: string[], port: number, what: string, cwd?: string): Promise<Running> {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  const child = spawn(cmd, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
   let log = '';
   child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)));
   child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)));
@@ -130,7 +134,11 @@ export function startPassThrough(upstreamPort: number, port: number): Promise<Ru
 
 /** The counterpart of Gatehouse's `respond`: a Worker that answers every request with a fixed Response. */
 export function startFixedResponse(port: number): Promise<Running> {
-  return startWorker("export default { fetch() { return new Response('hello from a worker'); } };\n", port, 'fixed-response worker');
+  return startWorker(
+    "export default { fetch() { return new Response('hello from a worker'); } };\n",
+    port,
+    'fixed-response worker',
+  );
 }
 
 /**

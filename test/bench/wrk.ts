@@ -23,7 +23,10 @@ function toMs(value: string): number {
 }
 
 /** `cpus` (taskset list syntax) keeps wrk off the gateway's core. */
-export function runWrk(url: string, opts: { seconds: number; connections: number; threads: number; headers?: Record<string, string>; cpus?: string }): LoadResult {
+export function runWrk(
+  url: string,
+  opts: { seconds: number; connections: number; threads: number; headers?: Record<string, string>; cpus?: string },
+): LoadResult {
   const args = [`-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency'];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
   args.push(url);

@@ -20,7 +20,10 @@ function run(file: string): Outcome | undefined {
   const sep = text.search(/^-{10}\s*$/m);
   if (sep < 0) return undefined;
   const input = text.slice(0, sep);
-  const expected = text.slice(sep).replace(/^-{10}\s*\n?/, '').trim();
+  const expected = text
+    .slice(sep)
+    .replace(/^-{10}\s*\n?/, '')
+    .trim();
   if (!expected.startsWith('{')) return runError(input, expected);
   let want: unknown;
   try {
@@ -81,9 +84,7 @@ describe('caddy adapt golden files', () => {
     for (const w of o.what) byWhat.set(w, [...(byWhat.get(w) ?? []), f]);
   }
   console.log(`conformance: ${matching.length}/${supported.length} supported files match (of ${allFiles.length})`);
-  console.log(
-    `unsupported (${unsupported.length}): ${[...byWhat].map(([w, fs]) => `${w} (${fs.length})`).join(', ')}`,
-  );
+  console.log(`unsupported (${unsupported.length}): ${[...byWhat].map(([w, fs]) => `${w} (${fs.length})`).join(', ')}`);
 
   const stale = Object.keys(KNOWN_DIFFERENCES).filter((f) => outcomes.get(f)?.kind === 'match');
   if (stale.length) console.log(`known differences that now match (remove them): ${stale.join(', ')}`);

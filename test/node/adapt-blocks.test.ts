@@ -98,7 +98,10 @@ const respond = (body: string) => ({ handle: [{ handler: 'static_response', body
 describe('handle', () => {
   it('wraps its body in a subroute behind the matcher', () => {
     expect(run('handle @api {\n\tt_respond hi\n}')).toEqual([
-      { class: 'route', value: { match: [{ path: ['/api/*'] }], handle: [{ handler: 'subroute', routes: [respond('hi')] }] } },
+      {
+        class: 'route',
+        value: { match: [{ path: ['/api/*'] }], handle: [{ handler: 'subroute', routes: [respond('hi')] }] },
+      },
     ]);
   });
   it('sees matchers defined inside its block', () => {
@@ -108,7 +111,9 @@ describe('handle', () => {
     });
   });
   it('rejects arguments that are not a matcher', () => {
-    expect(() => run('handle foo {\n\tt_respond hi\n}')).toThrow("wrong argument count or unexpected line ending after 'foo'");
+    expect(() => run('handle foo {\n\tt_respond hi\n}')).toThrow(
+      "wrong argument count or unexpected line ending after 'foo'",
+    );
   });
 });
 
@@ -120,7 +125,10 @@ describe('handle_path', () => {
         value: {
           match: [{ path: ['/api/v1/*'] }],
           handle: [
-            { handler: 'subroute', routes: [{ handle: [{ handler: 'rewrite', strip_path_prefix: '/api/v1' }] }, respond('v1')] },
+            {
+              handler: 'subroute',
+              routes: [{ handle: [{ handler: 'rewrite', strip_path_prefix: '/api/v1' }] }, respond('v1')],
+            },
           ],
         },
       },
@@ -137,7 +145,9 @@ describe('handle_path', () => {
   });
   it('requires an inline path', () => {
     expect(() => run('handle_path @api {\n\tt_respond x\n}')).toThrow("path matcher must begin with '/', got @api");
-    expect(() => run('handle_path {\n\tt_respond x\n}')).toThrow("wrong argument count or unexpected line ending after 'handle_path'");
+    expect(() => run('handle_path {\n\tt_respond x\n}')).toThrow(
+      "wrong argument count or unexpected line ending after 'handle_path'",
+    );
   });
 });
 
@@ -168,7 +178,10 @@ describe('handle_errors', () => {
     expect(expr('404 410')).toEqual([{ expression: '{http.error.status_code} in [404, 410]' }]);
     expect(expr('5xx')).toEqual([{ expression: '{http.error.status_code} >= 500 && {http.error.status_code} <= 599' }]);
     expect(expr('4xx 500')).toEqual([
-      { expression: '{http.error.status_code} >= 400 && {http.error.status_code} <= 499 || {http.error.status_code} in [500]' },
+      {
+        expression:
+          '{http.error.status_code} >= 400 && {http.error.status_code} <= 499 || {http.error.status_code} in [500]',
+      },
     ]);
   });
   it('wraps the body in a subroute, with no matcher when no codes are given', () => {
@@ -238,8 +251,12 @@ describe('named routes', () => {
 
   it('rejects invoking an undefined route and duplicate definitions', () => {
     const defs = define('&(a) {\n\tinvoke missing\n}');
-    expect(() => attachNamedRoutes({}, ['a'], defs)).toThrow("cannot invoke named route 'missing', which was not defined");
-    expect(() => define('&(a) {\n\tt_respond 1\n}\n&(a) {\n\tt_respond 2\n}')).toThrow('cannot have duplicate named_routes: a');
+    expect(() => attachNamedRoutes({}, ['a'], defs)).toThrow(
+      "cannot invoke named route 'missing', which was not defined",
+    );
+    expect(() => define('&(a) {\n\tt_respond 1\n}\n&(a) {\n\tt_respond 2\n}')).toThrow(
+      'cannot have duplicate named_routes: a',
+    );
   });
 
   it('hands over the names a site invoked and forgets them', () => {

@@ -12,7 +12,10 @@ import { tokenize } from '../../src/caddyfile/lexer.ts';
 describe('site addresses', () => {
   it('splits scheme, host, port and path', () => {
     expect(parseAddress('https://Example.com:8443/api')).toMatchObject({
-      scheme: 'https', host: 'Example.com', port: '8443', path: '/api',
+      scheme: 'https',
+      host: 'Example.com',
+      port: '8443',
+      path: '/api',
     });
     expect(normalizeAddress(parseAddress('HTTP://EXAMPLE.com')).host).toBe('example.com');
     expect(parseAddress(':8080')).toMatchObject({ host: '', port: '8080' });
@@ -50,7 +53,9 @@ describe('route sorting', () => {
   const route = (directive: string, path?: string): ConfigValue => ({
     class: 'route',
     directive,
-    value: path ? { match: [{ path: [path] }], handle: [{ handler: directive }] } : { handle: [{ handler: directive }] },
+    value: path
+      ? { match: [{ path: [path] }], handle: [{ handler: directive }] }
+      : { handle: [{ handler: directive }] },
   });
   it('orders by directive, then longer paths first, matchers before catch-alls', () => {
     const vals = [route('respond'), route('respond', '/a'), route('respond', '/abc*'), route('header')];
@@ -74,7 +79,9 @@ describe('shorthands', () => {
 
 describe('adaptCaddyfile', () => {
   it('pairs sites by port and wraps host routes in terminal subroutes', () => {
-    const { config } = adaptCaddyfile('a.com {\n\trespond "a"\n}\n:8080 {\n\trespond "b"\n}\n', { filename: 'Caddyfile' });
+    const { config } = adaptCaddyfile('a.com {\n\trespond "a"\n}\n:8080 {\n\trespond "b"\n}\n', {
+      filename: 'Caddyfile',
+    });
     const servers = config.apps?.http?.servers ?? {};
     expect(servers.srv0.listen).toEqual([':443']);
     expect(servers.srv0.routes?.[0]).toMatchObject({ match: [{ host: ['a.com'] }], terminal: true });
@@ -102,7 +109,9 @@ describe('adaptCaddyfile servers and grouping', () => {
   });
 
   it('applies `servers` options to the matching listener and renames the server', () => {
-    const cfg = adapt('{\n\tservers :8080 {\n\t\tname api\n\t\ttimeouts {\n\t\t\tidle 30s\n\t\t}\n\t}\n}\n:8080 {\n}\n:9090 {\n}\n');
+    const cfg = adapt(
+      '{\n\tservers :8080 {\n\t\tname api\n\t\ttimeouts {\n\t\t\tidle 30s\n\t\t}\n\t}\n}\n:8080 {\n}\n:9090 {\n}\n',
+    );
     const servers = cfg.apps?.http?.servers ?? {};
     expect(Object.keys(servers).sort()).toEqual(['api', 'srv1']);
     expect(servers.api.idle_timeout).toBe(30_000_000_000);
@@ -110,7 +119,9 @@ describe('adaptCaddyfile servers and grouping', () => {
   });
 
   it('groups sibling handle blocks and merges routes with equal matchers', () => {
-    const cfg = adapt(':80 {\n\thandle /a {\n\t\trespond 1\n\t}\n\thandle {\n\t\trespond 2\n\t}\n\theader X-A 1\n\theader X-B 2\n}\n');
+    const cfg = adapt(
+      ':80 {\n\thandle /a {\n\t\trespond 1\n\t}\n\thandle {\n\t\trespond 2\n\t}\n\theader X-A 1\n\theader X-B 2\n}\n',
+    );
     const routes = cfg.apps?.http?.servers?.srv0.routes ?? [];
     // the two header lines share (no) matcher and become one route with two handlers
     expect(routes[0].handle?.map((h) => h.handler)).toEqual(['headers', 'headers']);
@@ -128,10 +139,16 @@ describe('adaptCaddyfile servers and grouping', () => {
   it('leaves the default ports out of the hosts the access log skips, as `caddy adapt` does', () => {
     const site = (addr: string, log: boolean) => `${addr} {\n${log ? '\tlog\n' : ''}\trespond x\n}\n`;
     const cfg = adapt(
-      site('a.com:80', true) + site('b.com:80, http://c.com', false) + site('d.com:443', true) + site('e.com:443', false) +
-        site('f.com:8080', true) + site('g.com:8080', false),
+      site('a.com:80', true) +
+        site('b.com:80, http://c.com', false) +
+        site('d.com:443', true) +
+        site('e.com:443', false) +
+        site('f.com:8080', true) +
+        site('g.com:8080', false),
     );
-    const skipped = Object.values(cfg.apps?.http?.servers ?? {}).map((s) => (s.logs as { skip_hosts?: string[] }).skip_hosts);
+    const skipped = Object.values(cfg.apps?.http?.servers ?? {}).map(
+      (s) => (s.logs as { skip_hosts?: string[] }).skip_hosts,
+    );
     expect(skipped).toEqual([['e.com'], ['b.com', 'c.com'], ['g.com:8080']]);
   });
 
@@ -179,15 +196,26 @@ describe("Go's stable sort", () => {
 });
 
 describe('trusted_proxies cloudflare (the caddy-cloudflare-ip plugin)', () => {
-  const adapt = (opt: string) => adaptCaddyfile(`{\n\tservers {\n\t\t${opt}\n\t}\n}\n:80 {\n\trespond ok\n}\n`, { filename: 'Caddyfile', env: {} });
+  const adapt = (opt: string) =>
+    adaptCaddyfile(`{\n\tservers {\n\t\t${opt}\n\t}\n}\n:80 {\n\trespond ok\n}\n`, { filename: 'Caddyfile', env: {} });
   it('adapts to the plugin source, with its interval and timeout', () => {
-    expect(adapt('trusted_proxies cloudflare').config.apps?.http?.servers?.srv0.trusted_proxies).toEqual({ source: 'cloudflare' });
+    expect(adapt('trusted_proxies cloudflare').config.apps?.http?.servers?.srv0.trusted_proxies).toEqual({
+      source: 'cloudflare',
+    });
     const withBlock = adapt('trusted_proxies cloudflare {\n\t\t\tinterval 12h\n\t\t\ttimeout 15s\n\t\t}');
-    expect(withBlock.config.apps?.http?.servers?.srv0.trusted_proxies).toEqual({ source: 'cloudflare', interval: 12 * 3600e9, timeout: 15e9 });
+    expect(withBlock.config.apps?.http?.servers?.srv0.trusted_proxies).toEqual({
+      source: 'cloudflare',
+      interval: 12 * 3600e9,
+      timeout: 15e9,
+    });
   });
   it('rejects what the plugin rejects, and still refuses other fetched sources', () => {
-    expect(() => adapt('trusted_proxies cloudflare 1.2.3.4/8')).toThrow(/Caddyfile:3 - Error during parsing: wrong argument count/);
-    expect(() => adapt('trusted_proxies cloudflare {\n\t\t\tbogus 1\n\t\t}')).toThrow('Caddyfile:4 - Error during parsing: unrecognized subdirective bogus');
+    expect(() => adapt('trusted_proxies cloudflare 1.2.3.4/8')).toThrow(
+      /Caddyfile:3 - Error during parsing: wrong argument count/,
+    );
+    expect(() => adapt('trusted_proxies cloudflare {\n\t\t\tbogus 1\n\t\t}')).toThrow(
+      'Caddyfile:4 - Error during parsing: unrecognized subdirective bogus',
+    );
     expect(() => adapt('trusted_proxies fastly')).toThrow(/not supported by Gatehouse: trusted_proxies fastly/);
   });
 });

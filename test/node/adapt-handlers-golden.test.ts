@@ -82,14 +82,19 @@ describe.skipIf(!adapter)('handler directives without a runtime module are refus
       const text = readFileSync(`${GOLDEN_DIR}/${name}.caddyfiletest`, 'utf8');
       const caddyfile = text.slice(0, text.indexOf('----------'));
       expect(() => adapter!.adaptCaddyfile(caddyfile, { filename: 'Caddyfile' })).toThrow(
-        new RegExp(`Caddyfile:\\d+ - Error during parsing: valid in Caddy but not supported by Gatehouse: ${directive} \\(`),
+        new RegExp(
+          `Caddyfile:\\d+ - Error during parsing: valid in Caddy but not supported by Gatehouse: ${directive} \\(`,
+        ),
       );
     });
   }
 });
 
 describe.skipIf(!adapter)('handler directives through adaptCaddyfile', () => {
-  type Full = (text: string, opts: { filename: string }) => { ignored: string[]; warnings: { line?: number; message: string }[] };
+  type Full = (
+    text: string,
+    opts: { filename: string },
+  ) => { ignored: string[]; warnings: { line?: number; message: string }[] };
   const adapt = (text: string) => (adapter!.adaptCaddyfile as unknown as Full)(text, { filename: 'Caddyfile' });
   it('reports tls as ignored and basicauth as deprecated', () => {
     const r = adapt('example.com {\n\ttls internal\n\tbasicauth {\n\t\tBob $2a$14$abc\n\t}\n\trespond hi\n}\n');
@@ -110,13 +115,47 @@ describe.skipIf(!adapter)('handler directives through adaptCaddyfile', () => {
  * yields must appear in the JSON `caddy adapt` printed (ordering, grouping and subroutes are the adapter's job).
  */
 const MINE = new Set([
-  'respond', 'redir', 'error', 'abort', 'header', 'request_header', 'rewrite', 'uri', 'try_files', 'method',
-  'basic_auth', 'basicauth', 'request_body', 'encode', 'vars', 'map', 'root', 'log_skip', 'skip_log', 'log_append',
-  'metrics', 'file_server', 'templates', 'log_name', 'timeouts',
+  'respond',
+  'redir',
+  'error',
+  'abort',
+  'header',
+  'request_header',
+  'rewrite',
+  'uri',
+  'try_files',
+  'method',
+  'basic_auth',
+  'basicauth',
+  'request_body',
+  'encode',
+  'vars',
+  'map',
+  'root',
+  'log_skip',
+  'skip_log',
+  'log_append',
+  'metrics',
+  'file_server',
+  'templates',
+  'log_name',
+  'timeouts',
 ]);
 const HANDLER_NAMES = new Set([
-  'static_response', 'error', 'headers', 'rewrite', 'authentication', 'request_body', 'encode', 'vars', 'map',
-  'log_append', 'metrics', 'file_server', 'templates', 'timeouts',
+  'static_response',
+  'error',
+  'headers',
+  'rewrite',
+  'authentication',
+  'request_body',
+  'encode',
+  'vars',
+  'map',
+  'log_append',
+  'metrics',
+  'file_server',
+  'templates',
+  'timeouts',
 ]);
 const BLOCKS = new Set(['handle', 'route', 'handle_path', 'handle_errors']);
 /** The adapter expands shorthands before directives run; these are the ones the golden files pass to them. */
@@ -163,8 +202,16 @@ function collectHandlers(x: unknown, out: string[]): void {
 }
 
 /** Handlers from the handler directives of these segments, descending into handle/route blocks. */
-function directiveHandlers(segments: Token[][], outer: Record<string, MatcherSetJSON>, block: ServerBlock, out: string[]): void {
-  const { defs, directives } = defineMatchers(segments.map((s) => s.map(expand)), outer);
+function directiveHandlers(
+  segments: Token[][],
+  outer: Record<string, MatcherSetJSON>,
+  block: ServerBlock,
+  out: string[],
+): void {
+  const { defs, directives } = defineMatchers(
+    segments.map((s) => s.map(expand)),
+    outer,
+  );
   for (const seg of directives) {
     const name = seg[0].text;
     if (BLOCKS.has(name)) {

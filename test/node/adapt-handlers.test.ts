@@ -108,28 +108,57 @@ describe('respond / error / abort', () => {
     expect(handler('respond 404')).toEqual({ handler: 'static_response', status_code: 404 });
     expect(handler('respond "Hello"')).toEqual({ handler: 'static_response', body: 'Hello' });
     expect(handler('respond 1234')).toEqual({ handler: 'static_response', body: '1234' });
-    expect(handler('respond "Not found" 404')).toEqual({ handler: 'static_response', body: 'Not found', status_code: 404 });
+    expect(handler('respond "Not found" 404')).toEqual({
+      handler: 'static_response',
+      body: 'Not found',
+      status_code: 404,
+    });
   });
   it('keeps a placeholder status as a string and supports body/close in a block', () => {
-    expect(handler('respond "x" {http.vars.code}')).toEqual({ handler: 'static_response', body: 'x', status_code: '{http.vars.code}' });
-    expect(handler('respond 200 {\n\tbody hi\n\tclose\n}')).toEqual({ handler: 'static_response', status_code: 200, body: 'hi', close: true });
+    expect(handler('respond "x" {http.vars.code}')).toEqual({
+      handler: 'static_response',
+      body: 'x',
+      status_code: '{http.vars.code}',
+    });
+    expect(handler('respond 200 {\n\tbody hi\n\tclose\n}')).toEqual({
+      handler: 'static_response',
+      status_code: 200,
+      body: 'hi',
+      close: true,
+    });
   });
   it('takes heredoc bodies verbatim', () => {
-    expect(handler('respond <<EOF\n\t<p>hi</p>\n\tEOF 200')).toEqual({ handler: 'static_response', body: '<p>hi</p>', status_code: 200 });
+    expect(handler('respond <<EOF\n\t<p>hi</p>\n\tEOF 200')).toEqual({
+      handler: 'static_response',
+      body: '<p>hi</p>',
+      status_code: 200,
+    });
   });
   it('puts the matcher on the route', () => {
-    expect(routes('respond /health 200')).toEqual([{ match: [{ path: ['/health'] }], handle: [{ handler: 'static_response', status_code: 200 }] }]);
+    expect(routes('respond /health 200')).toEqual([
+      { match: [{ path: ['/health'] }], handle: [{ handler: 'static_response', status_code: 200 }] },
+    ]);
   });
   it('reports Caddy errors', () => {
-    expect(errorOf('respond a b c')).toBe("Caddyfile:1 - Error during parsing: wrong argument count or unexpected line ending after 'c'");
+    expect(errorOf('respond a b c')).toBe(
+      "Caddyfile:1 - Error during parsing: wrong argument count or unexpected line ending after 'c'",
+    );
     expect(errorOf('respond hi {\n\tbody x\n}')).toBe('Caddyfile:2 - Error during parsing: body already specified');
-    expect(errorOf('respond 200 {\n\tfoo\n}')).toBe("Caddyfile:2 - Error during parsing: unrecognized subdirective 'foo'");
+    expect(errorOf('respond 200 {\n\tfoo\n}')).toBe(
+      "Caddyfile:2 - Error during parsing: unrecognized subdirective 'foo'",
+    );
   });
   it('error: message and status (default left to the runtime)', () => {
     expect(handler('error 403')).toEqual({ handler: 'error', status_code: 403 });
     expect(handler('error "Forbidden" 403')).toEqual({ handler: 'error', error: 'Forbidden', status_code: 403 });
-    expect(handler('error {\n\tmessage boom\n}'.replace('error {', 'error 503 {'))).toEqual({ handler: 'error', error: 'boom', status_code: 503 });
-    expect(errorOf('error "a" {\n\tmessage b\n}')).toBe('Caddyfile:2 - Error during parsing: message already specified');
+    expect(handler('error {\n\tmessage boom\n}'.replace('error {', 'error 503 {'))).toEqual({
+      handler: 'error',
+      error: 'boom',
+      status_code: 503,
+    });
+    expect(errorOf('error "a" {\n\tmessage b\n}')).toBe(
+      'Caddyfile:2 - Error during parsing: message already specified',
+    );
   });
   it('abort takes nothing', () => {
     expect(handler('abort')).toEqual({ handler: 'static_response', abort: true });
@@ -153,7 +182,10 @@ describe('redir', () => {
   });
   it('with a matcher token, the target is the second argument', () => {
     expect(routes('redir /old /new')).toEqual([
-      { match: [{ path: ['/old'] }], handle: [{ handler: 'static_response', status_code: 302, headers: { Location: ['/new'] } }] },
+      {
+        match: [{ path: ['/old'] }],
+        handle: [{ handler: 'static_response', status_code: 302, headers: { Location: ['/new'] } }],
+      },
     ]);
   });
   it('html mode answers 200 with an escaped redirect page', () => {
@@ -167,7 +199,9 @@ describe('redir', () => {
     );
   });
   it('rejects codes outside 3xx/401', () => {
-    expect(errorOf('redir x 200')).toBe("Caddyfile:1 - Error during parsing: Redir code not in the 3xx range or 401: '200'");
+    expect(errorOf('redir x 200')).toBe(
+      "Caddyfile:1 - Error during parsing: Redir code not in the 3xx range or 401: '200'",
+    );
     expect(errorOf('redir x nope')).toBe(
       "Caddyfile:1 - Error during parsing: Not a supported redir code type or not valid integer: 'nope'",
     );
@@ -177,12 +211,16 @@ describe('redir', () => {
 
 describe('header / request_header', () => {
   const resp = (text: string, defs: Record<string, MatcherSetJSON> = {}): unknown[] =>
-    routes(text, defs).map((r) => (r.match ? { match: r.match, response: r.handle![0].response } : r.handle![0].response));
+    routes(text, defs).map((r) =>
+      r.match ? { match: r.match, response: r.handle![0].response } : r.handle![0].response,
+    );
 
   it('builds one op per line, deferring deletes and `>` (golden header.caddyfiletest)', () => {
     expect(resp('header Denis "Ritchie"')).toEqual([{ set: { Denis: ['Ritchie'] } }]);
     expect(resp('header +Edsger "Dijkstra"')).toEqual([{ add: { Edsger: ['Dijkstra'] } }]);
-    expect(resp('header ?John "von Neumann"')).toEqual([{ require: { headers: { John: null } }, set: { John: ['von Neumann'] } }]);
+    expect(resp('header ?John "von Neumann"')).toEqual([
+      { require: { headers: { John: null } }, set: { John: ['von Neumann'] } },
+    ]);
     expect(resp('header -Wolfram')).toEqual([{ deferred: true, delete: ['Wolfram'] }]);
     expect(resp('header >Set Defer')).toEqual([{ deferred: true, set: { Set: ['Defer'] } }]);
     expect(resp('header >Replace Deferred Replacement')).toEqual([
@@ -202,14 +240,19 @@ describe('header / request_header', () => {
     const defs = { '@images': { path: ['/images/*'] } };
     const text = 'header @images {\n\tCache-Control "public, max-age=3600"\n\tmatch {\n\t\tstatus 200\n\t}\n}';
     expect(resp(text, defs)).toEqual([
-      { match: [{ path: ['/images/*'] }], response: { require: { status_code: [200] }, set: { 'Cache-Control': ['public, max-age=3600'] } } },
+      {
+        match: [{ path: ['/images/*'] }],
+        response: { require: { status_code: [200] }, set: { 'Cache-Control': ['public, max-age=3600'] } },
+      },
     ]);
     expect(resp('header {\n\t+Link "Foo"\n\t+Link "Bar"\n\tmatch status 200\n}')).toEqual([
       { add: { Link: ['Foo', 'Bar'] }, require: { status_code: [200] } },
     ]);
-    expect(resp('header {\n\tX a\n\tmatch {\n\t\tstatus 2xx\n\t\theader Content-Type text/*\n\t\theader Content-Type app/*\n\t}\n}')).toEqual([
-      { require: { status_code: [2], headers: { 'Content-Type': ['text/*', 'app/*'] } }, set: { X: ['a'] } },
-    ]);
+    expect(
+      resp(
+        'header {\n\tX a\n\tmatch {\n\t\tstatus 2xx\n\t\theader Content-Type text/*\n\t\theader Content-Type app/*\n\t}\n}',
+      ),
+    ).toEqual([{ require: { status_code: [2], headers: { 'Content-Type': ['text/*', 'app/*'] } }, set: { X: ['a'] } }]);
   });
 
   it('canonicalises field names like Go, but not placeholders', () => {
@@ -218,18 +261,28 @@ describe('header / request_header', () => {
   });
 
   it('rejects mixing arguments with a block', () => {
-    expect(errorOf('header X y {\n\tZ w\n}')).toBe('Caddyfile:2 - Error during parsing: cannot specify headers in both arguments and block');
+    expect(errorOf('header X y {\n\tZ w\n}')).toBe(
+      'Caddyfile:2 - Error during parsing: cannot specify headers in both arguments and block',
+    );
   });
 
   it('request_header: request ops; `?` is refused', () => {
-    expect(handler('request_header +X-Forwarded-Test yes')).toEqual({ handler: 'headers', request: { add: { 'X-Forwarded-Test': ['yes'] } } });
+    expect(handler('request_header +X-Forwarded-Test yes')).toEqual({
+      handler: 'headers',
+      request: { add: { 'X-Forwarded-Test': ['yes'] } },
+    });
     expect(handler('request_header -Cookie')).toEqual({ handler: 'headers', request: { delete: ['Cookie'] } });
-    expect(handler('request_header Host example.com')).toEqual({ handler: 'headers', request: { set: { Host: ['example.com'] } } });
+    expect(handler('request_header Host example.com')).toEqual({
+      handler: 'headers',
+      request: { set: { Host: ['example.com'] } },
+    });
     expect(handler('request_header X-A "(.*)" "$1-x"')).toEqual({
       handler: 'headers',
       request: { replace: { 'X-A': [{ search_regexp: '(.*)', replace: '$1-x' }] } },
     });
-    expect(errorOf('request_header ?X y')).toContain("the default header modifier ('?') can only be used on response headers");
+    expect(errorOf('request_header ?X y')).toContain(
+      "the default header modifier ('?') can only be used on response headers",
+    );
     expect(errorOf('request_header')).toContain('wrong argument count');
   });
 });
@@ -237,9 +290,15 @@ describe('header / request_header', () => {
 describe('rewrite / method / uri / try_files', () => {
   it('rewrite: one argument is the target, two are matcher and target', () => {
     expect(routes('rewrite /index.html')).toEqual([{ handle: [{ handler: 'rewrite', uri: '/index.html' }] }]);
-    expect(routes('rewrite /api/* /v2{uri}')).toEqual([{ match: [{ path: ['/api/*'] }], handle: [{ handler: 'rewrite', uri: '/v2{uri}' }] }]);
-    expect(errorOf('rewrite')).toBe('Caddyfile:1 - Error during parsing: too few arguments; must have at least a rewrite URI');
-    expect(errorOf('rewrite a b c')).toBe('Caddyfile:1 - Error during parsing: too many arguments; should only be a matcher and a URI');
+    expect(routes('rewrite /api/* /v2{uri}')).toEqual([
+      { match: [{ path: ['/api/*'] }], handle: [{ handler: 'rewrite', uri: '/v2{uri}' }] },
+    ]);
+    expect(errorOf('rewrite')).toBe(
+      'Caddyfile:1 - Error during parsing: too few arguments; must have at least a rewrite URI',
+    );
+    expect(errorOf('rewrite a b c')).toBe(
+      'Caddyfile:1 - Error during parsing: too many arguments; should only be a matcher and a URI',
+    );
   });
   it('method', () => {
     expect(handler('method POST')).toEqual({ handler: 'rewrite', method: 'POST' });
@@ -248,8 +307,14 @@ describe('rewrite / method / uri / try_files', () => {
     expect(handler('uri strip_prefix /api')).toEqual({ handler: 'rewrite', strip_path_prefix: '/api' });
     expect(handler('uri strip_suffix .php')).toEqual({ handler: 'rewrite', strip_path_suffix: '.php' });
     expect(handler('uri replace a b')).toEqual({ handler: 'rewrite', uri_substring: [{ find: 'a', replace: 'b' }] });
-    expect(handler('uri replace a b 2')).toEqual({ handler: 'rewrite', uri_substring: [{ find: 'a', replace: 'b', limit: 2 }] });
-    expect(handler('uri path_regexp ^/(.*)$ /x/$1')).toEqual({ handler: 'rewrite', path_regexp: [{ find: '^/(.*)$', replace: '/x/$1' }] });
+    expect(handler('uri replace a b 2')).toEqual({
+      handler: 'rewrite',
+      uri_substring: [{ find: 'a', replace: 'b', limit: 2 }],
+    });
+    expect(handler('uri path_regexp ^/(.*)$ /x/$1')).toEqual({
+      handler: 'rewrite',
+      path_regexp: [{ find: '^/(.*)$', replace: '/x/$1' }],
+    });
     expect(errorOf('uri bogus')).toBe("Caddyfile:1 - Error during parsing: unrecognized URI manipulation 'bogus'");
     expect(errorOf('uri replace a b x')).toContain('limit must be an integer');
   });
@@ -265,11 +330,17 @@ describe('rewrite / method / uri / try_files', () => {
         delete: ['d'],
       },
     });
-    expect(errorOf('uri query a 1 {\n\tb 2\n}')).toContain('Cannot specify uri query rewrites in both argument and block');
+    expect(errorOf('uri query a 1 {\n\tb 2\n}')).toContain(
+      'Cannot specify uri query rewrites in both argument and block',
+    );
   });
   it('try_files: file matcher plus rewrite; query-bearing items get their own route, all grouped', () => {
     expect(routes('try_files {path} /index.php?{query}&p={path}')).toEqual([
-      { group: 'group0', match: [{ file: { try_files: ['{path}'] } }], handle: [{ handler: 'rewrite', uri: '{http.matchers.file.relative}' }] },
+      {
+        group: 'group0',
+        match: [{ file: { try_files: ['{path}'] } }],
+        handle: [{ handler: 'rewrite', uri: '{http.matchers.file.relative}' }],
+      },
       {
         group: 'group0',
         match: [{ file: { try_files: ['/index.php'] } }],
@@ -288,15 +359,28 @@ describe('basic_auth / request_body / encode', () => {
   it('basic_auth keeps the hash string and the realm', () => {
     expect(handler(`basic_auth /secret/* bcrypt "My Realm" {\n\tBob ${hash}\n}`)).toEqual({
       handler: 'authentication',
-      providers: { http_basic: { accounts: [{ username: 'Bob', password: hash }], hash: { algorithm: 'bcrypt' }, hash_cache: {}, realm: 'My Realm' } },
+      providers: {
+        http_basic: {
+          accounts: [{ username: 'Bob', password: hash }],
+          hash: { algorithm: 'bcrypt' },
+          hash_cache: {},
+          realm: 'My Realm',
+        },
+      },
     });
     const { h, values } = run(`basicauth {\n\tBob ${hash}\n}`);
     expect((values[0].value as RouteJSON).handle![0].providers).toEqual({
       http_basic: { accounts: [{ username: 'Bob', password: hash }], hash: { algorithm: 'bcrypt' }, hash_cache: {} },
     });
-    expect(h.warnings.map((w) => w.message)).toEqual(["the 'basicauth' directive is deprecated, please use 'basic_auth' instead!"]);
-    expect(errorOf('basic_auth md5 {\n\tBob x\n}')).toBe('Caddyfile:1 - Error during parsing: unrecognized hash algorithm: md5');
-    expect(errorOf('basic_auth {\n\tBob\n}')).toBe('Caddyfile:2 - Error during parsing: username and password cannot be empty or missing');
+    expect(h.warnings.map((w) => w.message)).toEqual([
+      "the 'basicauth' directive is deprecated, please use 'basic_auth' instead!",
+    ]);
+    expect(errorOf('basic_auth md5 {\n\tBob x\n}')).toBe(
+      'Caddyfile:1 - Error during parsing: unrecognized hash algorithm: md5',
+    );
+    expect(errorOf('basic_auth {\n\tBob\n}')).toBe(
+      'Caddyfile:2 - Error during parsing: username and password cannot be empty or missing',
+    );
   });
   it('request_body sizes follow go-humanize (KB decimal, KiB binary)', () => {
     expect(handler('request_body {\n\tmax_size 10MB\n}')).toEqual({ handler: 'request_body', max_size: 10_000_000 });
@@ -304,8 +388,12 @@ describe('basic_auth / request_body / encode', () => {
     expect(handler('request_body {\n\tmax_size 1.5k\n}').max_size).toBe(1500);
     expect(handler('request_body {\n\tmax_size 2048\n}').max_size).toBe(2048);
     expect(handler('request_body {\n\tset "{}"\n}')).toEqual({ handler: 'request_body', set: '{}' });
-    expect(errorOf('request_body {\n\tmax_size 10QB\n}')).toBe('Caddyfile:2 - Error during parsing: parsing max_size: unhandled size name: qb');
-    expect(errorOf('request_body {\n\tfoo\n}')).toBe("Caddyfile:2 - Error during parsing: unrecognized request_body subdirective 'foo'");
+    expect(errorOf('request_body {\n\tmax_size 10QB\n}')).toBe(
+      'Caddyfile:2 - Error during parsing: parsing max_size: unhandled size name: qb',
+    );
+    expect(errorOf('request_body {\n\tfoo\n}')).toBe(
+      "Caddyfile:2 - Error during parsing: unrecognized request_body subdirective 'foo'",
+    );
   });
   it('encode (golden encode_options.caddyfiletest)', () => {
     const text =
@@ -323,7 +411,11 @@ describe('basic_auth / request_body / encode', () => {
       encodings: { gzip: { level: 5 }, zstd: { checksum: false } },
       prefer: ['zstd', 'gzip'],
     });
-    expect(handler('encode')).toEqual({ handler: 'encode', encodings: { gzip: {}, zstd: {} }, prefer: ['zstd', 'gzip'] });
+    expect(handler('encode')).toEqual({
+      handler: 'encode',
+      encodings: { gzip: {}, zstd: {} },
+      prefer: ['zstd', 'gzip'],
+    });
     expect(errorOf('encode br')).toContain('http.encoders.br');
   });
 });
@@ -364,7 +456,9 @@ describe('vars / map / root', () => {
   it('root: one argument is the path', () => {
     expect(routes('root /srv')).toEqual([{ handle: [{ handler: 'vars', root: '/srv' }] }]);
     expect(routes('root * /srv')).toEqual([{ handle: [{ handler: 'vars', root: '/srv' }] }]);
-    expect(routes('root /a /srv')).toEqual([{ match: [{ path: ['/a'] }], handle: [{ handler: 'vars', root: '/srv' }] }]);
+    expect(routes('root /a /srv')).toEqual([
+      { match: [{ path: ['/a'] }], handle: [{ handler: 'vars', root: '/srv' }] },
+    ]);
   });
 });
 
@@ -385,7 +479,12 @@ describe('log', () => {
       name: 'log0',
       hostnames: [],
       noHostname: false,
-      log: { writer: { output: 'stderr' }, encoder: { format: 'json' }, level: 'DEBUG', include: ['http.log.access.log0'] },
+      log: {
+        writer: { output: 'stderr' },
+        encoder: { format: 'json' },
+        level: 'DEBUG',
+        include: ['http.log.access.log0'],
+      },
     });
     expect((log('log {\n\toutput stdout\n}', new Map([['logCounter', 1]])) as { name: string }).name).toBe('log1');
   });
@@ -428,14 +527,22 @@ describe('log', () => {
       noHostname: false,
       log: { sampling: { interval: 300000000000, first: 50, thereafter: 40 }, include: ['http.log.access.log0'] },
     });
-    expect(log('log x {\n\thostnames a.com b.com\n\tno_hostname\n}')).toEqual({ name: 'x', hostnames: ['a.com', 'b.com'], noHostname: true });
+    expect(log('log x {\n\thostnames a.com b.com\n\tno_hostname\n}')).toEqual({
+      name: 'x',
+      hostnames: ['a.com', 'b.com'],
+      noHostname: true,
+    });
   });
   it('errors', () => {
     expect(errorOf('log {\n\tlevel INFO\n\tlevel DEBUG\n}')).toBe(
       "Caddyfile:3 - Error during parsing: 'level' subdirective specified more than once in the same log block",
     );
-    expect(errorOf('log {\n\tinclude a\n}')).toBe('Caddyfile:2 - Error during parsing: include is not allowed in the log directive');
-    expect(errorOf('log {\n\tformat cbor\n}')).toBe("Caddyfile:2 - Error during parsing: getting module named 'caddy.logging.encoders.cbor': module not registered: caddy.logging.encoders.cbor");
+    expect(errorOf('log {\n\tinclude a\n}')).toBe(
+      'Caddyfile:2 - Error during parsing: include is not allowed in the log directive',
+    );
+    expect(errorOf('log {\n\tformat cbor\n}')).toBe(
+      "Caddyfile:2 - Error during parsing: getting module named 'caddy.logging.encoders.cbor': module not registered: caddy.logging.encoders.cbor",
+    );
   });
 });
 
@@ -462,7 +569,11 @@ describe('log encoders', () => {
     const g = golden('log_append_encoder');
     const tokens = tokenize(g.caddyfile, 'Caddyfile');
     // the global option form: same parser, the name defaults to `default`; it stops where the log block closes
-    const v = parseLogBlock(new Dispenser(tokens.slice(tokens.findIndex((t) => t.text === 'log'))), new Map(), new Set());
+    const v = parseLogBlock(
+      new Dispenser(tokens.slice(tokens.findIndex((t) => t.text === 'log'))),
+      new Map(),
+      new Set(),
+    );
     expect(v.name).toBe('default');
     expect(v.log?.encoder).toEqual(g.logging.logs.default.encoder);
   });
@@ -485,15 +596,30 @@ describe('file_server / log_skip / log_append / metrics / templates / tls / unsu
     });
   });
   it('file_server browse is refused with file:line: static assets cannot be listed', () => {
-    const refusal = /Caddyfile:3 - Error during parsing: valid in Caddy but not supported by Gatehouse: file_server browse \(static assets cannot be listed/;
-    expect(() => adaptCaddyfile(':80 {\n\troot * ./public\n\tfile_server browse\n}\n', { filename: 'Caddyfile', env: {} })).toThrow(refusal);
-    expect(() => adaptCaddyfile(':80 {\n\troot * ./public\n\tfile_server {\n\t\tbrowse\n\t}\n}\n', { filename: 'Caddyfile', env: {} })).toThrow(/Caddyfile:4 - .*file_server browse/);
+    const refusal =
+      /Caddyfile:3 - Error during parsing: valid in Caddy but not supported by Gatehouse: file_server browse \(static assets cannot be listed/;
+    expect(() =>
+      adaptCaddyfile(':80 {\n\troot * ./public\n\tfile_server browse\n}\n', { filename: 'Caddyfile', env: {} }),
+    ).toThrow(refusal);
+    expect(() =>
+      adaptCaddyfile(':80 {\n\troot * ./public\n\tfile_server {\n\t\tbrowse\n\t}\n}\n', {
+        filename: 'Caddyfile',
+        env: {},
+      }),
+    ).toThrow(/Caddyfile:4 - .*file_server browse/);
   });
   it('log_skip / skip_log / log_append', () => {
-    expect(routes('log_skip /health')).toEqual([{ match: [{ path: ['/health'] }], handle: [{ handler: 'vars', log_skip: true }] }]);
+    expect(routes('log_skip /health')).toEqual([
+      { match: [{ path: ['/health'] }], handle: [{ handler: 'vars', log_skip: true }] },
+    ]);
     expect(run('skip_log').h.warnings).toHaveLength(1);
     expect(handler('log_append const bar')).toEqual({ handler: 'log_append', key: 'const', value: 'bar' });
-    expect(handler('log_append <early {path}')).toEqual({ handler: 'log_append', key: 'early', value: '{path}', early: true });
+    expect(handler('log_append <early {path}')).toEqual({
+      handler: 'log_append',
+      key: 'early',
+      value: '{path}',
+      early: true,
+    });
   });
   it('log_name and timeouts', () => {
     expect(handler('log_name access other')).toEqual({ handler: 'vars', access_logger_names: ['access', 'other'] });
@@ -510,7 +636,10 @@ describe('file_server / log_skip / log_append / metrics / templates / tls / unsu
   });
   it('metrics and templates', () => {
     expect(handler('metrics')).toEqual({ handler: 'metrics' });
-    expect(handler('metrics /metrics {\n\tdisable_openmetrics\n}')).toEqual({ handler: 'metrics', disable_openmetrics: true });
+    expect(handler('metrics /metrics {\n\tdisable_openmetrics\n}')).toEqual({
+      handler: 'metrics',
+      disable_openmetrics: true,
+    });
     expect(handler('templates {\n\tmime text/html application/json\n\tbetween [[ ]]\n}')).toEqual({
       handler: 'templates',
       mime_types: ['text/html', 'application/json'],
@@ -523,17 +652,27 @@ describe('file_server / log_skip / log_append / metrics / templates / tls / unsu
     expect(h.state.get('ignored')).toEqual(new Set(['tls']));
   });
   it('tls accepts what Caddy accepts and refuses the rest in its words', () => {
-    const adapt = (tls: string) => () => adaptCaddyfile(`example.com {\n\t${tls}\n\trespond ok\n}\n`, { filename: 'Caddyfile', env: {} });
-    const err = (line: number, msg: string) => `parsing caddyfile tokens for 'tls': Caddyfile:${line} - Error during parsing: ${msg}`;
-    for (const ok of ['tls internal', 'tls cert.pem key.pem', 'tls {\n\t\tprotocols tls1.2 tls1.3\n\t\tclient_auth {\n\t\t\tmode require\n\t\t}\n\t\tissuer acme {\n\t\t\tdir x\n\t\t}\n\t\ton_demand\n\t}']) {
+    const adapt = (tls: string) => () =>
+      adaptCaddyfile(`example.com {\n\t${tls}\n\trespond ok\n}\n`, { filename: 'Caddyfile', env: {} });
+    const err = (line: number, msg: string) =>
+      `parsing caddyfile tokens for 'tls': Caddyfile:${line} - Error during parsing: ${msg}`;
+    for (const ok of [
+      'tls internal',
+      'tls cert.pem key.pem',
+      'tls {\n\t\tprotocols tls1.2 tls1.3\n\t\tclient_auth {\n\t\t\tmode require\n\t\t}\n\t\tissuer acme {\n\t\t\tdir x\n\t\t}\n\t\ton_demand\n\t}',
+    ]) {
       expect(adapt(ok), ok).not.toThrow();
     }
     expect(adapt('tls {\n\t\tbogus_option 1\n\t}')).toThrow(err(3, 'unknown subdirective: bogus_option'));
     expect(adapt('tls')).toThrow(err(2, "wrong argument count or unexpected line ending after 'tls'"));
     expect(adapt('tls a b c')).toThrow(err(2, "wrong argument count or unexpected line ending after 'c'"));
     expect(adapt('tls {\n\t\teab a\n\t}')).toThrow(err(3, "wrong argument count or unexpected line ending after 'a'"));
-    expect(adapt('tls {\n\t\tprotocols tls1.9\n\t}')).toThrow(err(3, "Wrong protocol name or protocol not supported: 'tls1.9'"));
-    expect(adapt('tls {\n\t\tissuer bogus\n\t}')).toThrow(err(3, "getting module named 'tls.issuance.bogus': module not registered: tls.issuance.bogus"));
+    expect(adapt('tls {\n\t\tprotocols tls1.9\n\t}')).toThrow(
+      err(3, "Wrong protocol name or protocol not supported: 'tls1.9'"),
+    );
+    expect(adapt('tls {\n\t\tissuer bogus\n\t}')).toThrow(
+      err(3, "getting module named 'tls.issuance.bogus': module not registered: tls.issuance.bogus"),
+    );
   });
   it('edge-impossible directives are registered as unsupported with a reason', () => {
     for (const name of ['php_fastcgi', 'acme_server', 'fs', 'push', 'tracing']) {

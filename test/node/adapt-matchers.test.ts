@@ -4,7 +4,12 @@ import { Dispenser } from '../../src/caddyfile/dispenser.ts';
 import { tokenize } from '../../src/caddyfile/lexer.ts';
 import { parseCaddyfile } from '../../src/caddyfile/parser.ts';
 import type { Token } from '../../src/caddyfile/token.ts';
-import { defineMatchers, matcherSetFromToken, parseNamedMatcherBlock, parseNestedMatcherSet } from '../../src/adapt/matchers.ts';
+import {
+  defineMatchers,
+  matcherSetFromToken,
+  parseNamedMatcherBlock,
+  parseNestedMatcherSet,
+} from '../../src/adapt/matchers.ts';
 import { canonicalHeaderKey } from '../../src/adapt/matchers/util.ts';
 
 /** Parses one `@name …` definition written as Caddyfile text. */
@@ -33,7 +38,9 @@ describe('named matcher definitions', () => {
     expect(named('@a {\n\tquery foo=bar foo=baz bar=foo\n\tquery bar=baz\n}')).toEqual({
       query: { bar: ['foo', 'baz'], foo: ['bar', 'baz'] },
     });
-    expect(named('@a {\n\tremote_ip 1.1.1.1\n\tremote_ip 2.2.2.2\n}')).toEqual({ remote_ip: { ranges: ['1.1.1.1', '2.2.2.2'] } });
+    expect(named('@a {\n\tremote_ip 1.1.1.1\n\tremote_ip 2.2.2.2\n}')).toEqual({
+      remote_ip: { ranges: ['1.1.1.1', '2.2.2.2'] },
+    });
   });
 
   it('takes a quoted first argument as an expression named after the matcher', () => {
@@ -63,7 +70,9 @@ describe('named matcher definitions', () => {
   it('defaults regexp capture names to the matcher name', () => {
     expect(named('@p path_regexp ^/(\\w+)$')).toEqual({ path_regexp: { name: 'p', pattern: '^/(\\w+)$' } });
     expect(named('@p path_regexp cap ^/x')).toEqual({ path_regexp: { name: 'cap', pattern: '^/x' } });
-    expect(named('@h header_regexp X-Token ^abc')).toEqual({ header_regexp: { 'X-Token': { name: 'h', pattern: '^abc' } } });
+    expect(named('@h header_regexp X-Token ^abc')).toEqual({
+      header_regexp: { 'X-Token': { name: 'h', pattern: '^abc' } },
+    });
     expect(named('@v vars_regexp static {http.request.uri} \\.css$')).toEqual({
       vars_regexp: { '{http.request.uri}': { name: 'static', pattern: '\\.css$' } },
     });
@@ -127,7 +136,9 @@ describe('nested matcher sets', () => {
 describe('matcher definitions in a block', () => {
   const segments = (text: string) => parseCaddyfile(text, { filename: 'Caddyfile', env: {} })[0].segments;
   it('separates definitions from directives and keeps outer ones visible', () => {
-    const { defs, directives } = defineMatchers(segments(':80 {\n\trespond @b 1\n\t@b method GET\n}'), { '@a': { path: ['/a'] } });
+    const { defs, directives } = defineMatchers(segments(':80 {\n\trespond @b 1\n\t@b method GET\n}'), {
+      '@a': { path: ['/a'] },
+    });
     expect(defs).toEqual({ '@a': { path: ['/a'] }, '@b': { method: ['GET'] } });
     expect(directives.map((s) => s[0].text)).toEqual(['respond']);
   });
@@ -135,7 +146,9 @@ describe('matcher definitions in a block', () => {
     expect(() => defineMatchers(segments(':80 {\n\t@a path /x\n}'), { '@a': {} })).toThrow(
       'Caddyfile:2 - Error during parsing: matcher is defined more than once: @a',
     );
-    expect(() => defineMatchers(segments(':80 {\n\t@a path /x\n\t@a path /y\n}'))).toThrow('matcher is defined more than once: @a');
+    expect(() => defineMatchers(segments(':80 {\n\t@a path /x\n\t@a path /y\n}'))).toThrow(
+      'matcher is defined more than once: @a',
+    );
   });
 });
 
@@ -148,7 +161,9 @@ describe('matcher tokens on directives', () => {
     expect(matcherSetFromToken(tok('hello'), defs)).toBeUndefined();
   });
   it('rejects an undefined name with its location', () => {
-    expect(() => matcherSetFromToken(tok('@nope'), defs)).toThrow('Caddyfile:3 - Error during parsing: unrecognized matcher name: @nope');
+    expect(() => matcherSetFromToken(tok('@nope'), defs)).toThrow(
+      'Caddyfile:3 - Error during parsing: unrecognized matcher name: @nope',
+    );
   });
   it('returns a copy of the definition', () => {
     const set = matcherSetFromToken(tok('@api'), defs);

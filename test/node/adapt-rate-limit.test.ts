@@ -49,18 +49,28 @@ describe('rate_limit adapter (caddy-ratelimit syntax)', () => {
   });
 
   it('requires window and events, and names bad values with their line', () => {
-    expect(() => adapt(':80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tkey x\n\t\t}\n\t}\n}\n')).toThrow(/window and events are required/);
-    expect(() => adapt(':80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tevents many\n\t\t}\n\t}\n}\n')).toThrow(/Caddyfile:4 .*invalid value 'many'/);
+    expect(() => adapt(':80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tkey x\n\t\t}\n\t}\n}\n')).toThrow(
+      /window and events are required/,
+    );
+    expect(() => adapt(':80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tevents many\n\t\t}\n\t}\n}\n')).toThrow(
+      /Caddyfile:4 .*invalid value 'many'/,
+    );
   });
 
   it('takes the Gatehouse zone option `lease on|off` (off: "lease": false, on is the default)', () => {
     const zones = (text: string) => {
       const all = adapt(text).apps!.http!.servers!.srv0.routes!.flatMap((r) => r.handle!);
-      return (all.find((hd) => hd.handler === 'rate_limit') as unknown as { rate_limits: Record<string, unknown> }).rate_limits;
+      return (all.find((hd) => hd.handler === 'rate_limit') as unknown as { rate_limits: Record<string, unknown> })
+        .rate_limits;
     };
-    const zone = (opt: string) => `:80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tkey {remote_host}\n\t\t\tevents 5\n\t\t\twindow 1m\n\t\t\t${opt}\n\t\t}\n\t}\n\trespond ok\n}\n`;
-    expect(zones(zone('lease off'))).toEqual({ z: { key: '{http.request.remote.host}', max_events: 5, window: 60_000_000_000, lease: false } });
-    expect(zones(zone('lease on'))).toEqual({ z: { key: '{http.request.remote.host}', max_events: 5, window: 60_000_000_000 } });
+    const zone = (opt: string) =>
+      `:80 {\n\trate_limit {\n\t\tzone z {\n\t\t\tkey {remote_host}\n\t\t\tevents 5\n\t\t\twindow 1m\n\t\t\t${opt}\n\t\t}\n\t}\n\trespond ok\n}\n`;
+    expect(zones(zone('lease off'))).toEqual({
+      z: { key: '{http.request.remote.host}', max_events: 5, window: 60_000_000_000, lease: false },
+    });
+    expect(zones(zone('lease on'))).toEqual({
+      z: { key: '{http.request.remote.host}', max_events: 5, window: 60_000_000_000 },
+    });
     expect(() => adapt(zone('lease maybe'))).toThrow(/Caddyfile:7 .*lease must be 'on' or 'off', got 'maybe'/);
     expect(() => adapt(zone('lease'))).toThrow(/Caddyfile:7/);
     expect(() => adapt(zone('lease off now'))).toThrow(/Caddyfile:7/);

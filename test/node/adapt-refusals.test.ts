@@ -58,8 +58,15 @@ const USES: Record<string, string[]> = {
   ],
   php_fastcgi: ['php_fastcgi localhost:9000'],
   acme_server: ['acme_server'],
-  file_server: ['file_server', 'file_server browse', 'file_server {\n\t\thide .git\n\t\tindex index.html\n\t\tpass_thru\n\t}'],
-  try_files: ['try_files {path} /index.html', 'try_files {path} {path}/ /index.php {\n\t\tpolicy most_recently_modified\n\t}'],
+  file_server: [
+    'file_server',
+    'file_server browse',
+    'file_server {\n\t\thide .git\n\t\tindex index.html\n\t\tpass_thru\n\t}',
+  ],
+  try_files: [
+    'try_files {path} /index.html',
+    'try_files {path} {path}/ /index.php {\n\t\tpolicy most_recently_modified\n\t}',
+  ],
   handle_errors: ['handle_errors {\n\t\trespond err\n\t}'],
   tls: ['tls internal', 'tls {\n\t\tprotocols tls1.2 tls1.3\n\t}'],
   bind: ['bind 127.0.0.1'],
@@ -84,7 +91,9 @@ function outcome(use: string): string {
   } catch (e) {
     if (!(e instanceof CaddyfileError)) return `adapt crashed: ${(e as Error).message}`;
     if (!e.unsupported) return `adapt error: ${e.message}`;
-    return /Caddyfile:\d+ - Error during parsing: valid in Caddy but not supported by Gatehouse: \S.* \(.+, .+\)$/.test(e.message)
+    return /Caddyfile:\d+ - Error during parsing: valid in Caddy but not supported by Gatehouse: \S.* \(.+, .+\)$/.test(
+      e.message,
+    )
       ? 'refused'
       : `refusal without file:line or reason: ${e.message}`;
   }
@@ -112,7 +121,8 @@ describe('every directive Caddy knows serves or is refused while adapting', () =
 });
 
 describe('refusals name the directive, its line and what to do instead', () => {
-  const adapt = (body: string) => () => adaptCaddyfile(`example.com {\n\trespond ok\n\t${body}\n}\n`, { filename: 'Caddyfile', env: {} });
+  const adapt = (body: string) => () =>
+    adaptCaddyfile(`example.com {\n\trespond ok\n\t${body}\n}\n`, { filename: 'Caddyfile', env: {} });
   it('templates, even with an empty extensions block', () => {
     expect(adapt('templates {\n\t\textensions {\n\t\t}\n\t}')).toThrow(
       /^Caddyfile:3 - Error during parsing: valid in Caddy but not supported by Gatehouse: templates \(a Worker has no file system for templates.*, render them upstream and reverse_proxy to it\)$/,
@@ -120,6 +130,8 @@ describe('refusals name the directive, its line and what to do instead', () => {
   });
   it('log_append is served now; written wrongly it still gets the syntax error Caddy gives', () => {
     expect(adapt('log_append k v')).not.toThrow();
-    expect(adapt('log_append k')).toThrow("Caddyfile:3 - Error during parsing: wrong argument count or unexpected line ending after 'k'");
+    expect(adapt('log_append k')).toThrow(
+      "Caddyfile:3 - Error during parsing: wrong argument count or unexpected line ending after 'k'",
+    );
   });
 });

@@ -25,18 +25,30 @@ describe('deployable bundle', () => {
   });
 
   it('serves the bundled Caddyfile and renders a metrics scrape', async () => {
-    const mod = (await import(nodeRunnableCopy(bundle.dir))) as { default: { fetch: (r: Request, env: unknown, ctx: unknown) => Promise<Response> } };
+    const mod = (await import(nodeRunnableCopy(bundle.dir))) as {
+      default: { fetch: (r: Request, env: unknown, ctx: unknown) => Promise<Response> };
+    };
     const exec = { waitUntil() {}, passThroughOnException() {} };
     const home = await mod.default.fetch(new Request('http://127.0.0.1:8080/'), {}, exec);
     expect(await home.text()).toContain('Gatehouse is running');
 
     // workerd's constant-time comparison (a Cloudflare extension of SubtleCrypto), here from Node's crypto.
-    const bytes = (v: ArrayBuffer | ArrayBufferView): Uint8Array => (ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v));
-    const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView) => boolean };
+    const bytes = (v: ArrayBuffer | ArrayBufferView): Uint8Array =>
+      ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
+    const subtle = crypto.subtle as SubtleCrypto & {
+      timingSafeEqual?: (a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView) => boolean;
+    };
     subtle.timingSafeEqual ??= (a, b) => timingSafeEqual(bytes(a), bytes(b));
     const shard = {
       add: async () => {},
-      dump: async () => [{ name: 'caddy_http_requests_total', kind: 'counter', labels: { server: 'srv0', handler: 'subroute' }, value: 3 }],
+      dump: async () => [
+        {
+          name: 'caddy_http_requests_total',
+          kind: 'counter',
+          labels: { server: 'srv0', handler: 'subroute' },
+          value: 3,
+        },
+      ],
     };
     const METRICS = { idFromName: (n: string) => n, get: () => shard };
     const scrape = await mod.default.fetch(

@@ -13,7 +13,11 @@ const bin = new URL('../../bin/gatehouse.js', import.meta.url).pathname;
 function gatehouse(args: string[], files: Record<string, string> = {}, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const res = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+  const res = spawnSync(process.execPath, [bin, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return { code: res.status, out: res.stdout, err: res.stderr, dir };
 }
 
@@ -28,7 +32,9 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
   });
 
   it('adapt --pretty indents with tabs like caddy adapt --pretty', () => {
-    const r = gatehouse(['adapt', '--pretty', '--config', 'site.caddyfile'], { 'site.caddyfile': ':80 {\n\trespond x\n}\n' });
+    const r = gatehouse(['adapt', '--pretty', '--config', 'site.caddyfile'], {
+      'site.caddyfile': ':80 {\n\trespond x\n}\n',
+    });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\{\n\t"apps"/);
   });
@@ -76,7 +82,10 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
   });
 
   // The admin clients against a loopback server answering as the admin API does; it records what they send.
-  async function withAdmin(answers: Record<string, string>, run: (url: string) => Promise<void>): Promise<Array<{ path: string; body: string }>> {
+  async function withAdmin(
+    answers: Record<string, string>,
+    run: (url: string) => Promise<void>,
+  ): Promise<Array<{ path: string; body: string }>> {
     const seen: Array<{ path: string; body: string }> = [];
     const server = createServer(async (req: IncomingMessage, res) => {
       let body = '';
@@ -107,9 +116,16 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
   it('push says "unchanged" when the admin API answers that the config is already active', async () => {
     let result = { code: null as number | null, out: '' };
     await withAdmin(
-      { '/gatehouse-admin/load': JSON.stringify({ status: 'unchanged', version: 2, message: 'config unchanged' }), '/gatehouse-admin/config/versions': state },
+      {
+        '/gatehouse-admin/load': JSON.stringify({ status: 'unchanged', version: 2, message: 'config unchanged' }),
+        '/gatehouse-admin/config/versions': state,
+      },
       async (admin) => {
-        result = await gatehouseAsync(['push', '--admin', admin], { Caddyfile: ':80 {\n\trespond x\n}\n' }, { GATEHOUSE_ADMIN_TOKEN: 't' });
+        result = await gatehouseAsync(
+          ['push', '--admin', admin],
+          { Caddyfile: ':80 {\n\trespond x\n}\n' },
+          { GATEHOUSE_ADMIN_TOKEN: 't' },
+        );
       },
     );
     expect(result.code).toBe(0);
@@ -129,7 +145,11 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
   it('versions marks the deployed version beside the active one', async () => {
     let result = { code: null as number | null, out: '' };
     const listing = JSON.stringify({
-      revision: 4, active: 2, candidate: null, percent: 0, deployed: 1,
+      revision: 4,
+      active: 2,
+      candidate: null,
+      percent: 0,
+      deployed: 1,
       versions: [
         { id: 2, hash: 'b'.repeat(64), source: 'caddyfile', note: 'pushed', createdAt: 0 },
         { id: 1, hash: 'a'.repeat(64), source: 'json', note: 'deployed config', createdAt: 0 },
@@ -144,10 +164,29 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
     expect(lines[1]).toMatch(/^ {3}1 .* deployed +deployed config$/);
   });
 
-  it('--help and -h print every command\'s usage and exit 0', async () => {
+  it("--help and -h print every command's usage and exit 0", async () => {
     let out = '';
-    const ctx = { cwd: tmpdir(), env: {}, out: (t: string) => (out += t), err: (t: string) => (out += `ERR ${t}`), readStdin: async () => '' };
-    for (const verb of ['init', 'run', 'adapt', 'validate', 'fmt', 'deploy', 'selfhost', 'push', 'rollout', 'promote', 'rollback', 'versions']) {
+    const ctx = {
+      cwd: tmpdir(),
+      env: {},
+      out: (t: string) => (out += t),
+      err: (t: string) => (out += `ERR ${t}`),
+      readStdin: async () => '',
+    };
+    for (const verb of [
+      'init',
+      'run',
+      'adapt',
+      'validate',
+      'fmt',
+      'deploy',
+      'selfhost',
+      'push',
+      'rollout',
+      'promote',
+      'rollback',
+      'versions',
+    ]) {
       for (const flag of ['--help', '-h']) {
         out = '';
         expect(await main([verb, flag], ctx), `${verb} ${flag}`).toBe(0);
@@ -166,12 +205,17 @@ describe('gatehouse CLI', { timeout: 30_000 }, () => {
   });
 
   it('versions with an --admin URL that is not the admin API says so, without a TypeError', async () => {
-    const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>my site</html>'));
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>my site</html>'),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
       const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
-      const child = spawn(process.execPath, [bin, 'versions', '--admin', `http://127.0.0.1:${port}/wrong`], { cwd: dir, env: { ...process.env, GATEHOUSE_ADMIN_TOKEN: 't' } });
+      const child = spawn(process.execPath, [bin, 'versions', '--admin', `http://127.0.0.1:${port}/wrong`], {
+        cwd: dir,
+        env: { ...process.env, GATEHOUSE_ADMIN_TOKEN: 't' },
+      });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       const code = await new Promise((r) => child.on('exit', r));

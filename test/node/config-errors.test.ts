@@ -30,7 +30,9 @@ describe('import patterns are globs in Go syntax', () => {
     ] as const) {
       const e = loadError(text);
       expect(e).toBeInstanceOf(CaddyfileError);
-      expect(e.message).toBe(`Caddyfile:${line} - Error during parsing: Failed to use import pattern [: syntax error in pattern`);
+      expect(e.message).toBe(
+        `Caddyfile:${line} - Error during parsing: Failed to use import pattern [: syntax error in pattern`,
+      );
     }
   });
 
@@ -51,7 +53,11 @@ describe('import patterns are globs in Go syntax', () => {
         filename: join(dir, 'Caddyfile'),
         files: nodeFileSource(dir),
       });
-      return JSON.stringify(config).match(/X-From":\["[^"]+/g)?.map((s) => s.slice(10)) ?? [];
+      return (
+        JSON.stringify(config)
+          .match(/X-From":\["[^"]+/g)
+          ?.map((s) => s.slice(10)) ?? []
+      );
     };
 
     it('regex characters in names are literal; * skips dotfiles; ? is one character', () => {
@@ -65,10 +71,22 @@ describe('import patterns are globs in Go syntax', () => {
 
 describe('errors name a file and line', () => {
   const cases: [string, string, string][] = [
-    ['two sites with one address', 'a.com {\n}\na.com {\n\trespond x\n}\n', 'Caddyfile:3: ambiguous site definition: a.com'],
-    ['a bad port', 'a.com:99x {\n}\n', `Caddyfile:1: parsing key: invalid port '99x': strconv.Atoi: parsing "99x": invalid syntax`],
+    [
+      'two sites with one address',
+      'a.com {\n}\na.com {\n\trespond x\n}\n',
+      'Caddyfile:3: ambiguous site definition: a.com',
+    ],
+    [
+      'a bad port',
+      'a.com:99x {\n}\n',
+      `Caddyfile:1: parsing key: invalid port '99x': strconv.Atoi: parsing "99x": invalid syntax`,
+    ],
     // Refused before the route is looked up (named routes have no runtime module yet), still at its line.
-    ['an undefined named route', ':8080 {\n\tinvoke nope\n}\n', 'Caddyfile:2 - Error during parsing: valid in Caddy but not supported by Gatehouse: invoke'],
+    [
+      'an undefined named route',
+      ':8080 {\n\tinvoke nope\n}\n',
+      'Caddyfile:2 - Error during parsing: valid in Caddy but not supported by Gatehouse: invoke',
+    ],
     [
       'a second keyless block',
       '{\n}\n:80 {\n}\n{\n\trespond hi\n}\n',

@@ -43,20 +43,45 @@ const dashboard = JSON.parse(raw) as Dashboard;
 
 /** Grafana's own variables, usable without a definition. */
 const BUILTIN_VARIABLES = new Set([
-  '__rate_interval', '__interval', '__interval_ms', '__range', '__range_s', '__range_ms', '__all', '__dashboard',
-  '__from', '__to', '__org', '__user', '__timeFilter', '__auto',
+  '__rate_interval',
+  '__interval',
+  '__interval_ms',
+  '__range',
+  '__range_s',
+  '__range_ms',
+  '__all',
+  '__dashboard',
+  '__from',
+  '__to',
+  '__org',
+  '__user',
+  '__timeFilter',
+  '__auto',
 ]);
 
 /** Core panel plugins (shipped with Grafana, so the import needs no plugin install). */
 const CORE_PANEL_TYPES = new Set([
-  'timeseries', 'state-timeline', 'status-history', 'stat', 'gauge', 'bargauge', 'barchart', 'table', 'text',
-  'heatmap', 'histogram', 'piechart', 'logs', 'row',
+  'timeseries',
+  'state-timeline',
+  'status-history',
+  'stat',
+  'gauge',
+  'bargauge',
+  'barchart',
+  'table',
+  'text',
+  'heatmap',
+  'histogram',
+  'piechart',
+  'logs',
+  'row',
 ]);
 
 /** The variables a string references, in Grafana's three spellings: $name, ${name[:format]}, [[name[:format]]]. */
 function variableRefs(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)/g)) out.push(m[1] ?? m[2] ?? m[3]);
+  for (const m of text.matchAll(/\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)/g))
+    out.push(m[1] ?? m[2] ?? m[3]);
   return out;
 }
 
@@ -65,13 +90,15 @@ function gridProblems(panels: Array<Pick<Panel, 'title' | 'gridPos'>>): string[]
   const out: string[] = [];
   for (const { title, gridPos: g } of panels) {
     const ints = [g?.x, g?.y, g?.w, g?.h].every((n) => Number.isInteger(n));
-    if (!ints || g.x < 0 || g.y < 0 || g.w < 1 || g.h < 1 || g.x + g.w > 24) out.push(`${title}: gridPos ${JSON.stringify(g)}`);
+    if (!ints || g.x < 0 || g.y < 0 || g.w < 1 || g.h < 1 || g.x + g.w > 24)
+      out.push(`${title}: gridPos ${JSON.stringify(g)}`);
   }
   for (let i = 0; i < panels.length; i++) {
     for (let j = i + 1; j < panels.length; j++) {
       const a = panels[i].gridPos;
       const b = panels[j].gridPos;
-      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) out.push(`${panels[i].title} overlaps ${panels[j].title}`);
+      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+        out.push(`${panels[i].title} overlaps ${panels[j].title}`);
     }
   }
   return out;
@@ -84,7 +111,8 @@ function variableOrderProblems(list: Variable[], inputs: ReadonlySet<string>): s
   for (const v of list) {
     if (defined.has(v.name)) out.push(`variable ${v.name} is defined twice`);
     for (const ref of variableRefs(JSON.stringify({ query: v.query, datasource: v.datasource }))) {
-      if (!defined.has(ref) && !BUILTIN_VARIABLES.has(ref) && !inputs.has(ref)) out.push(`variable ${v.name} uses $${ref} before it is defined`);
+      if (!defined.has(ref) && !BUILTIN_VARIABLES.has(ref) && !inputs.has(ref))
+        out.push(`variable ${v.name} uses $${ref} before it is defined`);
     }
     defined.add(v.name);
   }
@@ -125,15 +153,21 @@ describe('Grafana import checks', () => {
       expect(p.datasource, p.title).toEqual(PANEL_DATASOURCE);
       for (const t of p.targets ?? []) if (t.datasource) expect(t.datasource, p.title).toEqual(PANEL_DATASOURCE);
     }
-    for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) expect(v.datasource, v.name).toEqual(PANEL_DATASOURCE);
-    const ds = dashboard.templating.list.find((v) => v.name === 'datasource') as Variable & { current?: { value?: string } };
+    for (const v of dashboard.templating.list.filter((x) => x.type === 'query'))
+      expect(v.datasource, v.name).toEqual(PANEL_DATASOURCE);
+    const ds = dashboard.templating.list.find((v) => v.name === 'datasource') as Variable & {
+      current?: { value?: string };
+    };
     expect(ds).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: '${DS_PROMETHEUS}' } });
-    expect(dashboard.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
+    expect(dashboard.__inputs).toEqual([
+      expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }),
+    ]);
   });
 
   it('defines every template variable before use, and query variables load their values (on load or time range change)', () => {
     expect(variableOrderProblems(dashboard.templating.list, inputs)).toEqual([]);
-    for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) expect([1, 2], v.name).toContain(v.refresh);
+    for (const v of dashboard.templating.list.filter((x) => x.type === 'query'))
+      expect([1, 2], v.name).toContain(v.refresh);
   });
 
   it('references only variables that exist, in every panel', () => {
@@ -155,6 +189,10 @@ describe('Grafana import checks', () => {
       { name: 'job', type: 'query', query: 'label_values(up, job)' },
     ];
     expect(variableOrderProblems(list, inputs)).toEqual(['variable instance uses $job before it is defined']);
-    expect(variableRefs('rate(x{a=~"${job:regex}",b="[[server]]"}[$__rate_interval])')).toEqual(['job', 'server', '__rate_interval']);
+    expect(variableRefs('rate(x{a=~"${job:regex}",b="[[server]]"}[$__rate_interval])')).toEqual([
+      'job',
+      'server',
+      '__rate_interval',
+    ]);
   });
 });

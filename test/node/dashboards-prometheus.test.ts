@@ -28,7 +28,9 @@ interface Panel {
   title: string;
   targets: Target[];
 }
-const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/gatehouse.json', import.meta.url), 'utf8')) as { panels: Panel[] };
+const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/gatehouse.json', import.meta.url), 'utf8')) as {
+  panels: Panel[];
+};
 
 /** Every request passes the rate_limit and header routes before its handle block: three top-level routes. */
 function caddyfile(upstream: number, deadUpstream: number): string {
@@ -80,7 +82,9 @@ const TRAFFIC: Array<[string, number, number[]]> = [
 ];
 const SENT = TRAFFIC.reduce((n, [, times]) => n + times, 0);
 const BY_CODE: Record<string, number> = {};
-for (const [, times, codes] of TRAFFIC) for (let i = 0; i < times; i++) BY_CODE[codes[Math.min(i, codes.length - 1)]] = (BY_CODE[codes[Math.min(i, codes.length - 1)]] ?? 0) + 1;
+for (const [, times, codes] of TRAFFIC)
+  for (let i = 0; i < times; i++)
+    BY_CODE[codes[Math.min(i, codes.length - 1)]] = (BY_CODE[codes[Math.min(i, codes.length - 1)]] ?? 0) + 1;
 
 interface Sample {
   metric: Record<string, string>;
@@ -89,7 +93,11 @@ interface Sample {
 
 async function query(promPort: number, expr: string): Promise<Sample[]> {
   const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: Sample[] } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: Sample[] };
+  };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
   return body.data!.result;
 }
@@ -135,7 +143,9 @@ describe('dashboard queries against a real Prometheus', () => {
     return;
   }
 
-  it('evaluates every panel with data, and the request totals equal the requests sent', { timeout: 90_000 }, async () => {
+  it('evaluates every panel with data, and the request totals equal the requests sent', {
+    timeout: 90_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-prometheus-test-'));
     const upstream: Server = createServer((_req, res) => res.end('from upstream'));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -187,7 +197,9 @@ scrape_configs:
       }
 
       // The exposition passes Prometheus' own linter.
-      const exposition = await (await fetch(`http://${instance}/gatehouse-admin/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      const exposition = await (
+        await fetch(`http://${instance}/gatehouse-admin/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+      ).text();
       const lint = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
       expect(lint.status, `promtool check metrics:\n${lint.stdout}${lint.stderr}`).toBe(0);
 
@@ -212,7 +224,10 @@ scrape_configs:
 
       const target = (title: string, legend?: string) => {
         const panel = dashboard.panels.find((p) => p.title === title)!;
-        return substitute(asTotals((legend ? panel.targets.find((t) => t.legendFormat?.startsWith(legend)) : panel.targets[0])!.expr), instance);
+        return substitute(
+          asTotals((legend ? panel.targets.find((t) => t.legendFormat?.startsWith(legend)) : panel.targets[0])!.expr),
+          instance,
+        );
       };
       // Requests per second, summed over time: each request once, though it ran through three top-level routes.
       const total = await query(promPort, target('Requests per second'));
@@ -222,7 +237,10 @@ scrape_configs:
       const fivexx = await query(promPort, target('Errors per second', '5xx'));
       expect(fivexx.map((s) => Number(s.value[1]))).toEqual([BY_CODE['500'] + BY_CODE['502']]);
       // The latency percentiles are over every request once (the +Inf bucket of their histogram).
-      const latency = await query(promPort, target('Request latency percentiles').replace(/^histogram_quantile\([\d.]+, (.*)\)$/, '$1'));
+      const latency = await query(
+        promPort,
+        target('Request latency percentiles').replace(/^histogram_quantile\([\d.]+, (.*)\)$/, '$1'),
+      );
       expect(latency.find((s) => s.metric.le === '+Inf')?.value[1]).toBe(String(SENT));
       // What the panels used to show: Caddy's per-route series summed over handlers count requests more than once.
       const perRoute = await query(promPort, `sum(caddy_http_requests_total{job="${JOB}"})`);

@@ -17,7 +17,9 @@ const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/gatehouse.js
 
 /** Names a histogram or counter exposes in the text format. */
 const exported = new Set(
-  Object.values(METRICS).flatMap((m) => (m.kind === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name])),
+  Object.values(METRICS).flatMap((m) =>
+    m.kind === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+  ),
 );
 
 /** Labels Prometheus adds to every series it scrapes (the scrape target's). */
@@ -40,23 +42,55 @@ const labelsOf = new Map<string, Set<string>>(
 );
 
 /** Label names an expression uses: in selectors, by/without clauses, and the legend's {{label}} references. */
-function labelUses(expr: string, legend = ''): Array<{ label: string; where: 'selector' | 'grouping' | 'legend'; metric?: string }> {
+function labelUses(
+  expr: string,
+  legend = '',
+): Array<{ label: string; where: 'selector' | 'grouping' | 'legend'; metric?: string }> {
   const out: Array<{ label: string; where: 'selector' | 'grouping' | 'legend'; metric?: string }> = [];
   const noStrings = expr.replace(/"[^"]*"/g, '""');
   for (const m of noStrings.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
-    for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) out.push({ label: l[1], where: 'selector', metric: m[1] });
+    for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g))
+      out.push({ label: l[1], where: 'selector', metric: m[1] });
   }
   for (const g of noStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
-    for (const l of g[1].split(',').map((x) => x.trim()).filter(Boolean)) out.push({ label: l, where: 'grouping' });
+    for (const l of g[1]
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean))
+      out.push({ label: l, where: 'grouping' });
   }
-  for (const l of legend.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g)) out.push({ label: l[1], where: 'legend' });
+  for (const l of legend.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g))
+    out.push({ label: l[1], where: 'legend' });
   return out;
 }
 
 const PROMQL_WORDS = new Set([
-  'sum', 'by', 'rate', 'histogram_quantile', 'max', 'min', 'avg', 'le', 'without', 'irate', 'increase', 'count',
-  'label_values', 'server', 'code', 'upstream', 'zone', 'object', 'result', 'fail', 'topk', 'on', 'ignoring', 'job',
-  'instance', 'or',
+  'sum',
+  'by',
+  'rate',
+  'histogram_quantile',
+  'max',
+  'min',
+  'avg',
+  'le',
+  'without',
+  'irate',
+  'increase',
+  'count',
+  'label_values',
+  'server',
+  'code',
+  'upstream',
+  'zone',
+  'object',
+  'result',
+  'fail',
+  'topk',
+  'on',
+  'ignoring',
+  'job',
+  'instance',
+  'or',
 ]);
 
 /** Metric names in an expression: identifiers that are not functions, keywords, labels or inside strings/brackets. */
@@ -105,7 +139,9 @@ describe('Grafana dashboard', () => {
     for (const p of dashboard.panels) {
       for (const t of p.targets ?? []) {
         const names = metricNames(t.expr);
-        const grouping = labelUses(t.expr).filter((u) => u.where === 'grouping').map((u) => u.label);
+        const grouping = labelUses(t.expr)
+          .filter((u) => u.where === 'grouping')
+          .map((u) => u.label);
         for (const use of labelUses(t.expr, t.legendFormat)) {
           const where = `${p.title}: ${use.where} label ${use.label} in ${t.expr}`;
           if (use.metric) {
@@ -115,7 +151,9 @@ describe('Grafana dashboard', () => {
             for (const n of names) expect(labelsOf.get(n)?.has(use.label), `${where} (${n})`).toBe(true);
           } else {
             // A legend can only show labels that survive the aggregation.
-            const survives = grouping.length ? grouping.includes(use.label) : names.every((n) => labelsOf.get(n)?.has(use.label));
+            const survives = grouping.length
+              ? grouping.includes(use.label)
+              : names.every((n) => labelsOf.get(n)?.has(use.label));
             expect(survives, where).toBe(true);
           }
         }
@@ -123,7 +161,10 @@ describe('Grafana dashboard', () => {
     }
     for (const v of dashboard.templating.list) {
       const q = typeof v.query === 'object' && v.query !== null ? (v.query as { query?: string }).query : v.query;
-      const m = typeof q === 'string' ? /label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{[^}]*\})?\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(q) : null;
+      const m =
+        typeof q === 'string'
+          ? /label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{[^}]*\})?\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(q)
+          : null;
       if (!m) continue;
       expect(exported.has(m[1]), q as string).toBe(true);
       expect(labelsOf.get(m[1])?.has(m[2]), q as string).toBe(true);
@@ -151,9 +192,10 @@ describe('Grafana dashboard', () => {
     for (const input of inputs) expect(JSON.stringify(rest), input.name).toContain(`\${${input.name}}`);
   });
 
-  it('counts a request once in the request totals, latency and 5xx panels (Caddy\'s series only as a fallback)', () => {
+  it("counts a request once in the request totals, latency and 5xx panels (Caddy's series only as a fallback)", () => {
     // Caddy's HTTP series count a request once per matched top-level route: summing them over handlers over-counts.
-    const once = /^(?:histogram_quantile\([\d.]+, )?sum by \([a-z]+\) \(rate\(gatehouse_request(?:s_total|_duration_seconds_bucket)\{[^}]*\}\[\$__rate_interval\]\)\) or on\(\) /;
+    const once =
+      /^(?:histogram_quantile\([\d.]+, )?sum by \([a-z]+\) \(rate\(gatehouse_request(?:s_total|_duration_seconds_bucket)\{[^}]*\}\[\$__rate_interval\]\)\) or on\(\) /;
     const totals = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
     for (const t of totals) {
       if (!/caddy_http_request(?:s_total|_duration_seconds_(?:count|bucket))\{/.test(t.expr)) continue;
@@ -161,13 +203,21 @@ describe('Grafana dashboard', () => {
     }
     expect(totals.filter((t) => once.test(t.expr)).length).toBeGreaterThanOrEqual(5);
     // Caddy's per-handler series stay where the panel shows them per handler.
-    for (const t of totals.filter((x) => /caddy_http_request(?:s_in_flight|_errors_total)\{/.test(x.expr))) expect(t.expr).toContain('by (server, handler)');
+    for (const t of totals.filter((x) => /caddy_http_request(?:s_in_flight|_errors_total)\{/.test(x.expr)))
+      expect(t.expr).toContain('by (server, handler)');
   });
 
   it('paints upstream health as up (green) and down (red)', () => {
-    const health = dashboard.panels.find((p) => p.targets?.some((t) => t.expr.includes('caddy_reverse_proxy_upstreams_healthy')));
-    const defaults = (health as unknown as { fieldConfig: { defaults: { mappings?: Array<{ type: string; options: Record<string, { text: string; color: string }> }> } } })
-      .fieldConfig.defaults;
+    const health = dashboard.panels.find((p) =>
+      p.targets?.some((t) => t.expr.includes('caddy_reverse_proxy_upstreams_healthy')),
+    );
+    const defaults = (
+      health as unknown as {
+        fieldConfig: {
+          defaults: { mappings?: Array<{ type: string; options: Record<string, { text: string; color: string }> }> };
+        };
+      }
+    ).fieldConfig.defaults;
     const values = defaults.mappings?.find((m) => m.type === 'value')?.options ?? {};
     expect(values['1']).toMatchObject({ text: 'up', color: 'green' });
     expect(values['0']).toMatchObject({ text: 'down', color: 'red' });
@@ -177,7 +227,11 @@ describe('Grafana dashboard', () => {
     const uses = labelUses('sum by (zone) (rate(caddy_http_requests_total{handler="x"}[5m]))', '{{upstream}}');
     expect(uses.find((u) => u.where === 'grouping')?.label).toBe('zone');
     expect(labelsOf.get('caddy_http_requests_total')?.has('zone')).toBe(false);
-    expect(uses.find((u) => u.where === 'selector')).toEqual({ label: 'handler', where: 'selector', metric: 'caddy_http_requests_total' });
+    expect(uses.find((u) => u.where === 'selector')).toEqual({
+      label: 'handler',
+      where: 'selector',
+      metric: 'caddy_http_requests_total',
+    });
     expect(uses.find((u) => u.where === 'legend')?.label).toBe('upstream');
   });
 

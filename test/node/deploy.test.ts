@@ -10,8 +10,15 @@ import { bin, exited } from './local-runtime-helpers.ts';
 // `gatehouse deploy` bakes the adapted config into the bundle without putting it on wrangler's command line.
 
 /** The CLI in `cwd`, its output collected. */
-function startCli(args: string[], cwd: string): { child: ChildProcessByStdio<null, Readable, Readable>; log(): string } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+function startCli(
+  args: string[],
+  cwd: string,
+): { child: ChildProcessByStdio<null, Readable, Readable>; log(): string } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
@@ -19,7 +26,9 @@ function startCli(args: string[], cwd: string): { child: ChildProcessByStdio<nul
 }
 
 describe('gatehouse deploy', () => {
-  it('bakes the config into the bundle through a generated wrangler config, not a command line', { timeout: 60_000 }, async () => {
+  it('bakes the config into the bundle through a generated wrangler config, not a command line', {
+    timeout: 60_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
     const marker = 'deploy-marker-5d1e';
     writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${marker}" 200\n}\n`);
@@ -49,7 +58,10 @@ describe('gatehouse deploy', () => {
   it('deploy --config X bakes X and only X: the demo Caddyfile is not in the bundle', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
     writeFileSync(join(dir, 'mine.caddyfile'), ':8080 {\n\trespond "mine-only-7c2a" 200\n}\n');
-    const { child, log } = startCli(['deploy', '--config', 'mine.caddyfile', '--dry-run', '--outdir', join(dir, 'out')], dir);
+    const { child, log } = startCli(
+      ['deploy', '--config', 'mine.caddyfile', '--dry-run', '--outdir', join(dir, 'out')],
+      dir,
+    );
     expect(await exited(child), log()).toBe(0);
     const bundle = readFileSync(join(dir, 'out/index.js'), 'utf8');
     expect(bundle).toContain('mine-only-7c2a');
@@ -59,7 +71,9 @@ describe('gatehouse deploy', () => {
   it('puts the define in the environment wrangler deploys with --env (define is not inherited)', () => {
     const json = '{"a":"\\"q\\" \\u2028"}';
     const toml = deployWranglerConfig('name = "g"\n', json, 'staging', 1764800000000);
-    const m = /\n\[env\."staging"\.define\]\nGATEHOUSE_BAKED_CONFIG = (".*")\nGATEHOUSE_DEPLOYED_AT = "(\d+)"\n$/.exec(toml);
+    const m = /\n\[env\."staging"\.define\]\nGATEHOUSE_BAKED_CONFIG = (".*")\nGATEHOUSE_DEPLOYED_AT = "(\d+)"\n$/.exec(
+      toml,
+    );
     // The TOML string holds JavaScript source: a string literal whose value is the config JSON, unchanged.
     expect(JSON.parse(JSON.parse(m![1]))).toBe(json);
     // And the deploy's time as a number literal, which orders deploys in the config store.

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Dispenser } from '../../src/caddyfile/dispenser.ts';
 import type { Token } from '../../src/caddyfile/token.ts';
 
-const tok = (text: string, line: number, quote: Token['quote'] = ''): Token => ({ file: 'Caddyfile', line, text, quote });
+const tok = (text: string, line: number, quote: Token['quote'] = ''): Token => ({
+  file: 'Caddyfile',
+  line,
+  text,
+  quote,
+});
 
 describe('Dispenser', () => {
   it('reads arguments on the same line and blocks below', () => {
@@ -21,6 +26,8 @@ describe('Dispenser', () => {
   it('names file and line in errors', () => {
     const d = new Dispenser([tok('dir', 7)]);
     d.next();
-    expect(d.argErr().message).toBe("Caddyfile:7 - Error during parsing: wrong argument count or unexpected line ending after 'dir'");
+    expect(d.argErr().message).toBe(
+      "Caddyfile:7 - Error during parsing: wrong argument count or unexpected line ending after 'dir'",
+    );
   });
 });

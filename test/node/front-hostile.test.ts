@@ -56,19 +56,36 @@ const get = (target: string, fields: string) => `GET ${target} HTTP/1.1\r\n${fie
 
 describe('the selfhost front against hostile requests', () => {
   it('answers a Host that would move the path with 400, and never reaches the proxied route', async () => {
-    const hosts = ['127.0.0.1/api', '127.0.0.1\\api', `127.0.0.1:${port}/api`, 'x?', 'a b', 'a:99999', '[::1', 'x#y', 'u@127.0.0.1'];
+    const hosts = [
+      '127.0.0.1/api',
+      '127.0.0.1\\api',
+      `127.0.0.1:${port}/api`,
+      'x?',
+      'a b',
+      'a:99999',
+      '[::1',
+      'x#y',
+      'u@127.0.0.1',
+    ];
     for (const host of hosts) {
       const r = await rawRequest(port, get('/admin', `Host: ${host}\r\n`));
-      expect({ host, status: r.status, body: r.body }).toEqual({ host, status: 400, body: '400 Bad Request: malformed Host header' });
+      expect({ host, status: r.status, body: r.body }).toEqual({
+        host,
+        status: 400,
+        body: '400 Bad Request: malformed Host header',
+      });
     }
     expect(seen).toEqual([]);
   });
 
   it("answers two Host fields, a missing Host and CONNECT with 400, as Caddy's server does (never 500)", async () => {
     expect((await rawRequest(port, get('/api/x', 'Host: a\r\nHost: b\r\n'))).status).toBe(400);
-    expect(await rawRequest(port, get('/api/x', ''))).toMatchObject({ status: 400, body: '400 Bad Request: missing required Host header' });
+    expect(await rawRequest(port, get('/api/x', ''))).toMatchObject({
+      status: 400,
+      body: '400 Bad Request: missing required Host header',
+    });
     expect((await rawRequest(port, 'CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n')).status).toBe(400);
-    expect((await rawRequest(port, get('http://127.0.0.1/api/x', '')))).toMatchObject({ status: 400 });
+    expect(await rawRequest(port, get('http://127.0.0.1/api/x', ''))).toMatchObject({ status: 400 });
     expect(seen).toEqual([]);
   });
 
@@ -81,12 +98,19 @@ describe('the selfhost front against hostile requests', () => {
   it('still asks for the password on /admin', async () => {
     expect((await rawRequest(port, get('/admin', 'Host: 127.0.0.1\r\n'))).status).toBe(401);
     const auth = Buffer.from('admin:s3cret').toString('base64');
-    expect(await rawRequest(port, get('/admin', `Host: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\n`))).toMatchObject({ status: 200, body: 'admin area' });
+    expect(await rawRequest(port, get('/admin', `Host: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\n`))).toMatchObject({
+      status: 200,
+      body: 'admin area',
+    });
   });
 
   it('gives the Worker the socket peer as the client address, whatever CF-Connecting-IP the client sends', async () => {
-    const spoof = 'Host: 127.0.0.1\r\nCF-Connecting-IP: 203.0.113.9\r\ncf-connecting-ip: 198.51.100.7\r\nX-Forwarded-For: 192.0.2.1\r\n';
-    expect(await rawRequest(port, get('/whoami', spoof))).toMatchObject({ status: 200, body: 'remote_host=127.0.0.1 client_ip=127.0.0.1' });
+    const spoof =
+      'Host: 127.0.0.1\r\nCF-Connecting-IP: 203.0.113.9\r\ncf-connecting-ip: 198.51.100.7\r\nX-Forwarded-For: 192.0.2.1\r\n';
+    expect(await rawRequest(port, get('/whoami', spoof))).toMatchObject({
+      status: 200,
+      body: 'remote_host=127.0.0.1 client_ip=127.0.0.1',
+    });
     expect(await rawRequest(port, get('/api/xff', spoof))).toMatchObject({ status: 200, body: 'upstream saw /xff' });
     const headers = seen.pop()!.headers;
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
@@ -94,7 +118,10 @@ describe('the selfhost front against hostile requests', () => {
   });
 
   it('does not stop serving after all that', async () => {
-    expect(await rawRequest(port, get('/api/ok', 'Host: localhost\r\n'))).toMatchObject({ status: 200, body: 'upstream saw /ok' });
+    expect(await rawRequest(port, get('/api/ok', 'Host: localhost\r\n'))).toMatchObject({
+      status: 200,
+      body: 'upstream saw /ok',
+    });
     expect(gatehouse.log()).not.toMatch(/Uncaught|internal error/i);
   });
 });

@@ -50,9 +50,22 @@ describe('the front', () => {
       res.writeHead(200, ['X-Upstream-Case', 'Kept']);
       res.end('ok');
     });
-    const res = await fetchRaw('GET /fields HTTP/1.1\r\nHost: a.test\r\nX-MiXeD: 1\r\ncf-connecting-ip: 6.6.6.6\r\nAccept: */*\r\nConnection: close\r\n\r\n');
+    const res = await fetchRaw(
+      'GET /fields HTTP/1.1\r\nHost: a.test\r\nX-MiXeD: 1\r\ncf-connecting-ip: 6.6.6.6\r\nAccept: */*\r\nConnection: close\r\n\r\n',
+    );
     // Connection is the front's own, for its pooled connection to workerd; the client's is not passed on.
-    expect(raw).toEqual(['Host', 'a.test', 'X-MiXeD', '1', 'Accept', '*/*', 'CF-Connecting-IP', '127.0.0.1', 'Connection', 'keep-alive']);
+    expect(raw).toEqual([
+      'Host',
+      'a.test',
+      'X-MiXeD',
+      '1',
+      'Accept',
+      '*/*',
+      'CF-Connecting-IP',
+      '127.0.0.1',
+      'Connection',
+      'keep-alive',
+    ]);
     expect(res).toContain('X-Upstream-Case: Kept\r\n');
   });
 

@@ -71,7 +71,8 @@ describe('config front end under mutated input', () => {
       const input = mutate(inputs[Math.floor(rnd() * inputs.length)], rnd);
       const p = problem(input);
       // The input is printed so it can be added to fuzz-regressions/.
-      if (p) failures.push(`run ${i}: ${p}\n${JSON.stringify(input.length > 2000 ? `${input.slice(0, 2000)}…` : input)}`);
+      if (p)
+        failures.push(`run ${i}: ${p}\n${JSON.stringify(input.length > 2000 ? `${input.slice(0, 2000)}…` : input)}`);
     }
     expect(failures).toEqual([]);
   }, 120_000);

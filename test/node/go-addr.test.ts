@@ -26,5 +26,6 @@ describe('goAddrString', () => {
     ['junk', undefined],
     ['', undefined],
   ];
-  for (const [input, want] of table) it(`${JSON.stringify(input)} → ${String(want)}`, () => expect(goAddrString(input)).toBe(want));
+  for (const [input, want] of table)
+    it(`${JSON.stringify(input)} → ${String(want)}`, () => expect(goAddrString(input)).toBe(want));
 });

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS, DURABLE_OBJECTS, starterWranglerToml } from '../../src/cli/init-files.ts';
+import {
+  COMPATIBILITY_DATE,
+  COMPATIBILITY_FLAGS,
+  DURABLE_OBJECTS,
+  starterWranglerToml,
+} from '../../src/cli/init-files.ts';
 import { main } from '../../src/cli/main.ts';
 import { compatibilityOf } from '../../src/cli/selfhost-config.ts';
 
@@ -11,7 +16,13 @@ import { compatibilityOf } from '../../src/cli/selfhost-config.ts';
 async function init(dir: string, args: string[] = []) {
   let out = '';
   let err = '';
-  const code = await main(['init', ...args], { cwd: dir, env: {}, out: (t) => (out += t), err: (t) => (err += t), readStdin: async () => '' });
+  const code = await main(['init', ...args], {
+    cwd: dir,
+    env: {},
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    readStdin: async () => '',
+  });
   return { code, out, err };
 }
 
@@ -63,8 +74,11 @@ describe('gatehouse init', () => {
 
   it("writes the compatibility settings and Durable Objects of Gatehouse's own wrangler.toml", () => {
     const own = readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8');
-    expect({ compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: COMPATIBILITY_FLAGS }).toEqual(compatibilityOf(own));
-    const bindings = (toml: string) => [...toml.matchAll(/name\s*=\s*"([A-Z_]+)"\s*\nclass_name\s*=\s*"(\w+)"/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect({ compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: COMPATIBILITY_FLAGS }).toEqual(
+      compatibilityOf(own),
+    );
+    const bindings = (toml: string) =>
+      [...toml.matchAll(/name\s*=\s*"([A-Z_]+)"\s*\nclass_name\s*=\s*"(\w+)"/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(bindings(starterWranglerToml('x', 'node_modules/gatehouse'))).toEqual(bindings(own));
     expect(DURABLE_OBJECTS.length).toBe(4);
     const migrations = (toml: string) => /new_sqlite_classes = \[.*\]/.exec(toml)?.[0];
@@ -76,7 +90,13 @@ describe('gatehouse init', () => {
     await init(dir);
     let out = '';
     let err = '';
-    const ctx = { cwd: dir, env: {}, out: (t: string) => (out += t), err: (t: string) => (err += t), readStdin: async () => '' };
+    const ctx = {
+      cwd: dir,
+      env: {},
+      out: (t: string) => (out += t),
+      err: (t: string) => (err += t),
+      readStdin: async () => '',
+    };
     expect(await main(['validate'], ctx)).toBe(0);
     expect(out).toBe('Valid configuration\n');
     expect(err).toBe('');

@@ -95,7 +95,9 @@ describe('large imports, snippets, blocks and lines adapt', () => {
   }, 60_000);
 
   it('an import block of 160k tokens used as {block}', () => {
-    const config = adapt(`(wrap) {\n\t{block}\n}\n:8080 {\n\timport wrap {\n${redirLines(40_000).join('\n')}\n\t}\n}\n`);
+    const config = adapt(
+      `(wrap) {\n\t{block}\n}\n:8080 {\n\timport wrap {\n${redirLines(40_000).join('\n')}\n\t}\n}\n`,
+    );
     expect(routeCount(config)).toBe(40_000);
   }, 60_000);
 

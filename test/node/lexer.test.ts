@@ -95,7 +95,9 @@ describe('lexer: heredocs', () => {
 
   it('reports missing, invalid and over-long markers', () => {
     expect(() => tokenize('respond <<\nx\n', 'Caddyfile')).toThrow(/missing opening heredoc marker on line #1/);
-    expect(() => tokenize('respond <<END!\nx\nEND!\n', 'Caddyfile')).toThrow(/heredoc marker on line #1 must contain only/);
+    expect(() => tokenize('respond <<END!\nx\nEND!\n', 'Caddyfile')).toThrow(
+      /heredoc marker on line #1 must contain only/,
+    );
     expect(() => tokenize('respond <<<END\nx\nEND\n', 'Caddyfile')).toThrow(/too many '<' for heredoc on line #1/);
     expect(() => tokenize('respond <<END\nnever closed\n', 'Caddyfile')).toThrow(/incomplete heredoc <<END/);
   });

@@ -22,7 +22,11 @@ export interface Started {
 
 /** Starts the CLI and resolves once it prints where it listens. */
 export async function startGatehouse(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...env } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...env },
+  });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -44,7 +48,9 @@ export async function startGatehouse(args: string[], cwd: string, env: Record<st
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
 /** Sends raw bytes and reads until the server closes (or 5 s pass); returns the status code and the body text. */
@@ -56,7 +62,11 @@ export function rawRequest(port: number, raw: string): Promise<{ status: number;
       const text = Buffer.concat(chunks).toString('latin1');
       const split = text.indexOf('\r\n\r\n');
       const head = split < 0 ? text : text.slice(0, split);
-      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), head, body: split < 0 ? '' : text.slice(split + 4) });
+      resolve({
+        status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0),
+        head,
+        body: split < 0 ? '' : text.slice(split + 4),
+      });
     };
     socket.setTimeout(5000, () => socket.destroy());
     socket.on('data', (d) => chunks.push(d));

@@ -17,25 +17,61 @@ describe('--listen', () => {
     ['8080', { host: undefined, port: 8080 }],
     ['localhost:65535', { host: 'localhost', port: 65535 }],
   ])('%s', (flag, want) => expect(parseListen(flag)).toEqual(want));
-  it.each(['a:99999', 'a:b', 'a:1:2', '[::1:80', ''])('rejects %j', (flag) => expect(() => parseListen(flag)).toThrow(/--listen/));
+  it.each(['a:99999', 'a:b', 'a:1:2', '[::1:80', ''])('rejects %j', (flag) =>
+    expect(() => parseListen(flag)).toThrow(/--listen/),
+  );
 });
 
 describe('.dev.vars and the environment', () => {
   it('reads dotenv lines, quotes and comments', () => {
-    expect(parseDevVars('# c\nA=1\nexport B = "two words"\nC=\'x # y\'\nD=v # note\nnot a line\n')).toEqual({ A: '1', B: 'two words', C: 'x # y', D: 'v' });
+    expect(parseDevVars('# c\nA=1\nexport B = "two words"\nC=\'x # y\'\nD=v # note\nnot a line\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x # y',
+      D: 'v',
+    });
   });
   it('lets ADMIN_TOKEN and METRICS_TOKEN from the environment win, and passes no other environment variable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-devvars-'));
     writeFileSync(join(dir, '.dev.vars'), 'ADMIN_TOKEN=file\nOTHER=x\n');
-    expect(localSecrets(dir, { ADMIN_TOKEN: 'env', METRICS_TOKEN: 'm', HOME: '/root' })).toEqual({ ADMIN_TOKEN: 'env', OTHER: 'x', METRICS_TOKEN: 'm' });
+    expect(localSecrets(dir, { ADMIN_TOKEN: 'env', METRICS_TOKEN: 'm', HOME: '/root' })).toEqual({
+      ADMIN_TOKEN: 'env',
+      OTHER: 'x',
+      METRICS_TOKEN: 'm',
+    });
   });
 });
 
 describe('{env.NAME} under run and selfhost', () => {
-  const config = { apps: { http: { servers: { s: { routes: [{ handle: [{ handler: 'static_response', body: '{env.GREETING} {env.ADMIN_TOKEN} {env.METRICS} {env.UNSET} {env.GREETING}' }] }] } } } } } as CaddyConfigJSON;
+  const config = {
+    apps: {
+      http: {
+        servers: {
+          s: {
+            routes: [
+              {
+                handle: [
+                  {
+                    handler: 'static_response',
+                    body: '{env.GREETING} {env.ADMIN_TOKEN} {env.METRICS} {env.UNSET} {env.GREETING}',
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  } as CaddyConfigJSON;
   it('passes only the referenced variables, never a secret nor a name a binding has', () => {
     const environment = { GREETING: 'hi', ADMIN_TOKEN: 'secret', METRICS: 'x', HOME: '/root', PATH: '/bin' };
-    expect(referencedEnv(config, environment, boundNames('[[durable_objects.bindings]]\nname = "METRICS"\nclass_name = "MetricsShard"\n'))).toEqual({ GREETING: 'hi' });
+    expect(
+      referencedEnv(
+        config,
+        environment,
+        boundNames('[[durable_objects.bindings]]\nname = "METRICS"\nclass_name = "MetricsShard"\n'),
+      ),
+    ).toEqual({ GREETING: 'hi' });
   });
 });
 

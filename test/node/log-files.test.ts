@@ -29,7 +29,11 @@ describe('log file routing', () => {
   it('marked lines go to their file, unmarked ones pass through', async () => {
     dir = mkdtempSync(join(tmpdir(), 'gh-logs-'));
     const file = join(dir, 'sub', 'access.log');
-    const passed = await route([`${FILE_LINE_MARK}${file}\t{"a":1}\n`, 'plain line\n', `${FILE_LINE_MARK}${file}\t{"a":2}\n`]);
+    const passed = await route([
+      `${FILE_LINE_MARK}${file}\t{"a":1}\n`,
+      'plain line\n',
+      `${FILE_LINE_MARK}${file}\t{"a":2}\n`,
+    ]);
     expect(passed).toBe('plain line\n');
     expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"a":2}\n');
   });
@@ -37,7 +41,9 @@ describe('log file routing', () => {
   it('rolls the file past roll_size and keeps roll_keep old files', async () => {
     dir = mkdtempSync(join(tmpdir(), 'gh-logs-'));
     const file = join(dir, 'access.log');
-    const specs = logFileSpecs({ logging: { logs: { l: { writer: { output: 'file', filename: file, roll_size_mb: 1, roll_keep: 1 } } } } });
+    const specs = logFileSpecs({
+      logging: { logs: { l: { writer: { output: 'file', filename: file, roll_size_mb: 1, roll_keep: 1 } } } },
+    });
     const line = `${FILE_LINE_MARK}${file}\t${'x'.repeat(700 * 1024)}\n`;
     await route([line], specs, 4096);
     await route([line], specs, 4096);

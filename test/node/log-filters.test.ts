@@ -9,7 +9,12 @@ import { sha256HexSync } from '../../src/util/sha256-sync.ts';
 
 const h8 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
 
-function run(json: Record<string, unknown>, value: unknown, key = 'f', path = 'request>headers>f'): LogField | undefined {
+function run(
+  json: Record<string, unknown>,
+  value: unknown,
+  key = 'f',
+  path = 'request>headers>f',
+): LogField | undefined {
   return compileFieldFilter(json, path)({ key, value });
 }
 
@@ -26,10 +31,16 @@ describe('delete / rename / replace', () => {
     expect(run({ filter: 'delete' }, ['Bearer x'])).toBeUndefined();
   });
   it('rename keeps the value under the new key', () => {
-    expect(run({ filter: 'rename', name: 'hostname' }, 'example.com', 'host')).toEqual({ key: 'hostname', value: 'example.com' });
+    expect(run({ filter: 'rename', name: 'hostname' }, 'example.com', 'host')).toEqual({
+      key: 'hostname',
+      value: 'example.com',
+    });
   });
   it('replace turns any value, a header list or a number too, into the string', () => {
-    expect(run({ filter: 'replace', value: 'REDACTED' }, ['Bearer a', 'Basic b'])).toEqual({ key: 'f', value: 'REDACTED' });
+    expect(run({ filter: 'replace', value: 'REDACTED' }, ['Bearer a', 'Basic b'])).toEqual({
+      key: 'f',
+      value: 'REDACTED',
+    });
     expect(run({ filter: 'replace' }, 200)).toEqual({ key: 'f', value: '' });
   });
 });
@@ -49,7 +60,9 @@ describe('hash', () => {
 describe('ip_mask', () => {
   const mask = { filter: 'ip_mask', ipv4_cidr: 24, ipv6_cidr: 48 };
   it('masks every address of a comma list, ports and brackets kept', () => {
-    expect(run(mask, '2001:db8:1:2:3:4:5:6, 10.1.2.3:8080, unknown')?.value).toBe('2001:db8:1::, 10.1.2.0:8080, unknown');
+    expect(run(mask, '2001:db8:1:2:3:4:5:6, 10.1.2.3:8080, unknown')?.value).toBe(
+      '2001:db8:1::, 10.1.2.0:8080, unknown',
+    );
     expect(run(mask, ['[2001:db8::9]:443,::ffff:10.9.8.7'])?.value).toEqual(['[2001:db8::]:443, 10.9.8.0']);
   });
   it('keeps what is not an address, but rejoins its comma parts as Caddy does', () => {
@@ -60,7 +73,9 @@ describe('ip_mask', () => {
   });
   it('prints Go’s "<nil>" where no mask applies (unset or longer than the address)', () => {
     expect(run({ filter: 'ip_mask' }, '192.168.1.1')?.value).toBe('<nil>');
-    expect(run({ filter: 'ip_mask', ipv4_cidr: 33, ipv6_cidr: 64 }, '1.2.3.4:80, 2001:db8::1')?.value).toBe('<nil>:80, 2001:db8::');
+    expect(run({ filter: 'ip_mask', ipv4_cidr: 33, ipv6_cidr: 64 }, '1.2.3.4:80, 2001:db8::1')?.value).toBe(
+      '<nil>:80, 2001:db8::',
+    );
   });
 });
 
@@ -115,7 +130,9 @@ describe('cookie', () => {
     expect(run(r, ['a=1'])?.value).toEqual(['a=" x"']);
   });
   it('rejects an unknown action', () => {
-    expect(() => compileFieldFilter({ filter: 'cookie', actions: [{ type: 'mask', name: 'a' }] })).toThrow(/invalid action type/);
+    expect(() => compileFieldFilter({ filter: 'cookie', actions: [{ type: 'mask', name: 'a' }] })).toThrow(
+      /invalid action type/,
+    );
   });
 });
 
@@ -127,7 +144,13 @@ describe('regexp', () => {
     expect(run({ filter: 'regexp', regexp: 'x', value: 'xy' }, ['x'], 'f', 'resp_headers>f')?.value).toEqual(['xy']);
   });
   it('multi_regexp runs each operation in order', () => {
-    const m = { filter: 'multi_regexp', operations: [{ regexp: 'a', value: 'b' }, { regexp: 'b', value: 'c' }] };
+    const m = {
+      filter: 'multi_regexp',
+      operations: [
+        { regexp: 'a', value: 'b' },
+        { regexp: 'b', value: 'c' },
+      ],
+    };
     expect(run(m, 'ab')?.value).toBe('cc');
   });
   it('a pattern that does not compile is a config error', () => {

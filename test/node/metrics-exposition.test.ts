@@ -68,8 +68,16 @@ const cases: Record<string, MetricFamily[]> = {
           value: i * 2,
           metricName: 'caddy_http_request_duration_seconds_bucket',
         })),
-        { labels: { server: 'srv0', handler: 'reverse_proxy', code: 200, method: 'GET' }, value: 1.25, metricName: 'caddy_http_request_duration_seconds_sum' },
-        { labels: { server: 'srv0', handler: 'reverse_proxy', code: 200, method: 'GET' }, value: 6, metricName: 'caddy_http_request_duration_seconds_count' },
+        {
+          labels: { server: 'srv0', handler: 'reverse_proxy', code: 200, method: 'GET' },
+          value: 1.25,
+          metricName: 'caddy_http_request_duration_seconds_sum',
+        },
+        {
+          labels: { server: 'srv0', handler: 'reverse_proxy', code: 200, method: 'GET' },
+          value: 6,
+          metricName: 'caddy_http_request_duration_seconds_count',
+        },
       ],
     },
     { name: 'after', help: 'A second family.', type: 'counter', values: [{ labels: { x: 'y' }, value: 7 }] },
@@ -87,9 +95,24 @@ describe('Prometheus text exposition', () => {
 describe("the scrape's spelling of Caddy's series", () => {
   // Values as Go's strconv.FormatFloat(v, 'g', -1, 64) prints them, which Caddy's client uses for `le`.
   it.each([
-    [0.005, '0.005'], [0.25, '0.25'], [1, '1'], [2.5, '2.5'], [10, '10'], [256, '256'], [262144, '262144'],
-    [999999, '999999'], [1048576, '1.048576e+06'], [4194304, '4.194304e+06'], [1e6, '1e+06'], [123456789, '1.23456789e+08'],
-    [0.0001, '0.0001'], [0.00001, '1e-05'], [1.5e-7, '1.5e-07'], [1e21, '1e+21'], [1e100, '1e+100'], [-2e6, '-2e+06'],
+    [0.005, '0.005'],
+    [0.25, '0.25'],
+    [1, '1'],
+    [2.5, '2.5'],
+    [10, '10'],
+    [256, '256'],
+    [262144, '262144'],
+    [999999, '999999'],
+    [1048576, '1.048576e+06'],
+    [4194304, '4.194304e+06'],
+    [1e6, '1e+06'],
+    [123456789, '1.23456789e+08'],
+    [0.0001, '0.0001'],
+    [0.00001, '1e-05'],
+    [1.5e-7, '1.5e-07'],
+    [1e21, '1e+21'],
+    [1e100, '1e+100'],
+    [-2e6, '-2e+06'],
   ])('formats %s as Go does: %s', (v, go) => {
     expect(formatGoFloat(v)).toBe(go);
   });
@@ -97,9 +120,20 @@ describe("the scrape's spelling of Caddy's series", () => {
   it('writes bucket bounds from 1e+06 up in exponent form, as Caddy does', async () => {
     const size = METRICS.responseSize;
     const text = await renderMetrics([
-      [{ name: size.name, kind: 'histogram', labels: { server: 's', handler: 'h', code: '200', method: 'GET' }, buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0], sum: 10, count: 1 }],
+      [
+        {
+          name: size.name,
+          kind: 'histogram',
+          labels: { server: 's', handler: 'h', code: '200', method: 'GET' },
+          buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0],
+          sum: 10,
+          count: 1,
+        },
+      ],
     ]);
-    expect(text).toContain('caddy_http_response_size_bytes_bucket{server="s",handler="h",code="200",method="GET",le="1.048576e+06"} 1');
+    expect(text).toContain(
+      'caddy_http_response_size_bytes_bucket{server="s",handler="h",code="200",method="GET",le="1.048576e+06"} 1',
+    );
     expect(text).toContain('le="4.194304e+06"} 1');
     expect(text).not.toMatch(/le="1048576"/);
   });
@@ -110,7 +144,9 @@ describe("the scrape's spelling of Caddy's series", () => {
     for (const object of ['ConfigStore', 'MetricsShard', 'RateLimiter', 'UpstreamPool']) {
       expect(healthy).toContain(`gatehouse_durable_object_errors_total{object="${object}"} 0\n`);
     }
-    const oneKind = await renderMetrics([[{ name: errors.name, kind: 'counter', labels: { object: 'UpstreamPool' }, value: 2 }]]);
+    const oneKind = await renderMetrics([
+      [{ name: errors.name, kind: 'counter', labels: { object: 'UpstreamPool' }, value: 2 }],
+    ]);
     expect(oneKind).toContain('gatehouse_durable_object_errors_total{object="UpstreamPool"} 2\n');
     expect(oneKind).toContain('gatehouse_durable_object_errors_total{object="RateLimiter"} 0\n');
     expect(oneKind.match(/object="UpstreamPool"/g)).toHaveLength(1);

@@ -11,10 +11,17 @@ import { exited, freePort } from './local-runtime-helpers.ts';
 // linked in, so the test needs no registry and takes seconds.
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { files: string[]; dependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+  files: string[];
+  dependencies: Record<string, string>;
+};
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-pack-'));
 // The Node running the tests (22, from node_modules/.bin) also runs npm's pack scripts and the installed CLI.
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false' };
+const env = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+  WRANGLER_SEND_METRICS: 'false',
+};
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -38,12 +45,15 @@ function install(tarball: string): string {
   mkdirSync(target, { recursive: true });
   const r = spawnSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-  for (const dep of Object.keys(manifest.dependencies)) symlinkSync(join(repo, 'node_modules', dep), join(project, 'node_modules', dep));
+  for (const dep of Object.keys(manifest.dependencies))
+    symlinkSync(join(repo, 'node_modules', dep), join(project, 'node_modules', dep));
   return project;
 }
 
 describe('the packed package in a user project', () => {
-  it('installs, and init, validate, deploy --dry-run, selfhost --build-only and run work from the project directory', { timeout: 170_000 }, async () => {
+  it('installs, and init, validate, deploy --dry-run, selfhost --build-only and run work from the project directory', {
+    timeout: 170_000,
+  }, async () => {
     const tarball = pack();
     const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
     expect(listing).toContain('package/lib/cli.mjs');
@@ -53,7 +63,8 @@ describe('the packed package in a user project', () => {
 
     const project = install(tarball);
     const cli = join(project, 'node_modules/gatehouse/bin/gatehouse.js');
-    const gatehouse = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: project, env, encoding: 'utf8' });
+    const gatehouse = (args: string[]) =>
+      spawnSync(process.execPath, [cli, ...args], { cwd: project, env, encoding: 'utf8' });
 
     const init = gatehouse(['init']);
     expect(init.status, init.stderr).toBe(0);
@@ -79,10 +90,16 @@ describe('the packed package in a user project', () => {
 
     const selfhost = gatehouse(['selfhost', '--build-only', '--listen', '127.0.0.1:8787']);
     expect(selfhost.status, selfhost.stderr).toBe(0);
-    expect(readFileSync(join(project, '.gatehouse/selfhost/workerd.capnp'), 'utf8')).toContain('className = "ConfigStore"');
+    expect(readFileSync(join(project, '.gatehouse/selfhost/workerd.capnp'), 'utf8')).toContain(
+      'className = "ConfigStore"',
+    );
 
     const port = await freePort();
-    const run = spawn(process.execPath, [cli, 'run', '--listen', `127.0.0.1:${port}`], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [cli, 'run', '--listen', `127.0.0.1:${port}`], {
+      cwd: project,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     run.stdout.on('data', (d) => (log += d));
     run.stderr.on('data', (d) => (log += d));

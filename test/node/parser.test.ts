@@ -6,15 +6,25 @@ function parse(text: string, env: Record<string, string> = {}, files?: Record<st
   const source: FileSource | undefined = files && {
     read: (p) => files[p],
     glob: (pattern) => {
-      const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace('*', '[^/]*').replace('?', '[^/]')}$`);
-      return Object.keys(files).filter((f) => re.test(f)).sort();
+      const re = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace('*', '[^/]*')
+          .replace('?', '[^/]')}$`,
+      );
+      return Object.keys(files)
+        .filter((f) => re.test(f))
+        .sort();
     },
     isDirectory: () => false,
   };
   return parseCaddyfile(text, { filename: 'Caddyfile', env, files: source });
 }
 const summary = (text: string, env: Record<string, string> = {}, files?: Record<string, string>) =>
-  parse(text, env, files).map((b) => ({ keys: b.keys.map((k) => k.text), segments: b.segments.map((s) => s.map((t) => t.text)) }));
+  parse(text, env, files).map((b) => ({
+    keys: b.keys.map((k) => k.text),
+    segments: b.segments.map((s) => s.map((t) => t.text)),
+  }));
 
 describe('parser: blocks and addresses', () => {
   it('reads the global options block and sites', () => {
@@ -41,16 +51,24 @@ describe('parser: blocks and addresses', () => {
   });
 
   it('rejects a matcher defined outside a site with the file and line', () => {
-    expect(() => parse('@foo path /x\n')).toThrow(/^Caddyfile:1 - Error during parsing: request matchers may not be defined globally/);
+    expect(() => parse('@foo path /x\n')).toThrow(
+      /^Caddyfile:1 - Error during parsing: request matchers may not be defined globally/,
+    );
   });
 
   it('enforces brace placement', () => {
-    expect(() => parse('a {\n\trespond "x" { close }\n}\n')).toThrow(/Caddyfile:2 .*Unexpected next token after '\{' on same line/);
+    expect(() => parse('a {\n\trespond "x" { close }\n}\n')).toThrow(
+      /Caddyfile:2 .*Unexpected next token after '\{' on same line/,
+    );
     expect(() => parse('a {\n\treverse_proxy x\n\t{\n\t}\n}\n')).toThrow(/Unexpected '\{' on a new line/);
     expect(() => parse(':80\nrespond x }\n')).toThrow(/Unexpected '}' because no matching opening brace/);
     // a stray `}` after a site block would otherwise become a site named `}`
-    expect(() => parse(':80 {\n\trespond x\n}\n}\n')).toThrow("Caddyfile:4 - Error during parsing: subject does not qualify for certificate: '}'");
-    expect(() => parse('a.com {\n}\n} {\n}\n')).toThrow("Caddyfile:3 - Error during parsing: subject does not qualify for certificate: '}'");
+    expect(() => parse(':80 {\n\trespond x\n}\n}\n')).toThrow(
+      "Caddyfile:4 - Error during parsing: subject does not qualify for certificate: '}'",
+    );
+    expect(() => parse('a.com {\n}\n} {\n}\n')).toThrow(
+      "Caddyfile:3 - Error during parsing: subject does not qualify for certificate: '}'",
+    );
     expect(() => parse('a {\n\theader {\n\t\tX y\n')).toThrow(/unexpected EOF/);
   });
 
@@ -81,7 +99,8 @@ describe('parser: environment substitution', () => {
 
 describe('parser: snippets and imports', () => {
   it('expands a snippet with {args[N]}, {args.N} and {args[:]}', () => {
-    const text = '(s) {\n\trespond "{args[0]}-{args.1}" {args[2:]}\n\theader X {args[:]}\n}\na {\n\timport s a b 201\n}\n';
+    const text =
+      '(s) {\n\trespond "{args[0]}-{args.1}" {args[2:]}\n\theader X {args[:]}\n}\na {\n\timport s a b 201\n}\n';
     expect(summary(text)[0].segments).toEqual([
       ['respond', 'a-b', '201'],
       ['header', 'X', 'a', 'b', '201'],
@@ -89,15 +108,21 @@ describe('parser: snippets and imports', () => {
   });
 
   it('leaves out-of-range args untouched', () => {
-    expect(summary('(s) {\n\trespond {args[3]}\n}\na {\n\timport s x\n}\n')[0].segments[0]).toEqual(['respond', '{args[3]}']);
+    expect(summary('(s) {\n\trespond {args[3]}\n}\na {\n\timport s x\n}\n')[0].segments[0]).toEqual([
+      'respond',
+      '{args[3]}',
+    ]);
   });
 
   it('imports snippets at the top level between sites', () => {
-    expect(summary('(site) {\n\ta.com {\n\t\trespond a\n\t}\n}\nimport site\n').map((b) => b.keys)).toEqual([['a.com']]);
+    expect(summary('(site) {\n\ta.com {\n\t\trespond a\n\t}\n}\nimport site\n').map((b) => b.keys)).toEqual([
+      ['a.com'],
+    ]);
   });
 
   it('replaces {block} and {blocks.name}', () => {
-    const text = '(s) {\n\troute {\n\t\t{block}\n\t}\n\t{blocks.extra}\n}\na {\n\timport s {\n\t\textra {\n\t\t\theader X y\n\t\t}\n\t}\n}\n';
+    const text =
+      '(s) {\n\troute {\n\t\t{block}\n\t}\n\t{blocks.extra}\n}\na {\n\timport s {\n\t\textra {\n\t\t\theader X y\n\t\t}\n\t}\n}\n';
     const segs = summary(text)[0].segments;
     expect(segs[0]).toEqual(['route', '{', 'extra', '{', 'header', 'X', 'y', '}', '}']);
     expect(segs[1]).toEqual(['header', 'X', 'y']);
@@ -127,7 +152,10 @@ describe('parser: snippets and imports', () => {
       filename: 'conf/Caddyfile',
       files: {
         read: (p) => (files as Record<string, string>)[p],
-        glob: (p) => Object.keys(files).filter((f) => f.startsWith(p.slice(0, p.indexOf('*')))).sort(),
+        glob: (p) =>
+          Object.keys(files)
+            .filter((f) => f.startsWith(p.slice(0, p.indexOf('*'))))
+            .sort(),
         isDirectory: () => false,
       },
     });
@@ -141,6 +169,8 @@ describe('parser: snippets and imports', () => {
   });
 
   it('names a missing import file', () => {
-    expect(() => parse('a {\n\timport nope.caddy\n}\n', {}, {})).toThrow(/Caddyfile:2 - Error during parsing: File to import not found: nope.caddy/);
+    expect(() => parse('a {\n\timport nope.caddy\n}\n', {}, {})).toThrow(
+      /Caddyfile:2 - Error during parsing: File to import not found: nope.caddy/,
+    );
   });
 });

@@ -39,7 +39,8 @@ function adaptProxy(lines: string): unknown {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') {
       const rec = v as Record<string, unknown>;
-      if (rec.handler === 'reverse_proxy') found.push((rec.load_balancing as Record<string, unknown> | undefined)?.selection_policy);
+      if (rec.handler === 'reverse_proxy')
+        found.push((rec.load_balancing as Record<string, unknown> | undefined)?.selection_policy);
       Object.values(rec).forEach(walk);
     }
   };
@@ -62,7 +63,11 @@ describe('a policy added by one file and one registry line', () => {
   it('is adapted from lb_policy, arguments and as a fallback', () => {
     expect(adaptProxy('lb_policy last')).toEqual({ policy: 'last' });
     expect(adaptProxy('lb_policy last 1')).toEqual({ policy: 'last', skip: 1 });
-    expect(adaptProxy('lb_policy header X-Key {\n\t\t\tfallback last\n\t\t}')).toEqual({ policy: 'header', field: 'X-Key', fallback: { policy: 'last' } });
+    expect(adaptProxy('lb_policy header X-Key {\n\t\t\tfallback last\n\t\t}')).toEqual({
+      policy: 'header',
+      field: 'X-Key',
+      fallback: { policy: 'last' },
+    });
   });
 
   it('reports its Caddyfile errors at the lb_policy line', () => {
@@ -78,10 +83,12 @@ describe('a policy added by one file and one registry line', () => {
   });
 
   it('refuses a JSON field it did not declare, naming the field and the path', () => {
-    expect(() => compilePolicy({ policy: 'last', skip: 1, reverse: true }, 'routes.0.handle.0.load_balancing.selection_policy')).toThrow(
-      'selection policy last: unsupported field "reverse"',
+    expect(() =>
+      compilePolicy({ policy: 'last', skip: 1, reverse: true }, 'routes.0.handle.0.load_balancing.selection_policy'),
+    ).toThrow('selection policy last: unsupported field "reverse"');
+    expect(() => compilePolicy({ policy: 'header', field: 'x', fallback: { policy: 'last', nope: 1 } }, 'p')).toThrow(
+      /unsupported field "nope"/,
     );
-    expect(() => compilePolicy({ policy: 'header', field: 'x', fallback: { policy: 'last', nope: 1 } }, 'p')).toThrow(/unsupported field "nope"/);
   });
 
   it('cannot be registered twice', () => {
@@ -98,6 +105,8 @@ describe('policy traits through fallbacks', () => {
     expect(counts({ policy: 'header', field: 'x' })).toBe(false);
     expect(counts({ policy: 'header', field: 'x', fallback: { policy: 'last' } })).toBe(false);
     expect(counts({ policy: 'query', key: 'k', fallback: { policy: 'random_choose' } })).toBe(true);
-    expect(counts({ policy: 'cookie', fallback: { policy: 'header', field: 'x', fallback: { policy: 'least_conn' } } })).toBe(true);
+    expect(
+      counts({ policy: 'cookie', fallback: { policy: 'header', field: 'x', fallback: { policy: 'least_conn' } } }),
+    ).toBe(true);
   });
 });

@@ -24,7 +24,10 @@ function preAdapt(caddyfile: string, env: Record<string, string> = {}): { caddyf
 describe('pre-adapting the bundled Caddyfile', () => {
   it('writes the text and the JSON `caddy adapt` would print', () => {
     const text = ':8080 {\n\theader X-A b\n\trespond "hi {path}" 200\n}\n';
-    expect(preAdapt(text)).toEqual({ caddyfile: text, config: adaptCaddyfile(text, { filename: 'Caddyfile', env: {} }).config });
+    expect(preAdapt(text)).toEqual({
+      caddyfile: text,
+      config: adaptCaddyfile(text, { filename: 'Caddyfile', env: {} }).config,
+    });
   });
 
   it('leaves a Caddyfile with {$VAR} placeholders to the Worker, which has the vars', () => {
@@ -42,6 +45,9 @@ describe('pre-adapting the bundled Caddyfile', () => {
   });
 
   it('bundles no Caddyfile with GATEHOUSE_BUNDLED_CADDYFILE=none (a deploy bakes its own; the package ships none)', () => {
-    expect(preAdapt(':8080 {\n\trespond demo\n}\n', { GATEHOUSE_BUNDLED_CADDYFILE: 'none' })).toEqual({ caddyfile: '', config: null });
+    expect(preAdapt(':8080 {\n\trespond demo\n}\n', { GATEHOUSE_BUNDLED_CADDYFILE: 'none' })).toEqual({
+      caddyfile: '',
+      config: null,
+    });
   });
 });

@@ -10,8 +10,6 @@ import { bin, freePort } from './local-runtime-helpers.ts';
 // as a complete request, and an upstream response body that fails midway must not reach the client as a complete
 // one. The upstream is a raw TCP server that records, per connection, whether the request it got was complete.
 
-
-
 interface Received {
   path: string;
   complete: boolean;
@@ -34,7 +32,8 @@ function parseRequest(raw: string): Received | undefined {
       if (eol < 0) return { path, complete: false, bodyBytes: bytes };
       const size = parseInt(body.slice(at, eol), 16);
       if (size === 0) return { path, complete: body.startsWith('\r\n', eol + 2), bodyBytes: bytes };
-      if (body.length < eol + 2 + size + 2) return { path, complete: false, bodyBytes: bytes + Math.max(0, body.length - eol - 2) };
+      if (body.length < eol + 2 + size + 2)
+        return { path, complete: false, bodyBytes: bytes + Math.max(0, body.length - eol - 2) };
       bytes += size;
       at = eol + 2 + size + 2;
     }
@@ -66,7 +65,9 @@ function startUpstream(): Promise<{ server: Server; port: number; seen: Map<stri
       }
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, seen })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, seen })),
+  );
 }
 
 /**
@@ -118,7 +119,10 @@ describe('gatehouse selfhost: bodies that fail are never passed on as complete',
     let ready = false;
     for (let i = 0; i < 120 && !ready; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      ready = await fetch(`http://127.0.0.1:${port}/limited/ok`, { method: 'POST', body: 'short' }).then((r) => r.ok, () => false);
+      ready = await fetch(`http://127.0.0.1:${port}/limited/ok`, { method: 'POST', body: 'short' }).then(
+        (r) => r.ok,
+        () => false,
+      );
     }
     if (!ready) throw new Error(`selfhost did not start:\n${log}`);
   }, 90_000);
@@ -128,22 +132,39 @@ describe('gatehouse selfhost: bodies that fail are never passed on as complete',
     upstream?.server.close();
   });
 
-  const head = (path: string, field: string) => `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${field}\r\n\r\n`;
+  const head = (path: string, field: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${field}\r\n\r\n`;
 
   it('a body within max_size reaches the upstream whole', async () => {
-    const out = await exchange(port, [head('/limited/within', 'Transfer-Encoding: chunked'), chunk('aaaaa'), chunk('bbbbb'), '0\r\n\r\n']);
+    const out = await exchange(port, [
+      head('/limited/within', 'Transfer-Encoding: chunked'),
+      chunk('aaaaa'),
+      chunk('bbbbb'),
+      '0\r\n\r\n',
+    ]);
     expect(out).toMatch(/^HTTP\/1\.1 200 /);
     expect(upstream.seen.get('/limited/within')).toEqual({ path: '/limited/within', complete: true, bodyBytes: 10 });
   });
 
   it('a chunked body over max_size, sent in several writes: 413, and the upstream never gets a complete request', async () => {
-    const out = await exchange(port, [head('/limited/chunked', 'Transfer-Encoding: chunked'), chunk('aaaaa'), chunk('bbbbb'), chunk('ccccc'), '0\r\n\r\n']);
+    const out = await exchange(port, [
+      head('/limited/chunked', 'Transfer-Encoding: chunked'),
+      chunk('aaaaa'),
+      chunk('bbbbb'),
+      chunk('ccccc'),
+      '0\r\n\r\n',
+    ]);
     expect(out).toMatch(/^HTTP\/1\.1 413 /);
     expect(upstream.seen.get('/limited/chunked')?.complete ?? false).toBe(false);
   });
 
   it('a Content-Length body over max_size, sent in several writes: 502 as Caddy, and no complete request upstream', async () => {
-    const out = await exchange(port, [head('/limited/length', 'Content-Length: 1000'), 'a'.repeat(300), 'b'.repeat(300), 'c'.repeat(400)]);
+    const out = await exchange(port, [
+      head('/limited/length', 'Content-Length: 1000'),
+      'a'.repeat(300),
+      'b'.repeat(300),
+      'c'.repeat(400),
+    ]);
     expect(out).toMatch(/^HTTP\/1\.1 502 /);
     expect(upstream.seen.get('/limited/length')?.complete ?? false).toBe(false);
   });

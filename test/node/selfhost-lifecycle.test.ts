@@ -12,7 +12,9 @@ const TOKEN = 'lifecycle-admin-token';
 
 async function serve(dir: string, body: string, port: number): Promise<Awaited<ReturnType<typeof startGatehouse>>> {
   writeFileSync(join(dir, 'Caddyfile'), `:8080 {\n\trespond "${body}"\n}\n`);
-  return startGatehouse(['selfhost', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data')], dir, { ADMIN_TOKEN: TOKEN });
+  return startGatehouse(['selfhost', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data')], dir, {
+    ADMIN_TOKEN: TOKEN,
+  });
 }
 
 async function stop(g: Awaited<ReturnType<typeof startGatehouse>>): Promise<void> {
@@ -23,7 +25,9 @@ async function stop(g: Awaited<ReturnType<typeof startGatehouse>>): Promise<void
 const get = (port: number) => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
 
 describe('gatehouse selfhost across restarts on one data directory', () => {
-  it('serves an edited Caddyfile after a restart; an admin load survives a restart with the same Caddyfile', { timeout: 180_000 }, async () => {
+  it('serves an edited Caddyfile after a restart; an admin load survives a restart with the same Caddyfile', {
+    timeout: 180_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-lifecycle-'));
     const port = await freePort();
 

@@ -8,15 +8,20 @@ import { compatibilityOf, selfhostConfig } from '../../src/cli/selfhost-config.t
 
 // `gatehouse selfhost` end to end: build the bundle, start workerd, answer a request.
 
-
-
 describe('gatehouse selfhost', () => {
   it("runs the Worker with wrangler.toml's compatibility date and flags, as a deployment does", () => {
     const toml = readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8');
     const compat = compatibilityOf(toml);
     expect(compat.compatibilityDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(compat.compatibilityFlags).toEqual(['nodejs_compat']);
-    const capnp = selfhostConfig({ modules: [{ name: 'index.js', kind: 'esModule' }], dataDir: '/d', listen: '*:8080', vars: {}, durableObjects: [], ...compat });
+    const capnp = selfhostConfig({
+      modules: [{ name: 'index.js', kind: 'esModule' }],
+      dataDir: '/d',
+      listen: '*:8080',
+      vars: {},
+      durableObjects: [],
+      ...compat,
+    });
     expect(capnp).toContain(`compatibilityDate = "${compat.compatibilityDate}"`);
     expect(capnp).toContain('compatibilityFlags = ["nodejs_compat"]');
   });
@@ -25,14 +30,20 @@ describe('gatehouse selfhost', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-selfhost-'));
     writeFileSync(join(dir, 'Caddyfile'), ':8080 {\n\trespond "self-hosted {path}" 200\n}\n');
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'selfhost', '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: 'pipe' });
+    const child = spawn(process.execPath, [bin, 'selfhost', '--listen', `127.0.0.1:${port}`], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
     let log = '';
     child.stderr.on('data', (d) => (log += d));
     try {
       let body = '';
       for (let i = 0; i < 120 && !body; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        body = await fetch(`http://127.0.0.1:${port}/hello`).then((r) => r.text(), () => '');
+        body = await fetch(`http://127.0.0.1:${port}/hello`).then(
+          (r) => r.text(),
+          () => '',
+        );
       }
       expect(body, log).toBe('self-hosted /hello');
       // Past the config refresh interval (5 s) the isolate re-reads the config store in the background: that must

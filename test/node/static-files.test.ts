@@ -30,42 +30,70 @@ const adapt = (text: string) => adaptCaddyfile(text, { filename: 'Caddyfile', en
 
 describe('the static-assets directory', () => {
   it('is the root, relative to the Caddyfile; none without file_server or a file matcher', () => {
-    expect(assetsDirectory(adapt(':80 {\n\troot * ./public\n\tfile_server\n}\n'), '/srv/site/Caddyfile')).toBe('/srv/site/public');
-    expect(assetsDirectory(adapt(':80 {\n\ttry_files {path} /index.html\n}\n'), '/srv/site/Caddyfile')).toBe('/srv/site');
-    expect(assetsDirectory(adapt(':80 {\n\troot * ./public\n\trespond "hi"\n}\n'), '/srv/site/Caddyfile')).toBeUndefined();
+    expect(assetsDirectory(adapt(':80 {\n\troot * ./public\n\tfile_server\n}\n'), '/srv/site/Caddyfile')).toBe(
+      '/srv/site/public',
+    );
+    expect(assetsDirectory(adapt(':80 {\n\ttry_files {path} /index.html\n}\n'), '/srv/site/Caddyfile')).toBe(
+      '/srv/site',
+    );
+    expect(
+      assetsDirectory(adapt(':80 {\n\troot * ./public\n\trespond "hi"\n}\n'), '/srv/site/Caddyfile'),
+    ).toBeUndefined();
   });
 
   it('refuses roots one directory cannot express, and placeholders, naming the line', () => {
-    const dir = project('a.test {\n\troot * ./public\n\tfile_server\n}\nb.test {\n\troot * ./other\n\tfile_server\n}\n');
+    const dir = project(
+      'a.test {\n\troot * ./public\n\tfile_server\n}\nb.test {\n\troot * ./other\n\tfile_server\n}\n',
+    );
     const two = adapt('a.test {\n\troot * ./public\n\tfile_server\n}\nb.test {\n\troot * ./other\n\tfile_server\n}\n');
-    expect(() => assetsDirectory(two, join(dir, 'Caddyfile'))).toThrow(`${join(dir, 'Caddyfile')}:6: root "./other" differs from root "./public"`);
-    expect(() => assetsDirectory(adapt(':80 {\n\troot * /srv/{host}\n\tfile_server\n}\n'), join(dir, 'Caddyfile'))).toThrow(/has a placeholder/);
+    expect(() => assetsDirectory(two, join(dir, 'Caddyfile'))).toThrow(
+      `${join(dir, 'Caddyfile')}:6: root "./other" differs from root "./public"`,
+    );
+    expect(() =>
+      assetsDirectory(adapt(':80 {\n\troot * /srv/{host}\n\tfile_server\n}\n'), join(dir, 'Caddyfile')),
+    ).toThrow(/has a placeholder/);
   });
 
   it('is never a directory holding secrets or local builds, unless a .assetsignore says what to leave out', () => {
     const dir = project(':80 {\n\tfile_server\n}\n');
     checkUploadable(dir, 'Caddyfile');
     writeFileSync(join(dir, '.dev.vars'), 'ADMIN_TOKEN=x\n');
-    expect(() => checkUploadable(dir, 'Caddyfile')).toThrow(`Caddyfile: the static-assets directory ${dir} holds .dev.vars, which deploy would upload`);
+    expect(() => checkUploadable(dir, 'Caddyfile')).toThrow(
+      `Caddyfile: the static-assets directory ${dir} holds .dev.vars, which deploy would upload`,
+    );
     writeFileSync(join(dir, '.assetsignore'), '.dev.vars\n');
     checkUploadable(dir, 'Caddyfile');
   });
 
-  it('deploys with an [assets] table: the Worker first, the binding\'s html and 404 handling off', () => {
+  it("deploys with an [assets] table: the Worker first, the binding's html and 404 handling off", () => {
     const toml = deployWranglerConfig('name = "g"\n', '{}', undefined, 1, '/srv/site/public');
-    expect(toml).toContain('\n[assets]\ndirectory = "/srv/site/public"\nbinding = "ASSETS"\nrun_worker_first = true\nhtml_handling = "none"\nnot_found_handling = "none"\n');
+    expect(toml).toContain(
+      '\n[assets]\ndirectory = "/srv/site/public"\nbinding = "ASSETS"\nrun_worker_first = true\nhtml_handling = "none"\nnot_found_handling = "none"\n',
+    );
     expect(deployWranglerConfig('name = "g"\n', '{}', undefined, 1)).not.toContain('[assets]');
   });
 
   it('is a read-only disk service bound as ASSETS in the local runtimes', () => {
-    const capnp = selfhostConfig({ modules: [{ name: 'index.js', kind: 'esModule' }], dataDir: '/d', listen: 'unix:/s', compatibilityDate: '2026-11-01', vars: {}, durableObjects: [], assetsDir: '/srv/site/public' });
+    const capnp = selfhostConfig({
+      modules: [{ name: 'index.js', kind: 'esModule' }],
+      dataDir: '/d',
+      listen: 'unix:/s',
+      compatibilityDate: '2026-11-01',
+      vars: {},
+      durableObjects: [],
+      assetsDir: '/srv/site/public',
+    });
     expect(capnp).toContain('(name = "assets", disk = (path = "/srv/site/public", writable = false))');
     expect(capnp).toContain('(name = "ASSETS", service = "assets")');
   });
 
   it('gatehouse validate accepts root + file_server', () => {
     const dir = project(':8080 {\n\troot * ./public\n\tfile_server\n}\n');
-    const out = spawnSync(process.execPath, [bin, 'validate'], { cwd: dir, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    const out = spawnSync(process.execPath, [bin, 'validate'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
     expect(out.stdout + out.stderr).toContain('Valid configuration');
     expect(out.status).toBe(0);
   });
@@ -81,17 +109,27 @@ describe('gatehouse selfhost serves files from disk', () => {
         '\thandle_errors {\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n\t}\n}\n',
     );
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'selfhost', '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: 'pipe', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    const child = spawn(process.execPath, [bin, 'selfhost', '--listen', `127.0.0.1:${port}`], {
+      cwd: dir,
+      stdio: 'pipe',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
     let log = '';
     child.stderr.on('data', (d) => (log += d));
     // identity unless a test asks: Node's fetch would otherwise accept gzip and get the precompressed sibling
     const get = (p: string, init: { headers?: Record<string, string> } = {}) =>
-      fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'manual', headers: { 'accept-encoding': 'identity', ...init.headers } });
+      fetch(`http://127.0.0.1:${port}${p}`, {
+        redirect: 'manual',
+        headers: { 'accept-encoding': 'identity', ...init.headers },
+      });
     try {
       let up = false;
       for (let i = 0; i < 200 && !up; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        up = await get('/app.js').then((r) => r.status === 200, () => false);
+        up = await get('/app.js').then(
+          (r) => r.status === 200,
+          () => false,
+        );
       }
       expect(up, log).toBe(true);
       const js = await get('/app.js');

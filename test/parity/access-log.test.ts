@@ -35,10 +35,26 @@ http://c.localhost:${port} {
 
 // Host with the port, as a browser sends it: Caddy 2.6 maps logger names by host:port.
 const REQUESTS = (port: number): SampleRequest[] => [
-  { name: 'plain', path: '/p?q=1', headers: { Host: `a.localhost:${port}`, 'User-Agent': 'parity/1', Authorization: 'Bearer s3cret', Cookie: 'sid=1', 'X-Custom': 'v' } },
+  {
+    name: 'plain',
+    path: '/p?q=1',
+    headers: {
+      Host: `a.localhost:${port}`,
+      'User-Agent': 'parity/1',
+      Authorization: 'Bearer s3cret',
+      Cookie: 'sid=1',
+      'X-Custom': 'v',
+    },
+  },
   { name: '404', path: '/missing', headers: { Host: `a.localhost:${port}` } },
   { name: 'skipped', path: '/skip', headers: { Host: `a.localhost:${port}` } },
-  { name: 'post', method: 'POST', path: '/form', body: 'a=1', headers: { Host: `a.localhost:${port}`, 'Content-Type': 'application/x-www-form-urlencoded' } },
+  {
+    name: 'post',
+    method: 'POST',
+    path: '/form',
+    body: 'a=1',
+    headers: { Host: `a.localhost:${port}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+  },
   { name: 'host without log', path: '/', headers: { Host: `b.localhost:${port}` } },
   { name: 'console', path: '/c', headers: { Host: `c.localhost:${port}` } },
 ];
@@ -50,8 +66,11 @@ const CLIENT_ONLY = (names: string[]) => names.filter((n) => n !== 'Cf-Connectin
  * an empty list to stop Go sniffing a type (a bodyless `respond`'s Content-Type).
  */
 const HANDLER_ONLY = (headers: Record<string, string[]>) =>
-  Object.keys(headers).filter((n) => n !== 'Server' && n !== 'Content-Length' && headers[n].length > 0).sort();
+  Object.keys(headers)
+    .filter((n) => n !== 'Server' && n !== 'Content-Length' && headers[n].length > 0)
+    .sort();
 
+// biome-ignore lint/suspicious/noExplicitAny: log entries are read as free-form JSON
 type Entry = Record<string, any>;
 
 /**
@@ -102,7 +121,13 @@ function comparable(e: Entry) {
 /** A console line: the tab-separated head (time left out) and the JSON fields. */
 function consoleLine(line: string) {
   const [time, level, logger, msg, fields] = line.split('\t');
-  return { timeShape: time.replace(/\d/g, '9'), level, logger, msg, fields: comparable({ ...JSON.parse(fields), level, logger, msg, ts: 0 }) };
+  return {
+    timeShape: time.replace(/\d/g, '9'),
+    level,
+    logger,
+    msg,
+    fields: comparable({ ...JSON.parse(fields), level, logger, msg, ts: 0 }),
+  };
 }
 
 async function startGatehouseRun(file: string, port: number): Promise<{ stop(): Promise<void> }> {
@@ -123,14 +148,18 @@ async function startGatehouseRun(file: string, port: number): Promise<{ stop(): 
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`gatehouse run exited:\n${output}`);
-    if (!(await send(port, { name: 'probe', path: '/', headers: { Host: `b.localhost:${port}` } }, 1000)).aborted) return { stop };
+    if (!(await send(port, { name: 'probe', path: '/', headers: { Host: `b.localhost:${port}` } }, 1000)).aborted)
+      return { stop };
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
   throw new Error(`gatehouse run did not answer:\n${output}`);
 }
 
-const sides: Record<'caddy' | 'gatehouse', { a: string[]; c: string[] }> = { caddy: { a: [], c: [] }, gatehouse: { a: [], c: [] } };
+const sides: Record<'caddy' | 'gatehouse', { a: string[]; c: string[] }> = {
+  caddy: { a: [], c: [] },
+  gatehouse: { a: [], c: [] },
+};
 const dirs: string[] = [];
 
 async function runSide(side: 'caddy' | 'gatehouse'): Promise<void> {
@@ -146,7 +175,8 @@ async function runSide(side: 'caddy' | 'gatehouse'): Promise<void> {
   } finally {
     await server.stop();
   }
-  const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean) : []);
+  const read = (name: string) =>
+    existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean) : [];
   sides[side] = { a: read('a.log'), c: read('c.log') };
 }
 
@@ -182,7 +212,15 @@ describe.skipIf(!CADDY)('access log parity with Caddy 2.6.2', () => {
     const gatehouseLines = sides.gatehouse.c.map((line) => {
       const [time, , logger, msg, fields] = line.split('\t');
       const e = as262(JSON.parse(fields));
-      return consoleLine([time, e.level === 'error' ? '\u001b[31mERROR\u001b[0m' : line.split('\t')[1], logger, msg, JSON.stringify(e)].join('\t'));
+      return consoleLine(
+        [
+          time,
+          e.level === 'error' ? '\u001b[31mERROR\u001b[0m' : line.split('\t')[1],
+          logger,
+          msg,
+          JSON.stringify(e),
+        ].join('\t'),
+      );
     });
     expect(gatehouseLines).toEqual(sides.caddy.c.map(consoleLine));
   });

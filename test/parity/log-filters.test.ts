@@ -157,7 +157,9 @@ describe.skipIf(!CADDY)('filter log encoder parity with Caddy 2.6.2', () => {
     writeFileSync(plainFile, plainText);
     const adapted = caddyAdapt(file);
     if (!adapted.json) throw new Error(adapted.error);
-    const logs = Object.values((adapted.json as { logging: { logs: Record<string, { encoder?: Entry }> } }).logging.logs);
+    const logs = Object.values(
+      (adapted.json as { logging: { logs: Record<string, { encoder?: Entry }> } }).logging.logs,
+    );
     fields = logs.find((l) => l.encoder?.format === 'filter')?.encoder?.fields as typeof fields;
     caddys.push(await startCaddy(CADDY!, file, {}, filteredPort));
     caddys.push(await startCaddy(CADDY!, plainFile, {}, plainPort));

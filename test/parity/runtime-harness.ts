@@ -53,13 +53,22 @@ export async function send(port: number, req: SampleRequest, timeoutMs = 5000): 
     const headers: Record<string, string> = { Connection: 'close', ...(req.headers ?? {}) };
     if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
     const r = httpRequest(
-      { host: '127.0.0.1', port, method: req.method ?? 'GET', path: req.path, headers, agent: false, timeout: timeoutMs },
+      {
+        host: '127.0.0.1',
+        port,
+        method: req.method ?? 'GET',
+        path: req.path,
+        headers,
+        agent: false,
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const h: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: h });
         });
         res.on('error', () => resolve({ status: 0, body: '', headers: {}, aborted: true }));
@@ -73,11 +82,21 @@ export async function send(port: number, req: SampleRequest, timeoutMs = 5000): 
   });
 }
 
-async function waitUntilAnswering(port: number, child: ChildProcess, what: string, timeoutMs: number, log: () => string): Promise<void> {
+async function waitUntilAnswering(
+  port: number,
+  child: ChildProcess,
+  what: string,
+  timeoutMs: number,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${log()}`);
-    const r = await send(port, { name: 'probe', path: '/__parity_probe__', headers: { Host: `127.0.0.1:${port}` } }, 1000);
+    const r = await send(
+      port,
+      { name: 'probe', path: '/__parity_probe__', headers: { Host: `127.0.0.1:${port}` } },
+      1000,
+    );
     if (!r.aborted) return;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -111,7 +130,21 @@ export async function startGatehouse(): Promise<Gatehouse> {
   let output = '';
   const child = spawn(
     process.execPath,
-    [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `ADMIN_TOKEN:${token}`, '--var', 'CONFIG_REFRESH_MS:0', '--show-interactive-dev-session=false'],
+    [
+      wrangler,
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      state,
+      '--var',
+      `ADMIN_TOKEN:${token}`,
+      '--var',
+      'CONFIG_REFRESH_MS:0',
+      '--show-interactive-dev-session=false',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   );
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -142,11 +175,21 @@ export async function startGatehouse(): Promise<Gatehouse> {
 }
 
 /** Runs `caddy run` on one Caddyfile with the given env until `stop`. */
-export async function startCaddy(caddy: string, file: string, env: Record<string, string>, port: number): Promise<{ stop(): Promise<void> }> {
+export async function startCaddy(
+  caddy: string,
+  file: string,
+  env: Record<string, string>,
+  port: number,
+): Promise<{ stop(): Promise<void> }> {
   let output = '';
   const child = spawn(caddy, ['run', '--config', file, '--adapter', 'caddyfile'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env, XDG_DATA_HOME: join(tmpdir(), 'parity-caddy-data'), XDG_CONFIG_HOME: join(tmpdir(), 'parity-caddy-config') },
+    env: {
+      ...process.env,
+      ...env,
+      XDG_DATA_HOME: join(tmpdir(), 'parity-caddy-data'),
+      XDG_CONFIG_HOME: join(tmpdir(), 'parity-caddy-config'),
+    },
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

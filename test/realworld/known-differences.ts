@@ -24,9 +24,7 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
     'HEAD sorts same-specificity path routes differently (sortRoutes tie-breaking changed after 2.6): `rewrite /ratel` and `rewrite /api/*`, `handle_path /stats/*` and `handle_path /ratel/*` swap',
   '086-chrisjenx-silo.Caddyfile':
     `${LOGGER_NAMES}; Caddy prints apps.tls (ACME issuers for the site), which Gatehouse does not produce; ` +
-    'the http transport\'s keepalive pool tuning has no meaning for fetch() and is left out of the JSON',
-  '090-a8n-tools-rusty-links.Caddyfile':
-    `HEAD wraps handle_errors contents in a subroute (to support status-code filters), 2.6.2 inlines them; ${LOGGER_NAMES}`,
-  '092-dustinnh-Walled-Garden.Caddyfile':
-    `${FORWARD_AUTH_COPY}; Caddy prints apps.tls (certificate automation for the sites), which Gatehouse does not produce`,
+    "the http transport's keepalive pool tuning has no meaning for fetch() and is left out of the JSON",
+  '090-a8n-tools-rusty-links.Caddyfile': `HEAD wraps handle_errors contents in a subroute (to support status-code filters), 2.6.2 inlines them; ${LOGGER_NAMES}`,
+  '092-dustinnh-Walled-Garden.Caddyfile': `${FORWARD_AUTH_COPY}; Caddy prints apps.tls (certificate automation for the sites), which Gatehouse does not produce`,
 };

@@ -13,7 +13,9 @@ import { KNOWN_DIFFERENCES } from './known-differences.ts';
 // accepts must either adapt and compile here, or be refused with the reason Gatehouse cannot serve it.
 
 const dir = new URL('./corpus/', import.meta.url).pathname;
-const files = readdirSync(dir).filter((f) => f.endsWith('.Caddyfile')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.Caddyfile'))
+  .sort();
 const UNSUPPORTED = 'valid in Caddy but not supported by Gatehouse: ';
 
 const counts = { accepted: 0, equal: 0, validated: 0, refused: 0 };
@@ -55,7 +57,9 @@ describe.skipIf(!CADDY)(`real-world Caddyfiles against ${caddyVersion()}`, () =>
       } catch (e) {
         const message = (e as Error).message;
         const refused = e instanceof CaddyfileError && e.unsupported !== undefined && message.includes(UNSUPPORTED);
-        expect(refused, `${file}: Caddy accepts it, Gatehouse's adapter failed without a reason: ${message}`).toBe(true);
+        expect(refused, `${file}: Caddy accepts it, Gatehouse's adapter failed without a reason: ${message}`).toBe(
+          true,
+        );
         counts.refused++;
         const what = (e as CaddyfileError).unsupported!;
         refusals.set(what, [...(refusals.get(what) ?? []), file]);

@@ -8,7 +8,11 @@ import worker from '../../src/index.ts';
 
 const TOKEN = 'test-admin-token';
 const testEnv = { ...env, ADMIN_TOKEN: TOKEN, CONFIG_REFRESH_MS: '0' } as unknown as Record<string, unknown>;
-const exec = { waitUntil: (_p: Promise<unknown>) => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+const exec = {
+  waitUntil: (_p: Promise<unknown>) => {},
+  passThroughOnException: () => {},
+  props: {},
+} as unknown as ExecutionContext;
 const MiB = 1024 * 1024;
 
 function load(body: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
@@ -36,10 +40,16 @@ async function largestStoredValue(): Promise<number> {
   const ns = (env as unknown as { CONFIG_STORE: DurableObjectNamespace<ConfigStore> }).CONFIG_STORE;
   return runInDurableObject(ns.get(ns.idFromName('config')), (_instance, state) => {
     let largest = 0;
-    for (const { name } of state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")) {
-      const columns = state.storage.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${name}')`).toArray();
+    for (const { name } of state.storage.sql.exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+    )) {
+      const columns = state.storage.sql
+        .exec<{ name: string }>(`SELECT name FROM pragma_table_info('${name}')`)
+        .toArray();
       for (const c of columns) {
-        const row = state.storage.sql.exec<{ m: number | null }>(`SELECT max(length(CAST("${c.name}" AS BLOB))) AS m FROM "${name}"`).one();
+        const row = state.storage.sql
+          .exec<{ m: number | null }>(`SELECT max(length(CAST("${c.name}" AS BLOB))) AS m FROM "${name}"`)
+          .one();
         largest = Math.max(largest, row.m ?? 0);
       }
     }

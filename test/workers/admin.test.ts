@@ -8,9 +8,18 @@ import worker from '../../src/index.ts';
 const TOKEN = 'test-admin-token';
 const ADMIN = 'http://gw.test/gatehouse-admin';
 const testEnv = { ...env, ADMIN_TOKEN: TOKEN, CONFIG_REFRESH_MS: '0' } as unknown as Record<string, unknown>;
-const exec = { waitUntil: (_p: Promise<unknown>) => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+const exec = {
+  waitUntil: (_p: Promise<unknown>) => {},
+  passThroughOnException: () => {},
+  props: {},
+} as unknown as ExecutionContext;
 
-async function call(path: string, init: RequestInit = {}, token: string | null = TOKEN, e = testEnv): Promise<Response> {
+async function call(
+  path: string,
+  init: RequestInit = {},
+  token: string | null = TOKEN,
+  e = testEnv,
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (token !== null) headers.set('Authorization', `Bearer ${token}`);
   return worker.fetch(new Request(ADMIN + path, { ...init, headers }) as never, e as never, exec);
@@ -46,7 +55,10 @@ describe('admin API', () => {
     expect((await load(caddyfile('one'))).status).toBe(200);
     expect(await served('203.0.113.1')).toBe('one');
 
-    const versions = (await (await call('/config/versions')).json()) as { active: number; versions: Array<{ id: number }> };
+    const versions = (await (await call('/config/versions')).json()) as {
+      active: number;
+      versions: Array<{ id: number }>;
+    };
     const first = versions.active;
     expect(versions.versions.map((v) => v.id)).toContain(first);
 
@@ -103,16 +115,29 @@ describe('admin API', () => {
   });
 
   it('adapts without loading', async () => {
-    const res = await call('/adapt', { method: 'POST', body: caddyfile('adapt-only'), headers: { 'Content-Type': 'text/caddyfile' } });
+    const res = await call('/adapt', {
+      method: 'POST',
+      body: caddyfile('adapt-only'),
+      headers: { 'Content-Type': 'text/caddyfile' },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { result: { apps: { http: unknown } } };
     expect(body.result.apps.http).toBeDefined();
   });
 });
 
-const json = (value: unknown) => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) });
+const json = (value: unknown) => ({
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(value),
+});
 const state = async () =>
-  (await (await call('/config/versions')).json()) as { active: number; candidate: number | null; deployed: number | null; versions: Array<{ id: number }> };
+  (await (await call('/config/versions')).json()) as {
+    active: number;
+    candidate: number | null;
+    deployed: number | null;
+    versions: Array<{ id: number }>;
+  };
 const etag = async () => (await call('/config/')).headers.get('Etag')!;
 
 describe('admin API concurrency', () => {
@@ -129,7 +154,12 @@ describe('admin API concurrency', () => {
     await load(caddyfile('base'));
     const tag = await etag();
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => call('/config/rollout', { ...json({ caddyfile: caddyfile(`canary ${i}`), percent: 10 }), headers: { 'Content-Type': 'application/json', 'If-Match': tag } })),
+      Array.from({ length: 5 }, (_, i) =>
+        call('/config/rollout', {
+          ...json({ caddyfile: caddyfile(`canary ${i}`), percent: 10 }),
+          headers: { 'Content-Type': 'application/json', 'If-Match': tag },
+        }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412, 412]);
   });
@@ -137,9 +167,16 @@ describe('admin API concurrency', () => {
   it('refuses a stale Etag reused on rollout, promote and rollback (412)', async () => {
     await load(caddyfile('stale base'));
     const tag = await etag();
-    const withTag = (body: unknown) => ({ ...json(body), headers: { 'Content-Type': 'application/json', 'If-Match': tag } });
-    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary'), percent: 50 }))).status).toBe(200);
-    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary 2'), percent: 50 }))).status).toBe(412);
+    const withTag = (body: unknown) => ({
+      ...json(body),
+      headers: { 'Content-Type': 'application/json', 'If-Match': tag },
+    });
+    expect((await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary'), percent: 50 }))).status).toBe(
+      200,
+    );
+    expect(
+      (await call('/config/rollout', withTag({ caddyfile: caddyfile('stale canary 2'), percent: 50 }))).status,
+    ).toBe(412);
     expect((await call('/config/promote', withTag({}))).status).toBe(412);
     expect((await call('/config/rollback', withTag({}))).status).toBe(412);
     expect((await call('/config/promote', { method: 'POST', headers: { 'If-Match': await etag() } })).status).toBe(200);
@@ -149,7 +186,16 @@ describe('admin API concurrency', () => {
 describe('admin API secrets', () => {
   const secretEnv = { ...testEnv, METRICS_TOKEN: 'metrics-secret-value' };
   it('does not expand ADMIN_TOKEN or METRICS_TOKEN in /adapt', async () => {
-    const res = await call('/adapt', { method: 'POST', body: caddyfile('{$ADMIN_TOKEN} {$METRICS_TOKEN}'), headers: { 'Content-Type': 'text/caddyfile' } }, TOKEN, secretEnv);
+    const res = await call(
+      '/adapt',
+      {
+        method: 'POST',
+        body: caddyfile('{$ADMIN_TOKEN} {$METRICS_TOKEN}'),
+        headers: { 'Content-Type': 'text/caddyfile' },
+      },
+      TOKEN,
+      secretEnv,
+    );
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain(TOKEN);
@@ -158,7 +204,12 @@ describe('admin API secrets', () => {
 
   it('does not reveal them through a loaded config, by {$VAR} or {env.VAR}', async () => {
     const body = caddyfile('a={$ADMIN_TOKEN} b={env.ADMIN_TOKEN} c={env.METRICS_TOKEN}');
-    const res = await call('/load', { method: 'POST', body, headers: { 'Content-Type': 'text/caddyfile' } }, TOKEN, secretEnv);
+    const res = await call(
+      '/load',
+      { method: 'POST', body, headers: { 'Content-Type': 'text/caddyfile' } },
+      TOKEN,
+      secretEnv,
+    );
     expect(res.status).toBe(200);
     const page = await worker.fetch(new Request('http://site.test/') as never, secretEnv as never, exec);
     expect(await page.text()).toBe('a= b= c=');

@@ -23,7 +23,9 @@ export async function startBodyRecorder(): Promise<BodyRecorder> {
     const url = new URL(req.url ?? '/', 'http://x');
     const key = url.searchParams.get('key') ?? '';
     if (url.pathname === '/seen') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen.get(key) ?? { state: 'none', bytes: 0 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(seen.get(key) ?? { state: 'none', bytes: 0 }));
       return;
     }
     if (url.pathname === '/broken') {
@@ -44,7 +46,9 @@ export async function startBodyRecorder(): Promise<BodyRecorder> {
       if (rec.state === 'pending') rec.state = 'aborted';
     });
   });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
   return {
     port,
     close: () => {

@@ -11,8 +11,13 @@ const ns = (env as unknown as { CONFIG_STORE: DurableObjectNamespace<ConfigStore
 let stores = 0;
 const freshStore = () => ns.get(ns.idFromName(`lifecycle-${++stores}`));
 const config = (body: string) =>
-  JSON.stringify({ apps: { http: { servers: { srv0: { listen: [':80'], routes: [{ handle: [{ handler: 'static_response', body }] }] } } } } });
-const bodyOf = (json: string | undefined) => (json ? JSON.parse(json).apps.http.servers.srv0.routes[0].handle[0].body : undefined);
+  JSON.stringify({
+    apps: {
+      http: { servers: { srv0: { listen: [':80'], routes: [{ handle: [{ handler: 'static_response', body }] }] } } },
+    },
+  });
+const bodyOf = (json: string | undefined) =>
+  json ? JSON.parse(json).apps.http.servers.srv0.routes[0].handle[0].body : undefined;
 
 describe('deployed config and admin-loaded versions', () => {
   it('a restart with a changed config serves the new one', async () => {
@@ -67,7 +72,11 @@ describe('deployed config and admin-loaded versions', () => {
     reportServedVersion(snapshot, log);
     reportServedVersion(snapshot, log);
     expect(log).toHaveBeenCalledTimes(1);
-    expect(log.mock.calls[0][0]).toMatch(new RegExp(`serving config version ${snapshot.active!.id}\\b.*not the deployed config \\(version ${snapshot.deployed}\\)`));
+    expect(log.mock.calls[0][0]).toMatch(
+      new RegExp(
+        `serving config version ${snapshot.active!.id}\\b.*not the deployed config \\(version ${snapshot.deployed}\\)`,
+      ),
+    );
     reportServedVersion(await syncDeployed(freshStore(), { json: config('only deployed') }), log);
     expect(log).toHaveBeenCalledTimes(1);
   });

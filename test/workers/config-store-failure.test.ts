@@ -12,12 +12,21 @@ import { watchNamespace } from './watched-namespace.ts';
 // the isolate keeps one view of the store, made with the first namespace it is given.
 
 const real = (env as unknown as { CONFIG_STORE: DurableObjectNamespace }).CONFIG_STORE;
-const config = { apps: { http: { servers: { srv0: { listen: [':443'], routes: [{ handle: [{ handler: 'static_response', body: 'base' }] }] } } } } };
+const config = {
+  apps: {
+    http: {
+      servers: { srv0: { listen: [':443'], routes: [{ handle: [{ handler: 'static_response', body: 'base' }] }] } },
+    },
+  },
+};
 
 async function configStoreErrors(rec: MetricsRecorder): Promise<number> {
   let batch: SeriesData[] = [];
   await rec.flush(async (b) => void (batch = b));
-  return batch.find((s) => s.name === 'gatehouse_durable_object_errors_total' && s.labels.object === 'ConfigStore')?.value ?? 0;
+  return (
+    batch.find((s) => s.name === 'gatehouse_durable_object_errors_total' && s.labels.object === 'ConfigStore')?.value ??
+    0
+  );
 }
 
 describe('config store failures', () => {
@@ -30,7 +39,11 @@ describe('config store failures', () => {
       const e = { ...env, CONFIG_STORE: ns, CONFIG_REFRESH_MS: '50', GATEHOUSE_CONFIG: JSON.stringify(config) };
       const call = async () => {
         const x = execution();
-        const res = await (worker.fetch as (r: Request, e: unknown, c: ExecutionContext) => Promise<Response>)(new Request('https://example.com/'), e, x.exec);
+        const res = await (worker.fetch as (r: Request, e: unknown, c: ExecutionContext) => Promise<Response>)(
+          new Request('https://example.com/'),
+          e,
+          x.exec,
+        );
         const text = await res.text();
         await x.settle();
         return `${res.status} ${text}`;

@@ -14,7 +14,18 @@ describe('Worker entry', () => {
   });
 
   it('serves GATEHOUSE_CONFIG (Caddy JSON) when set', async () => {
-    const config = { apps: { http: { servers: { srv0: { listen: [':443'], routes: [{ handle: [{ handler: 'static_response', body: 'from json {http.request.uri.path}' }] }] } } } } };
+    const config = {
+      apps: {
+        http: {
+          servers: {
+            srv0: {
+              listen: [':443'],
+              routes: [{ handle: [{ handler: 'static_response', body: 'from json {http.request.uri.path}' }] }],
+            },
+          },
+        },
+      },
+    };
     const res = await call('https://example.com/hi', { GATEHOUSE_CONFIG: JSON.stringify(config) });
     expect(await res.text()).toBe('from json /hi');
   });

@@ -3,7 +3,11 @@ import { adaptCaddyfile } from '../../src/adapt/index.ts';
 /** An execution context whose waitUntil work (pool reports, metrics flushes) the test can wait for. */
 export function execution(): { exec: ExecutionContext; settle: () => Promise<void> } {
   const pending: Array<Promise<unknown>> = [];
-  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
+  const exec = {
+    waitUntil: (p: Promise<unknown>) => pending.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  } as unknown as ExecutionContext;
   return {
     exec,
     settle: async () => {

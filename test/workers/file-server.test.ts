@@ -28,12 +28,17 @@ function diskService(calls: string[] = []) {
       calls.push(`${req.method} ${path}`);
       const key = path.replace(/\/+$/, '') || '/';
       const isDir = key === '/' || Object.keys(FILES).some((f) => f.startsWith(`${key}/`));
-      if (isDir) return new Response('[]', { headers: { 'content-type': 'application/json', 'last-modified': MODIFIED } });
+      if (isDir)
+        return new Response('[]', { headers: { 'content-type': 'application/json', 'last-modified': MODIFIED } });
       const body = FILES[key];
       if (body === undefined) return new Response('Not Found', { status: 404 });
       const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get('range') ?? '');
       const part = range ? body.slice(Number(range[1]), Number(range[2]) + 1) : body;
-      const headers = { 'content-type': 'application/octet-stream', 'content-length': String(part.length), 'last-modified': MODIFIED };
+      const headers = {
+        'content-type': 'application/octet-stream',
+        'content-length': String(part.length),
+        'last-modified': MODIFIED,
+      };
       return new Response(req.method === 'HEAD' ? null : part, { status: range ? 206 : 200, headers });
     },
   };
@@ -82,7 +87,9 @@ describe('file_server on static assets', () => {
   });
 
   it('hides the Caddyfile and hidden patterns (404), and a missing file is a 404 error for handle_errors', async () => {
-    const get = site(':80 {\n\tfile_server {\n\t\thide *.env\n\t}\n\thandle_errors {\n\t\trespond "error {err.status_code}"\n\t}\n}\n');
+    const get = site(
+      ':80 {\n\tfile_server {\n\t\thide *.env\n\t}\n\thandle_errors {\n\t\trespond "error {err.status_code}"\n\t}\n}\n',
+    );
     expect(await (await get('/Caddyfile')).text()).toBe('error 404');
     expect(await (await get('/secret.env')).text()).toBe('error 404');
     expect(await (await get('/nope.html')).text()).toBe('error 404');
@@ -90,14 +97,18 @@ describe('file_server on static assets', () => {
   });
 
   it('handle_errors can serve an error page with the error status', async () => {
-    const get = site(':80 {\n\tfile_server\n\thandle_errors {\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n\t}\n}\n');
+    const get = site(
+      ':80 {\n\tfile_server\n\thandle_errors {\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n\t}\n}\n',
+    );
     const res = await get('/missing');
     expect(res.status).toBe(404);
     expect(await res.text()).toBe('custom not found');
   });
 
   it('pass_thru hands a missing file to the next handler; index and status are honoured', async () => {
-    const get = site(':80 {\n\troute {\n\t\tfile_server {\n\t\t\tpass_thru\n\t\t\tindex guide.html\n\t\t}\n\t\trespond "api"\n\t}\n}\n');
+    const get = site(
+      ':80 {\n\troute {\n\t\tfile_server {\n\t\t\tpass_thru\n\t\t\tindex guide.html\n\t\t}\n\t\trespond "api"\n\t}\n}\n',
+    );
     expect(await (await get('/api/users')).text()).toBe('api');
     expect(await (await get('/docs/')).text()).toBe('guide');
     const status = site(':80 {\n\tfile_server {\n\t\tstatus 203\n\t}\n}\n');
@@ -116,7 +127,11 @@ describe('file_server on static assets', () => {
   });
 
   it('refuses browse, as nothing can list the assets', () => {
-    const cfg = { apps: { http: { servers: { s: { listen: [':80'], routes: [{ handle: [{ handler: 'file_server', browse: {} }] }] } } } } };
+    const cfg = {
+      apps: {
+        http: { servers: { s: { listen: [':80'], routes: [{ handle: [{ handler: 'file_server', browse: {} }] }] } } },
+      },
+    };
     expect(() => compileConfig(cfg)).toThrow(/browse is valid in Caddy but not supported by Gatehouse/);
   });
 });
@@ -135,7 +150,9 @@ describe('try_files and the file matcher', () => {
         '\t@small file small.txt big.txt {\n\t\ttry_policy smallest_size\n\t}\n\trespond @small "{file_match.relative}"\n\trespond "none"\n}\n',
     );
     expect(await (await get('/docs/guide')).text()).toBe('/docs/guide.html /docs/guide.html file []');
-    expect(await (await get('/docs/guide.html/extra')).text()).toBe('/docs/guide.html /docs/guide.html file [/extra.html]');
+    expect(await (await get('/docs/guide.html/extra')).text()).toBe(
+      '/docs/guide.html /docs/guide.html file [/extra.html]',
+    );
     expect(await (await get('/zzz')).text()).toBe('/small.txt');
   });
 
@@ -148,9 +165,22 @@ describe('try_files and the file matcher', () => {
   });
 
   it('refuses most_recently_modified, which the edge cannot know', () => {
-    const cfg = { apps: { http: { servers: { s: { listen: [':80'], routes: [{ match: [{ file: { try_policy: 'most_recently_modified' } }] }] } } } } };
+    const cfg = {
+      apps: {
+        http: {
+          servers: {
+            s: { listen: [':80'], routes: [{ match: [{ file: { try_policy: 'most_recently_modified' } }] }] },
+          },
+        },
+      },
+    };
     expect(() => compileConfig(cfg)).toThrow(/most_recently_modified is valid in Caddy but not supported/);
-    expect(() => adaptCaddyfile(':80 {\n\ttry_files {path} /index.html {\n\t\tpolicy most_recently_modified\n\t}\n}\n', { filename: 'Caddyfile', env: {} })).toThrow(
+    expect(() =>
+      adaptCaddyfile(':80 {\n\ttry_files {path} /index.html {\n\t\tpolicy most_recently_modified\n\t}\n}\n', {
+        filename: 'Caddyfile',
+        env: {},
+      }),
+    ).toThrow(
       /Caddyfile:3 - Error during parsing: valid in Caddy but not supported by Gatehouse: try policy most_recently_modified/,
     );
   });

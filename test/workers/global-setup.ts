@@ -60,7 +60,9 @@ function echo(id: string) {
       return;
     }
     res.writeHead(status, { 'content-type': 'application/json', 'x-upstream': id, server: 'echo', ...extra });
-    res.end(JSON.stringify({ id, method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body }));
+    res.end(
+      JSON.stringify({ id, method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body }),
+    );
   };
 }
 
@@ -86,7 +88,9 @@ function upgrade(id: string) {
   return (req: IncomingMessage, socket: Socket) => {
     const key = String(req.headers['sec-websocket-key'] ?? '');
     const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Upstream: ${id}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Upstream: ${id}\r\n\r\n`,
+    );
     const payload = Buffer.from(`hello from ${id} ${req.url}`);
     socket.write(Buffer.concat([Buffer.from([0x81, payload.length]), payload]));
     socket.on('error', () => {});
@@ -99,7 +103,11 @@ function listen(s: Server): Promise<number> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
 }
 
-export default async function setup({ provide }: { provide: (key: 'proxyUpstreams', value: ProxyTestUpstreams) => void }) {
+export default async function setup({
+  provide,
+}: {
+  provide: (key: 'proxyUpstreams', value: ProxyTestUpstreams) => void;
+}) {
   const servers = ['a', 'b', 'c'].map((id) => createServer(echo(id)).on('upgrade', upgrade(id)));
   const echoPorts = await Promise.all(servers.map(listen));
   const flipServer = createServer(flippable());
@@ -110,7 +118,13 @@ export default async function setup({ provide }: { provide: (key: 'proxyUpstream
   await new Promise((r) => probe.close(r));
   const blackhole = await startBlackhole();
   const bodyRecorder = await startBodyRecorder();
-  provide('proxyUpstreams', { echo: echoPorts, refused, flip, blackhole: blackhole.port, bodyRecorder: bodyRecorder.port });
+  provide('proxyUpstreams', {
+    echo: echoPorts,
+    refused,
+    flip,
+    blackhole: blackhole.port,
+    bodyRecorder: bodyRecorder.port,
+  });
   return async () => {
     blackhole.close();
     await bodyRecorder.close();

@@ -9,30 +9,66 @@ import type { Next } from '../../src/http/types.ts';
 /** Serves `url` through a single route running `handle`, then an echo of what the request became. */
 function run(handle: HandlerJSON[], url = 'https://h.test/', init?: RequestInit, echo = true): Promise<Response> {
   const tail = echo ? [{ handler: 'static_response', body: '{http.request.method} {http.request.uri}' }] : [];
-  const cfg: CaddyConfigJSON = { apps: { http: { servers: { s: { listen: [':443'], routes: [{ handle: [...handle, ...tail] }] } } } } };
+  const cfg: CaddyConfigJSON = {
+    apps: { http: { servers: { s: { listen: [':443'], routes: [{ handle: [...handle, ...tail] }] } } } },
+  };
   return compileConfig(cfg).serve(new Request(url, init), {});
 }
 
 describe('static_response', () => {
   it('sets status, headers, JSON or text content type, and expands the body', async () => {
-    const res = await run([{ handler: 'static_response', status_code: 201, body: '{"a":"{http.request.host}"}', headers: { 'X-A': ['{http.request.method}'] } }], 'https://h.test/', undefined, false);
+    const res = await run(
+      [
+        {
+          handler: 'static_response',
+          status_code: 201,
+          body: '{"a":"{http.request.host}"}',
+          headers: { 'X-A': ['{http.request.method}'] },
+        },
+      ],
+      'https://h.test/',
+      undefined,
+      false,
+    );
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('x-a')).toBe('GET');
     expect(await res.text()).toBe('{"a":"h.test"}');
-    const txt = await run([{ handler: 'static_response', body: 'hi {unknown.ph}' }], 'https://h.test/', undefined, false);
+    const txt = await run(
+      [{ handler: 'static_response', body: 'hi {unknown.ph}' }],
+      'https://h.test/',
+      undefined,
+      false,
+    );
     expect(txt.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await txt.text()).toBe('hi {unknown.ph}');
   });
 
   it('redir: Location with status, close sets Connection', async () => {
-    const res = await run([{ handler: 'static_response', status_code: 301, headers: { Location: ['https://new.test{http.request.uri}'] }, close: true }], 'https://h.test/p?q=1', undefined, false);
+    const res = await run(
+      [
+        {
+          handler: 'static_response',
+          status_code: 301,
+          headers: { Location: ['https://new.test{http.request.uri}'] },
+          close: true,
+        },
+      ],
+      'https://h.test/p?q=1',
+      undefined,
+      false,
+    );
     expect(res.status).toBe(301);
     expect(res.headers.get('location')).toBe('https://new.test/p?q=1');
   });
 
   it('a non-numeric status placeholder is a 500 error', async () => {
-    const res = await run([{ handler: 'static_response', status_code: '{http.request.uri.query.s}' }], 'https://h.test/?s=abc', undefined, false);
+    const res = await run(
+      [{ handler: 'static_response', status_code: '{http.request.uri.query.s}' }],
+      'https://h.test/?s=abc',
+      undefined,
+      false,
+    );
     expect(res.status).toBe(500);
   });
 
@@ -43,9 +79,17 @@ describe('static_response', () => {
 
 describe('rewrite', () => {
   it('uri replaces only the given components', async () => {
-    expect(await (await run([{ handler: 'rewrite', uri: '/new' }], 'https://h.test/old?a=1')).text()).toBe('GET /new?a=1');
-    expect(await (await run([{ handler: 'rewrite', uri: '?b=2' }], 'https://h.test/old?a=1')).text()).toBe('GET /old?b=2');
-    expect(await (await run([{ handler: 'rewrite', uri: '/x?{http.request.uri.query}&c=a b' }], 'https://h.test/old?a=1')).text()).toBe('GET /x?a=1&c=a%20b');
+    expect(await (await run([{ handler: 'rewrite', uri: '/new' }], 'https://h.test/old?a=1')).text()).toBe(
+      'GET /new?a=1',
+    );
+    expect(await (await run([{ handler: 'rewrite', uri: '?b=2' }], 'https://h.test/old?a=1')).text()).toBe(
+      'GET /old?b=2',
+    );
+    expect(
+      await (
+        await run([{ handler: 'rewrite', uri: '/x?{http.request.uri.query}&c=a b' }], 'https://h.test/old?a=1')
+      ).text(),
+    ).toBe('GET /x?a=1&c=a%20b');
   });
 
   it('query placeholder values are escaped', async () => {
@@ -55,10 +99,28 @@ describe('rewrite', () => {
 
   it('method, strip prefix (case-insensitive), suffix, substring, regexp', async () => {
     expect(await (await run([{ handler: 'rewrite', method: 'post' }])).text()).toBe('POST /');
-    expect(await (await run([{ handler: 'rewrite', strip_path_prefix: '/API' }], 'https://h.test/api/users')).text()).toBe('GET /users');
-    expect(await (await run([{ handler: 'rewrite', strip_path_suffix: '.html' }], 'https://h.test/page.html')).text()).toBe('GET /page');
-    expect(await (await run([{ handler: 'rewrite', uri_substring: [{ find: 'old', replace: 'new' }] }], 'https://h.test/old/x?old=1')).text()).toBe('GET /new/x?new=1');
-    expect(await (await run([{ handler: 'rewrite', path_regexp: [{ find: '^/v(\\d+)/', replace: '/api/$1/' }] }], 'https://h.test/v2/users')).text()).toBe('GET /api/2/users');
+    expect(
+      await (await run([{ handler: 'rewrite', strip_path_prefix: '/API' }], 'https://h.test/api/users')).text(),
+    ).toBe('GET /users');
+    expect(
+      await (await run([{ handler: 'rewrite', strip_path_suffix: '.html' }], 'https://h.test/page.html')).text(),
+    ).toBe('GET /page');
+    expect(
+      await (
+        await run(
+          [{ handler: 'rewrite', uri_substring: [{ find: 'old', replace: 'new' }] }],
+          'https://h.test/old/x?old=1',
+        )
+      ).text(),
+    ).toBe('GET /new/x?new=1');
+    expect(
+      await (
+        await run(
+          [{ handler: 'rewrite', path_regexp: [{ find: '^/v(\\d+)/', replace: '/api/$1/' }] }],
+          'https://h.test/v2/users',
+        )
+      ).text(),
+    ).toBe('GET /api/2/users');
   });
 
   it('strip prefix leaves the path as Caddy does, without a leading slash it removed', async () => {
@@ -70,19 +132,51 @@ describe('rewrite', () => {
     expect(await (await run([strip('/pre'), body], 'https://h.test/pre', undefined, false)).text()).toBe('[]');
     // later edits see that path: the suffix strip and a second prefix strip work on `fix/a`, not `/fix/a`
     expect(await (await run([strip('/pre'), strip('/fix')], 'https://h.test/prefix/a')).text()).toBe('GET fix/a');
-    expect(await (await run([strip('/pre'), { handler: 'rewrite', strip_path_suffix: '/a' }], 'https://h.test/prefix/a')).text()).toBe('GET fix');
+    expect(
+      await (
+        await run([strip('/pre'), { handler: 'rewrite', strip_path_suffix: '/a' }], 'https://h.test/prefix/a')
+      ).text(),
+    ).toBe('GET fix');
     // and a matcher for `/fix/*` does not take it (Caddy would not route it there)
-    const cfg: CaddyConfigJSON = { apps: { http: { servers: { s: { listen: [':443'], routes: [
-      { handle: [strip('/pre')] },
-      { match: [{ path: ['/fix/*'] }], handle: [{ handler: 'static_response', body: 'wrong route' }], terminal: true },
-      { handle: [{ handler: 'static_response', body: 'path={http.request.uri.path}' }] },
-    ] } } } } };
-    expect(await (await compileConfig(cfg).serve(new Request('https://h.test/prefix/a'), {})).text()).toBe('path=fix/a');
+    const cfg: CaddyConfigJSON = {
+      apps: {
+        http: {
+          servers: {
+            s: {
+              listen: [':443'],
+              routes: [
+                { handle: [strip('/pre')] },
+                {
+                  match: [{ path: ['/fix/*'] }],
+                  handle: [{ handler: 'static_response', body: 'wrong route' }],
+                  terminal: true,
+                },
+                { handle: [{ handler: 'static_response', body: 'path={http.request.uri.path}' }] },
+              ],
+            },
+          },
+        },
+      },
+    };
+    expect(await (await compileConfig(cfg).serve(new Request('https://h.test/prefix/a'), {})).text()).toBe(
+      'path=fix/a',
+    );
   });
 
   it('query ops apply rename, set, add, replace, delete and sort keys', async () => {
     const res = await run(
-      [{ handler: 'rewrite', query: { rename: [{ key: 'old', val: 'new' }], set: [{ key: 'z', val: '1' }], add: [{ key: 'a', val: 'x y' }], replace: [{ key: 'new', search_regexp: '(\\d)', replace: 'n$1' }], delete: ['gone'] } }],
+      [
+        {
+          handler: 'rewrite',
+          query: {
+            rename: [{ key: 'old', val: 'new' }],
+            set: [{ key: 'z', val: '1' }],
+            add: [{ key: 'a', val: 'x y' }],
+            replace: [{ key: 'new', search_regexp: '(\\d)', replace: 'n$1' }],
+            delete: ['gone'],
+          },
+        },
+      ],
       'https://h.test/p?old=5&gone=1&a=0',
     );
     expect(await res.text()).toBe('GET /p?a=0&a=x+y&new=n5&z=1');
@@ -91,21 +185,31 @@ describe('rewrite', () => {
 
 describe('headers', () => {
   it('request ops change what later handlers and the Host see', async () => {
-    const res = await run([
-      { handler: 'headers', request: { set: { 'X-Up': ['v-{http.request.method}'] }, delete: ['X-Drop'] } },
-      { handler: 'static_response', body: '{http.request.header.X-Up}|{http.request.header.X-Drop}' },
-    ], 'https://h.test/', { headers: { 'X-Drop': 'd' } }, false);
+    const res = await run(
+      [
+        { handler: 'headers', request: { set: { 'X-Up': ['v-{http.request.method}'] }, delete: ['X-Drop'] } },
+        { handler: 'static_response', body: '{http.request.header.X-Up}|{http.request.header.X-Drop}' },
+      ],
+      'https://h.test/',
+      { headers: { 'X-Drop': 'd' } },
+      false,
+    );
     expect(await res.text()).toBe('v-GET|');
   });
 
   it('response ops: add/set apply immediately, deletes and require are deferred', async () => {
-    const res = await run([
-      { handler: 'headers', response: { add: { 'X-Multi': ['a', 'b'] } } },
-      { handler: 'headers', response: { delete: ['X-Secret*'], deferred: true } },
-      { handler: 'headers', response: { set: { 'X-Ok': ['yes'] }, require: { status_code: [2] } } },
-      { handler: 'headers', response: { set: { 'X-Bad': ['no'] }, require: { status_code: [404] } } },
-      { handler: 'static_response', headers: { 'X-Secret-Token': ['t'] }, body: 'b' },
-    ], 'https://h.test/', undefined, false);
+    const res = await run(
+      [
+        { handler: 'headers', response: { add: { 'X-Multi': ['a', 'b'] } } },
+        { handler: 'headers', response: { delete: ['X-Secret*'], deferred: true } },
+        { handler: 'headers', response: { set: { 'X-Ok': ['yes'] }, require: { status_code: [2] } } },
+        { handler: 'headers', response: { set: { 'X-Bad': ['no'] }, require: { status_code: [404] } } },
+        { handler: 'static_response', headers: { 'X-Secret-Token': ['t'] }, body: 'b' },
+      ],
+      'https://h.test/',
+      undefined,
+      false,
+    );
     expect(res.headers.get('x-multi')).toBe('a, b');
     expect(res.headers.get('x-secret-token')).toBeNull();
     expect(res.headers.get('x-ok')).toBe('yes');
@@ -113,24 +217,48 @@ describe('headers', () => {
   });
 
   it('replace with a regexp', async () => {
-    const res = await run([
-      { handler: 'headers', response: { replace: { Location: [{ search_regexp: '^http://internal(.*)$', replace: 'https://public$1' }] }, deferred: true } },
-      { handler: 'static_response', status_code: 302, headers: { Location: ['http://internal/x'] } },
-    ], 'https://h.test/', undefined, false);
+    const res = await run(
+      [
+        {
+          handler: 'headers',
+          response: {
+            replace: { Location: [{ search_regexp: '^http://internal(.*)$', replace: 'https://public$1' }] },
+            deferred: true,
+          },
+        },
+        { handler: 'static_response', status_code: 302, headers: { Location: ['http://internal/x'] } },
+      ],
+      'https://h.test/',
+      undefined,
+      false,
+    );
     expect(res.headers.get('location')).toBe('https://public/x');
   });
 });
 
 describe('vars, map, error', () => {
   it('vars expand at runtime', async () => {
-    const res = await run([{ handler: 'vars', who: '{http.request.host}' }, { handler: 'static_response', body: 'hi {http.vars.who}' }], 'https://h.test/', undefined, false);
+    const res = await run(
+      [
+        { handler: 'vars', who: '{http.request.host}' },
+        { handler: 'static_response', body: 'hi {http.vars.who}' },
+      ],
+      'https://h.test/',
+      undefined,
+      false,
+    );
     expect(await res.text()).toBe('hi h.test');
   });
 
   it('map: literal, regexp and default outputs', async () => {
     const map = {
-      handler: 'map', source: '{http.request.uri.path}', destinations: ['{backend}', '{tier}'],
-      mappings: [{ input: '/a', outputs: ['alpha', 'gold'] }, { input_regexp: '^/u/(\\w+)$', outputs: ['user-$1', null] }],
+      handler: 'map',
+      source: '{http.request.uri.path}',
+      destinations: ['{backend}', '{tier}'],
+      mappings: [
+        { input: '/a', outputs: ['alpha', 'gold'] },
+        { input_regexp: '^/u/(\\w+)$', outputs: ['user-$1', null] },
+      ],
       defaults: ['none', 'free'],
     };
     const body = { handler: 'static_response', body: '{backend} {tier}' };
@@ -146,7 +274,17 @@ describe('vars, map, error', () => {
 
 describe('authentication (http_basic)', () => {
   const hash = bcrypt.hashSync('s3cret', 4);
-  const auth = { handler: 'authentication', providers: { http_basic: { accounts: [{ username: 'ann', password: hash }], realm: 'Zone', hash: { algorithm: 'bcrypt' }, hash_cache: {} } } };
+  const auth = {
+    handler: 'authentication',
+    providers: {
+      http_basic: {
+        accounts: [{ username: 'ann', password: hash }],
+        realm: 'Zone',
+        hash: { algorithm: 'bcrypt' },
+        hash_cache: {},
+      },
+    },
+  };
   const body = { handler: 'static_response', body: 'hello {http.auth.user.id}' };
   const basic = (u: string, p: string) => ({ headers: { Authorization: `Basic ${btoa(`${u}:${p}`)}` } });
 
@@ -174,7 +312,10 @@ describe('authentication (http_basic)', () => {
 
 describe('request_body', () => {
   const compile = (json: Record<string, unknown>) =>
-    compileRequestBody({ handler: 'request_body', ...json }, { path: 't', bindings: undefined, compileRoutes: () => async (c, n) => n(c) });
+    compileRequestBody(
+      { handler: 'request_body', ...json },
+      { path: 't', bindings: undefined, compileRoutes: () => async (c, n) => n(c) },
+    );
   const readBody: Next = async (ctx) => new Response(await ctx.request.text());
 
   it('reading past max_size is a 413 error; within the limit the body passes', async () => {
@@ -199,19 +340,35 @@ describe('request_body', () => {
 describe('encode', () => {
   const enc = { handler: 'encode', encodings: { gzip: {}, zstd: {} }, prefer: ['zstd', 'gzip'], minimum_length: 4 };
   it('declares gzip for compressible responses the client accepts', async () => {
-    const res = await run([enc, { handler: 'static_response', body: 'hello world' }], 'https://h.test/', { headers: { 'Accept-Encoding': 'gzip, zstd' } }, false);
+    const res = await run(
+      [enc, { handler: 'static_response', body: 'hello world' }],
+      'https://h.test/',
+      { headers: { 'Accept-Encoding': 'gzip, zstd' } },
+      false,
+    );
     expect(res.headers.get('content-encoding')).toBe('gzip');
     expect(res.headers.get('vary')).toBe('Accept-Encoding');
   });
   it('leaves short bodies, unaccepted encodings and non-matching types alone', async () => {
-    const none = await run([enc, { handler: 'static_response', body: 'hello world' }], 'https://h.test/', undefined, false);
+    const none = await run(
+      [enc, { handler: 'static_response', body: 'hello world' }],
+      'https://h.test/',
+      undefined,
+      false,
+    );
     expect(none.headers.get('content-encoding')).toBeNull();
-    const img = await run([enc, { handler: 'static_response', body: 'xxxxxxxx', headers: { 'Content-Type': ['image/png'] } }], 'https://h.test/', { headers: { 'Accept-Encoding': 'gzip' } }, false);
+    const img = await run(
+      [enc, { handler: 'static_response', body: 'xxxxxxxx', headers: { 'Content-Type': ['image/png'] } }],
+      'https://h.test/',
+      { headers: { 'Accept-Encoding': 'gzip' } },
+      false,
+    );
     expect(img.headers.get('content-encoding')).toBeNull();
   });
   it("follows the client's own Accept-Encoding when Cloudflare rewrote the field", async () => {
     const body = { handler: 'static_response', body: 'hello world' };
-    const asked = (header: string, client: string) => ({ headers: { 'Accept-Encoding': header }, cf: { clientAcceptEncoding: client } }) as RequestInit;
+    const asked = (header: string, client: string) =>
+      ({ headers: { 'Accept-Encoding': header }, cf: { clientAcceptEncoding: client } }) as RequestInit;
     const none = await run([enc, body], 'https://h.test/', asked('gzip, br', ''), false);
     expect(none.headers.get('content-encoding')).toBeNull();
     expect(await none.text()).toBe('hello world');

@@ -30,7 +30,18 @@ describe('Host header validation in the Worker entry', () => {
 `),
   };
 
-  for (const host of ['127.0.0.1/api', '127.0.0.1\\api', '127.0.0.1:8080/api', 'x?', 'a b', 'user@127.0.0.1', '127.0.0.1:99999', '127.0.0.1:8x', '', 'a%41.test']) {
+  for (const host of [
+    '127.0.0.1/api',
+    '127.0.0.1\\api',
+    '127.0.0.1:8080/api',
+    'x?',
+    'a b',
+    'user@127.0.0.1',
+    '127.0.0.1:99999',
+    '127.0.0.1:8x',
+    '',
+    'a%41.test',
+  ]) {
     it(`Host ${JSON.stringify(host)} is a 400 before any route`, async () => {
       // What workerd makes of it: the Host text glued in front of the path.
       const url = host === '' ? 'http:///admin' : `http://${host.replace(/ /g, '%20')}/admin`;
@@ -52,7 +63,11 @@ describe('Host header validation in the Worker entry', () => {
   // Worker gets what workerd hands it).
   for (const host of ['a%2f', 'a%00', 'a%20b']) {
     it(`Host ${JSON.stringify(host)} whose URL does not parse is a 400, not a 500`, async () => {
-      const request = { url: `http://${host}/admin`, method: 'GET', headers: new Headers({ Host: host }) } as unknown as Request;
+      const request = {
+        url: `http://${host}/admin`,
+        method: 'GET',
+        headers: new Headers({ Host: host }),
+      } as unknown as Request;
       const res = await fetchWorker(request, env);
       expect(res.status).toBe(400);
       expect(await res.text()).toBe('400 Bad Request: malformed Host header');
@@ -60,7 +75,10 @@ describe('Host header validation in the Worker entry', () => {
   }
 
   it('the /api route does not see a request for /admin through the Host', async () => {
-    const res = await fetchWorker(new Request('http://127.0.0.1/api/admin', { headers: { Host: '127.0.0.1/api' } }), env);
+    const res = await fetchWorker(
+      new Request('http://127.0.0.1/api/admin', { headers: { Host: '127.0.0.1/api' } }),
+      env,
+    );
     expect(res.status).toBe(400);
     expect(await res.text()).not.toContain('api');
   });
@@ -81,7 +99,10 @@ describe('Host header validation in the Worker entry', () => {
   });
 
   it('the admin API is behind the same check', async () => {
-    const res = await fetchWorker(wire('gw.test/x', '/gatehouse-admin/config'), { ...env, ADMIN_TOKEN: 'secret-token-1234567890' });
+    const res = await fetchWorker(wire('gw.test/x', '/gatehouse-admin/config'), {
+      ...env,
+      ADMIN_TOKEN: 'secret-token-1234567890',
+    });
     expect(res.status).toBe(400);
   });
 });
@@ -254,7 +275,9 @@ describe('client_ip behind trusted proxies', () => {
 	}
 }
 `;
-  const envWith = (options: string) => ({ GATEHOUSE_CONFIG: configJson(`{\n\tservers {\n${options}\n\t}\n}\n${site}`) });
+  const envWith = (options: string) => ({
+    GATEHOUSE_CONFIG: configJson(`{\n\tservers {\n${options}\n\t}\n}\n${site}`),
+  });
   const plain = { GATEHOUSE_CONFIG: configJson(site) };
   const trusted = envWith('\t\ttrusted_proxies static 10.0.0.0/8');
   const strict = envWith('\t\ttrusted_proxies static 10.0.0.0/8 192.0.2.200\n\t\ttrusted_proxies_strict');
@@ -265,20 +288,98 @@ describe('client_ip behind trusted proxies', () => {
     fetchWorker(wire('example.com', path, { 'CF-Connecting-IP': peer, ...headers }), env);
 
   const table: Array<[string, Record<string, string>, string, Record<string, string>, string]> = [
-    ['no trusted_proxies: a spoofed XFF is ignored', plain, '203.0.113.7', { 'X-Forwarded-For': '192.0.2.1' }, 'outside 203.0.113.7 false'],
-    ['untrusted peer: a spoofed XFF is ignored', trusted, '203.0.113.7', { 'X-Forwarded-For': '192.0.2.1' }, 'outside 203.0.113.7 false'],
-    ['trusted peer: the leftmost XFF entry', trusted, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.1, 10.0.0.9' }, 'inside 192.0.2.1 true'],
+    [
+      'no trusted_proxies: a spoofed XFF is ignored',
+      plain,
+      '203.0.113.7',
+      { 'X-Forwarded-For': '192.0.2.1' },
+      'outside 203.0.113.7 false',
+    ],
+    [
+      'untrusted peer: a spoofed XFF is ignored',
+      trusted,
+      '203.0.113.7',
+      { 'X-Forwarded-For': '192.0.2.1' },
+      'outside 203.0.113.7 false',
+    ],
+    [
+      'trusted peer: the leftmost XFF entry',
+      trusted,
+      '10.1.2.3',
+      { 'X-Forwarded-For': '192.0.2.1, 10.0.0.9' },
+      'inside 192.0.2.1 true',
+    ],
     ['trusted peer without XFF: the peer', trusted, '10.1.2.3', {}, 'peer 10.1.2.3 true'],
-    ['trusted peer: invalid entries skipped, port and zone dropped, canonical form', trusted, '10.1.2.3', { 'X-Forwarded-For': 'junk, 01.2.3.4, [2001:DB8:0:0::1%eth0]:443' }, 'peer 2001:db8::1 true'],
-    ['trusted peer: an IPv4 entry with a port', trusted, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.9:5555' }, 'inside 192.0.2.9 true'],
-    ['trusted peer: nothing valid, the peer', trusted, '10.1.2.3', { 'X-Forwarded-For': 'unknown' }, 'peer 10.1.2.3 true'],
-    ['strict: right to left, the first untrusted entry', strict, '10.1.2.3', { 'X-Forwarded-For': '198.51.100.66, 192.0.2.7, 192.0.2.200, 10.0.0.9' }, 'inside 192.0.2.7 true'],
-    ['strict: every entry trusted, the peer', strict, '10.1.2.3', { 'X-Forwarded-For': '10.0.0.1, 192.0.2.200' }, 'peer 10.1.2.3 true'],
-    ['client_ip_headers: the first header that has a valid address', realIp, '10.9.9.9', { 'X-Real-IP': '192.0.2.77', 'X-Forwarded-For': '198.51.100.1' }, 'inside 192.0.2.77 true'],
-    ['client_ip_headers: falls through to the next header', realIp, '10.9.9.9', { 'X-Forwarded-For': '192.0.2.78' }, 'inside 192.0.2.78 true'],
-    ['cloudflare: a Cloudflare IPv4 peer is trusted', cloudflare, '172.64.1.2', { 'X-Forwarded-For': '192.0.2.5' }, 'inside 192.0.2.5 true'],
-    ['cloudflare: a Cloudflare IPv6 peer is trusted', cloudflare, '2606:4700::6810:1', { 'X-Forwarded-For': '192.0.2.6' }, 'inside 192.0.2.6 true'],
-    ['cloudflare: any other peer is not', cloudflare, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.7' }, 'peer 10.1.2.3 false'],
+    [
+      'trusted peer: invalid entries skipped, port and zone dropped, canonical form',
+      trusted,
+      '10.1.2.3',
+      { 'X-Forwarded-For': 'junk, 01.2.3.4, [2001:DB8:0:0::1%eth0]:443' },
+      'peer 2001:db8::1 true',
+    ],
+    [
+      'trusted peer: an IPv4 entry with a port',
+      trusted,
+      '10.1.2.3',
+      { 'X-Forwarded-For': '192.0.2.9:5555' },
+      'inside 192.0.2.9 true',
+    ],
+    [
+      'trusted peer: nothing valid, the peer',
+      trusted,
+      '10.1.2.3',
+      { 'X-Forwarded-For': 'unknown' },
+      'peer 10.1.2.3 true',
+    ],
+    [
+      'strict: right to left, the first untrusted entry',
+      strict,
+      '10.1.2.3',
+      { 'X-Forwarded-For': '198.51.100.66, 192.0.2.7, 192.0.2.200, 10.0.0.9' },
+      'inside 192.0.2.7 true',
+    ],
+    [
+      'strict: every entry trusted, the peer',
+      strict,
+      '10.1.2.3',
+      { 'X-Forwarded-For': '10.0.0.1, 192.0.2.200' },
+      'peer 10.1.2.3 true',
+    ],
+    [
+      'client_ip_headers: the first header that has a valid address',
+      realIp,
+      '10.9.9.9',
+      { 'X-Real-IP': '192.0.2.77', 'X-Forwarded-For': '198.51.100.1' },
+      'inside 192.0.2.77 true',
+    ],
+    [
+      'client_ip_headers: falls through to the next header',
+      realIp,
+      '10.9.9.9',
+      { 'X-Forwarded-For': '192.0.2.78' },
+      'inside 192.0.2.78 true',
+    ],
+    [
+      'cloudflare: a Cloudflare IPv4 peer is trusted',
+      cloudflare,
+      '172.64.1.2',
+      { 'X-Forwarded-For': '192.0.2.5' },
+      'inside 192.0.2.5 true',
+    ],
+    [
+      'cloudflare: a Cloudflare IPv6 peer is trusted',
+      cloudflare,
+      '2606:4700::6810:1',
+      { 'X-Forwarded-For': '192.0.2.6' },
+      'inside 192.0.2.6 true',
+    ],
+    [
+      'cloudflare: any other peer is not',
+      cloudflare,
+      '10.1.2.3',
+      { 'X-Forwarded-For': '192.0.2.7' },
+      'peer 10.1.2.3 false',
+    ],
   ];
   for (const [name, env, peer, headers, want] of table) {
     it(name, async () => {
@@ -289,14 +390,24 @@ describe('client_ip behind trusted proxies', () => {
 
   type Echo = { headers: Record<string, string> };
   it('reverse_proxy replaces the XFF of an untrusted peer with the peer', async () => {
-    const res = await ask(trusted, '203.0.113.7', { 'X-Forwarded-For': '192.0.2.1', 'X-Forwarded-Host': 'evil.test' }, '/up');
+    const res = await ask(
+      trusted,
+      '203.0.113.7',
+      { 'X-Forwarded-For': '192.0.2.1', 'X-Forwarded-Host': 'evil.test' },
+      '/up',
+    );
     const echo = (await res.json()) as Echo;
     expect(echo.headers['x-forwarded-for']).toBe('203.0.113.7');
     expect(echo.headers['x-forwarded-host']).toBe('example.com');
   });
 
   it("reverse_proxy appends the peer to a trusted proxy's XFF (server trusted_proxies)", async () => {
-    const res = await ask(trusted, '10.1.2.3', { 'X-Forwarded-For': '192.0.2.1', 'X-Forwarded-Host': 'app.test' }, '/up');
+    const res = await ask(
+      trusted,
+      '10.1.2.3',
+      { 'X-Forwarded-For': '192.0.2.1', 'X-Forwarded-Host': 'app.test' },
+      '/up',
+    );
     const echo = (await res.json()) as Echo;
     expect(echo.headers['x-forwarded-for']).toBe('192.0.2.1, 10.1.2.3');
     expect(echo.headers['x-forwarded-host']).toBe('app.test');

@@ -65,7 +65,8 @@ describe('path_regexp', () => {
 });
 
 describe('host', () => {
-  const h = (hosts: string[], url: string, headers: Record<string, string> = {}) => m({ host: hosts })(req(url, { headers }));
+  const h = (hosts: string[], url: string, headers: Record<string, string> = {}) =>
+    m({ host: hosts })(req(url, { headers }));
   it('case-insensitive, ignores the port', () => {
     expect(h(['example.com'], 'http://EXAMPLE.com:8080/')).toBe(true);
     expect(h(['Example.COM'], 'http://example.com/')).toBe(true);
@@ -94,7 +95,8 @@ describe('method', () => {
 });
 
 describe('header', () => {
-  const ctx = () => req('http://h.test:81/', { headers: { 'Content-Type': 'application/json; charset=utf-8', 'X-Id': 'abc' } });
+  const ctx = () =>
+    req('http://h.test:81/', { headers: { 'Content-Type': 'application/json; charset=utf-8', 'X-Id': 'abc' } });
   it('exact, wildcards, case-sensitive values', () => {
     expect(m({ header: { 'X-Id': ['abc'] } })(ctx())).toBe(true);
     expect(m({ header: { 'X-Id': ['ABC'] } })(ctx())).toBe(false);
@@ -127,7 +129,10 @@ describe('header', () => {
     expect(t(tenant({ 'X-Tenant': '' }))).toBe(false);
     expect(t(tenant({}))).toBe(false);
     // Repeated fields reach the matcher joined with ", ", as the general matcher sees them.
-    const repeated = new Headers([['X-Tenant', 't1'], ['X-Tenant', 't2']]);
+    const repeated = new Headers([
+      ['X-Tenant', 't1'],
+      ['X-Tenant', 't2'],
+    ]);
     expect(t(tenant(repeated))).toBe(false);
     expect(m({ header: { 'X-Tenant': ['t1, t2'] } })(tenant(repeated))).toBe(true);
     // A literal with `*` or a placeholder is not looked up as it is.
@@ -167,7 +172,8 @@ describe('query', () => {
 });
 
 describe('remote_ip / client_ip', () => {
-  const ip = (ranges: string[], addr: string, matcher = 'remote_ip') => m({ [matcher]: { ranges } })(req('http://h/', { remoteIp: addr }));
+  const ip = (ranges: string[], addr: string, matcher = 'remote_ip') =>
+    m({ [matcher]: { ranges } })(req('http://h/', { remoteIp: addr }));
   it('CIDR, bare IPs, IPv6', () => {
     expect(ip(['10.0.0.0/8'], '10.1.2.3')).toBe(true);
     expect(ip(['10.0.0.0/8'], '11.1.2.3')).toBe(false);
@@ -209,7 +215,9 @@ describe('protocol', () => {
   it('http, https, grpc, versions', () => {
     expect(m({ protocol: 'https' })(req('https://h/'))).toBe(true);
     expect(m({ protocol: 'http' })(req('https://h/'))).toBe(false);
-    expect(m({ protocol: 'grpc' })(req('http://h/', { headers: { 'content-type': 'application/grpc+proto' } }))).toBe(true);
+    expect(m({ protocol: 'grpc' })(req('http://h/', { headers: { 'content-type': 'application/grpc+proto' } }))).toBe(
+      true,
+    );
     expect(m({ protocol: 'http/1.1' })(req('http://h/'))).toBe(true);
     expect(m({ protocol: 'http/2' })(req('http://h/'))).toBe(false);
     expect(m({ protocol: 'http/1.0+' })(req('http://h/'))).toBe(true);
@@ -252,7 +260,9 @@ describe('sets and errors', () => {
   });
   it('unknown matchers and bad file matcher fields fail at compile time', () => {
     expect(() => compileMatcherSets([{ nope: [] }])).toThrow(/unknown matcher module 'nope'/);
-    expect(() => compileMatcherSets([{ file: { try_files: ['{path}'], hidden: true } }])).toThrow(/file: unsupported field "hidden"/);
+    expect(() => compileMatcherSets([{ file: { try_files: ['{path}'], hidden: true } }])).toThrow(
+      /file: unsupported field "hidden"/,
+    );
   });
 });
 
@@ -266,7 +276,7 @@ describe('expression (CEL subset)', () => {
     expect(e("{path}.contains('pi/v') || false")).toBe(true);
     expect(e("{header.X-Key}.matches('^a.c$')")).toBe(true);
     expect(e("!({host} == 'other.test')")).toBe(true);
-    expect(e("size({path}) == 7")).toBe(true);
+    expect(e('size({path}) == 7')).toBe(true);
   });
   it('matcher functions', () => {
     expect(e("path('/api/*')")).toBe(true);
@@ -291,23 +301,27 @@ describe('expression (CEL subset)', () => {
     ctx.error = new HandlerError(404, 'x');
     expect(e('{http.error.status_code} in [404, 410]', ctx)).toBe(true);
     expect(e('{http.error.status_code} >= 400 && {http.error.status_code} <= 499', ctx)).toBe(true);
-    expect(e('{http.error.status_code} >= 300 && {http.error.status_code} <= 399 || {http.error.status_code} in [500]', ctx)).toBe(false);
+    expect(
+      e('{http.error.status_code} >= 300 && {http.error.status_code} <= 399 || {http.error.status_code} in [500]', ctx),
+    ).toBe(false);
     expect(e('{http.error.status_code} in [410]', req('http://h/'))).toBe(false);
   });
   it('runtime type errors do not match', () => {
-    expect(e("{method} < 3")).toBe(false);
+    expect(e('{method} < 3')).toBe(false);
   });
   it('\\{x} stays literal text', () => {
     expect(e("'\\{foo.bar}' == '{' + 'foo.bar}'")).toBe(true);
   });
   it('unsupported CEL is a compile-time error', () => {
     expect(() => m({ expression: '{path}.split("/")' })).toThrow(/unsupported method \.split/);
-    expect(() => m({ expression: 'timestamp("2020-01-01T00:00:00Z") > now' })).toThrow(/unsupported function timestamp/);
+    expect(() => m({ expression: 'timestamp("2020-01-01T00:00:00Z") > now' })).toThrow(
+      /unsupported function timestamp/,
+    );
     expect(() => m({ expression: '1 * 2 == 2' })).toThrow(/not supported/);
     expect(() => m({ expression: 'req.method == "GET"' })).toThrow(/unknown identifier 'req'/);
-    expect(() => m({ expression: "path({path})" })).toThrow(/must be literals/);
+    expect(() => m({ expression: 'path({path})' })).toThrow(/must be literals/);
     expect(() => m({ expression: "{method} == 'GET" })).toThrow(/unterminated string/);
-    expect(() => m({ expression: "[1].exists(x, x > 0)" })).toThrow(/unsupported method/);
+    expect(() => m({ expression: '[1].exists(x, x > 0)' })).toThrow(/unsupported method/);
     expect(() => m({ expression: "file('/index.html')" })).toThrow(/file\(\) in an expression is not supported/);
   });
 });
@@ -377,7 +391,8 @@ describe('path: behaviour table', () => {
 });
 
 describe('host and query: more cases', () => {
-  const h = (hosts: string[], host: string, env: Record<string, unknown> = {}) => m({ host: hosts })(req(`http://${host}/`, { env }));
+  const h = (hosts: string[], host: string, env: Record<string, unknown> = {}) =>
+    m({ host: hosts })(req(`http://${host}/`, { env }));
   it('host', () => {
     expect(h([], 'example.com')).toBe(false);
     expect(h(['éxàmplê.com'], 'xn--xmpl-0na6cm.com')).toBe(true);

@@ -12,7 +12,12 @@ import { configWithServer, sample } from './metrics-helpers.ts';
 const { exec } = execution();
 
 function envFor(caddyfile: string, server: string): Record<string, unknown> {
-  return { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: 'scrape-token', GATEHOUSE_CONFIG: configWithServer(caddyfile, server) };
+  return {
+    ...env,
+    CONFIG_STORE: undefined,
+    METRICS_TOKEN: 'scrape-token',
+    GATEHOUSE_CONFIG: configWithServer(caddyfile, server),
+  };
 }
 
 async function get(e: Record<string, unknown>, url: string, init?: RequestInit): Promise<Response> {
@@ -21,7 +26,10 @@ async function get(e: Record<string, unknown>, url: string, init?: RequestInit):
 
 describe('metrics directive', () => {
   it('serves the Prometheus text at its route, without the scrape token, with Caddy content type', async () => {
-    const e = envFor(`{\n\tmetrics\n}\n:80 {\n\tmetrics /metrics\n\t@other not path /metrics\n\trespond @other "hi"\n}\n`, 'mh_open');
+    const e = envFor(
+      `{\n\tmetrics\n}\n:80 {\n\tmetrics /metrics\n\t@other not path /metrics\n\trespond @other "hi"\n}\n`,
+      'mh_open',
+    );
     for (let i = 0; i < 3; i++) expect(await (await get(e, 'http://gw.test/x')).text()).toBe('hi');
     const res = await get(e, 'http://gw.test/metrics');
     expect(res.status).toBe(200);
@@ -40,7 +48,9 @@ describe('metrics directive', () => {
 
   it('needs the METRICS binding: the compile error names the directive', () => {
     const { config } = adaptCaddyfile(':80 {\n\tmetrics /metrics\n}\n', { filename: 'Caddyfile', env: {} });
-    expect(() => compileConfig(config, { bindings: ['CONFIG_STORE'] })).toThrow(/metrics needs the METRICS Durable Object binding/);
+    expect(() => compileConfig(config, { bindings: ['CONFIG_STORE'] })).toThrow(
+      /metrics needs the METRICS Durable Object binding/,
+    );
     expect(() => compileConfig(config, { bindings: ['METRICS'] })).not.toThrow();
   });
 });

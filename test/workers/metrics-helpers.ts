@@ -6,7 +6,9 @@ import worker from '../../src/index.ts';
 
 /** The adapted Caddyfile with its first server renamed `server`, so a test's series are its own. */
 export function configWithServer(caddyfile: string, server: string): string {
-  const config = adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config as { apps: { http: { servers: Record<string, unknown> } } };
+  const config = adaptCaddyfile(caddyfile, { filename: 'Caddyfile', env: {} }).config as {
+    apps: { http: { servers: Record<string, unknown> } };
+  };
   const servers = config.apps.http.servers;
   servers[server] = servers.srv0;
   delete servers.srv0;

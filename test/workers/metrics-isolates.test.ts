@@ -25,9 +25,13 @@ function config(): string {
   return configWithServer(caddyfile, SERVER);
 }
 
-const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, METRICS_SHARDS: '4', GATEHOUSE_CONFIG: config() } as Record<string, unknown>;
-
-
+const e = {
+  ...env,
+  CONFIG_STORE: undefined,
+  METRICS_TOKEN: TOKEN,
+  METRICS_SHARDS: '4',
+  GATEHOUSE_CONFIG: config(),
+} as Record<string, unknown>;
 
 /** This server's requests_total in one shard's stored series. */
 async function shardTotal(index: number): Promise<number> {
@@ -42,7 +46,11 @@ async function asIsolate(shardSeed: number, paths: Path[]): Promise<void> {
   const rec = new MetricsRecorder(0, { shardSeed });
   const previous = useMetricsRecorder(rec);
   const pending: Array<Promise<unknown>> = [];
-  const exec = { waitUntil: (p: Promise<unknown>) => pending.push(p), passThroughOnException: () => {}, props: {} } as never;
+  const exec = {
+    waitUntil: (p: Promise<unknown>) => pending.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  } as never;
   try {
     for (const path of paths) {
       const res = await worker.fetch(new Request(`http://gw.test/${path}`) as never, e as never, exec);
@@ -68,12 +76,19 @@ describe('metrics across isolates', () => {
     const isolates: Array<{ seed: number; shard: number; paths: Path[] }> = [
       { seed: 0.1, shard: 0, paths: [...Array<Path>(10).fill('small'), ...Array<Path>(3).fill('big')] },
       { seed: 0.3, shard: 1, paths: Array<Path>(20).fill('mid') },
-      { seed: 0.6, shard: 2, paths: [...Array<Path>(7).fill('small'), ...Array<Path>(5).fill('mid'), ...Array<Path>(4).fill('big')] },
+      {
+        seed: 0.6,
+        shard: 2,
+        paths: [...Array<Path>(7).fill('small'), ...Array<Path>(5).fill('mid'), ...Array<Path>(4).fill('big')],
+      },
     ];
     // Interleaved, as isolates serve concurrently: each isolate runs its requests in two halves.
     const halves = isolates.flatMap((iso) => {
       const mid = Math.ceil(iso.paths.length / 2);
-      return [{ ...iso, paths: iso.paths.slice(0, mid) }, { ...iso, paths: iso.paths.slice(mid) }];
+      return [
+        { ...iso, paths: iso.paths.slice(0, mid) },
+        { ...iso, paths: iso.paths.slice(mid) },
+      ];
     });
     for (const i of [0, 2, 4, 1, 3, 5]) await asIsolate(halves[i].seed, halves[i].paths);
 
@@ -85,7 +100,8 @@ describe('metrics across isolates', () => {
     const all = isolates.flatMap((i) => i.paths);
     const N = all.length;
     expect(N).toBe(49);
-    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    const delta = (name: string, labels: string) =>
+      (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     const base = `server="${SERVER}",handler="static_response"`;
     const obs = `${base},code="200",method="GET"`;
     expect(delta('caddy_http_requests_total', base)).toBe(N);
@@ -96,11 +112,19 @@ describe('metrics across isolates', () => {
 
     const sizes = all.map((p) => BODY[p].length);
     const bounds: Array<[number, string]> = [
-      [256, '256'], [1024, '1024'], [4096, '4096'], [16384, '16384'], [65536, '65536'], [262144, '262144'],
-      [1048576, '1.048576e+06'], [4194304, '4.194304e+06'],
+      [256, '256'],
+      [1024, '1024'],
+      [4096, '4096'],
+      [16384, '16384'],
+      [65536, '65536'],
+      [262144, '262144'],
+      [1048576, '1.048576e+06'],
+      [4194304, '4.194304e+06'],
     ];
     for (const [bound, le] of bounds) {
-      expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="${le}"`), `le=${le}`).toBe(sizes.filter((s) => s <= bound).length);
+      expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="${le}"`), `le=${le}`).toBe(
+        sizes.filter((s) => s <= bound).length,
+      );
     }
     expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="+Inf"`)).toBe(N);
     expect(delta('caddy_http_response_size_bytes_sum', obs)).toBe(sizes.reduce((a, b) => a + b, 0));

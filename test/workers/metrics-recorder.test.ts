@@ -10,7 +10,12 @@ import { metricsHosts, OTHER_HOST, requestSize, routeInstrument } from '../../sr
 import { countDurableObjectError, flushMetricsNow, useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import { renderMetrics } from '../../src/metrics/render.ts';
-import { HEALTH_GAUGE_TTL_MS, recordHealthRound, recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
+import {
+  HEALTH_GAUGE_TTL_MS,
+  recordHealthRound,
+  recordUpstreamError,
+  recordUpstreamResponse,
+} from '../../src/proxy/metrics.ts';
 import { ctxFor } from './context.ts';
 import { watchNamespace } from './watched-namespace.ts';
 
@@ -29,7 +34,11 @@ async function drain(rec: MetricsRecorder): Promise<SeriesData[]> {
 }
 
 function find(batch: SeriesData[], name: string, labels: Record<string, string>): SeriesData | undefined {
-  return batch.find((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()));
+  return batch.find(
+    (s) =>
+      s.name === name &&
+      JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()),
+  );
 }
 
 let previous: MetricsRecorder | undefined;
@@ -72,7 +81,9 @@ describe('MetricsRecorder', () => {
     expect(s.count).toBe(5);
     expect(s.sum).toBeCloseTo(20.312, 6);
     h.observe(0.02);
-    expect(find(await drain(rec), METRICS.upstreamLatency.name, { upstream: 'u' })!.buckets).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(find(await drain(rec), METRICS.upstreamLatency.name, { upstream: 'u' })!.buckets).toEqual([
+      0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
   });
 
   it('is due by time, or by the number of distinct pending series (memory bound)', () => {
@@ -153,7 +164,9 @@ describe('per-upstream recording (called per proxied request)', () => {
     expect(rec.pendingSeries).toBe(4);
     expect(rec.due()).toBe(false);
     const batch = await drain(rec);
-    expect(find(batch, 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '200' })?.value).toBe(3000);
+    expect(find(batch, 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '200' })?.value).toBe(
+      3000,
+    );
     expect(find(batch, 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '503' })?.value).toBe(10);
     expect(find(batch, 'gatehouse_upstream_errors_total', { upstream: '10.0.0.1:80' })?.value).toBe(4);
     const latency = find(batch, 'gatehouse_upstream_latency_seconds', { upstream: '10.0.0.1:80' })!;
@@ -162,7 +175,9 @@ describe('per-upstream recording (called per proxied request)', () => {
     expect(latency.buckets![3]).toBe(10); // 30 ms: le=0.05
     // After the flush the cached handles record again.
     recordUpstreamResponse(env as never, '10.0.0.1:80', 200, 7);
-    expect(find(await drain(rec), 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '200' })?.value).toBe(1);
+    expect(
+      find(await drain(rec), 'gatehouse_upstream_requests_total', { upstream: '10.0.0.1:80', code: '200' })?.value,
+    ).toBe(1);
   });
 
   it('records into whichever recorder is the isolate’s (no handle outlives its recorder)', async () => {
@@ -172,8 +187,12 @@ describe('per-upstream recording (called per proxied request)', () => {
     useMetricsRecorder(second);
     recordUpstreamResponse(env as never, 'u:1', 200, 1);
     recordUpstreamResponse(env as never, 'u:1', 200, 1);
-    expect(find(await drain(first), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(1);
-    expect(find(await drain(second), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(2);
+    expect(find(await drain(first), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value).toBe(
+      1,
+    );
+    expect(
+      find(await drain(second), 'gatehouse_upstream_requests_total', { upstream: 'u:1', code: '200' })?.value,
+    ).toBe(2);
   });
 });
 
@@ -192,7 +211,9 @@ describe('gatehouse_durable_object_errors_total', () => {
     const zoneBefore = find(before, 'gatehouse_rate_limit_allowed_total', { zone: 'do-errors' })?.value ?? 0;
     await flushMetricsNow(e);
     const after = await shards.get(shards.idFromName('shard-0')).dump();
-    expect(find(after, 'gatehouse_durable_object_errors_total', { object: 'MetricsShard' })!.value! - errorsBefore).toBe(1);
+    expect(
+      find(after, 'gatehouse_durable_object_errors_total', { object: 'MetricsShard' })!.value! - errorsBefore,
+    ).toBe(1);
     expect(find(after, 'gatehouse_rate_limit_allowed_total', { zone: 'do-errors' })!.value! - zoneBefore).toBe(3);
   });
 
@@ -216,30 +237,50 @@ describe('per_host cardinality guard (Caddy 2.11 observe_catchall_hosts)', () =>
   async function hostsCounted(config: CaddyConfigJSON, urls: string[]): Promise<Record<string, number>> {
     const rec = install(new MetricsRecorder(10_000));
     const srv = Object.values(config.apps!.http!.servers!)[0];
-    const routes = compileRouteList(srv.routes ?? [], 'routes', { bindings: undefined }, routeInstrument('srvx', true, metricsHosts(config)));
+    const routes = compileRouteList(
+      srv.routes ?? [],
+      'routes',
+      { bindings: undefined },
+      routeInstrument('srvx', true, metricsHosts(config)),
+    );
     for (const url of urls) await (await routes(ctxFor(url, { env: env as never }), emptyNext)).arrayBuffer();
     const out: Record<string, number> = {};
-    for (const s of await drain(rec)) if (s.name === 'caddy_http_requests_total') out[s.labels.host] = (out[s.labels.host] ?? 0) + (s.value ?? 0);
+    for (const s of await drain(rec))
+      if (s.name === 'caddy_http_requests_total') out[s.labels.host] = (out[s.labels.host] ?? 0) + (s.value ?? 0);
     return out;
   }
 
   it('gives hosts no host matcher names the label _other on a server without TLS', async () => {
-    const config = adapt('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://*.wild.test {\n\trespond "x"\n}\n:80 {\n\trespond "y"\n}\n');
+    const config = adapt(
+      '{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://*.wild.test {\n\trespond "x"\n}\n:80 {\n\trespond "y"\n}\n',
+    );
     const hosts = metricsHosts(config);
     expect([...hosts.allowed]).toEqual(['a.test']); // wildcards are not exact hosts
     expect(hosts.hasHttpsServer).toBe(false);
-    const counted = await hostsCounted(config, ['http://a.test/', 'http://A.test/', 'http://x.wild.test/', 'http://evil.test/', 'https://evil2.test/', 'http://a.test:8080/']);
+    const counted = await hostsCounted(config, [
+      'http://a.test/',
+      'http://A.test/',
+      'http://x.wild.test/',
+      'http://evil.test/',
+      'https://evil2.test/',
+      'http://a.test:8080/',
+    ]);
     // A port in Host is part of the compared value, as Caddy compares r.Host.
     expect(counted).toEqual({ 'a.test': 2, [OTHER_HOST]: 4 });
   });
 
   it('keeps every host with observe_catchall_hosts', async () => {
     const config = adapt('{\n\tmetrics {\n\t\tper_host\n\t\tobserve_catchall_hosts\n\t}\n}\n:80 {\n\trespond "y"\n}\n');
-    expect(await hostsCounted(config, ['http://one.test/', 'http://two.test/'])).toEqual({ 'one.test': 1, 'two.test': 1 });
+    expect(await hostsCounted(config, ['http://one.test/', 'http://two.test/'])).toEqual({
+      'one.test': 1,
+      'two.test': 1,
+    });
   });
 
   it('keeps the host of HTTPS requests when some server has TLS (automatic HTTPS for a named site)', async () => {
-    const config = adapt('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nsite.test {\n\trespond "x"\n}\n:443 {\n\trespond "y"\n}\n');
+    const config = adapt(
+      '{\n\tmetrics {\n\t\tper_host\n\t}\n}\nsite.test {\n\trespond "x"\n}\n:443 {\n\trespond "y"\n}\n',
+    );
     expect(metricsHosts(config).hasHttpsServer).toBe(true);
     expect(await hostsCounted(config, ['https://site.test/', 'https://other.test/', 'http://other.test/'])).toEqual({
       'site.test': 1,
@@ -249,15 +290,41 @@ describe('per_host cardinality guard (Caddy 2.11 observe_catchall_hosts)', () =>
   });
 
   it('finds TLS as Caddy’s automatic HTTPS would: explicit policies, HTTPS-only listeners, not auto_https off', () => {
-    const server = (s: Record<string, unknown>): CaddyConfigJSON => ({ apps: { http: { metrics: { per_host: true }, servers: { s } } } });
+    const server = (s: Record<string, unknown>): CaddyConfigJSON => ({
+      apps: { http: { metrics: { per_host: true }, servers: { s } } },
+    });
     expect(metricsHosts(server({ listen: [':8443'], tls_connection_policies: [{}] })).hasHttpsServer).toBe(true);
     expect(metricsHosts(server({ listen: [':443'] })).hasHttpsServer).toBe(true);
-    expect(metricsHosts(server({ listen: [':80'], routes: [{ match: [{ host: ['a.test'] }] }] })).hasHttpsServer).toBe(false);
-    expect(metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }] })).hasHttpsServer).toBe(true);
-    expect(metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }], automatic_https: { disable: true } })).hasHttpsServer).toBe(false);
-    expect(metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }], automatic_https: { skip: ['a.test'] } })).hasHttpsServer).toBe(false);
+    expect(metricsHosts(server({ listen: [':80'], routes: [{ match: [{ host: ['a.test'] }] }] })).hasHttpsServer).toBe(
+      false,
+    );
+    expect(
+      metricsHosts(server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }] })).hasHttpsServer,
+    ).toBe(true);
+    expect(
+      metricsHosts(
+        server({ listen: [':8080'], routes: [{ match: [{ host: ['a.test'] }] }], automatic_https: { disable: true } }),
+      ).hasHttpsServer,
+    ).toBe(false);
+    expect(
+      metricsHosts(
+        server({
+          listen: [':8080'],
+          routes: [{ match: [{ host: ['a.test'] }] }],
+          automatic_https: { skip: ['a.test'] },
+        }),
+      ).hasHttpsServer,
+    ).toBe(false);
     // Only top-level routes' host matchers count; hosts are compared lowercased.
-    const nested = server({ listen: [':80'], routes: [{ match: [{ host: ['Top.Test'] }], handle: [{ handler: 'subroute', routes: [{ match: [{ host: ['inner.test'] }] }] }] }] });
+    const nested = server({
+      listen: [':80'],
+      routes: [
+        {
+          match: [{ host: ['Top.Test'] }],
+          handle: [{ handler: 'subroute', routes: [{ match: [{ host: ['inner.test'] }] }] }],
+        },
+      ],
+    });
     expect([...metricsHosts(nested).allowed]).toEqual(['top.test']);
   });
 });
@@ -300,7 +367,11 @@ describe('caddy_reverse_proxy_upstreams_healthy series that no pool refreshes', 
 
 describe('caddy_http_request_size_bytes', () => {
   it('is Caddy’s approximation: request-target, method, protocol, header names and values, Host, Content-Length', () => {
-    const req = new Request('https://gw.test/a/b?q=1', { method: 'POST', body: new Uint8Array(40), headers: { Host: 'gw.test', 'X-One': 'abc', 'Content-Length': '40' } });
+    const req = new Request('https://gw.test/a/b?q=1', {
+      method: 'POST',
+      body: new Uint8Array(40),
+      headers: { Host: 'gw.test', 'X-One': 'abc', 'Content-Length': '40' },
+    });
     // "/a/b?q=1" 8 + "POST" 4 + "HTTP/1.1" 8 + x-one+abc 8 + content-length+40 16 + Host value only 7 + body 40.
     expect(requestSize(req)).toBe(8 + 4 + 8 + 8 + 16 + 7 + 40);
   });

@@ -17,8 +17,6 @@ const DOWN = `127.0.0.1:${ports.refused}`;
 const FLIP = `127.0.0.1:${ports.flip}`;
 const TOKEN = 'upstream-metrics';
 
-
-
 describe('per-upstream metrics from reverse_proxy', () => {
   it('counts each attempt per dial address and status, dial failures and timeouts, and time to headers', async () => {
     const { exec } = execution();
@@ -50,7 +48,8 @@ describe('per-upstream metrics from reverse_proxy', () => {
       return res.status;
     };
     const before = await scrapeText(e, exec, TOKEN);
-    const delta = (after: string, name: string, labels: string) => (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    const delta = (after: string, name: string, labels: string) =>
+      (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
 
     for (let i = 0; i < 8; i++) expect(await get('/rr/x')).toBe(200);
     for (let i = 0; i < 3; i++) expect(await get('/down')).toBe(502);
@@ -93,7 +92,9 @@ describe('caddy_reverse_proxy_upstreams_healthy at scrape time', () => {
     // The first request activates the config, which configures the pool object and schedules its checks.
     expect((await worker.fetch(new Request('http://gw.test/') as never, e as never, exec)).status).toBeLessThan(600);
     await settle();
-    const pool = sharedPoolsInIsolate().find((p) => p.config.upstreams.includes(FLIP) && p.config.active?.uri.includes(key));
+    const pool = sharedPoolsInIsolate().find(
+      (p) => p.config.upstreams.includes(FLIP) && p.config.active?.uri.includes(key),
+    );
     expect(pool).toBeDefined();
     await pool!.refresh();
     await runDurableObjectAlarm(pool!.stub() as unknown as DurableObjectStub<UpstreamPool>);
@@ -159,7 +160,8 @@ describe('gatehouse_health_checks_total', () => {
     for (let i = 0; i < 3; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = await scrapeText(e, exec, TOKEN);
     const delta = (labels: string) =>
-      (sample(after, 'gatehouse_health_checks_total', labels) ?? 0) - (sample(before, 'gatehouse_health_checks_total', labels) ?? 0);
+      (sample(after, 'gatehouse_health_checks_total', labels) ?? 0) -
+      (sample(before, 'gatehouse_health_checks_total', labels) ?? 0);
     expect(delta(`upstream="${FLIP}",result="fail"`)).toBe(3);
     expect(delta(`upstream="${FLIP}",result="pass"`)).toBe(0);
     expect(delta(`upstream="${B}",result="pass"`)).toBe(3);

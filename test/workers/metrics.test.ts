@@ -13,29 +13,46 @@ const TOKEN = 'metrics-token';
 
 const { exec } = execution();
 
-
 function envFor(caddyfile: string, server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: configWithServer(caddyfile, server), ...extra };
+  return {
+    ...env,
+    CONFIG_STORE: undefined,
+    METRICS_TOKEN: TOKEN,
+    GATEHOUSE_CONFIG: configWithServer(caddyfile, server),
+    ...extra,
+  };
 }
 
 /** A request through the Worker, body read to the end as a client would. */
-async function get(e: Record<string, unknown>, url: string, init?: RequestInit): Promise<{ status: number; bytes: number; text: string }> {
+async function get(
+  e: Record<string, unknown>,
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; bytes: number; text: string }> {
   const res = await worker.fetch(new Request(url, init) as never, e as never, exec);
   const body = new Uint8Array(await res.arrayBuffer());
   return { status: res.status, bytes: body.byteLength, text: new TextDecoder().decode(body) };
 }
 
-async function scrape(e: Record<string, unknown>, path = '/gatehouse-admin/metrics', token: string | null = TOKEN): Promise<Response> {
+async function scrape(
+  e: Record<string, unknown>,
+  path = '/gatehouse-admin/metrics',
+  token: string | null = TOKEN,
+): Promise<Response> {
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   return worker.fetch(new Request(`http://gw.test${path}`, { headers }) as never, e as never, exec);
 }
 
-
-
 /** Caddy's size buckets, with `le` spelled as Caddy's Go client writes it (Prometheus compares the text). */
 const SIZE_BOUNDS: Array<[number, string]> = [
-  [256, '256'], [1024, '1024'], [4096, '4096'], [16384, '16384'], [65536, '65536'], [262144, '262144'],
-  [1048576, '1.048576e+06'], [4194304, '4.194304e+06'],
+  [256, '256'],
+  [1024, '1024'],
+  [4096, '4096'],
+  [16384, '16384'],
+  [65536, '65536'],
+  [262144, '262144'],
+  [1048576, '1.048576e+06'],
+  [4194304, '4.194304e+06'],
 ];
 
 /** Cumulative bucket counts Prometheus should show for these sizes. */
@@ -48,7 +65,8 @@ function cumulative(sizes: number[]): Record<string, number> {
 
 function buckets(text: string, name: string, labels: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const b of [...SIZE_BOUNDS.map(([, le]) => le), '+Inf']) out[b] = sample(text, `${name}_bucket`, `${labels},le="${b}"`) ?? NaN;
+  for (const b of [...SIZE_BOUNDS.map(([, le]) => le), '+Inf'])
+    out[b] = sample(text, `${name}_bucket`, `${labels},le="${b}"`) ?? NaN;
   return out;
 }
 
@@ -59,7 +77,8 @@ describe('HTTP metrics', () => {
     const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 37; i++) expect(await get(e, 'http://gw.test/x')).toMatchObject({ status: 200, bytes: 300 });
     const text = await scrapeText(e, exec, TOKEN);
-    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    const delta = (name: string, labels: string) =>
+      (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     expect(delta('caddy_http_requests_total', 'server="m_sizes",handler="static_response"')).toBe(37);
     expect(sample(text, 'caddy_http_requests_in_flight', 'server="m_sizes",handler="static_response"')).toBe(0);
     const labels = 'server="m_sizes",handler="static_response",code="200",method="GET"';
@@ -112,34 +131,57 @@ describe('HTTP metrics', () => {
   });
 
   it('observes once per matched top-level route, labelled with its first handler; handler errors are counted', async () => {
-    const e = envFor('{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\terror /boom "nope" 503\n\trespond "x"\n}\n', 'm_routes');
+    const e = envFor(
+      '{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\terror /boom "nope" 503\n\trespond "x"\n}\n',
+      'm_routes',
+    );
     const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 4; i++) expect((await get(e, 'http://gw.test/ok')).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await get(e, 'http://gw.test/boom')).status).toBe(503);
     const text = await scrapeText(e, exec, TOKEN);
-    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    const delta = (name: string, labels: string) =>
+      (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     // Every request runs through the non-terminal `header` route, then either `respond` or `error`.
     expect(delta('caddy_http_requests_total', 'server="m_routes",handler="headers"')).toBe(7);
     expect(delta('caddy_http_requests_total', 'server="m_routes",handler="static_response"')).toBe(4);
     expect(delta('caddy_http_requests_total', 'server="m_routes",handler="error"')).toBe(3);
     expect(delta('caddy_http_request_errors_total', 'server="m_routes",handler="error"')).toBe(3);
     expect(delta('caddy_http_request_errors_total', 'server="m_routes",handler="headers"')).toBe(3);
-    expect(delta('caddy_http_request_duration_seconds_count', 'server="m_routes",handler="error",code="503",method="GET"')).toBe(3);
+    expect(
+      delta('caddy_http_request_duration_seconds_count', 'server="m_routes",handler="error",code="503",method="GET"'),
+    ).toBe(3);
     // Nothing was written by the failed route: no time to first byte, 0 bytes.
-    expect(sample(text, 'caddy_http_response_duration_seconds_count', 'server="m_routes",handler="error",code="503",method="GET"')).toBeUndefined();
-    expect(delta('caddy_http_response_size_bytes_bucket', 'server="m_routes",handler="error",code="503",method="GET",le="256"')).toBe(3);
+    expect(
+      sample(
+        text,
+        'caddy_http_response_duration_seconds_count',
+        'server="m_routes",handler="error",code="503",method="GET"',
+      ),
+    ).toBeUndefined();
+    expect(
+      delta(
+        'caddy_http_response_size_bytes_bucket',
+        'server="m_routes",handler="error",code="503",method="GET",le="256"',
+      ),
+    ).toBe(3);
     // The nested routes share one count of the body: the outer route sees the same bytes as the inner one.
-    expect(delta('caddy_http_response_size_bytes_sum', 'server="m_routes",handler="headers",code="200",method="GET"')).toBe(4);
+    expect(
+      delta('caddy_http_response_size_bytes_sum', 'server="m_routes",handler="headers",code="200",method="GET"'),
+    ).toBe(4);
   });
 
   it('counts each request once in gatehouse_requests_total, however many top-level routes it runs through', async () => {
-    const e = envFor('{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\theader /two/* X-B 2\n\terror /two/boom "nope" 503\n\trespond "x"\n}\n', 'm_once');
+    const e = envFor(
+      '{\n\tmetrics\n}\n:80 {\n\theader X-A 1\n\theader /two/* X-B 2\n\terror /two/boom "nope" 503\n\trespond "x"\n}\n',
+      'm_once',
+    );
     const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 4; i++) expect((await get(e, 'http://gw.test/ok')).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await get(e, 'http://gw.test/two/x')).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await get(e, 'http://gw.test/two/boom')).status).toBe(503);
     const text = await scrapeText(e, exec, TOKEN);
-    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    const delta = (name: string, labels: string) =>
+      (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     // Caddy's series see 9 requests 9 + 5 + 9 times over its handlers; a request total must say 9.
     expect(delta('caddy_http_requests_total', 'server="m_once",handler="headers"')).toBe(14);
     expect(delta('gatehouse_requests_total', 'server="m_once",code="200"')).toBe(6);
@@ -149,16 +191,26 @@ describe('HTTP metrics', () => {
   });
 
   it('per_host labels each configured host, lowercased; hosts no site names are _other', async () => {
-    const e = envFor('{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n:80 {\n\trespond "other"\n}\n', 'm_per_host');
+    const e = envFor(
+      '{\n\tmetrics {\n\t\tper_host\n\t}\n}\nhttp://a.test, http://b.test {\n\trespond "hi"\n}\n:80 {\n\trespond "other"\n}\n',
+      'm_per_host',
+    );
     const before = await scrapeText(e, exec, TOKEN);
     for (let i = 0; i < 3; i++) expect((await get(e, 'http://a.test/')).text).toBe('hi');
     for (let i = 0; i < 2; i++) expect((await get(e, 'http://B.TEST/')).text).toBe('hi');
-    for (const host of ['evil.test', 'x.evil.test', 'a.test.evil']) expect((await get(e, `http://${host}/`)).text).toBe('other');
+    for (const host of ['evil.test', 'x.evil.test', 'a.test.evil'])
+      expect((await get(e, `http://${host}/`)).text).toBe('other');
     const text = await scrapeText(e, exec, TOKEN);
-    const delta = (name: string, labels: string) => (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+    const delta = (name: string, labels: string) =>
+      (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="a.test"')).toBe(3);
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="b.test"')).toBe(2);
-    expect(delta('caddy_http_request_duration_seconds_count', 'server="m_per_host",handler="subroute",host="b.test",code="200",method="GET"')).toBe(2);
+    expect(
+      delta(
+        'caddy_http_request_duration_seconds_count',
+        'server="m_per_host",handler="subroute",host="b.test",code="200",method="GET"',
+      ),
+    ).toBe(2);
     // Caddy 2.11's cardinality guard: one series for every host no host matcher names.
     expect(text).not.toContain('evil');
     expect(delta('caddy_http_requests_total', 'server="m_per_host",handler="subroute",host="_other"')).toBe(3);
@@ -167,7 +219,13 @@ describe('HTTP metrics', () => {
   it('records no caddy_http_* series without the metrics option', async () => {
     // A server name no other test uses, so any caddy_http_* series with it could only come from these requests.
     const config = JSON.stringify({
-      apps: { http: { servers: { no_metrics_srv: { listen: [':80'], routes: [{ handle: [{ handler: 'static_response', body: 'plain' }] }] } } } },
+      apps: {
+        http: {
+          servers: {
+            no_metrics_srv: { listen: [':80'], routes: [{ handle: [{ handler: 'static_response', body: 'plain' }] }] },
+          },
+        },
+      },
     });
     const e = { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: TOKEN, GATEHOUSE_CONFIG: config };
     for (let i = 0; i < 5; i++) expect((await get(e, 'http://gw.test/')).text).toBe('plain');
@@ -187,7 +245,11 @@ describe('scrape endpoint', () => {
   });
 
   it('takes the admin token too, and moves with ADMIN_PATH', async () => {
-    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "site"\n}\n', 'm_admin', { METRICS_TOKEN: undefined, ADMIN_TOKEN: 'adm', ADMIN_PATH: '/ops/' });
+    const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "site"\n}\n', 'm_admin', {
+      METRICS_TOKEN: undefined,
+      ADMIN_TOKEN: 'adm',
+      ADMIN_PATH: '/ops/',
+    });
     const res = await scrape(e, '/ops/metrics', 'adm');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('# TYPE');
@@ -209,7 +271,12 @@ describe('scrape endpoint', () => {
     let broken = true;
     const { ns } = watchNamespace(real, () => broken);
     const e = envFor('{\n\tmetrics\n}\n:80 {\n\trespond "x"\n}\n', 'm_shard_down', { METRICS: ns });
-    const before = sample(await scrapeText({ ...e, METRICS: real }, exec, TOKEN), 'gatehouse_durable_object_errors_total', 'object="MetricsShard"') ?? 0;
+    const before =
+      sample(
+        await scrapeText({ ...e, METRICS: real }, exec, TOKEN),
+        'gatehouse_durable_object_errors_total',
+        'object="MetricsShard"',
+      ) ?? 0;
     const res = await scrape(e);
     expect(res.status).toBe(503);
     broken = false;

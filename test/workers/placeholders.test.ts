@@ -5,12 +5,13 @@ import { ctxFor, rewriteTo } from './context.ts';
 
 const all = (s: string, ctx = base()): string => compileTemplate(s)(ctx);
 const known = (s: string, ctx = base()): string => compileTemplate(s, { unknown: 'keep' })(ctx);
-const base = () => ctxFor('https://Example.com:8443/a/b/c.tar.gz?x=1&x=2&y=%20z', {
-  headers: { 'X-Multi': 'a', cookie: 'Session=abc; other="q"', 'user-agent': 'ua' },
-  env: { API_KEY: 'k1', BINDING: { fetch() {} } },
-  remoteIp: '198.51.100.4',
-  remotePort: '1234',
-});
+const base = () =>
+  ctxFor('https://Example.com:8443/a/b/c.tar.gz?x=1&x=2&y=%20z', {
+    headers: { 'X-Multi': 'a', cookie: 'Session=abc; other="q"', 'user-agent': 'ua' },
+    env: { API_KEY: 'k1', BINDING: { fetch() {} } },
+    remoteIp: '198.51.100.4',
+    remotePort: '1234',
+  });
 
 describe('template syntax', () => {
   it('returns constants unchanged and unescapes braces', () => {
@@ -91,8 +92,12 @@ describe('http.request placeholders', () => {
   it('orig_uri keeps the pre-rewrite request', () => {
     const ctx = base();
     rewriteTo(ctx, 'https://example.com/new/path?q=2');
-    expect(all('{http.request.uri}|{http.request.orig_uri}|{http.request.orig_uri.path.1}|{http.request.orig_uri.query}', ctx))
-      .toBe('/new/path?q=2|/a/b/c.tar.gz?x=1&x=2&y=%20z|b|x=1&x=2&y=%20z');
+    expect(
+      all(
+        '{http.request.uri}|{http.request.orig_uri}|{http.request.orig_uri.path.1}|{http.request.orig_uri.query}',
+        ctx,
+      ),
+    ).toBe('/new/path?q=2|/a/b/c.tar.gz?x=1&x=2&y=%20z|b|x=1&x=2&y=%20z');
   });
   it('decodes the path', () => {
     expect(resolvePlaceholder(ctxFor('http://h/a%20b/%E2%9C%93'), 'http.request.uri.path')).toBe('/a b/✓');
@@ -138,7 +143,9 @@ describe('vars, regexp, auth, error, time', () => {
     const ctx = base();
     expect(known('{err.status_code}', ctx)).toBe('{err.status_code}');
     ctx.error = new HandlerError(404, 'gone', 'abc123', 'trace');
-    expect(all('{err.status_code} {err.status_text} {http.error.message} {err.id}', ctx)).toBe('404 Not Found gone abc123');
+    expect(all('{err.status_code} {err.status_text} {http.error.message} {err.id}', ctx)).toBe(
+      '404 Not Found gone abc123',
+    );
   });
   it('time placeholders', () => {
     const unix = Number(all('{time.now.unix}'));

@@ -33,7 +33,6 @@ async function get(e: Record<string, unknown>, exec: ExecutionContext, path = '/
   return res.status;
 }
 
-
 function poolFor(key: string): SharedPool {
   const pool = sharedPoolsInIsolate().find((p) => p.config.active?.uri.includes(`key=${key}`));
   if (!pool) throw new Error(`no live pool for ${key}`);
@@ -192,7 +191,10 @@ describe('pool lifetime follows the base config', () => {
     let addresses = (await upstreamStatuses()).map((s) => s.address).sort();
     expect(addresses).toEqual([A, B].sort());
 
-    const e2 = { ...base, GATEHOUSE_CONFIG: configJson(`:80 {\n\treverse_proxy ${C} {\n\t\tfail_duration 30s\n\t}\n}\n`) };
+    const e2 = {
+      ...base,
+      GATEHOUSE_CONFIG: configJson(`:80 {\n\treverse_proxy ${C} {\n\t\tfail_duration 30s\n\t}\n}\n`),
+    };
     expect(await get(e2, exec)).toBe(200);
     await settle();
     addresses = (await upstreamStatuses()).map((s) => s.address);
@@ -235,7 +237,9 @@ describe('pool lifetime follows the config store', () => {
     expect(listed.map((u) => u.address).sort()).toEqual([A, B].sort());
 
     // A candidate without the pool: the active version still uses it.
-    expect((await admin('/config/rollout', { caddyfile: `:80 {\n\treverse_proxy ${C}\n}\n`, percent: 50 })).status).toBe(200);
+    expect(
+      (await admin('/config/rollout', { caddyfile: `:80 {\n\treverse_proxy ${C}\n}\n`, percent: 50 })).status,
+    ).toBe(200);
     await traffic();
     expect(await armedAlarm(stub)).not.toBeNull();
     listed = (await (await admin('/reverse_proxy/upstreams')).json()) as Array<{ address: string }>;

@@ -41,7 +41,10 @@ async function seen(key: string): Promise<BodyRecord> {
 let n = 0;
 const post = (body: BodyInit, headers: Record<string, string> = {}) => {
   const key = `k${++n}-${Math.random().toString(36).slice(2)}`;
-  return { key, req: new Request(`https://h.test/up?key=${key}`, { method: 'POST', body, headers, duplex: 'half' } as RequestInit) };
+  return {
+    key,
+    req: new Request(`https://h.test/up?key=${key}`, { method: 'POST', body, headers, duplex: 'half' } as RequestInit),
+  };
 };
 
 /** Proxies `req` and reports what the client got and what the upstream recorded for it. */
@@ -122,7 +125,10 @@ describe('a client body that fails midway', () => {
 describe('an upstream response body that fails midway', () => {
   it('reaches the client as a failing body, not a shorter complete one', async () => {
     for (const lb of [{}, { load_balancing: { selection_policy: { policy: 'least_conn' } } }]) {
-      const res = await serve([{ handler: 'reverse_proxy', upstreams: [{ dial: UP }], ...lb }], new Request('https://h.test/broken?n=5'));
+      const res = await serve(
+        [{ handler: 'reverse_proxy', upstreams: [{ dial: UP }], ...lb }],
+        new Request('https://h.test/broken?n=5'),
+      );
       expect(res.status).toBe(200);
       await expect(res.text()).rejects.toThrow();
     }

@@ -24,7 +24,17 @@ function tcp(port: number): DialTarget {
 }
 
 function attempt(target: DialTarget, over: Partial<Attempt> = {}): Attempt {
-  return { target, https: false, uri: '/', method: 'GET', headers: new Headers(), body: { kind: 'none' }, timeoutMs: 0, classify: false, ...over };
+  return {
+    target,
+    https: false,
+    uri: '/',
+    method: 'GET',
+    headers: new Headers(),
+    body: { kind: 'none' },
+    timeoutMs: 0,
+    classify: false,
+    ...over,
+  };
 }
 
 /** Runs one round trip; returns what it ended with and how long it took. */
@@ -68,12 +78,18 @@ describe('a handshake that never completes', () => {
   });
 
   it('for a POST to an upstream that answered before (a pooled connection may have carried it): a transport error', async () => {
-    const post = { method: 'POST', body: { kind: 'bytes', bytes: new TextEncoder().encode('x') }, dialTimeoutMs: 200 } as const;
+    const post = {
+      method: 'POST',
+      body: { kind: 'bytes', bytes: new TextEncoder().encode('x') },
+      dialTimeoutMs: 200,
+    } as const;
     const r = await timed(attempt(tcp(ports.blackhole), { ...post, answeredBefore: true }));
     expect(r.err?.kind).toBe('transport'); // not resent to another upstream unless lb_retry_match says so
     expect(r.err?.status).toBe(502);
     expect(r.err?.message).toBe(`dial tcp ${HOLE}: i/o timeout`);
-    expect((await timed(attempt(tcp(ports.blackhole), { ...post, method: 'PUT', answeredBefore: true }))).err?.kind).toBe('dial'); // idempotent
+    expect(
+      (await timed(attempt(tcp(ports.blackhole), { ...post, method: 'PUT', answeredBefore: true }))).err?.kind,
+    ).toBe('dial'); // idempotent
     expect((await timed(attempt(tcp(ports.blackhole), post))).err?.kind).toBe('dial'); // never answered: no pooled connection
   });
 
@@ -170,7 +186,10 @@ describe('fast responses', () => {
   it('to a service binding without response_header_timeout: no timer at all', async () => {
     const set = vi.spyOn(globalThis, 'setTimeout');
     const env = { SVC: { fetch: async () => new Response('ok') } };
-    const res = await roundTrip(makeCtx(new Request('http://site.test/'), '203.0.113.9', env), attempt({ kind: 'service', name: 'SVC' }));
+    const res = await roundTrip(
+      makeCtx(new Request('http://site.test/'), '203.0.113.9', env),
+      attempt({ kind: 'service', name: 'SVC' }),
+    );
     expect(await res.text()).toBe('ok');
     expect(set).not.toHaveBeenCalled();
   });
@@ -180,7 +199,10 @@ describe('through reverse_proxy (Caddy defaults: no transport block)', () => {
   it('a dial timeout is retried like any dial error: a POST goes to the next upstream with its whole body', async () => {
     // round_robin's first pick is the second upstream (the blackhole); after the 3 s default dial timeout the retry
     // goes to the first. A response-level failure would not be retried for a POST.
-    const h = proxy({ upstreams: [{ dial: A }, { dial: HOLE }], load_balancing: { selection_policy: { policy: 'round_robin' }, retries: 1 } });
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: HOLE }],
+      load_balancing: { selection_policy: { policy: 'round_robin' }, retries: 1 },
+    });
     const ctx = makeCtx(new Request('http://site.test/p', { method: 'POST', body: 'payload-123' }));
     const t0 = Date.now();
     const res = await serve(h, ctx);

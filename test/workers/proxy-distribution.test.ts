@@ -114,7 +114,10 @@ describe('round_robin', () => {
 
 describe('weighted_round_robin', () => {
   it('weights 3 2 1: the exact bucket sequence, and 30/20/10 of 60 requests', async () => {
-    const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: { policy: 'weighted_round_robin', weights: [3, 2, 1] } } });
+    const h = proxy({
+      upstreams: ups(),
+      load_balancing: { selection_policy: { policy: 'weighted_round_robin', weights: [3, 2, 1] } },
+    });
     // counter 1..6 mod 6 → 1,2 in [0,3) a; 3,4 in [3,5) b; 5 in [5,6) c; 0 a
     const first = await seq(h, 12);
     expect(first).toBe('aabbca'.repeat(2));
@@ -123,7 +126,10 @@ describe('weighted_round_robin', () => {
   });
 
   it('a zero weight never receives traffic; 1 2 over the others gives 1:2', async () => {
-    const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: { policy: 'weighted_round_robin', weights: [0, 1, 2] } } });
+    const h = proxy({
+      upstreams: ups(),
+      load_balancing: { selection_policy: { policy: 'weighted_round_robin', weights: [0, 1, 2] } },
+    });
     const s = await seq(h, 30);
     expect(counts(s)).toEqual({ a: 0, b: 10, c: 20 });
     // counter 1 → c, 2 → c, 3 → 0 → b
@@ -246,7 +252,12 @@ describe('hash policies: same key, same upstream; the one rendezvous hashing pre
   const KEYS = Array.from({ length: 40 }, (_, i) => `key-${i}`);
 
   /** Sends each key `times` times; every pick must equal the prediction; returns the distinct upstreams used. */
-  async function sticky(h: Handler, request: (key: string) => Hit, keyOf: (key: string) => string, times = 5): Promise<Set<string>> {
+  async function sticky(
+    h: Handler,
+    request: (key: string) => Hit,
+    keyOf: (key: string) => string,
+    times = 5,
+  ): Promise<Set<string>> {
     const seen = new Set<string>();
     for (const key of KEYS) {
       const want = expected(keyOf(key));
@@ -283,13 +294,24 @@ describe('hash policies: same key, same upstream; the one rendezvous hashing pre
 
   it('query: every value of the key joined by ","', async () => {
     const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: { policy: 'query', key: 'user' } } });
-    const seen = await sticky(h, (k) => ({ url: `http://site.test/x?other=${Math.random()}&user=${k}&user=2` }), (k) => `${k},2`);
+    const seen = await sticky(
+      h,
+      (k) => ({ url: `http://site.test/x?other=${Math.random()}&user=${k}&user=2` }),
+      (k) => `${k},2`,
+    );
     expect(seen.size).toBe(3);
   });
 
   it('header: the first value of the field', async () => {
-    const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: { policy: 'header', field: 'X-Tenant' } } });
-    const seen = await sticky(h, (k) => ({ init: { headers: { 'x-tenant': k, 'x-noise': String(Math.random()) } } }), (k) => k);
+    const h = proxy({
+      upstreams: ups(),
+      load_balancing: { selection_policy: { policy: 'header', field: 'X-Tenant' } },
+    });
+    const seen = await sticky(
+      h,
+      (k) => ({ init: { headers: { 'x-tenant': k, 'x-noise': String(Math.random()) } } }),
+      (k) => k,
+    );
     expect(seen.size).toBe(3);
   });
 
@@ -313,7 +335,13 @@ describe('hash policies: same key, same upstream; the one rendezvous hashing pre
 
 describe('cookie', () => {
   async function cookieValue(secret: string, dial: string): Promise<string> {
-    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const key = await crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(dial)));
     return [...mac].map((b) => b.toString(16).padStart(2, '0')).join('');
   }
@@ -329,7 +357,9 @@ describe('cookie', () => {
   it('new clients are placed by the fallback (round_robin here) and then stay where their cookie says', async () => {
     const h = proxy({
       upstreams: ups(),
-      load_balancing: { selection_policy: { policy: 'cookie', name: 'sticky', secret: 's3cret', fallback: { policy: 'round_robin' } } },
+      load_balancing: {
+        selection_policy: { policy: 'cookie', name: 'sticky', secret: 's3cret', fallback: { policy: 'round_robin' } },
+      },
     });
     const clients: Array<{ name: string; cookie: string }> = [];
     for (let i = 0; i < 6; i++) {
@@ -356,7 +386,9 @@ describe('cookie', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 60; i++) {
       const r = await placed(h, 'lb=0000');
-      expect(r.setCookie).toBe(`lb=${await cookieValue('\0', DIALS.find((d) => NAME[d] === r.name)!)}; Path=/; HttpOnly; SameSite=Lax`);
+      expect(r.setCookie).toBe(
+        `lb=${await cookieValue('\0', DIALS.find((d) => NAME[d] === r.name)!)}; Path=/; HttpOnly; SameSite=Lax`,
+      );
       seen.add(r.name);
     }
     expect(seen.size).toBe(3);
@@ -365,7 +397,10 @@ describe('cookie', () => {
 
 describe('fallback when the key is absent', () => {
   it('query without the key: the fallback round_robin sequence; with it: the hash', async () => {
-    const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: { policy: 'query', key: 'user', fallback: { policy: 'round_robin' } } } });
+    const h = proxy({
+      upstreams: ups(),
+      load_balancing: { selection_policy: { policy: 'query', key: 'user', fallback: { policy: 'round_robin' } } },
+    });
     expect(await seq(h, 6, { url: 'http://site.test/?other=1' })).toBe('bcabca');
     // an empty value is absent too
     expect(await seq(h, 3, { url: 'http://site.test/?user=' })).toBe('bca');
@@ -388,17 +423,26 @@ describe('fallback when the key is absent', () => {
     const h = proxy({
       upstreams: ups(),
       load_balancing: {
-        selection_policy: { policy: 'header', field: 'X-Tenant', fallback: { policy: 'query', key: 'u', fallback: { policy: 'round_robin' } } },
+        selection_policy: {
+          policy: 'header',
+          field: 'X-Tenant',
+          fallback: { policy: 'query', key: 'u', fallback: { policy: 'round_robin' } },
+        },
       },
     });
     expect(await seq(h, 3)).toBe('bca');
     expect(await hit(h, { url: 'http://site.test/?u=zed' })).toBe(expected('zed'));
-    expect(await hit(h, { url: 'http://site.test/?u=zed', init: { headers: { 'x-tenant': 'acme' } } })).toBe(expected('acme'));
+    expect(await hit(h, { url: 'http://site.test/?u=zed', init: { headers: { 'x-tenant': 'acme' } } })).toBe(
+      expected('acme'),
+    );
     expect(await seq(h, 3)).toBe('bca');
   });
 
   it('no fallback given: random over all upstreams', async () => {
-    const h = proxy({ upstreams: ups(), load_balancing: { selection_policy: { policy: 'header', field: 'X-Tenant' } } });
+    const h = proxy({
+      upstreams: ups(),
+      load_balancing: { selection_policy: { policy: 'header', field: 'X-Tenant' } },
+    });
     const c = counts(await seq(h, 150));
     for (const n of Object.values(c)) expect(n).toBeGreaterThanOrEqual(20);
   });
@@ -409,7 +453,10 @@ describe('least_conn as a fallback counts load like least_conn itself', () => {
     ['header', { policy: 'header', field: 'X-Key', fallback: { policy: 'least_conn' } }],
     ['query', { policy: 'query', key: 'k', fallback: { policy: 'least_conn' } }],
     ['cookie', { policy: 'cookie', fallback: { policy: 'least_conn' } }],
-    ['cookie → header → least_conn', { policy: 'cookie', fallback: { policy: 'header', field: 'X-Key', fallback: { policy: 'least_conn' } } }],
+    [
+      'cookie → header → least_conn',
+      { policy: 'cookie', fallback: { policy: 'header', field: 'X-Key', fallback: { policy: 'least_conn' } } },
+    ],
   ];
 
   it.each(FALLBACK_LEAST_CONN)('%s: an upstream still streaming a response gets no new request', async (_, policy) => {

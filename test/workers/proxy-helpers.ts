@@ -22,15 +22,18 @@ export function makeCtx(req: Request, remoteIp = '203.0.113.9', env: Record<stri
   };
 }
 
-const compileTemplate = (s: string, unknown: 'empty' | 'keep' = 'empty'): Template => (ctx) =>
-  s.replace(/\{([^{}]+)\}/g, (all, name: string) => {
-    if (name === 'http.request.host') return ctx.url.hostname;
-    if (name === 'http.request.uri.path') return ctx.url.pathname;
-    if (ctx.vars.has(name)) return String(ctx.vars.get(name));
-    // The proxy's own results ({http.reverse_proxy.*}) are answered by its placeholder family.
-    if (name.startsWith('http.reverse_proxy.')) return resolvePlaceholder(ctx, name) ?? (unknown === 'keep' ? all : '');
-    return unknown === 'keep' ? all : '';
-  });
+const compileTemplate =
+  (s: string, unknown: 'empty' | 'keep' = 'empty'): Template =>
+  (ctx) =>
+    s.replace(/\{([^{}]+)\}/g, (all, name: string) => {
+      if (name === 'http.request.host') return ctx.url.hostname;
+      if (name === 'http.request.uri.path') return ctx.url.pathname;
+      if (ctx.vars.has(name)) return String(ctx.vars.get(name));
+      // The proxy's own results ({http.reverse_proxy.*}) are answered by its placeholder family.
+      if (name.startsWith('http.reverse_proxy.'))
+        return resolvePlaceholder(ctx, name) ?? (unknown === 'keep' ? all : '');
+      return unknown === 'keep' ? all : '';
+    });
 
 function compileMatcherSets(sets: unknown[]): Matcher {
   const compiled = sets.map((set) => {
@@ -42,9 +45,12 @@ function compileMatcherSets(sets: unknown[]): Matcher {
 }
 
 function compileRoutes(routes: unknown[]): Handler {
-  const handlers = routes.flatMap((r) => ((r as { handle?: Array<Record<string, unknown>> }).handle ?? []).map((h) => compileOne(h)));
+  const handlers = routes.flatMap((r) =>
+    ((r as { handle?: Array<Record<string, unknown>> }).handle ?? []).map((h) => compileOne(h)),
+  );
   return (ctx, next) => {
-    const run = (i: number, c: RequestContext): Promise<Response> => (i < handlers.length ? handlers[i](c, (cc) => run(i + 1, cc)) : next(c));
+    const run = (i: number, c: RequestContext): Promise<Response> =>
+      i < handlers.length ? handlers[i](c, (cc) => run(i + 1, cc)) : next(c);
     return run(0, ctx);
   };
 }
@@ -72,7 +78,8 @@ export async function serve(h: Handler, ctx: RequestContext): Promise<Response> 
   try {
     return await h(ctx, nextHandler);
   } catch (e) {
-    if (e instanceof HandlerError) return new Response(`handler error: ${e.message}`, { status: e.statusCode, headers: { 'x-handler-error': '1' } });
+    if (e instanceof HandlerError)
+      return new Response(`handler error: ${e.message}`, { status: e.statusCode, headers: { 'x-handler-error': '1' } });
     throw e;
   }
 }

@@ -27,7 +27,13 @@ function pool(n = 4): FakeUpstream[] {
 
 function req(url = 'http://example.com/', init: RequestInit = {}, remoteIp = '192.168.1.1'): SelectRequest {
   const ctx = makeCtx(new Request(url, init), remoteIp);
-  return { ctx, uri: ctx.url.pathname + ctx.url.search, query: ctx.url.searchParams, headers: ctx.request.headers, host: ctx.url.host };
+  return {
+    ctx,
+    uri: ctx.url.pathname + ctx.url.search,
+    query: ctx.url.searchParams,
+    headers: ctx.request.headers,
+    host: ctx.url.host,
+  };
 }
 
 const fx = (): SelectionEffects => ({ setCookies: [] });
@@ -63,11 +69,21 @@ describe('hash policies (rendezvous over xxhash64)', () => {
   });
 
   it('header hashes the first value; Host uses the request host', async () => {
-    expect(await pick({ policy: 'header', field: 'X-Tenant' }, pool(), req(undefined, { headers: { 'x-tenant': 'tenant-42' } }))).toBe('10.0.0.1:80');
-    expect(await pick({ policy: 'header', field: 'X-Tenant' }, pool(), req(undefined, { headers: { 'x-tenant': 'abc' } }))).toBe('10.0.0.1:80');
+    expect(
+      await pick(
+        { policy: 'header', field: 'X-Tenant' },
+        pool(),
+        req(undefined, { headers: { 'x-tenant': 'tenant-42' } }),
+      ),
+    ).toBe('10.0.0.1:80');
+    expect(
+      await pick({ policy: 'header', field: 'X-Tenant' }, pool(), req(undefined, { headers: { 'x-tenant': 'abc' } })),
+    ).toBe('10.0.0.1:80');
     const p = pool();
     p[0].up = false;
-    expect(await pick({ policy: 'header', field: 'X-Tenant' }, p, req(undefined, { headers: { 'x-tenant': 'abc' } }))).toBe('10.0.0.3:80');
+    expect(
+      await pick({ policy: 'header', field: 'X-Tenant' }, p, req(undefined, { headers: { 'x-tenant': 'abc' } })),
+    ).toBe('10.0.0.3:80');
     expect(await pick({ policy: 'header', field: 'Host' }, pool(), req('http://example.com/'))).toBe('10.0.0.1:80');
   });
 
@@ -96,16 +112,22 @@ describe('hash policies (rendezvous over xxhash64)', () => {
 });
 
 describe('cookie policy', () => {
-  it('places a new client with the fallback and sets Caddy\'s cookie', async () => {
+  it("places a new client with the fallback and sets Caddy's cookie", async () => {
     const e = fx();
     expect(await pick({ policy: 'cookie', fallback: { policy: 'first' } }, pool(), req(), e)).toBe('10.0.0.1:80');
-    expect(e.setCookies).toEqual(['lb=8f739746d46f6017b4bde24ace4c68cb3c3e881ad280882383b5332dcfbcd789; Path=/; HttpOnly; SameSite=Lax']);
+    expect(e.setCookies).toEqual([
+      'lb=8f739746d46f6017b4bde24ace4c68cb3c3e881ad280882383b5332dcfbcd789; Path=/; HttpOnly; SameSite=Lax',
+    ]);
   });
 
   it('routes a known cookie (HMAC with the secret) to its upstream without setting a cookie', async () => {
     const e = fx();
-    const r = req(undefined, { headers: { cookie: 'other=1; sticky=5bc540db236f88b3f0d05c4c1a007ec4a61bec763a4ee5157827bb6786c82aa7' } });
-    expect(await pick({ policy: 'cookie', name: 'sticky', secret: 's3cret', fallback: { policy: 'first' } }, pool(), r, e)).toBe('10.0.0.2:80');
+    const r = req(undefined, {
+      headers: { cookie: 'other=1; sticky=5bc540db236f88b3f0d05c4c1a007ec4a61bec763a4ee5157827bb6786c82aa7' },
+    });
+    expect(
+      await pick({ policy: 'cookie', name: 'sticky', secret: 's3cret', fallback: { policy: 'first' } }, pool(), r, e),
+    ).toBe('10.0.0.2:80');
     expect(e.setCookies).toEqual([]);
   });
 
@@ -113,7 +135,9 @@ describe('cookie policy', () => {
     const p = pool();
     p[1].up = false;
     const e = fx();
-    const r = req('https://example.com/', { headers: { cookie: 'sticky=5bc540db236f88b3f0d05c4c1a007ec4a61bec763a4ee5157827bb6786c82aa7' } });
+    const r = req('https://example.com/', {
+      headers: { cookie: 'sticky=5bc540db236f88b3f0d05c4c1a007ec4a61bec763a4ee5157827bb6786c82aa7' },
+    });
     const policy = { policy: 'cookie', name: 'sticky', secret: 's3cret', max_age: '1h', fallback: { policy: 'first' } };
     expect(await pick(policy, p, r, e)).toBe('10.0.0.1:80');
     expect(e.setCookies).toHaveLength(1);

@@ -19,7 +19,19 @@ describe('upstream addresses', () => {
   });
 
   it('refuses malformed dials with the reason', () => {
-    for (const bad of ['[]:80', '[::1]80', '[::1', 'a:b:80', 'h[x]:80', 'h:', 'h:80-', 'h:-80', 'h:80-81-82', 'h:٣', 'durable:x']) {
+    for (const bad of [
+      '[]:80',
+      '[::1]80',
+      '[::1',
+      'a:b:80',
+      'h[x]:80',
+      'h:',
+      'h:80-',
+      'h:-80',
+      'h:80-81-82',
+      'h:٣',
+      'durable:x',
+    ]) {
       expect(parseDial(bad), bad).toMatch(/^expected /);
     }
     expect(parseDial('h:90-80')).toBe('invalid port');
@@ -58,7 +70,10 @@ describe('trusted proxy ranges', () => {
 
 describe('passive health bookkeeping', () => {
   it('counts each failure for fail_duration, and one strike per matching status entry', () => {
-    const cfg = compilePassiveHealth({ fail_duration: '10s', max_fails: 2, unhealthy_status: [5, 503], unhealthy_latency: '1s' }, 'p')!;
+    const cfg = compilePassiveHealth(
+      { fail_duration: '10s', max_fails: 2, unhealthy_status: [5, 503], unhealthy_latency: '1s' },
+      'p',
+    )!;
     expect(cfg.maxFails).toBe(2);
     const host = { numRequests: 0, remoteRequests: 0, failExpiries: [] as number[], lastAnswerAt: 0 };
     countFailure(host, cfg, 1_000);
@@ -114,9 +129,21 @@ describe('hop-by-hop fields', () => {
 
   it('builds the upstream request: no hop-by-hop fields, X-Forwarded-* from untrusted peers replaced, Via added', () => {
     const request = new Request('http://site.test/x', {
-      headers: { Connection: 'close, X-Hop', 'X-Hop': '1', TE: 'trailers, gzip', 'X-Forwarded-For': '6.6.6.6', 'X-Keep': 'yes' },
+      headers: {
+        Connection: 'close, X-Hop',
+        'X-Hop': '1',
+        TE: 'trailers, gzip',
+        'X-Forwarded-For': '6.6.6.6',
+        'X-Keep': 'yes',
+      },
     });
-    const ctx = { request, remoteIp: '192.0.2.7', url: new URL(request.url), originalUrl: new URL(request.url), vars: new Map() };
+    const ctx = {
+      request,
+      remoteIp: '192.0.2.7',
+      url: new URL(request.url),
+      originalUrl: new URL(request.url),
+      vars: new Map(),
+    };
     const h = prepareRequestHeaders(ctx as unknown as Parameters<typeof prepareRequestHeaders>[0], false);
     expect(h.get('x-hop')).toBeNull();
     expect(h.get('connection')).toBeNull();
@@ -133,7 +160,13 @@ describe('hop-by-hop fields', () => {
   it('Via carries the edge-reported HTTP version; a caller-written cf without it does not turn that off', () => {
     const via = (cf: object) => {
       const request = { headers: new Headers(), cf, url: 'http://site.test/' };
-      const ctx = { request, remoteIp: '192.0.2.7', url: new URL(request.url), originalUrl: new URL(request.url), vars: new Map() };
+      const ctx = {
+        request,
+        remoteIp: '192.0.2.7',
+        url: new URL(request.url),
+        originalUrl: new URL(request.url),
+        vars: new Map(),
+      };
       return prepareRequestHeaders(ctx as unknown as Parameters<typeof prepareRequestHeaders>[0], false).get('via');
     };
     expect(via({ colo: 'SJC' })).toBe('1.1 Caddy'); // a service binding's caller wrote this cf

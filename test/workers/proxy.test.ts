@@ -7,7 +7,8 @@ import { type Echo, makeCtx, proxy, serve } from './proxy-helpers.ts';
 // received and what the client gets back.
 
 const ports = inject('proxyUpstreams');
-if (!ports) throw new Error('loopback upstreams missing: the workers project needs globalSetup test/workers/global-setup.ts');
+if (!ports)
+  throw new Error('loopback upstreams missing: the workers project needs globalSetup test/workers/global-setup.ts');
 const A = `127.0.0.1:${ports.echo[0]}`;
 const B = `127.0.0.1:${ports.echo[1]}`;
 const DOWN = `127.0.0.1:${ports.refused}`;
@@ -21,13 +22,19 @@ async function echoOf(res: Response): Promise<Echo> {
 
 describe('dials as Caddy writes them', () => {
   it('an empty host dials the local system, as Go does for `reverse_proxy :PORT`', async () => {
-    const res = await serve(proxy({ upstreams: [{ dial: `:${ports.echo[0]}` }] }), makeCtx(new Request('http://site.test/x')));
+    const res = await serve(
+      proxy({ upstreams: [{ dial: `:${ports.echo[0]}` }] }),
+      makeCtx(new Request('http://site.test/x')),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-upstream')).toBe('a');
   });
 
   it('a dial whose network is no network (`reverse_proxy node-ips:80/api/`) compiles and answers 502', async () => {
-    const res = await serve(proxy({ upstreams: [{ dial: 'node-ips:80/api/:80' }] }), makeCtx(new Request('http://site.test/x')));
+    const res = await serve(
+      proxy({ upstreams: [{ dial: 'node-ips:80/api/:80' }] }),
+      makeCtx(new Request('http://site.test/x')),
+    );
     expect(res.status).toBe(502);
   });
 });
@@ -45,7 +52,9 @@ describe('request forwarding', () => {
 
   it('replaces client X-Forwarded-* from an untrusted peer and adds Via', async () => {
     const h = proxy({ upstreams: [{ dial: A }] });
-    const req = new Request('https://site.test/', { headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'evil' } });
+    const req = new Request('https://site.test/', {
+      headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'evil' },
+    });
     const e = await echoOf(await serve(h, makeCtx(req, '203.0.113.9')));
     expect(e.headers['x-forwarded-for']).toBe('203.0.113.9');
     expect(e.headers['x-forwarded-proto']).toBe('https');
@@ -55,7 +64,9 @@ describe('request forwarding', () => {
 
   it('keeps prior X-Forwarded-* values from a trusted proxy', async () => {
     const h = proxy({ upstreams: [{ dial: A }], trusted_proxies: ['10.0.0.0/8'] });
-    const req = new Request('http://site.test/', { headers: { 'x-forwarded-for': '198.51.100.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.test' } });
+    const req = new Request('http://site.test/', {
+      headers: { 'x-forwarded-for': '198.51.100.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.test' },
+    });
     const e = await echoOf(await serve(h, makeCtx(req, '10.1.2.3')));
     expect(e.headers['x-forwarded-for']).toBe('198.51.100.1, 10.1.2.3');
     expect(e.headers['x-forwarded-proto']).toBe('https');
@@ -66,7 +77,13 @@ describe('request forwarding', () => {
     const h = proxy({ upstreams: [{ dial: A }] });
     const req = new Request('http://site.test/', {
       // Connection names a hop-by-hop field (removed anyway) and a private one, in the client's case.
-      headers: { connection: 'Keep-Alive, X-Private', 'x-private': 'secret', 'proxy-authorization': 'Basic x', 'keep-alive': '5', 'x-keep': 'yes' },
+      headers: {
+        connection: 'Keep-Alive, X-Private',
+        'x-private': 'secret',
+        'proxy-authorization': 'Basic x',
+        'keep-alive': '5',
+        'x-keep': 'yes',
+      },
     });
     const e = await echoOf(await serve(h, makeCtx(req)));
     expect(e.headers['x-private']).toBeUndefined();
@@ -77,7 +94,17 @@ describe('request forwarding', () => {
 
   it('drops hop-by-hop headers and the fields Connection names from the upstream response (fetch passes them all)', async () => {
     const h = proxy({ upstreams: [{ dial: A }] });
-    const hop = ['Connection:X-Private', 'X-Private:1', 'Keep-Alive:timeout=5', 'Trailer:X-T', 'Upgrade:h2c', 'Proxy-Authenticate:Basic', 'Proxy-Connection:keep-alive', 'TE:trailers', 'Alt-Svc:h3=":443"'];
+    const hop = [
+      'Connection:X-Private',
+      'X-Private:1',
+      'Keep-Alive:timeout=5',
+      'Trailer:X-T',
+      'Upgrade:h2c',
+      'Proxy-Authenticate:Basic',
+      'Proxy-Connection:keep-alive',
+      'TE:trailers',
+      'Alt-Svc:h3=":443"',
+    ];
     const query = [...hop, 'X-Keep:yes'].map((v) => `h=${encodeURIComponent(v)}`).join('&');
     const res = await serve(h, makeCtx(new Request(`http://site.test/?${query}`)));
     for (const v of hop) expect(res.headers.get(v.slice(0, v.indexOf(':'))), v).toBeNull();
@@ -97,7 +124,11 @@ describe('request forwarding', () => {
     const h = proxy({
       upstreams: [{ dial: A }],
       headers: {
-        request: { set: { 'X-Up': ['port={http.reverse_proxy.upstream.port}'] }, add: { 'X-Added': ['1'] }, delete: ['X-Remove'] },
+        request: {
+          set: { 'X-Up': ['port={http.reverse_proxy.upstream.port}'] },
+          add: { 'X-Added': ['1'] },
+          delete: ['X-Remove'],
+        },
         response: { set: { 'X-Down': ['yes'] }, delete: ['Server'] },
       },
     });
@@ -112,7 +143,10 @@ describe('request forwarding', () => {
   });
 
   it('rewrite changes the upstream method and URI only', async () => {
-    const h = proxy({ upstreams: [{ dial: A }], rewrite: { method: 'POST', uri: '/internal{http.request.uri.path}?v=2' } });
+    const h = proxy({
+      upstreams: [{ dial: A }],
+      rewrite: { method: 'POST', uri: '/internal{http.request.uri.path}?v=2' },
+    });
     const ctx = makeCtx(new Request('http://site.test/orig?v=1'));
     const e = await echoOf(await serve(h, ctx));
     expect(e.method).toBe('POST');
@@ -133,10 +167,14 @@ describe('request forwarding', () => {
 
   it('reaches a service binding for service:NAME upstreams, with the original host', async () => {
     let seen = '';
-    const env = { API: { fetch: async (r: Request) => {
+    const env = {
+      API: {
+        fetch: async (r: Request) => {
           seen = r.url;
           return new Response('from binding', { status: 201 });
-        }, } };
+        },
+      },
+    };
     const h = proxy({ upstreams: [{ dial: 'service:API' }] });
     const res = await serve(h, makeCtx(new Request('https://site.test/p?q=1'), '203.0.113.9', env));
     expect(res.status).toBe(201);
@@ -165,7 +203,10 @@ describe('request forwarding', () => {
     }
     expect(seen).toEqual(['lobby /rooms/lobby/messages', 'kitchen /rooms/kitchen/messages']);
     // A missing binding is a dial failure: 502.
-    expect((await serve(proxy({ upstreams: [{ dial: 'durable:NOPE/x' }] }), makeCtx(new Request('https://site.test/')))).status).toBe(502);
+    expect(
+      (await serve(proxy({ upstreams: [{ dial: 'durable:NOPE/x' }] }), makeCtx(new Request('https://site.test/'))))
+        .status,
+    ).toBe(502);
   });
 });
 
@@ -190,7 +231,12 @@ describe('websocket', () => {
   it('passes the upgrade through and hands back the upstream socket', async () => {
     const h = proxy({ upstreams: [{ dial: A }] });
     const req = new Request('http://site.test/ws?room=1', {
-      headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' },
+      headers: {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-version': '13',
+      },
     });
     const res = await serve(h, makeCtx(req));
     expect(res.status).toBe(101);
@@ -234,7 +280,10 @@ describe('failures and status codes', () => {
 
 describe('retries and passive health', () => {
   it('without health checks `first` keeps choosing the dead upstream, so retries end in 502', async () => {
-    const h = proxy({ upstreams: [{ dial: DOWN }, { dial: A }], load_balancing: { selection_policy: { policy: 'first' }, retries: 2 } });
+    const h = proxy({
+      upstreams: [{ dial: DOWN }, { dial: A }],
+      load_balancing: { selection_policy: { policy: 'first' }, retries: 2 },
+    });
     expect((await serve(h, makeCtx(new Request('http://site.test/')))).status).toBe(502);
   });
 
@@ -253,7 +302,10 @@ describe('retries and passive health', () => {
 
   it('retries a POST after a refused connection and replays the whole body', async () => {
     // round_robin's first pick is the second upstream (the dead one), the retry goes to the first
-    const h = proxy({ upstreams: [{ dial: A }, { dial: DOWN }], load_balancing: { selection_policy: { policy: 'round_robin' }, retries: 1 } });
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: DOWN }],
+      load_balancing: { selection_policy: { policy: 'round_robin' }, retries: 1 },
+    });
     const res = await serve(h, makeCtx(new Request('http://site.test/p', { method: 'POST', body: 'payload-123' })));
     expect(res.status).toBe(200);
     const e = await echoOf(res);
@@ -262,7 +314,10 @@ describe('retries and passive health', () => {
   });
 
   it('does not retry a POST after the upstream received it (connection reset)', async () => {
-    const h = proxy({ upstreams: [{ dial: A }, { dial: B }], load_balancing: { selection_policy: { policy: 'round_robin' }, retries: 3 } });
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: B }],
+      load_balancing: { selection_policy: { policy: 'round_robin' }, retries: 3 },
+    });
     const res = await serve(h, makeCtx(new Request('http://site.test/reset', { method: 'POST', body: 'x' })));
     expect(res.status).toBe(502);
   });
@@ -339,7 +394,16 @@ describe('handle_response', () => {
     const h = proxy({
       upstreams: [{ dial: A }],
       handle_response: [
-        { match: { status_code: [404] }, routes: [{ handle: [{ handler: 'static_response', status_code: 418, body: 'intercepted {http.reverse_proxy.status_code}' }] }] },
+        {
+          match: { status_code: [404] },
+          routes: [
+            {
+              handle: [
+                { handler: 'static_response', status_code: 418, body: 'intercepted {http.reverse_proxy.status_code}' },
+              ],
+            },
+          ],
+        },
       ],
     });
     const res = await serve(h, makeCtx(new Request('http://site.test/?status=404')));
@@ -352,7 +416,12 @@ describe('handle_response', () => {
   it('copy_response writes the upstream response with another status', async () => {
     const h = proxy({
       upstreams: [{ dial: A }],
-      handle_response: [{ match: { headers: { 'X-Accel': ['*'] } }, routes: [{ handle: [{ handler: 'copy_response', status_code: 202 }] }] }],
+      handle_response: [
+        {
+          match: { headers: { 'X-Accel': ['*'] } },
+          routes: [{ handle: [{ handler: 'copy_response', status_code: 202 }] }],
+        },
+      ],
     });
     const res = await serve(h, makeCtx(new Request('http://site.test/?h=X-Accel:go')));
     expect(res.status).toBe(202);
@@ -364,7 +433,16 @@ describe('handle_response', () => {
     const h = proxy({
       upstreams: [{ dial: A }],
       handle_response: [
-        { routes: [{ handle: [{ handler: 'copy_response_headers', include: ['X-Accel'] }, { handler: 'static_response', status_code: 200, body: 'own' }] }] },
+        {
+          routes: [
+            {
+              handle: [
+                { handler: 'copy_response_headers', include: ['X-Accel'] },
+                { handler: 'static_response', status_code: 200, body: 'own' },
+              ],
+            },
+          ],
+        },
       ],
     });
     const ctx = makeCtx(new Request('http://site.test/?h=X-Accel:go'));
@@ -396,13 +474,19 @@ describe('handle_response', () => {
 
 describe('sticky cookie end to end', () => {
   it('sets the lb cookie once and follows it afterwards', async () => {
-    const h = proxy({ upstreams: [{ dial: A }, { dial: B }], load_balancing: { selection_policy: { policy: 'cookie' } } });
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: B }],
+      load_balancing: { selection_policy: { policy: 'cookie' } },
+    });
     const first = await serve(h, makeCtx(new Request('http://site.test/')));
     const cookie = first.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^lb=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Lax$/);
     const who = first.headers.get('x-upstream');
     for (let i = 0; i < 5; i++) {
-      const res = await serve(h, makeCtx(new Request('http://site.test/', { headers: { cookie: cookie.split(';')[0] } })));
+      const res = await serve(
+        h,
+        makeCtx(new Request('http://site.test/', { headers: { cookie: cookie.split(';')[0] } })),
+      );
       expect(res.headers.get('x-upstream')).toBe(who);
       expect(res.headers.get('set-cookie')).toBeNull();
     }
@@ -445,9 +529,18 @@ describe('retry_match and header_down require', () => {
 
   it('a PUT is not retried after a transport error unless retry_match matches it', async () => {
     const plain = proxy({ upstreams: [{ dial: A }], load_balancing: { retries: 1 } });
-    expect((await serve(plain, makeCtx(new Request('http://site.test/flaky?key=put1', { method: 'PUT', body: 'x' })))).status).toBe(502);
-    const matching = proxy({ upstreams: [{ dial: A }], load_balancing: { retries: 1, retry_match: [{ method: ['PUT'] }] } });
-    const res = await serve(matching, makeCtx(new Request('http://site.test/flaky?key=put2', { method: 'PUT', body: 'again' })));
+    expect(
+      (await serve(plain, makeCtx(new Request('http://site.test/flaky?key=put1', { method: 'PUT', body: 'x' }))))
+        .status,
+    ).toBe(502);
+    const matching = proxy({
+      upstreams: [{ dial: A }],
+      load_balancing: { retries: 1, retry_match: [{ method: ['PUT'] }] },
+    });
+    const res = await serve(
+      matching,
+      makeCtx(new Request('http://site.test/flaky?key=put2', { method: 'PUT', body: 'again' })),
+    );
     expect(res.status).toBe(200);
     expect((await echoOf(res)).body).toBe('again');
   });

@@ -28,9 +28,18 @@ function zoneConfig(zone: string, events: number, window: string, extra = '', ma
 }
 
 /** A request from `ip` through the Worker; `bindings` replace the test env's (a watched RATE_LIMITER, say). */
-async function get(path: string, ip: string, config: string, bindings: Record<string, unknown> = {}): Promise<Response> {
+async function get(
+  path: string,
+  ip: string,
+  config: string,
+  bindings: Record<string, unknown> = {},
+): Promise<Response> {
   const req = new Request(`http://gw.test${path}`, { headers: { 'CF-Connecting-IP': ip } });
-  return worker.fetch(req as never, { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config, ...bindings } as never, exec);
+  return worker.fetch(
+    req as never,
+    { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config, ...bindings } as never,
+    exec,
+  );
 }
 
 describe('rate_limit end to end', () => {
@@ -74,7 +83,9 @@ describe('rate_limit near the limit and with leases off', () => {
   it('`lease off` asks the object for every request, and stays exact', async () => {
     const config = zoneConfig('e2e-nolease', 1000, '1m', 'lease off');
     expect(config).toContain('"lease":false');
-    const { ns, calls } = watchNamespace((env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER);
+    const { ns, calls } = watchNamespace(
+      (env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER,
+    );
     const one = () => get('/x', '192.0.2.11', config, { RATE_LIMITER: ns });
     for (let i = 0; i < 10; i++) expect((await one()).status).toBe(200);
     const concurrent = await Promise.all(Array.from({ length: 20 }, one));
@@ -83,7 +94,9 @@ describe('rate_limit near the limit and with leases off', () => {
 
     // The same zone with leases: the sequential requests ramp the batch up and need far fewer calls.
     const leased = zoneConfig('e2e-lease', 1000, '1m');
-    const { ns: ns2, calls: calls2 } = watchNamespace((env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER);
+    const { ns: ns2, calls: calls2 } = watchNamespace(
+      (env as unknown as { RATE_LIMITER: DurableObjectNamespace<RateLimiter> }).RATE_LIMITER,
+    );
     const two = () => get('/x', '192.0.2.11', leased, { RATE_LIMITER: ns2 });
     for (let i = 0; i < 10; i++) expect((await two()).status).toBe(200);
     expect((await Promise.all(Array.from({ length: 20 }, two))).every((r) => r.status === 200)).toBe(true);

@@ -17,10 +17,18 @@ const countingNamespace = (broken?: () => boolean) => watchNamespace(realNs, bro
 
 /** A namespace whose stubs throw synchronously on every call (an unreachable object, surfaced without a promise). */
 function throwingNamespace(): DurableObjectNamespace<RateLimiter> {
-  const stub = new Proxy({}, { get: () => () => {
-    throw new Error('simulated: Durable Object unreachable');
-  } });
-  return { idFromName: (name: string) => realNs.idFromName(name), get: () => stub } as unknown as DurableObjectNamespace<RateLimiter>;
+  const stub = new Proxy(
+    {},
+    {
+      get: () => () => {
+        throw new Error('simulated: Durable Object unreachable');
+      },
+    },
+  );
+  return {
+    idFromName: (name: string) => realNs.idFromName(name),
+    get: () => stub,
+  } as unknown as DurableObjectNamespace<RateLimiter>;
 }
 
 function configFor(zone: string, events: number, window: string, mode = ''): string {
@@ -40,7 +48,12 @@ function configFor(zone: string, events: number, window: string, mode = ''): str
 }
 
 /** One request through the Worker; `ns: null` drops the RATE_LIMITER binding altogether. */
-async function get(config: string, key: string, ns: DurableObjectNamespace<RateLimiter> | null, path = '/api/x'): Promise<Response> {
+async function get(
+  config: string,
+  key: string,
+  ns: DurableObjectNamespace<RateLimiter> | null,
+  path = '/api/x',
+): Promise<Response> {
   const req = new Request(`http://gw.test${path}`, { headers: { 'X-Api-Key': key } });
   const bindings = { ...env, CONFIG_STORE: undefined, GATEHOUSE_CONFIG: config, RATE_LIMITER: ns ?? undefined };
   return worker.fetch(req as never, bindings as never, exec);
@@ -49,7 +62,11 @@ async function get(config: string, key: string, ns: DurableObjectNamespace<RateL
 /** The scraped value of gatehouse_durable_object_errors_total{object="RateLimiter"} (0 before any). */
 async function limiterErrors(config: string): Promise<number> {
   const req = new Request('http://gw.test/gatehouse-admin/metrics', { headers: { Authorization: 'Bearer m' } });
-  const res = await worker.fetch(req as never, { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: 'm', GATEHOUSE_CONFIG: config } as never, exec);
+  const res = await worker.fetch(
+    req as never,
+    { ...env, CONFIG_STORE: undefined, METRICS_TOKEN: 'm', GATEHOUSE_CONFIG: config } as never,
+    exec,
+  );
   expect(res.status).toBe(200);
   const m = /^gatehouse_durable_object_errors_total\{object="RateLimiter"\} (\d+)$/m.exec(await res.text());
   return m ? Number(m[1]) : 0;
@@ -129,7 +146,9 @@ describe('rate_limit failures shared by concurrent requests', () => {
     const failed = calls() - made;
     expect(failed).toBeGreaterThan(0);
     expect(failed).toBeLessThan(30); // single flight: the waiting requests shared calls
-    expect(errorLines(errors).filter((l) => l.includes('fail-shared-zone') && l.includes('failing open'))).toHaveLength(failed);
+    expect(errorLines(errors).filter((l) => l.includes('fail-shared-zone') && l.includes('failing open'))).toHaveLength(
+      failed,
+    );
     expect((await limiterErrors(config)) - before).toBe(failed);
   });
 });

@@ -49,10 +49,18 @@ describe('rate_limit leases across simulated isolates', () => {
     const holders = Array.from({ length: 4 }, () => new LeaseHolder());
     const limit = leaseLimit(150, 1000); // hold 100 ms, margin 20 ms
     expect(limit).toMatchObject({ holdMs: 100, marginMs: 20 });
-    const { allowed, requests } = await hammer(holders, 'lease-hammer\nk', limit, ns, { loops: 12, until: Date.now() + 2500 });
+    const { allowed, requests } = await hammer(holders, 'lease-hammer\nk', limit, ns, {
+      loops: 12,
+      until: Date.now() + 2500,
+    });
 
-    const peak = maxInWindow(allowed.map((d) => d.usedAt), 1000);
-    console.log(`lease hammer (events 150/1 s): ${requests} requests, ${allowed.length} allowed, peak ${peak} in a window, ${calls()} calls`);
+    const peak = maxInWindow(
+      allowed.map((d) => d.usedAt),
+      1000,
+    );
+    console.log(
+      `lease hammer (events 150/1 s): ${requests} requests, ${allowed.length} allowed, peak ${peak} in a window, ${calls()} calls`,
+    );
     expect(peak).toBeLessThanOrEqual(150);
     // The limit was the bottleneck (more than two windows' worth allowed, and many more asked) …
     expect(allowed.length).toBeGreaterThan(300);
@@ -70,7 +78,9 @@ describe('rate_limit leases across simulated isolates', () => {
     expect(requests).toBe(4800);
     expect(allowed).toHaveLength(4800);
     const ratio = calls() / requests;
-    console.log(`lease call ratio (generous limit): ${calls()} calls for ${requests} requests = ${(ratio * 100).toFixed(2)}%`);
+    console.log(
+      `lease call ratio (generous limit): ${calls()} calls for ${requests} requests = ${(ratio * 100).toFixed(2)}%`,
+    );
     // Per isolate the batch doubles 1, 2, 4 … and each lease is refilled at half: about a dozen calls for 1,200 requests.
     expect(ratio).toBeLessThan(0.05);
     // Nothing is lost: what the object counts is what was used plus what the isolates still hold (refills landed).
@@ -173,13 +183,15 @@ describe('rate_limit leases across simulated isolates', () => {
     return { exec: { waitUntil: (p: Promise<unknown>) => void kept.push(p) }, kept };
   };
 
-  it('a request waiting for another request\'s slow call decides alone, with a call of its own, after joinWaitMs', async () => {
+  it("a request waiting for another request's slow call decides alone, with a call of its own, after joinWaitMs", async () => {
     let slow = false;
-    const { ns, calls } = watchNamespace(realNs, { delayMs: () => {
+    const { ns, calls } = watchNamespace(realNs, {
+      delayMs: () => {
         if (!slow) return 0;
         slow = false;
         return 1500;
-      } });
+      },
+    });
     const h = new LeaseHolder({ joinWaitMs: 300 });
     const id = 'lease-join-wait\nk';
     const limit = leaseLimit(1_000_000, 60_000); // hold 1 s
@@ -206,10 +218,12 @@ describe('rate_limit leases across simulated isolates', () => {
     // Each take runs as its own "request"; the namespace notes whose flow each object call is made in.
     const flow = new AsyncLocalStorage<string>();
     const callers: (string | undefined)[] = [];
-    const { ns } = watchNamespace(realNs, { delayMs: () => {
+    const { ns } = watchNamespace(realNs, {
+      delayMs: () => {
         callers.push(flow.getStore());
         return 30;
-      } });
+      },
+    });
     const h = new LeaseHolder();
     const id = 'lease-join-again\nk';
     const limit = leaseLimit(8, 10_000); // hold 1 s; the object leases at most a quarter of the headroom

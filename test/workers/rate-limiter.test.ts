@@ -86,14 +86,21 @@ describe('RateLimiter Durable Object (sliding log)', () => {
     for (let i = 0; i < 3; i++) expect((await stub.hit(3, 60_000)).allowed).toBe(true);
     // A fresh instance reads the log from SQLite (what happens after eviction).
     await runInDurableObject(stub, (_instance: RateLimiter, state: DurableObjectState) => {
-      const fresh = new (_instance.constructor as new (ctx: DurableObjectState, env: unknown) => RateLimiter)(state, env);
+      const fresh = new (_instance.constructor as new (ctx: DurableObjectState, env: unknown) => RateLimiter)(
+        state,
+        env,
+      );
       expect(fresh.hit(3, 60_000).allowed).toBe(false);
     });
   });
 });
 
 /** Runs `body` on a fresh object with Date.now() under the test's control (starting at `start`). */
-async function withClock(name: string, body: (o: RateLimiter, clock: { now: number }, state: DurableObjectState) => void, start = 5_000_000) {
+async function withClock(
+  name: string,
+  body: (o: RateLimiter, clock: { now: number }, state: DurableObjectState) => void,
+  start = 5_000_000,
+) {
   const stub = ns.get(ns.idFromName(name));
   await runInDurableObject(stub, (instance: RateLimiter, state: DurableObjectState) => {
     const realNow = Date.now;
@@ -118,15 +125,32 @@ describe('RateLimiter leases (acquire / release)', () => {
       }
       // Headroom 20 → 1 now + 4 leased (⌊19/4⌋), 15 → 1 + 3, 11 → 1 + 2, 8 → 1 + 1, 6 → 1 + 1, then single slots.
       expect(grants.map((g) => [g.now, g.lease])).toEqual([
-        [1, 4], [1, 3], [1, 2], [1, 1], [1, 1], [1, 0], [1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0],
+        [1, 4],
+        [1, 3],
+        [1, 2],
+        [1, 1],
+        [1, 1],
+        [1, 0],
+        [1, 0],
+        [1, 0],
+        [1, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
       ]);
       expect(grants.map((g) => g.remaining)).toEqual([15, 11, 8, 6, 4, 3, 2, 1, 0, 0, 0, 0]);
       expect(grants.reduce((s, g) => s + g.now + g.lease, 0)).toBe(20); // never more than events
       // Leases are recorded at grant time + hold, each grant one row with a count.
       expect(grants[0]).toMatchObject({ at: t0, t: t0 + 100 });
-      const rows = state.storage.sql.exec<{ t: number; n: number }>('SELECT t, n FROM events ORDER BY t, rowid').toArray();
+      const rows = state.storage.sql
+        .exec<{ t: number; n: number }>('SELECT t, n FROM events ORDER BY t, rowid')
+        .toArray();
       expect(rows.filter((r) => r.t > t0 + 90)).toEqual([
-        { t: t0 + 100, n: 4 }, { t: t0 + 110, n: 3 }, { t: t0 + 120, n: 2 }, { t: t0 + 130, n: 1 }, { t: t0 + 140, n: 1 },
+        { t: t0 + 100, n: 4 },
+        { t: t0 + 110, n: 3 },
+        { t: t0 + 120, n: 2 },
+        { t: t0 + 130, n: 1 },
+        { t: t0 + 140, n: 1 },
       ]);
       // Full at t0 + 90: the oldest slot (used at t0) leaves after t0 + 1000; the first lease may come back at t0 + 100.
       const denied = grants[9];
@@ -210,7 +234,7 @@ describe('RateLimiter leases (acquire / release)', () => {
         const pending: Pending[] = [];
         const isolates = [3, 5, 7].map((period) => ({ period, busyUntil: 0 }));
         let seed = 7;
-        const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
         for (let t = t0; t < t0 + 6000; t++) {
           clock.now = t;
           for (const p of pending.filter((p) => p.at === t)) p.act();
@@ -224,7 +248,8 @@ describe('RateLimiter leases (acquire / release)', () => {
             iso.busyUntil = last + 1;
             leased += used;
             pending.push({ at: last, act: () => uses.push(...new Array<number>(used).fill(last)) });
-            if (used < g.lease) pending.push({ at: t + hold - margin, act: () => o.release(g.id, g.t, g.lease - used) });
+            if (used < g.lease)
+              pending.push({ at: t + hold - margin, act: () => o.release(g.id, g.t, g.lease - used) });
           }
           if ((t - t0) % 20 === 0 && o.hit(E, W).allowed) uses.push(t);
         }

@@ -35,7 +35,10 @@ function slowPieces(pauseMs: number, ...parts: string[]): ReadableStream<Uint8Ar
 /** What the body-recording upstream saw for `key`: whether the request body arrived complete, and its size. */
 async function seenBy(key: string): Promise<{ state: string; bytes: number }> {
   await new Promise((r) => setTimeout(r, 150));
-  return (await (await fetch(`http://127.0.0.1:${ports.bodyRecorder}/seen?key=${key}`)).json()) as { state: string; bytes: number };
+  return (await (await fetch(`http://127.0.0.1:${ports.bodyRecorder}/seen?key=${key}`)).json()) as {
+    state: string;
+    bytes: number;
+  };
 }
 
 describe('{http.request.body}', () => {
@@ -43,16 +46,28 @@ describe('{http.request.body}', () => {
 
   it('is the whole body, the same on every use', async () => {
     const get = serve(site);
-    expect(await get('/x', { method: 'POST', body: 'hello' })).toEqual({ status: 200, text: 'got [hello] again [hello]' });
+    expect(await get('/x', { method: 'POST', body: 'hello' })).toEqual({
+      status: 200,
+      text: 'got [hello] again [hello]',
+    });
     expect(await get('/x')).toEqual({ status: 200, text: 'got [] again []' });
   });
 
   it('keeps the bytes up to request_body max_size, as Caddy does, instead of failing', async () => {
     const get = serve(site);
-    expect(await get('/lim', { method: 'POST', body: '0123456789abcdefghij' })).toEqual({ status: 200, text: 'got [0123456789] again [0123456789]' });
-    expect(await get('/lim', { method: 'POST', body: '0123456789' })).toEqual({ status: 200, text: 'got [0123456789] again [0123456789]' });
+    expect(await get('/lim', { method: 'POST', body: '0123456789abcdefghij' })).toEqual({
+      status: 200,
+      text: 'got [0123456789] again [0123456789]',
+    });
+    expect(await get('/lim', { method: 'POST', body: '0123456789' })).toEqual({
+      status: 200,
+      text: 'got [0123456789] again [0123456789]',
+    });
     const chunked = pieces('0123', '4567', '89ab', 'cdef');
-    expect(await get('/lim', { method: 'POST', body: chunked, duplex: 'half' } as RequestInit)).toEqual({ status: 200, text: 'got [0123456789] again [0123456789]' });
+    expect(await get('/lim', { method: 'POST', body: chunked, duplex: 'half' } as RequestInit)).toEqual({
+      status: 200,
+      text: 'got [0123456789] again [0123456789]',
+    });
   });
 
   it('reads at most 1 MiB without request_body', async () => {
@@ -73,8 +88,14 @@ describe('{http.request.body}', () => {
 
   it('over request_body max_size: the upstream request is aborted, never finished short', async () => {
     // `route` keeps this order: request_body sorts after vars by default.
-    const get = serve(`:80 {\n\troute {\n\t\trequest_body {\n\t\t\tmax_size 10\n\t\t}\n\t\tvars seen "{http.request.body}"\n\t\treverse_proxy 127.0.0.1:${ports.bodyRecorder}\n\t}\n}\n`);
-    for (const body of ['0123456789abcdefghij', pieces('0123', '4567', '89ab', 'cdef'), slowPieces(300, '0123456789', 'abc')]) {
+    const get = serve(
+      `:80 {\n\troute {\n\t\trequest_body {\n\t\t\tmax_size 10\n\t\t}\n\t\tvars seen "{http.request.body}"\n\t\treverse_proxy 127.0.0.1:${ports.bodyRecorder}\n\t}\n}\n`,
+    );
+    for (const body of [
+      '0123456789abcdefghij',
+      pieces('0123', '4567', '89ab', 'cdef'),
+      slowPieces(300, '0123456789', 'abc'),
+    ]) {
       const key = `lim-${Math.random().toString(36).slice(2)}`;
       const res = await get(`/r?key=${key}`, { method: 'POST', body, duplex: 'half' } as RequestInit);
       expect(res.status).not.toBe(200);
@@ -83,7 +104,9 @@ describe('{http.request.body}', () => {
   });
 
   it('leaves the body for the handlers after it (header before reverse_proxy)', async () => {
-    const get = serve(`:80 {\n\trequest_header X-Seen "{http.request.body}"\n\treverse_proxy 127.0.0.1:${ports.echo[0]}\n}\n`);
+    const get = serve(
+      `:80 {\n\trequest_header X-Seen "{http.request.body}"\n\treverse_proxy 127.0.0.1:${ports.echo[0]}\n}\n`,
+    );
     const res = await get('/p', { method: 'POST', body: 'payload' });
     expect(res.status).toBe(200);
     const seen = JSON.parse(res.text) as { body: string; headers: Record<string, string> };

@@ -12,7 +12,9 @@ import { routeSegments } from '../../src/config/path-prefilter.ts';
 // middleware the list has.
 
 const respond = (body: string) => ({ handler: 'static_response', body });
-const server = (routes: RouteJSON[]): CaddyConfigJSON => ({ apps: { http: { servers: { srv0: { listen: [':443'], routes } } } } });
+const server = (routes: RouteJSON[]): CaddyConfigJSON => ({
+  apps: { http: { servers: { srv0: { listen: [':443'], routes } } } },
+});
 
 /** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -42,25 +44,63 @@ interface Spec {
 const HOSTS = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test', 'g.test', 'h.test', 'i.test', 'j.test'];
 // Indexable (literal first segment) and not (wildcards in it, suffix, catch-all), in the matcher's own syntax.
 const PATHS: PathCond[] = [
-  { kind: 'path', pattern: '/p1/*' }, { kind: 'path', pattern: '/P1' }, { kind: 'path', pattern: '/q1/*' },
-  { kind: 'path', pattern: '/z' }, { kind: 'path', pattern: '/p*' }, { kind: 'path', pattern: '*.php' },
-  { kind: 'path', pattern: '*' }, { kind: 're', pattern: '^/p1/(\\d+)$' }, { kind: 're', pattern: '^/Q1$' },
-  { kind: 're', pattern: '^/p1' }, { kind: 're', pattern: '\\d+$' },
+  { kind: 'path', pattern: '/p1/*' },
+  { kind: 'path', pattern: '/P1' },
+  { kind: 'path', pattern: '/q1/*' },
+  { kind: 'path', pattern: '/z' },
+  { kind: 'path', pattern: '/p*' },
+  { kind: 'path', pattern: '*.php' },
+  { kind: 'path', pattern: '*' },
+  { kind: 're', pattern: '^/p1/(\\d+)$' },
+  { kind: 're', pattern: '^/Q1$' },
+  { kind: 're', pattern: '^/p1' },
+  { kind: 're', pattern: '\\d+$' },
 ];
 // Besides plain paths: escapes (matched decoded), repeated slashes (merged) and dot segments (resolved by the URL).
 const REQUEST_PATHS = [
-  '/p1', '/p1/', '/p1/42', '/P1/7', '/q1', '/Q1', '/q1/x', '/z', '/p1x', '/a.php', '/other', '/',
-  '/%70%31/9', '/%50%31', '//p1/3', '/p1//4', '/a/../p1/5', '/./q1', '/z%2Fx',
+  '/p1',
+  '/p1/',
+  '/p1/42',
+  '/P1/7',
+  '/q1',
+  '/Q1',
+  '/q1/x',
+  '/z',
+  '/p1x',
+  '/a.php',
+  '/other',
+  '/',
+  '/%70%31/9',
+  '/%50%31',
+  '//p1/3',
+  '/p1//4',
+  '/a/../p1/5',
+  '/./q1',
+  '/z%2Fx',
 ];
 // Fields required present (with values, a wildcard or none), required absent, and a Host condition (always present).
 const HEADERS: HeaderCond[] = [
-  { 'X-Tenant': ['t1'] }, { 'x-tenant': ['t2', 't1'] }, { 'X-Tenant': [] }, { 'X-Tenant': ['*'] }, { 'X-Key': ['k1'] },
-  { 'X-Key': [] }, { 'X-Tenant': ['t1'], 'X-Key': ['k1'] }, { 'X-Tenant': null }, { Host: [] },
+  { 'X-Tenant': ['t1'] },
+  { 'x-tenant': ['t2', 't1'] },
+  { 'X-Tenant': [] },
+  { 'X-Tenant': ['*'] },
+  { 'X-Key': ['k1'] },
+  { 'X-Key': [] },
+  { 'X-Tenant': ['t1'], 'X-Key': ['k1'] },
+  { 'X-Tenant': null },
+  { Host: [] },
 ];
-const REQUEST_HEADERS: Array<Record<string, string>> = [{}, { 'X-Tenant': 't1' }, { 'X-Tenant': 't2' }, { 'X-Key': 'k1' }, { 'X-Tenant': 't1', 'X-Key': 'k1' }, { 'X-Tenant': '' }];
+const REQUEST_HEADERS: Array<Record<string, string>> = [
+  {},
+  { 'X-Tenant': 't1' },
+  { 'X-Tenant': 't2' },
+  { 'X-Key': 'k1' },
+  { 'X-Tenant': 't1', 'X-Key': 'k1' },
+  { 'X-Tenant': '' },
+];
 
 function randomList(r: () => number, n: number): Spec[] {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
   return Array.from({ length: n }, () => {
     const sets = Array.from({ length: 1 + Math.floor(r() * 2) }, () => {
       const kind = r();
@@ -69,7 +109,10 @@ function randomList(r: () => number, n: number): Spec[] {
       if (kind < 0.5) {
         // One or two distinct names (Caddy refuses a repeated one), the second written in upper case.
         const first = Math.floor(r() * HOSTS.length);
-        const hosts = r() < 0.3 ? [HOSTS[first], HOSTS[(first + 1 + Math.floor(r() * (HOSTS.length - 1))) % HOSTS.length].toUpperCase()] : [HOSTS[first]];
+        const hosts =
+          r() < 0.3
+            ? [HOSTS[first], HOSTS[(first + 1 + Math.floor(r() * (HOSTS.length - 1))) % HOSTS.length].toUpperCase()]
+            : [HOSTS[first]];
         return { hosts, path, headers };
       }
       if (kind < 0.6) return { hosts: ['*.test'], path, headers };
@@ -84,10 +127,16 @@ function toRoutes(specs: Spec[]): RouteJSON[] {
     ...(s.group ? { group: s.group } : {}),
     match: s.sets.map((set) => ({
       ...(set.hosts ? { host: set.hosts } : {}),
-      ...(set.path?.kind === 'path' ? { path: [set.path.pattern] } : set.path?.kind === 're' ? { path_regexp: { pattern: set.path.pattern } } : {}),
+      ...(set.path?.kind === 'path'
+        ? { path: [set.path.pattern] }
+        : set.path?.kind === 're'
+          ? { path_regexp: { pattern: set.path.pattern } }
+          : {}),
       ...(set.headers ? { header: set.headers } : {}),
     })),
-    handle: [s.middleware ? { handler: 'headers', response: { add: { 'X-Passed': [String(i)] } } } : respond(`route ${i}`)],
+    handle: [
+      s.middleware ? { handler: 'headers', response: { add: { 'X-Passed': [String(i)] } } } : respond(`route ${i}`),
+    ],
   }));
 }
 
@@ -121,12 +170,21 @@ function headersMatch(cond: HeaderCond, host: string, fields: Record<string, str
 }
 
 /** Caddy's scan, written out: first matching route of each group, middleware accumulates, first responder wins. */
-function expected(specs: Spec[], host: string, path: string, fields: Record<string, string>): { body: string; passed: string[] } {
+function expected(
+  specs: Spec[],
+  host: string,
+  path: string,
+  fields: Record<string, string>,
+): { body: string; passed: string[] } {
   const passed: string[] = [];
   const groups = new Set<string>();
   for (const [i, s] of specs.entries()) {
     const hit = s.sets.some((set) => {
-      const hostOk = !set.hosts || set.hosts.some((h) => (h === '*.test' ? host.endsWith('.test') && host.split('.').length === 2 : h.toLowerCase() === host));
+      const hostOk =
+        !set.hosts ||
+        set.hosts.some((h) =>
+          h === '*.test' ? host.endsWith('.test') && host.split('.').length === 2 : h.toLowerCase() === host,
+        );
       return hostOk && pathMatches(set.path, path) && headersMatch(set.headers, host, fields);
     });
     if (!hit) continue;
@@ -150,7 +208,10 @@ describe('routes tried by host and first path segment', () => {
         const host = r() < 0.85 ? HOSTS[Math.floor(r() * HOSTS.length)] : 'other.example';
         const path = REQUEST_PATHS[Math.floor(r() * REQUEST_PATHS.length)];
         const fields = REQUEST_HEADERS[Math.floor(r() * REQUEST_HEADERS.length)];
-        const res = await config.serve(new Request(`https://${r() < 0.5 ? host.toUpperCase() : host}${path}`, { headers: fields }), {});
+        const res = await config.serve(
+          new Request(`https://${r() < 0.5 ? host.toUpperCase() : host}${path}`, { headers: fields }),
+          {},
+        );
         const want = expected(specs, host, path, fields);
         const got = { body: await res.text(), passed: (res.headers.get('x-passed') ?? '').split(', ').filter(Boolean) };
         expect(got, `seed ${seed}, ${host}${path} ${JSON.stringify(fields)}`).toEqual(want);
@@ -172,23 +233,35 @@ describe('routes tried by host and first path segment', () => {
   });
 
   it('looks the header fields up again after a route set one', async () => {
-    const tenants: RouteJSON[] = Array.from({ length: 10 }, (_, i) => ({ match: [{ header: { 'X-Tenant': [`t${i}`] } }], handle: [respond(`tenant ${i}`)] }));
+    const tenants: RouteJSON[] = Array.from({ length: 10 }, (_, i) => ({
+      match: [{ header: { 'X-Tenant': [`t${i}`] } }],
+      handle: [respond(`tenant ${i}`)],
+    }));
     const config = compileConfig(
       server([
         // Falls through with a field the later routes need, as a `request_header X-Tenant t7` would.
-        { match: [{ path: ['/as-seven'] }], handle: [{ handler: 'headers', request: { set: { 'X-Tenant': ['t7'] } } }] },
+        {
+          match: [{ path: ['/as-seven'] }],
+          handle: [{ handler: 'headers', request: { set: { 'X-Tenant': ['t7'] } } }],
+        },
         ...tenants,
         { handle: [respond('no tenant')] },
       ]),
     );
     expect(await (await config.serve(new Request('https://a.test/as-seven'), {})).text()).toBe('tenant 7');
-    expect(await (await config.serve(new Request('https://a.test/', { headers: { 'X-Tenant': 't3' } }), {})).text()).toBe('tenant 3');
+    expect(
+      await (await config.serve(new Request('https://a.test/', { headers: { 'X-Tenant': 't3' } }), {})).text(),
+    ).toBe('tenant 3');
     expect(await (await config.serve(new Request('https://a.test/'), {})).text()).toBe('no tenant');
   });
 
   it('gives the same candidates past the bound on kept lists, computed per request', () => {
     const matches = Array.from({ length: 24 }, (_, i) =>
-      i % 3 === 0 ? [{ host: [`h${i % 2}.test`] }] : i % 3 === 1 ? [{ path: [`/p${i % 4}/*`] }] : [{ header: { 'X-Tenant': [`t${i}`] } }],
+      i % 3 === 0
+        ? [{ host: [`h${i % 2}.test`] }]
+        : i % 3 === 1
+          ? [{ path: [`/p${i % 4}/*`] }]
+          : [{ header: { 'X-Tenant': [`t${i}`] } }],
     );
     const kept = RouteCandidates.build(matches)!;
     const unkept = RouteCandidates.build(matches, 0)!;
@@ -196,7 +269,19 @@ describe('routes tried by host and first path segment', () => {
       for (const headers of [{}, { 'X-Tenant': 't2' }] as Array<Record<string, string>>) {
         const request = new Request(url, { headers });
         const ctx = { request, url: new URL(url), originalUrl: new URL(url) } as never;
-        const want = matches.flatMap((_, i) => (i % 3 === 0 ? (url.includes(`h${i % 2}.test`) ? [i] : []) : i % 3 === 1 ? (url.includes(`/p${i % 4}`) ? [i] : []) : 'X-Tenant' in headers ? [i] : []));
+        const want = matches.flatMap((_, i) =>
+          i % 3 === 0
+            ? url.includes(`h${i % 2}.test`)
+              ? [i]
+              : []
+            : i % 3 === 1
+              ? url.includes(`/p${i % 4}`)
+                ? [i]
+                : []
+              : 'X-Tenant' in headers
+                ? [i]
+                : [],
+        );
         expect(kept.candidates(ctx), `${url} ${JSON.stringify(headers)}`).toEqual(want);
         expect(unkept.candidates(ctx)).toEqual(want);
         expect(kept.candidates(ctx)).toBe(kept.candidates(ctx)); // kept: the same list again
@@ -206,7 +291,9 @@ describe('routes tried by host and first path segment', () => {
   });
 
   it('takes the header fields a route needs present only where every matcher set needs them', () => {
-    expect(routeFields([{ header: { 'X-Tenant': ['t1'], 'X-Key': [] } }, { header: { 'x-tenant': ['*'] }, path: ['/a'] }])).toEqual(new Set(['x-tenant']));
+    expect(
+      routeFields([{ header: { 'X-Tenant': ['t1'], 'X-Key': [] } }, { header: { 'x-tenant': ['*'] }, path: ['/a'] }]),
+    ).toEqual(new Set(['x-tenant']));
     expect(routeFields([{ header: { 'X-Tenant': ['t1'] } }, { path: ['/a'] }])).toBeUndefined(); // a set without a header condition
     expect(routeFields([{ header: { 'X-Tenant': null } }])).toBeUndefined(); // must be absent
     expect(routeFields([{ header: { Host: ['a.test'] } }])).toBeUndefined(); // always present
@@ -230,7 +317,9 @@ describe('routes tried by host and first path segment', () => {
   });
 
   it('takes a first path segment only where every pattern has a literal one', () => {
-    expect(routeSegments([{ path: ['/API/*', '/v1.0'] }, { path_regexp: { pattern: '^/items/(\\d+)$' } }])).toEqual(new Set(['api', 'v1.0', 'items']));
+    expect(routeSegments([{ path: ['/API/*', '/v1.0'] }, { path_regexp: { pattern: '^/items/(\\d+)$' } }])).toEqual(
+      new Set(['api', 'v1.0', 'items']),
+    );
     expect(routeSegments([{ path: ['/api/*', '*.php'] }])).toBeUndefined();
     expect(routeSegments([{ path: ['/ap*'] }])).toBeUndefined();
     expect(routeSegments([{ path: ['/{http.vars.x}/*'] }])).toBeUndefined();

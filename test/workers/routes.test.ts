@@ -4,10 +4,17 @@ import type { CaddyConfigJSON, RouteJSON } from '../../src/config/caddy-json.ts'
 import { ConfigError } from '../../src/config/errors.ts';
 
 function server(routes: RouteJSON[], errors?: RouteJSON[], listen = [':443']): CaddyConfigJSON {
-  return { apps: { http: { servers: { srv0: { listen, routes, ...(errors ? { errors: { routes: errors } } : {}) } } } } };
+  return {
+    apps: { http: { servers: { srv0: { listen, routes, ...(errors ? { errors: { routes: errors } } : {}) } } } },
+  };
 }
-const respond = (body: string, status?: number) => ({ handler: 'static_response', body, ...(status ? { status_code: status } : {}) });
-const get = (cfg: CaddyConfigJSON, url: string, init?: RequestInit) => compileConfig(cfg).serve(new Request(url, init), {});
+const respond = (body: string, status?: number) => ({
+  handler: 'static_response',
+  body,
+  ...(status ? { status_code: status } : {}),
+});
+const get = (cfg: CaddyConfigJSON, url: string, init?: RequestInit) =>
+  compileConfig(cfg).serve(new Request(url, init), {});
 
 describe('route lists', () => {
   it('an unmatched request gets an empty 200', async () => {
@@ -57,7 +64,10 @@ describe('route lists', () => {
 
   it('subroutes nest and fall through to the outer list', async () => {
     const cfg = server([
-      { match: [{ host: ['h.test'] }], handle: [{ handler: 'subroute', routes: [{ match: [{ path: ['/in'] }], handle: [respond('inner')] }] }] },
+      {
+        match: [{ host: ['h.test'] }],
+        handle: [{ handler: 'subroute', routes: [{ match: [{ path: ['/in'] }], handle: [respond('inner')] }] }],
+      },
       { handle: [respond('outer')] },
     ]);
     expect(await (await get(cfg, 'https://h.test/in')).text()).toBe('inner');
@@ -67,7 +77,10 @@ describe('route lists', () => {
 
 describe('errors', () => {
   it('without error routes: the error status with an empty body', async () => {
-    const res = await get(server([{ handle: [{ handler: 'error', error: 'nope', status_code: 403 }] }]), 'https://h.test/');
+    const res = await get(
+      server([{ handle: [{ handler: 'error', error: 'nope', status_code: 403 }] }]),
+      'https://h.test/',
+    );
     expect(res.status).toBe(403);
     expect(await res.text()).toBe('');
   });
@@ -75,7 +88,12 @@ describe('errors', () => {
   it('handle_errors sees {err.*}, the original URI, and static_response defaults to the error status', async () => {
     const cfg = server(
       [
-        { handle: [{ handler: 'rewrite', uri: '/rewritten' }, { handler: 'error', error: 'gone {http.request.uri.path}', status_code: 410 }] },
+        {
+          handle: [
+            { handler: 'rewrite', uri: '/rewritten' },
+            { handler: 'error', error: 'gone {http.request.uri.path}', status_code: 410 },
+          ],
+        },
       ],
       [{ handle: [respond('{err.status_code} {err.message} {http.request.uri}')] }],
     );
@@ -115,7 +133,15 @@ describe('errors', () => {
 
   it('a subroute handles its own errors', async () => {
     const cfg = server([
-      { handle: [{ handler: 'subroute', routes: [{ handle: [{ handler: 'error', status_code: 418 }] }], errors: { routes: [{ handle: [respond('teapot {err.status_code}')] }] } }] },
+      {
+        handle: [
+          {
+            handler: 'subroute',
+            routes: [{ handle: [{ handler: 'error', status_code: 418 }] }],
+            errors: { routes: [{ handle: [respond('teapot {err.status_code}')] }] },
+          },
+        ],
+      },
     ]);
     const res = await get(cfg, 'https://h.test/');
     expect(res.status).toBe(418);
@@ -126,20 +152,35 @@ describe('errors', () => {
 describe('servers and compile errors', () => {
   it('picks the server by port', async () => {
     const cfg: CaddyConfigJSON = {
-      apps: { http: { servers: { a: { listen: [':443'], routes: [{ handle: [respond('tls')] }] }, b: { listen: [':8080'], routes: [{ handle: [respond('plain')] }] } } } },
+      apps: {
+        http: {
+          servers: {
+            a: { listen: [':443'], routes: [{ handle: [respond('tls')] }] },
+            b: { listen: [':8080'], routes: [{ handle: [respond('plain')] }] },
+          },
+        },
+      },
     };
     const c = compileConfig(cfg);
     expect(await (await c.serve(new Request('https://h.test/'), {})).text()).toBe('tls');
     expect(await (await c.serve(new Request('http://h.test:8080/'), {})).text()).toBe('plain');
-    expect(await (await c.serve(new Request('http://h.test/'), {}, undefined, { localPort: 8080 })).text()).toBe('plain');
+    expect(await (await c.serve(new Request('http://h.test/'), {}, undefined, { localPort: 8080 })).text()).toBe(
+      'plain',
+    );
     expect(c.ports.sort()).toEqual([443, 8080]);
   });
 
   it('unknown handlers, fields and bad values fail at compile time with the JSON path', () => {
-    expect(() => compileConfig(server([{ handle: [{ handler: 'nope' }] }]))).toThrow(/routes\[0\]\.handle\[0\].*unknown handler "nope"/);
+    expect(() => compileConfig(server([{ handle: [{ handler: 'nope' }] }]))).toThrow(
+      /routes\[0\]\.handle\[0\].*unknown handler "nope"/,
+    );
     expect(() => compileConfig(server([{ handle: [{ handler: 'static_response', bogus: 1 }] }]))).toThrow(ConfigError);
-    expect(() => compileConfig(server([{ handle: [respond('x')], extra: true } as RouteJSON]))).toThrow(/unsupported field "extra"/);
-    expect(() => compileConfig(server([{ handle: [{ handler: 'rewrite', path_regexp: [{ find: '(', replace: '' }] }] }]))).toThrow(/invalid regexp/);
+    expect(() => compileConfig(server([{ handle: [respond('x')], extra: true } as RouteJSON]))).toThrow(
+      /unsupported field "extra"/,
+    );
+    expect(() =>
+      compileConfig(server([{ handle: [{ handler: 'rewrite', path_regexp: [{ find: '(', replace: '' }] }] }])),
+    ).toThrow(/invalid regexp/);
     expect(() => compileConfig(server([{ handle: [{ handler: 'file_server' }] }]), { bindings: [] })).toThrow(/ASSETS/);
   });
 });

@@ -7,7 +7,8 @@ import { compileConfig } from '../../src/config/compile.ts';
 // 2.8+, which drops the Server field written so far and copies the upstream's (2.6.2 kept both).
 
 const ports = inject('proxyUpstreams');
-if (!ports) throw new Error('loopback upstreams missing: the workers project needs globalSetup test/workers/global-setup.ts');
+if (!ports)
+  throw new Error('loopback upstreams missing: the workers project needs globalSetup test/workers/global-setup.ts');
 const UP = `127.0.0.1:${ports.echo[0]}`;
 
 async function serverField(site: string, path: string): Promise<string | null> {

@@ -5,7 +5,11 @@ import { activeConfig, prepareBaseConfig, selectConfig } from '../../src/config/
 // The base config is compiled while the isolate starts (src/index.ts calls prepareBaseConfig at module evaluation),
 // so the first request only serves. Its own file: the isolate keeps one view of the config store.
 
-const config = (body: string) => ({ apps: { http: { servers: { srv0: { listen: [':443'], routes: [{ handle: [{ handler: 'static_response', body }] }] } } } } });
+const config = (body: string) => ({
+  apps: {
+    http: { servers: { srv0: { listen: [':443'], routes: [{ handle: [{ handler: 'static_response', body }] }] } } },
+  },
+});
 const store = (env as unknown as { CONFIG_STORE: DurableObjectNamespace }).CONFIG_STORE;
 
 describe('config compiled at startup', () => {
@@ -29,7 +33,10 @@ describe('config compiled at startup', () => {
   });
 
   it('is reused by a config store seeded with it (one compile for both)', async () => {
-    const e = { ...env, CONFIG_STORE: store, GATEHOUSE_CONFIG: JSON.stringify(config('seeded')) } as Record<string, unknown>;
+    const e = { ...env, CONFIG_STORE: store, GATEHOUSE_CONFIG: JSON.stringify(config('seeded')) } as Record<
+      string,
+      unknown
+    >;
     prepareBaseConfig(e);
     const compiledAtStartup = activeConfig(e);
     const selected = await selectConfig(e, '198.51.100.7');

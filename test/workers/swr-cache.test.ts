@@ -9,7 +9,12 @@ describe('SwrCache', () => {
     let n = 0;
     const background: Promise<unknown>[] = [];
     const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
-    const cache = new SwrCache(async () => ++n, 100, () => {}, { awaitAfterMs: 1000 });
+    const cache = new SwrCache(
+      async () => ++n,
+      100,
+      () => {},
+      { awaitAfterMs: 1000 },
+    );
     expect(await cache.get(exec, 0)).toBe(1); // first use waits for a load
     expect(await cache.get(exec, 50)).toBe(1); // fresh: no load
     expect(n).toBe(1);
@@ -26,7 +31,12 @@ describe('SwrCache', () => {
   it('keeps a value set while a refresh was loading: the older load is dropped, and not announced', async () => {
     let answer: (v: string) => void = () => {};
     const loaded: string[] = [];
-    const cache = new SwrCache(() => new Promise<string>((r) => (answer = r)), 100, () => {}, { onLoaded: (v) => void loaded.push(v) });
+    const cache = new SwrCache(
+      () => new Promise<string>((r) => (answer = r)),
+      100,
+      () => {},
+      { onLoaded: (v) => void loaded.push(v) },
+    );
     cache.set('v1', 0);
     const background: Promise<unknown>[] = [];
     expect(await cache.get({ waitUntil: (p) => void background.push(p) }, 1000)).toBe('v1'); // stale: refresh starts
@@ -37,7 +47,9 @@ describe('SwrCache', () => {
     expect(loaded).toEqual([]);
     // The next refresh, started after the change, is kept and announced.
     cache.invalidate();
-    expect(await cache.get({ waitUntil: (p) => void background.push(p) }, Date.now() + 1000)).toBe('v2 (admin change here)');
+    expect(await cache.get({ waitUntil: (p) => void background.push(p) }, Date.now() + 1000)).toBe(
+      'v2 (admin change here)',
+    );
     answer('v3');
     await Promise.all(background);
     expect(cache.peek()).toBe('v3');
@@ -48,7 +60,12 @@ describe('SwrCache', () => {
     let n = 0;
     const background: Promise<unknown>[] = [];
     const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
-    const cache = new SwrCache(async () => ++n, 100, () => {}, { awaitAfterMs: 1000 });
+    const cache = new SwrCache(
+      async () => ++n,
+      100,
+      () => {},
+      { awaitAfterMs: 1000 },
+    );
     expect(cache.getNow(exec, 0)).toBeUndefined(); // nothing loaded yet: the caller must await get()
     expect(n).toBe(0);
     cache.set(7, 1000);
@@ -66,7 +83,12 @@ describe('SwrCache', () => {
     let release: (v: string) => void = () => {};
     const background: Promise<unknown>[] = [];
     const exec = { waitUntil: (p: Promise<unknown>) => void background.push(p) };
-    const cache = new SwrCache(() => new Promise<string>((r) => (release = r)), 100, () => {}, { awaitAfterMs: 1000, maxWaitMs: 50 });
+    const cache = new SwrCache(
+      () => new Promise<string>((r) => (release = r)),
+      100,
+      () => {},
+      { awaitAfterMs: 1000, maxWaitMs: 50 },
+    );
     cache.set('old', 0);
     const t0 = Date.now();
     expect(await cache.get(exec, 5000)).toBe('old'); // the load has not answered: the old value after 50 ms
@@ -77,7 +99,12 @@ describe('SwrCache', () => {
     expect(await cache.get(exec)).toBe('new'); // the background refresh filled the cache
 
     // A load that answers within the bound is what the request gets.
-    const quick = new SwrCache(async () => 'fresh', 100, () => {}, { awaitAfterMs: 1000, maxWaitMs: 50 });
+    const quick = new SwrCache(
+      async () => 'fresh',
+      100,
+      () => {},
+      { awaitAfterMs: 1000, maxWaitMs: 50 },
+    );
     quick.set('old', 0);
     expect(await quick.get(exec, 5000)).toBe('fresh');
   });
@@ -99,10 +126,15 @@ describe('SwrCache', () => {
     expect(await cache.get(undefined, Date.now() + 5000)).toBe('v1');
     expect(errors).toHaveLength(1);
   });
-  it('a request that finds another request\'s load waits for it under its own timer, then loads itself', async () => {
+  it("a request that finds another request's load waits for it under its own timer, then loads itself", async () => {
     // The Workers runtime cancels a request that only awaits another request's I/O, and that request may end first.
     const answers: ((v: number) => void)[] = [];
-    const cache = new SwrCache(() => new Promise<number>((r) => answers.push(r)), 100, () => {}, { shareWaitMs: 200 });
+    const cache = new SwrCache(
+      () => new Promise<number>((r) => answers.push(r)),
+      100,
+      () => {},
+      { shareWaitMs: 200 },
+    );
     const a = { waitUntil: () => {} };
     const b = { waitUntil: () => {} };
     const c = { waitUntil: () => {} };
@@ -114,7 +146,12 @@ describe('SwrCache', () => {
     expect([await first, await again, await shared]).toEqual([1, 1, 1]);
     // A load that never settles (its request was cancelled): another request loads itself after shareWaitMs.
     const loads: ((v: number) => void)[] = [];
-    const cold = new SwrCache(() => new Promise<number>((r) => loads.push(r)), 100, () => {}, { shareWaitMs: 200 });
+    const cold = new SwrCache(
+      () => new Promise<number>((r) => loads.push(r)),
+      100,
+      () => {},
+      { shareWaitMs: 200 },
+    );
     void cold.get(a); // never answered
     const start = Date.now();
     const other = cold.get(c);

@@ -63,7 +63,11 @@ function poolWithUri(uri: string): SharedPool {
 async function firstRoundDone(stub: DurableObjectStub<UpstreamPool>, dial: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const snap = await stub.snapshot();
-    if (snap.upstreams[dial]?.lastCheck !== undefined && Object.values(snap.upstreams).every((u) => u.lastCheck !== undefined)) return;
+    if (
+      snap.upstreams[dial]?.lastCheck !== undefined &&
+      Object.values(snap.upstreams).every((u) => u.lastCheck !== undefined)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('the first round of checks did not run');
@@ -80,7 +84,11 @@ const literal = (s: string): string => s.replace(/[.]/g, '\\.');
 describe('UpstreamPool shared health', () => {
   it('takes an upstream out after its health check fails and back after health_passes', async () => {
     const uri = '/health?key=flip1';
-    const h = proxy({ upstreams: [{ dial: FLIP }, { dial: A }], load_balancing: first, health_checks: { active: { uri, interval: '1m', fails: 1, passes: 2 } } });
+    const h = proxy({
+      upstreams: [{ dial: FLIP }, { dial: A }],
+      load_balancing: first,
+      health_checks: { active: { uri, interval: '1m', fails: 1, passes: 2 } },
+    });
     expect(await upstreamOf(h)).toBe('h');
     const pool = poolWithUri(uri);
     const stub = ns.get(ns.idFromName(pool.name));
@@ -114,7 +122,10 @@ describe('UpstreamPool shared health', () => {
 
   it('answers 503 from the first request when every upstream fails its first check (Caddy checks at load)', async () => {
     const uri = '/health?status=500&k=alldown';
-    const h = proxy({ upstreams: [{ dial: A }, { dial: B }], health_checks: { active: { uri, interval: '1m', fails: 1 } } });
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: B }],
+      health_checks: { active: { uri, interval: '1m', fails: 1 } },
+    });
     const { res, drain } = await request(h);
     expect(res.status).toBe(503); // the first round's result, not a healthy guess
     await res.text();
@@ -153,7 +164,11 @@ describe('UpstreamPool shared health', () => {
   });
 
   it('shares passive failures: a reported failure marks the upstream down even after local state is gone', async () => {
-    const cfg = { upstreams: [{ dial: DOWN }, { dial: A }], load_balancing: first, health_checks: { passive: { fail_duration: '30s', max_fails: 1 } } };
+    const cfg = {
+      upstreams: [{ dial: DOWN }, { dial: A }],
+      load_balancing: first,
+      health_checks: { passive: { fail_duration: '30s', max_fails: 1 } },
+    };
     const h = proxy(cfg);
     const { res, drain } = await request(h);
     expect(res.status).toBe(502);
@@ -175,7 +190,11 @@ describe('UpstreamPool shared health', () => {
     try {
       await setHealth('unreach1', 503);
       const uri = '/health?key=unreach1';
-      const h = proxy({ upstreams: [{ dial: FLIP }, { dial: A }], load_balancing: first, health_checks: { active: { uri, interval: '1m' } } });
+      const h = proxy({
+        upstreams: [{ dial: FLIP }, { dial: A }],
+        load_balancing: first,
+        health_checks: { active: { uri, interval: '1m' } },
+      });
       const r1 = await request(h, flaky);
       await r1.res.text();
       await r1.drain();
@@ -204,7 +223,10 @@ describe('UpstreamPool shared health', () => {
 
   it('least_conn and max_requests count the in-flight requests other isolates report to the pool', async () => {
     resetHostStates();
-    const h = proxy({ upstreams: [{ dial: A }, { dial: B }], load_balancing: { selection_policy: { policy: 'least_conn' } } });
+    const h = proxy({
+      upstreams: [{ dial: A }, { dial: B }],
+      load_balancing: { selection_policy: { policy: 'least_conn' } },
+    });
     await upstreamOf(h); // creates and configures the pool (no health checks: it only sums load)
     const pool = sharedPoolsInIsolate().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, B].join());
     expect(pool).toBeDefined();
@@ -220,7 +242,13 @@ describe('UpstreamPool shared health', () => {
     expect(pool!.reported[A]).toBe(0);
 
     // max_requests 3 on each upstream, with 3 in flight elsewhere at A and B: no upstream is available here.
-    const capped = proxy({ upstreams: [{ dial: A, max_requests: 3 }, { dial: B, max_requests: 3 }], load_balancing: first });
+    const capped = proxy({
+      upstreams: [
+        { dial: A, max_requests: 3 },
+        { dial: B, max_requests: 3 },
+      ],
+      load_balancing: first,
+    });
     const { res } = await request(capped);
     await res.text();
     // Same upstream list, same (absent) health config: the same pool, as Caddy keeps one Host per address.
@@ -264,12 +292,17 @@ describe('active checks the pool object cannot run', () => {
     const h = proxy({
       upstreams: [{ dial: DOWN }, { dial: B }],
       load_balancing: first,
-      health_checks: { active: { uri: '/anything', upstream: B, interval: '1m' }, passive: { fail_duration: '30s', max_fails: 1 } },
+      health_checks: {
+        active: { uri: '/anything', upstream: B, interval: '1m' },
+        passive: { fail_duration: '30s', max_fails: 1 },
+      },
     });
     const { res, drain } = await request(h);
     expect(res.status).toBe(502);
     await drain();
-    const pool = sharedPoolsInIsolate().find((p) => p.config.passive && !p.config.active && p.config.upstreams.join() === [DOWN, B].join());
+    const pool = sharedPoolsInIsolate().find(
+      (p) => p.config.passive && !p.config.active && p.config.upstreams.join() === [DOWN, B].join(),
+    );
     expect(pool).toBeDefined();
     expect((await pool!.stub().snapshot()).upstreams[DOWN].fails).toBe(1);
   });
@@ -278,7 +311,10 @@ describe('active checks the pool object cannot run', () => {
 describe('waiting for the pool object', () => {
   it('a slow object delays the first request at most the first-round bound; the refresh finishes in the background', async () => {
     const { ns: slow, calls } = watchNamespace(ns, { delayMs: 3000 });
-    const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow1', interval: '1m', timeout: '500ms' } } });
+    const h = proxy({
+      upstreams: [{ dial: A }],
+      health_checks: { active: { uri: '/health?k=slow1', interval: '1m', timeout: '500ms' } },
+    });
     const t0 = Date.now();
     const firstReq = await request(h, slow);
     expect(firstReq.res.status).toBe(200); // Caddy's initial state: healthy
@@ -298,7 +334,10 @@ describe('waiting for the pool object', () => {
 
   it('UPSTREAM_POOL_WAIT_MS=0 never waits, and a failing object answers at once with the initial state', async () => {
     const { ns: slow } = watchNamespace(ns, { delayMs: 1000 });
-    const h = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=slow2', interval: '1m' } } });
+    const h = proxy({
+      upstreams: [{ dial: A }],
+      health_checks: { active: { uri: '/health?k=slow2', interval: '1m' } },
+    });
     const t0 = Date.now();
     const r = await request(h, slow, { UPSTREAM_POOL_WAIT_MS: '0' });
     expect(r.res.status).toBe(200);
@@ -313,7 +352,10 @@ describe('waiting for the pool object', () => {
     const previous = useMetricsRecorder(mine);
     try {
       const { ns: failing } = watchNamespace(ns, () => true);
-      const h2 = proxy({ upstreams: [{ dial: A }], health_checks: { active: { uri: '/health?k=fail1', interval: '1m' } } });
+      const h2 = proxy({
+        upstreams: [{ dial: A }],
+        health_checks: { active: { uri: '/health?k=fail1', interval: '1m' } },
+      });
       const t1 = Date.now();
       const r2 = await request(h2, failing);
       expect(r2.res.status).toBe(200);
@@ -322,7 +364,9 @@ describe('waiting for the pool object', () => {
       expect(Date.now() - t1).toBeLessThan(500);
       expect(warn).toHaveBeenCalledTimes(1);
       // The failed call is counted as gatehouse_durable_object_errors_total{object="UpstreamPool"}.
-      const errors = counted.mock.calls.filter(([def, labels]) => def.name === 'gatehouse_durable_object_errors_total' && labels.object === 'UpstreamPool');
+      const errors = counted.mock.calls.filter(
+        ([def, labels]) => def.name === 'gatehouse_durable_object_errors_total' && labels.object === 'UpstreamPool',
+      );
       expect(errors).toHaveLength(1);
     } finally {
       useMetricsRecorder(previous);
@@ -354,7 +398,9 @@ describe('health_headers', () => {
     const expect_body = `^\\{"id":"a".*"x-target":"${literal(A)}"|^\\{"id":"b".*"x-target":"${literal(B)}"`;
     const h = proxy({
       upstreams: [{ dial: A }, { dial: B }],
-      health_checks: { active: { uri: '/echo?k=hdr1', interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body } },
+      health_checks: {
+        active: { uri: '/echo?k=hdr1', interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body },
+      },
     });
     await upstreamOf(h);
     const pool = poolWithUri('/echo?k=hdr1');
@@ -370,13 +416,16 @@ describe('health_headers', () => {
     const seen: Array<{ binding: string; url: string; target: string | null }> = [];
     const binding = (name: string) => ({
       fetch: async (req: Request) => {
-        if (new URL(req.url).pathname === '/healthz') seen.push({ binding: name, url: req.url, target: req.headers.get('x-target') });
+        if (new URL(req.url).pathname === '/healthz')
+          seen.push({ binding: name, url: req.url, target: req.headers.get('x-target') });
         return new Response('ok', { headers: { 'x-upstream': name } });
       },
     });
     const h = proxy({
       upstreams: [{ dial: 'service:SVC1' }, { dial: 'service:SVC2' }],
-      health_checks: { active: { uri: '/healthz', interval: '1m', headers: { 'X-Target': [TARGET], Host: ['health.internal'] } } },
+      health_checks: {
+        active: { uri: '/healthz', interval: '1m', headers: { 'X-Target': [TARGET], Host: ['health.internal'] } },
+      },
     });
     const r = await request(h, null, { SVC1: binding('SVC1'), SVC2: binding('SVC2') });
     await r.res.text();
@@ -392,7 +441,9 @@ describe('health_headers', () => {
     const expect_body = `"x-target":"(${literal(A)}|${literal(B)})"`;
     const h = proxy({
       upstreams: [{ dial: A }, { dial: B }],
-      health_checks: { active: { uri: '/echo', upstream: C, interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body } },
+      health_checks: {
+        active: { uri: '/echo', upstream: C, interval: '1m', headers: { 'X-Target': [TARGET] }, expect_body },
+      },
     });
     const r = await request(h, null); // no pool binding: checks in the isolate
     await r.res.text();

@@ -6,7 +6,11 @@
 
 const REPORT = 'uncaught exception';
 /** Errors the Worker handles that workerd still reports, as they appear in its reports. */
-const HANDLED_BY_WORKER = ['Error: Network connection lost.', 'Error: http: request body too large', 'Error: client went away'];
+const HANDLED_BY_WORKER = [
+  'Error: Network connection lost.',
+  'Error: http: request body too large',
+  'Error: client went away',
+];
 
 const unexpected: string[] = [];
 let restore: (() => void) | undefined;
@@ -42,6 +46,8 @@ export function setup(): void {
 export function teardown(): void {
   restore?.();
   if (unexpected.length > 0) {
-    throw new Error(`workerd reported ${unexpected.length} unhandled rejection(s) during the workers tests:\n${unexpected.join('\n')}`);
+    throw new Error(
+      `workerd reported ${unexpected.length} unhandled rejection(s) during the workers tests:\n${unexpected.join('\n')}`,
+    );
   }
 }

@@ -58,7 +58,8 @@ function statusExpression(h: Helper, codes: string[]): string {
       parts.push(`{http.error.status_code} >= ${d}00 && {http.error.status_code} <= ${d}99`);
       continue;
     }
-    if (!/^[+-]?[0-9]+$/.test(val)) throw h.err(`bad status value '${val}': strconv.Atoi: parsing "${val}": invalid syntax`);
+    if (!/^[+-]?[0-9]+$/.test(val))
+      throw h.err(`bad status value '${val}': strconv.Atoi: parsing "${val}": invalid syntax`);
     exact.push(val);
   }
   if (exact.length) parts.push(`{http.error.status_code} in [${exact.join(', ')}]`);
@@ -96,7 +97,10 @@ registerHandlerDirective('invoke', (h: Helper): HandlerJSON => {
   return { handler: 'invoke', name };
 });
 // The compiler has no named_routes yet: refused after parsing, like the directives in misc.ts.
-registerUnsupportedDirective('invoke', 'named routes are not implemented yet, put the route in a snippet and import it');
+registerUnsupportedDirective(
+  'invoke',
+  'named routes are not implemented yet, put the route in a snippet and import it',
+);
 
 function subroute(routes: RouteJSON[]): SubrouteHandlerJSON {
   return routes.length ? { handler: 'subroute', routes } : { handler: 'subroute' };

@@ -28,7 +28,10 @@ function cleanPath(p: string): string {
 
 /** Go's filepath.Match for `*` and `?` (no classes). */
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${re}$`).test(name);
 }
 
@@ -77,7 +80,9 @@ export function parseFileServer(h: Helper): HandlerJSON {
         const pre: Record<string, unknown> = {};
         for (const f of order) {
           if (!PRECOMPRESSED.includes(f)) {
-            throw h.err(`getting module named 'http.precompressed.${f}': module not registered: http.precompressed.${f}`);
+            throw h.err(
+              `getting module named 'http.precompressed.${f}': module not registered: http.precompressed.${f}`,
+            );
           }
           pre[f] = {};
         }

@@ -25,10 +25,19 @@ function parseForwardAuth(h: Helper): HandlerJSON {
       // Collect this subdirective's arguments (and a copy_headers block) and leave them out of the proxy's tokens.
       const args: string[] = [];
       let j = i + 1;
-      while (j < segment.length && !isNextOnNewLine(segment[j - 1], segment[j]) && !(segment[j].text === '{' && !isQuoted(segment[j]))) {
+      while (
+        j < segment.length &&
+        !isNextOnNewLine(segment[j - 1], segment[j]) &&
+        !(segment[j].text === '{' && !isQuoted(segment[j]))
+      ) {
         args.push(segment[j++].text);
       }
-      if (j < segment.length && segment[j].text === '{' && !isQuoted(segment[j]) && !isNextOnNewLine(segment[j - 1], segment[j])) {
+      if (
+        j < segment.length &&
+        segment[j].text === '{' &&
+        !isQuoted(segment[j]) &&
+        !isNextOnNewLine(segment[j - 1], segment[j])
+      ) {
         j++;
         while (j < segment.length && !(segment[j].text === '}' && !isQuoted(segment[j]))) args.push(segment[j++].text);
         j++;
@@ -56,7 +65,11 @@ function parseForwardAuth(h: Helper): HandlerJSON {
   const proxy = parseReverseProxy(h.withTokens(kept)) as HandlerJSON & Record<string, unknown>;
   const headers = (proxy.headers ??= {}) as { request?: { set?: Record<string, string[]> } };
   const request = (headers.request ??= {});
-  request.set = { 'X-Forwarded-Method': ['{http.request.method}'], 'X-Forwarded-Uri': ['{http.request.uri}'], ...request.set };
+  request.set = {
+    'X-Forwarded-Method': ['{http.request.method}'],
+    'X-Forwarded-Uri': ['{http.request.uri}'],
+    ...request.set,
+  };
   proxy.rewrite = { method: 'GET', uri, ...(proxy.rewrite as object) };
 
   // On a 2xx from the auth service: an empty vars handler (the response is not written), then the header copies.

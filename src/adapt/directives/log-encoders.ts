@@ -233,6 +233,8 @@ export function parseLogEncoder(d: Dispenser, format: string): Record<string, un
       return parseJournaldEncoder(d);
     default:
       d.next();
-      throw d.err(`getting module named 'caddy.logging.encoders.${format}': module not registered: caddy.logging.encoders.${format}`);
+      throw d.err(
+        `getting module named 'caddy.logging.encoders.${format}': module not registered: caddy.logging.encoders.${format}`,
+      );
   }
 }

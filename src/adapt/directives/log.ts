@@ -118,7 +118,8 @@ function parseFileWriter(d: Dispenser): Record<string, unknown> {
       case 'roll_keep': {
         const s = oneArg(d);
         const k = atoi(s);
-        if (k === undefined) throw d.err(`parsing roll_keep number: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+        if (k === undefined)
+          throw d.err(`parsing roll_keep number: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
         if (k) w.roll_keep = k;
         break;
       }
@@ -137,7 +138,8 @@ function parseFileWriter(d: Dispenser): Record<string, unknown> {
       case 'roll_minutes':
         w.roll_minutes = listItems(d, 'roll_minutes').map((m) => {
           const v = atoi(m);
-          if (v === undefined) throw d.err(`parsing roll_minutes number: strconv.Atoi: parsing ${JSON.stringify(m)}: invalid syntax`);
+          if (v === undefined)
+            throw d.err(`parsing roll_minutes number: strconv.Atoi: parsing ${JSON.stringify(m)}: invalid syntax`);
           return v;
         });
         break;
@@ -200,7 +202,8 @@ function parseSampling(d: Dispenser): Record<string, unknown> {
       if (ns) s.interval = ns;
     } else {
       const k = atoi(v);
-      if (k === undefined) throw d.err(`failed to parse ${sub}: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+      if (k === undefined)
+        throw d.err(`failed to parse ${sub}: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
       if (k) s[sub] = k;
     }
   }
@@ -256,7 +259,9 @@ export function parseLogBlock(h: Dispenser, state: Map<string, unknown>, globalL
         } else if (mod === 'file') cl.writer = parseFileWriter(h.newFromNextSegment());
         else if (mod === 'net') cl.writer = parseNetWriter(h.newFromNextSegment());
         else {
-          throw h.err(`getting module named 'caddy.logging.writers.${mod}': module not registered: caddy.logging.writers.${mod}`);
+          throw h.err(
+            `getting module named 'caddy.logging.writers.${mod}': module not registered: caddy.logging.writers.${mod}`,
+          );
         }
         break;
       }

@@ -68,7 +68,9 @@ export function parseTimeouts(h: Helper): HandlerJSON {
         if (args.length === 2) {
           const rate = atoi(args[1]);
           if (rate === undefined) {
-            throw h.err(`parsing ${sub} min_rate: strconv.ParseInt: parsing ${JSON.stringify(args[1])}: invalid syntax`);
+            throw h.err(
+              `parsing ${sub} min_rate: strconv.ParseInt: parsing ${JSON.stringify(args[1])}: invalid syntax`,
+            );
           }
           const key = sub === 'read_timeout' ? 'read_min_rate' : 'write_min_rate';
           if (rate) out[key] = rate;
@@ -144,12 +146,27 @@ registerHandlerDirective('timeouts', parseTimeouts);
 registerHandlerDirective('metrics', parseMetrics);
 registerHandlerDirective('templates', parseTemplates);
 
-registerUnsupportedDirective('push', 'a Worker cannot push HTTP/2 streams, send a Link preload header with header instead');
-registerUnsupportedDirective('php_fastcgi', 'a Worker cannot speak FastCGI, proxy to a PHP server with reverse_proxy instead');
-registerUnsupportedDirective('acme_server', 'Gatehouse runs no certificate authority, Cloudflare terminates TLS at the edge');
-registerUnsupportedDirective('fs', 'a Worker has no local file system, serve files from an upstream with reverse_proxy');
+registerUnsupportedDirective(
+  'push',
+  'a Worker cannot push HTTP/2 streams, send a Link preload header with header instead',
+);
+registerUnsupportedDirective(
+  'php_fastcgi',
+  'a Worker cannot speak FastCGI, proxy to a PHP server with reverse_proxy instead',
+);
+registerUnsupportedDirective(
+  'acme_server',
+  'Gatehouse runs no certificate authority, Cloudflare terminates TLS at the edge',
+);
+registerUnsupportedDirective(
+  'fs',
+  'a Worker has no local file system, serve files from an upstream with reverse_proxy',
+);
 registerUnsupportedDirective('tracing', 'OpenTelemetry tracing is not implemented, remove the directive');
-registerUnsupportedDirective('intercept', 'response interception is not implemented, use handle_response inside reverse_proxy');
+registerUnsupportedDirective(
+  'intercept',
+  'response interception is not implemented, use handle_response inside reverse_proxy',
+);
 
 // Parsed (so a Caddyfile Caddy would reject gets Caddy's error) but no runtime module exists for their handlers.
 registerUnsupportedDirective(

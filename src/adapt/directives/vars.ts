@@ -21,7 +21,6 @@ export function parseVars(h: Helper): HandlerJSON {
   return { handler: 'vars', ...vars };
 }
 
-
 function trimBraces(s: string): string {
   return s.replace(/^[{}]+/, '').replace(/[{}]+$/, '');
 }

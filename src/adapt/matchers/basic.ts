@@ -135,7 +135,11 @@ interface FileMatcherJSON {
 
 /** Static assets at the edge carry no modification time to compare. */
 export const mtimeRefused = (tok: ReturnType<Dispenser['token']>) =>
-  unsupportedError(tok, 'try policy most_recently_modified', 'static assets carry no modification time, use first_exist');
+  unsupportedError(
+    tok,
+    'try policy most_recently_modified',
+    'static assets carry no modification time, use first_exist',
+  );
 
 /** file `[<files…>] { root; try_files; try_policy; split_path }`. */
 function parseFile(d: Dispenser): FileMatcherJSON {

@@ -23,7 +23,12 @@ export function requestHeadersForWorkerd(rawHeaders: string[], host: string, pee
     }
     if (lower === 'cf-connecting-ip') continue;
     // Transfer-Encoding stays: Node's client then chunks the body it streams, as the client did.
-    if (lower !== 'transfer-encoding' && connectionFields.has(lower) && !(upgrade && (lower === 'connection' || lower === 'upgrade'))) continue;
+    if (
+      lower !== 'transfer-encoding' &&
+      connectionFields.has(lower) &&
+      !(upgrade && (lower === 'connection' || lower === 'upgrade'))
+    )
+      continue;
     out.push(name, rawHeaders[i + 1]);
   }
   out.push('CF-Connecting-IP', peer);

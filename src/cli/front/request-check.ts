@@ -5,9 +5,7 @@ import { isValidHost } from '../../http/host-syntax.ts';
  * request target: a request either goes on with the host and origin-form path to send, or is answered here with
  * the status and body Caddy (Go's net/http) gives for the same fault.
  */
-export type RequestCheck =
-  | { ok: true; host: string; path: string }
-  | { ok: false; status: number; body: string };
+export type RequestCheck = { ok: true; host: string; path: string } | { ok: false; status: number; body: string };
 
 export interface RequestHead {
   method?: string;
@@ -45,7 +43,11 @@ export function checkRequest(head: RequestHead): RequestCheck {
     if (!isValidHost(absolute[1])) return malformedHost;
     const rest = absolute[2];
     if (rest.charCodeAt(0) === 0x23 /* # */) return badRequest;
-    return { ok: true, host: absolute[1], path: rest === '' ? '/' : rest.charCodeAt(0) === 0x3f /* ? */ ? `/${rest}` : rest };
+    return {
+      ok: true,
+      host: absolute[1],
+      path: rest === '' ? '/' : rest.charCodeAt(0) === 0x3f /* ? */ ? `/${rest}` : rest,
+    };
   }
   // Go's server answers `OPTIONS *` itself, before any handler runs.
   if (target === '*' && head.method === 'OPTIONS') return answer(200, '');

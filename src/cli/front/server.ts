@@ -1,4 +1,12 @@
-import { Agent, createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { peerAddress, requestHeadersForWorkerd, responseHeadersForClient } from './forward-headers.ts';
 import { checkRequest } from './request-check.ts';
@@ -33,7 +41,11 @@ export function createFront(workerdSocket: string): Front {
       setHost: false,
     });
     upstream.on('response', (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeadersForClient(upstreamRes.rawHeaders));
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        responseHeadersForClient(upstreamRes.rawHeaders),
+      );
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
       upstreamRes.on('close', () => {
@@ -104,7 +116,11 @@ export function createFront(workerdSocket: string): Front {
 
 function answer(res: ServerResponse, status: number, body: string): void {
   res.shouldKeepAlive = false;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
   res.end(body);
 }
 

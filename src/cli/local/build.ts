@@ -42,7 +42,9 @@ export function buildLocalRuntime(b: LocalBuild): string {
   });
   if (build.status !== 0) throw new CliError(`building the bundle failed:\n${build.stderr || build.stdout}`);
 
-  const files = readdirSync(b.outDir).filter((f) => !f.endsWith('.map') && f !== 'README.md' && !f.endsWith('.capnp') && f !== configFile);
+  const files = readdirSync(b.outDir).filter(
+    (f) => !f.endsWith('.map') && f !== 'README.md' && !f.endsWith('.capnp') && f !== configFile,
+  );
   const modules = [
     { name: 'index.js', kind: 'esModule' as const },
     ...files.filter((f) => f !== 'index.js').map((name) => ({ name, kind: 'text' as const })),
@@ -54,7 +56,12 @@ export function buildLocalRuntime(b: LocalBuild): string {
     listen: b.workerdAddress,
     ...compatibilityOf(wrangler),
     // The CLI reads workerd's stdout and routes the Worker's `file` log lines (logging/writers.ts).
-    vars: { ...referencedEnv(b.config, process.env, boundNames(wrangler)), ...stringVars(wrangler), ...b.secrets, [ROUTE_FILE_LINES_VAR]: 'route' },
+    vars: {
+      ...referencedEnv(b.config, process.env, boundNames(wrangler)),
+      ...stringVars(wrangler),
+      ...b.secrets,
+      [ROUTE_FILE_LINES_VAR]: 'route',
+    },
     embeddedText: { GATEHOUSE_CONFIG: configFile },
     durableObjects: [...wrangler.matchAll(/name\s*=\s*"([A-Z_]+)"\s*\nclass_name\s*=\s*"(\w+)"/g)].map((m) => ({
       binding: m[1],

@@ -13,7 +13,8 @@ const DEFAULT_SPEC = { rollSizeBytes: 100 * 1024 * 1024, rollKeep: 10 };
 /** The file writers of the config's logs, by filename (a config loaded later through the admin API gets defaults). */
 export function logFileSpecs(config: CaddyConfigJSON): Map<string, FileWriterSpec> {
   const specs = new Map<string, FileWriterSpec>();
-  const logs = (config.logging as { logs?: Record<string, { writer?: Record<string, unknown> }> } | undefined)?.logs ?? {};
+  const logs =
+    (config.logging as { logs?: Record<string, { writer?: Record<string, unknown> }> } | undefined)?.logs ?? {};
   for (const [name, log] of Object.entries(logs)) {
     if (log?.writer?.output !== 'file') continue;
     try {
@@ -27,7 +28,12 @@ export function logFileSpecs(config: CaddyConfigJSON): Map<string, FileWriterSpe
 }
 
 /** Reads `from` line by line until it ends: marked lines go to their files, the rest to `to`. */
-export function routeLogLines(from: Readable, to: Writable, specs: Map<string, FileWriterSpec>, err: (text: string) => void): void {
+export function routeLogLines(
+  from: Readable,
+  to: Writable,
+  specs: Map<string, FileWriterSpec>,
+  err: (text: string) => void,
+): void {
   const files = new Map<string, RollingFile>();
   const failed = new Set<string>();
   let pending = '';
@@ -102,8 +108,14 @@ class RollingFile {
     renameSync(this.path, join(dirname(this.path), `${stem}-${stamp}${ext}`));
     this.size = 0;
     const rolled = readdirSync(dirname(this.path))
-      .filter((f) => f.startsWith(`${stem}-`) && f.endsWith(ext) && ROLLED_STAMP.test(f.slice(stem.length + 1, f.length - ext.length)))
+      .filter(
+        (f) =>
+          f.startsWith(`${stem}-`) &&
+          f.endsWith(ext) &&
+          ROLLED_STAMP.test(f.slice(stem.length + 1, f.length - ext.length)),
+      )
       .sort();
-    for (const old of rolled.slice(0, Math.max(0, rolled.length - this.spec.rollKeep))) rmSync(join(dirname(this.path), old), { force: true });
+    for (const old of rolled.slice(0, Math.max(0, rolled.length - this.spec.rollKeep)))
+      rmSync(join(dirname(this.path), old), { force: true });
   }
 }

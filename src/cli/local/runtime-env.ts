@@ -8,7 +8,11 @@ import { isSecretName } from '../../config/secrets.ts';
 const ENV_PLACEHOLDER = /\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** The `{env.NAME}` values the config uses, from `environment`; names in `taken` (other bindings) are left out. */
-export function referencedEnv(config: CaddyConfigJSON, environment: NodeJS.ProcessEnv, taken: ReadonlySet<string>): Record<string, string> {
+export function referencedEnv(
+  config: CaddyConfigJSON,
+  environment: NodeJS.ProcessEnv,
+  taken: ReadonlySet<string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [, name] of JSON.stringify(config).matchAll(ENV_PLACEHOLDER)) {
     const value = environment[name];

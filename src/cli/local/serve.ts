@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,7 +53,10 @@ export async function serveLocalRuntime(o: ServeOptions): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await Promise.race([waitForSocket(o.socket, child), exited.then(() => Promise.reject(new CliError('workerd exited before it was ready')))]);
+    await Promise.race([
+      waitForSocket(o.socket, child),
+      exited.then(() => Promise.reject(new CliError('workerd exited before it was ready'))),
+    ]);
     if (!stopping) {
       await new Promise<void>((resolve, reject) => {
         front.server.once('error', reject);
@@ -67,7 +70,9 @@ export async function serveLocalRuntime(o: ServeOptions): Promise<number> {
     await o.cleanup();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    throw e instanceof CliError ? e : new CliError(`cannot listen on ${o.listen.host ?? '*'}:${o.listen.port}: ${(e as Error).message}`);
+    throw e instanceof CliError
+      ? e
+      : new CliError(`cannot listen on ${o.listen.host ?? '*'}:${o.listen.port}: ${(e as Error).message}`);
   }
   const code = await exited;
   front.close();

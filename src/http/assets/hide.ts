@@ -3,7 +3,10 @@
 // relative like the patterns the adapter emits (`./Caddyfile` and `Caddyfile` are the same file).
 
 function globRegExp(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${re}$`);
 }
 
@@ -14,7 +17,9 @@ function normalize(p: string): string {
 export function compileHide(patterns: string[]): ((filename: string) => boolean) | undefined {
   if (patterns.length === 0) return undefined;
   const byName = patterns.filter((p) => !p.includes('/')).map(globRegExp);
-  const byPath = patterns.filter((p) => p.includes('/')).map((p) => ({ prefix: normalize(p), glob: globRegExp(normalize(p)) }));
+  const byPath = patterns
+    .filter((p) => p.includes('/'))
+    .map((p) => ({ prefix: normalize(p), glob: globRegExp(normalize(p)) }));
   return (filename) => {
     const file = normalize(filename);
     if (byName.length && file.split('/').some((c) => byName.some((g) => g.test(c)))) return true;

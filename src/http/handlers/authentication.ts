@@ -55,7 +55,8 @@ export const compileAuthentication: HandlerCompiler = (json, deps) => {
   checkHandler(json, ['providers'], path);
   const providers = optRecord(json.providers, 'providers', path) ?? {};
   for (const name of Object.keys(providers)) {
-    if (name !== 'http_basic') throw new ConfigError(`authentication: provider "${name}" is not supported (only http_basic)`, path);
+    if (name !== 'http_basic')
+      throw new ConfigError(`authentication: provider "${name}" is not supported (only http_basic)`, path);
   }
   const basic = optRecord(providers.http_basic, 'http_basic', path);
   if (!basic) throw new ConfigError('authentication: no providers configured', path);
@@ -63,7 +64,8 @@ export const compileAuthentication: HandlerCompiler = (json, deps) => {
   checkFields(basic, ['accounts', 'hash', 'hash_cache', 'realm'], bpath, 'http_basic');
   const hash = optRecord(basic.hash, 'hash', bpath);
   const algorithm = hash?.algorithm ?? 'bcrypt';
-  if (algorithm !== 'bcrypt') throw new ConfigError(`http_basic: hash algorithm "${String(algorithm)}" is not supported (only bcrypt)`, bpath);
+  if (algorithm !== 'bcrypt')
+    throw new ConfigError(`http_basic: hash algorithm "${String(algorithm)}" is not supported (only bcrypt)`, bpath);
   if (hash) checkFields(hash, ['algorithm'], bpath, 'hash');
   const realm = optString(basic.realm, 'realm', bpath) || 'restricted';
   const accounts = new Map<string, string>();
@@ -81,7 +83,8 @@ export const compileAuthentication: HandlerCompiler = (json, deps) => {
         throw new ConfigError(`accounts[${i}]: password hash is neither a bcrypt hash nor base64`, bpath);
       }
     }
-    if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(pw)) throw new ConfigError(`accounts[${i}] (${user}): not a bcrypt hash`, bpath);
+    if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(pw))
+      throw new ConfigError(`accounts[${i}] (${user}): not a bcrypt hash`, bpath);
     if (accounts.has(user)) throw new ConfigError(`username is not unique: ${user}`, bpath);
     accounts.set(user, pw.replace(/^\$2y\$/, '$2b$'));
   }

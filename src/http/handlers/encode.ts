@@ -6,13 +6,39 @@ import { checkHandler, optNumber, optRecord, stringList } from './util.ts';
 
 // Caddy's default list of compressible types (encode without a `match`).
 const DEFAULT_TYPES = [
-  'application/atom+xml*', 'application/eot*', 'application/font*', 'application/geo+json*', 'application/graphql+json*',
-  'application/graphql-response+json*', 'application/javascript*', 'application/json*', 'application/ld+json*',
-  'application/manifest+json*', 'application/opentype*', 'application/otf*', 'application/rss+xml*',
-  'application/truetype*', 'application/ttf*', 'application/vnd.api+json*', 'application/vnd.ms-fontobject*',
-  'application/wasm*', 'application/x-httpd-cgi*', 'application/x-javascript*', 'application/x-opentype*',
-  'application/x-otf*', 'application/x-perl*', 'application/x-protobuf*', 'application/x-ttf*', 'application/xhtml+xml*',
-  'application/xml*', 'font/ttf*', 'font/otf*', 'image/svg+xml*', 'image/vnd.microsoft.icon*', 'image/x-icon*', 'text/*',
+  'application/atom+xml*',
+  'application/eot*',
+  'application/font*',
+  'application/geo+json*',
+  'application/graphql+json*',
+  'application/graphql-response+json*',
+  'application/javascript*',
+  'application/json*',
+  'application/ld+json*',
+  'application/manifest+json*',
+  'application/opentype*',
+  'application/otf*',
+  'application/rss+xml*',
+  'application/truetype*',
+  'application/ttf*',
+  'application/vnd.api+json*',
+  'application/vnd.ms-fontobject*',
+  'application/wasm*',
+  'application/x-httpd-cgi*',
+  'application/x-javascript*',
+  'application/x-opentype*',
+  'application/x-otf*',
+  'application/x-perl*',
+  'application/x-protobuf*',
+  'application/x-ttf*',
+  'application/xhtml+xml*',
+  'application/xml*',
+  'font/ttf*',
+  'font/otf*',
+  'image/svg+xml*',
+  'image/vnd.microsoft.icon*',
+  'image/x-icon*',
+  'text/*',
 ];
 
 /** Encodings the Workers runtime itself compresses when a Response declares them in Content-Encoding. */
@@ -42,7 +68,9 @@ export const compileEncode: HandlerCompiler = (json, deps) => {
     compileResponseMatcher({ headers: { 'Content-Type': DEFAULT_TYPES } }, path)!;
 
   return async (ctx, next) => {
-    const chosen = acceptedEncodings(ctx.request.headers, prefer, clientAcceptEncoding(ctx.request)).find((e) => configured.includes(e));
+    const chosen = acceptedEncodings(ctx.request.headers, prefer, clientAcceptEncoding(ctx.request)).find((e) =>
+      configured.includes(e),
+    );
     const hooksAtEntry = ctx.responseHooks.length;
     const inner = await next(ctx);
     if (!chosen) return inner;
@@ -57,7 +85,8 @@ export const compileEncode: HandlerCompiler = (json, deps) => {
     const out = mutable(res);
     out.headers.delete('content-length');
     out.headers.set('Content-Encoding', chosen);
-    if (!/(^|,)\s*accept-encoding\s*(,|$)/i.test(out.headers.get('vary') ?? '')) out.headers.append('Vary', 'Accept-Encoding');
+    if (!/(^|,)\s*accept-encoding\s*(,|$)/i.test(out.headers.get('vary') ?? ''))
+      out.headers.append('Vary', 'Accept-Encoding');
     out.headers.delete('accept-ranges');
     const etag = out.headers.get('etag');
     if (etag && !etag.startsWith('W/')) out.headers.set('ETag', `${etag.replace(/"$/, '')}-${chosen}"`);

@@ -20,7 +20,8 @@ export const compileError: HandlerCompiler = (json, deps) => {
     let code = 500;
     if (status) {
       const s = status(ctx);
-      if (!/^[+-]?\d+$/.test(s)) throw handlerError(500, new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
+      if (!/^[+-]?\d+$/.test(s))
+        throw handlerError(500, new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
       code = Number(s);
     }
     throw new HandlerError(code, message(ctx), errorId());

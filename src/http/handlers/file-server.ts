@@ -18,12 +18,32 @@ import { checkHandler, optBool, stringList, weakString } from './util.ts';
  */
 export const compileFileServer: HandlerCompiler = (json, deps) => {
   const path = deps.path;
-  checkHandler(json, ['root', 'hide', 'pass_thru', 'status_code', 'index_names', 'canonical_uris', 'precompressed', 'precompressed_order', 'browse'], path);
+  checkHandler(
+    json,
+    [
+      'root',
+      'hide',
+      'pass_thru',
+      'status_code',
+      'index_names',
+      'canonical_uris',
+      'precompressed',
+      'precompressed_order',
+      'browse',
+    ],
+    path,
+  );
   if (json.browse !== undefined) {
-    throw new ConfigError('file_server: browse is valid in Caddy but not supported by Gatehouse (static assets cannot be listed)', path);
+    throw new ConfigError(
+      'file_server: browse is valid in Caddy but not supported by Gatehouse (static assets cannot be listed)',
+      path,
+    );
   }
   if (deps.bindings && !deps.bindings.has('ASSETS')) {
-    throw new ConfigError('file_server needs static assets: add an [assets] directory with binding = "ASSETS" to wrangler.toml', path);
+    throw new ConfigError(
+      'file_server needs static assets: add an [assets] directory with binding = "ASSETS" to wrangler.toml',
+      path,
+    );
   }
   const root = replaceAll(typeof json.root === 'string' ? json.root : '{http.vars.root}');
   const hidden = compileHide(stringList(json.hide, 'hide', path));
@@ -77,14 +97,21 @@ function precompressedOrder(json: Record<string, unknown>, path: string): string
   if (json.precompressed === undefined) return [];
   const order = stringList(json.precompressed_order, 'precompressed_order', path);
   const list = order.length ? order : Object.keys(json.precompressed as object);
-  for (const e of list) if (!SUFFIX[e]) throw new ConfigError(`file_server: unknown precompressed encoding "${e}"`, path);
+  for (const e of list)
+    if (!SUFFIX[e]) throw new ConfigError(`file_server: unknown precompressed encoding "${e}"`, path);
   return list;
 }
 
 const SUFFIX: Record<string, string> = { br: '.br', gzip: '.gz', zstd: '.zst' };
 const TOKEN: Record<string, string> = { br: 'br', gzip: 'gzip', zstd: 'zstd' };
 
-async function serve(ctx: RequestContext, file: string, info: FileInfo, encodings: string[], code: number | undefined): Promise<Response> {
+async function serve(
+  ctx: RequestContext,
+  file: string,
+  info: FileInfo,
+  encodings: string[],
+  code: number | undefined,
+): Promise<Response> {
   const method = ctx.request.method === 'HEAD' ? 'HEAD' : 'GET';
   let source = file;
   let encoding: string | undefined;
@@ -108,9 +135,14 @@ async function serve(ctx: RequestContext, file: string, info: FileInfo, encoding
   }
   const res = await assetsOf(ctx).fetch(new Request(assetUrl(source), { method, headers }));
   if (res.status === 404) throw new HandlerError(404, 'file not found', errorId());
-  if (res.status >= 400 && res.status !== 416) throw new HandlerError(res.status >= 500 ? 502 : res.status, `static assets answered ${res.status}`, errorId());
+  if (res.status >= 400 && res.status !== 416)
+    throw new HandlerError(res.status >= 500 ? 502 : res.status, `static assets answered ${res.status}`, errorId());
   const got = infoOf(res);
-  const out = new Response(method === 'HEAD' ? null : res.body, { status: code ?? res.status, headers: res.headers, encodeBody: encoding ? 'manual' : 'automatic' });
+  const out = new Response(method === 'HEAD' ? null : res.body, {
+    status: code ?? res.status,
+    headers: res.headers,
+    encodeBody: encoding ? 'manual' : 'automatic',
+  });
   const h = out.headers;
   const type = mimeType(file);
   if (encoding) {
@@ -182,7 +214,10 @@ function redirect(ctx: RequestContext, to: string): Response {
   const method = ctx.request.method;
   if (method !== 'GET' && method !== 'HEAD') return new Response(null, { status: 308, headers: { location } });
   const body = `<a href="${htmlEscape(location)}">Permanent Redirect</a>.\n\n`;
-  return new Response(method === 'HEAD' ? null : body, { status: 308, headers: { location, 'content-type': 'text/html; charset=utf-8' } });
+  return new Response(method === 'HEAD' ? null : body, {
+    status: 308,
+    headers: { location, 'content-type': 'text/html; charset=utf-8' },
+  });
 }
 
 function htmlEscape(s: string): string {

@@ -57,8 +57,17 @@ export function compileHeaderOps(
       checkFields(r, ['search', 'search_regexp', 'replace'], path, `replace.${field}`);
       const search = optString(r.search, 'search', path);
       const searchRe = optString(r.search_regexp, 'search_regexp', path);
-      if (search && searchRe) throw new ConfigError(`cannot specify both a substring search and a regular expression search for field '${field}'`, path);
-      const rep: Replacement = { field: name(field), all: field === '*', replace: replaceKnown(optString(r.replace, 'replace', path) ?? ''), clean: cleanValue };
+      if (search && searchRe)
+        throw new ConfigError(
+          `cannot specify both a substring search and a regular expression search for field '${field}'`,
+          path,
+        );
+      const rep: Replacement = {
+        field: name(field),
+        all: field === '*',
+        replace: replaceKnown(optString(r.replace, 'replace', path) ?? ''),
+        clean: cleanValue,
+      };
       if (searchRe) {
         if (searchRe.includes('{')) rep.dynamicRegexp = replaceKnown(searchRe);
         else rep.regexp = goRegexp(searchRe, path, true);

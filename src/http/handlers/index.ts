@@ -49,6 +49,7 @@ registerHandler(logAppendHandler);
 export function handlerCompiler(name: unknown, path: string): HandlerCompiler {
   if (typeof name !== 'string' || name === '') throw new ConfigError('handler module has no "handler" name', path);
   const c = handlers.get(name);
-  if (!c) throw new ConfigError(`unknown handler "${name}" (supported: ${[...handlers.keys()].sort().join(', ')})`, path);
+  if (!c)
+    throw new ConfigError(`unknown handler "${name}" (supported: ${[...handlers.keys()].sort().join(', ')})`, path);
   return c;
 }

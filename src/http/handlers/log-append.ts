@@ -11,13 +11,18 @@ const RESPONSE_BODY = new Set(['{http.response.body}', '{http.response.body_base
 
 export const compileLogAppend: HandlerCompiler = (json, deps) => {
   for (const k of Object.keys(json)) {
-    if (!['handler', 'key', 'value', 'early'].includes(k)) throw new ConfigError(`log_append: unknown field "${k}"`, deps.path);
+    if (!['handler', 'key', 'value', 'early'].includes(k))
+      throw new ConfigError(`log_append: unknown field "${k}"`, deps.path);
   }
   const key = json.key;
   const value = json.value ?? '';
   if (typeof key !== 'string' || key === '') throw new ConfigError('log_append needs a key', deps.path);
   if (typeof value !== 'string') throw new ConfigError('log_append value must be a string', deps.path);
-  if (RESPONSE_BODY.has(value)) throw new ConfigError('log_append of the response body is not supported (it would buffer every response)', deps.path);
+  if (RESPONSE_BODY.has(value))
+    throw new ConfigError(
+      'log_append of the response body is not supported (it would buffer every response)',
+      deps.path,
+    );
   const single = value.startsWith('{') && value.endsWith('}') && value.split('{').length === 2;
   const resolve = single ? placeholderResolver(value.slice(1, -1)) : undefined;
   const add = (ctx: RequestContext) => {

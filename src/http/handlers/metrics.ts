@@ -16,7 +16,10 @@ export const compileMetrics: HandlerCompiler = (json, deps) => {
   checkHandler(json, ['disable_openmetrics'], path);
   optBool(json.disable_openmetrics, 'disable_openmetrics', path);
   if (deps.bindings && !deps.bindings.has('METRICS')) {
-    throw new ConfigError('metrics needs the METRICS Durable Object binding (class MetricsShard) in wrangler.toml', path);
+    throw new ConfigError(
+      'metrics needs the METRICS Durable Object binding (class MetricsShard) in wrangler.toml',
+      path,
+    );
   }
   const configGauges = deps.configGauges;
   return async (ctx) => {

@@ -10,11 +10,15 @@ export function goRegexp(pattern: string, path: string, global = false): RegExp 
   let flags = global ? 'g' : '';
   const lead = /^\(\?([imsU]+)\)/.exec(src);
   if (lead) {
-    if (lead[1].includes('U')) throw new ConfigError(`regexp ${JSON.stringify(pattern)}: the U (ungreedy) flag is not supported`, path);
+    if (lead[1].includes('U'))
+      throw new ConfigError(`regexp ${JSON.stringify(pattern)}: the U (ungreedy) flag is not supported`, path);
     for (const f of lead[1]) if (!flags.includes(f)) flags += f;
     src = src.slice(lead[0].length);
   }
-  src = src.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$(?![\\s\\S])');
+  src = src
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\A/g, '^')
+    .replace(/\\z/g, '$(?![\\s\\S])');
   try {
     return new RegExp(src, flags);
   } catch (e) {

@@ -4,7 +4,11 @@ import type { RequestContext } from '../types.ts';
  * Replaces the request handlers see (rewrite, request header ops, request_body). Method, headers and body carry
  * over unless given; the body stream moves to the new Request, so the old one must not be read afterwards.
  */
-export function replaceRequest(ctx: RequestContext, url: URL, init: { method?: string; headers?: Headers; body?: BodyInit | null } = {}): void {
+export function replaceRequest(
+  ctx: RequestContext,
+  url: URL,
+  init: { method?: string; headers?: Headers; body?: BodyInit | null } = {},
+): void {
   const old = ctx.request;
   const method = init.method ?? old.method;
   const hasBody = method !== 'GET' && method !== 'HEAD';

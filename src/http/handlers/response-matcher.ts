@@ -28,7 +28,8 @@ export function compileResponseMatcher(json: unknown, path: string): ResponseMat
   }
   const templates = fields.map(([, vals]) => vals?.map((v) => replaceAll(v)) ?? null);
   return (status, headers, ctx) => {
-    if (statuses.length > 0 && !statuses.some((c) => (c < 100 ? Math.floor(status / 100) === c : status === c))) return false;
+    if (statuses.length > 0 && !statuses.some((c) => (c < 100 ? Math.floor(status / 100) === c : status === c)))
+      return false;
     for (let i = 0; i < fields.length; i++) {
       const actual = headers.get(fields[i][0]);
       const allowed = templates[i];

@@ -24,7 +24,12 @@ export function mutable(res: Response): Response {
   if (res.status === 101) {
     // Workers-only: a 101 carries its WebSocket, which the copy must keep.
     const ws = (res as { webSocket?: unknown }).webSocket;
-    return new Response(null, { status: 101, statusText: res.statusText, headers: res.headers, webSocket: ws } as ResponseInit);
+    return new Response(null, {
+      status: 101,
+      statusText: res.statusText,
+      headers: res.headers,
+      webSocket: ws,
+    } as ResponseInit);
   }
   // The Response constructor copies the headers itself: no Headers copy of our own.
   return new Response(res.body, res);

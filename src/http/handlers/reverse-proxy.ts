@@ -1,6 +1,11 @@
 import { compileMatcherSets } from '../matchers/index.ts';
 import { compileTemplate } from '../placeholders/index.ts';
-import { compileCopyResponse, compileCopyResponseHeaders, compileReverseProxy, type ProxyDeps } from '../../proxy/index.ts';
+import {
+  compileCopyResponse,
+  compileCopyResponseHeaders,
+  compileReverseProxy,
+  type ProxyDeps,
+} from '../../proxy/index.ts';
 import type { CompileDeps, HandlerCompiler, HandlerModule } from './types.ts';
 
 /** `reverse_proxy` (src/proxy/), given the template, matcher and route compilers it builds on. */
@@ -25,4 +30,7 @@ export const reverseProxyHandler: HandlerModule = { name: 'reverse_proxy', compi
 
 export const copyResponseHandler: HandlerModule = { name: 'copy_response', compile: compileCopyResponseHandler };
 
-export const copyResponseHeadersHandler: HandlerModule = { name: 'copy_response_headers', compile: compileCopyResponseHeadersHandler };
+export const copyResponseHeadersHandler: HandlerModule = {
+  name: 'copy_response_headers',
+  compile: compileCopyResponseHeadersHandler,
+};

@@ -8,7 +8,14 @@ import { replaceAll, replaceKnown } from './tpl.ts';
 import type { HandlerCompiler, HandlerModule } from './types.ts';
 import { checkFields, checkHandler, isRecord, optNumber, optRecord, optString } from './util.ts';
 import {
-  cleanPath, encodeQuery, parseQuery, queryEscape, replaceN, splitPlaceholders, trimPathPrefix, trimPathSuffix,
+  cleanPath,
+  encodeQuery,
+  parseQuery,
+  queryEscape,
+  replaceN,
+  splitPlaceholders,
+  trimPathPrefix,
+  trimPathSuffix,
 } from './uri.ts';
 
 type UrlEdit = (url: URL, ctx: RequestContext) => void;
@@ -19,7 +26,11 @@ type UrlEdit = (url: URL, ctx: RequestContext) => void;
  */
 export const compileRewrite: HandlerCompiler = (json, deps) => {
   const path = deps.path;
-  checkHandler(json, ['method', 'uri', 'strip_path_prefix', 'strip_path_suffix', 'uri_substring', 'path_regexp', 'query'], path);
+  checkHandler(
+    json,
+    ['method', 'uri', 'strip_path_prefix', 'strip_path_suffix', 'uri_substring', 'path_regexp', 'query'],
+    path,
+  );
   const edits: UrlEdit[] = [];
   const methodSrc = optString(json.method, 'method', path);
   const method = methodSrc ? replaceAll(methodSrc) : undefined;
@@ -176,7 +187,10 @@ function compileQueryTemplate(qs: string): Template {
   };
 }
 
-interface KeyVal { key: Template; val: Template }
+interface KeyVal {
+  key: Template;
+  val: Template;
+}
 
 /** `query` ops: rename → set → add → replace → delete, then re-encoded with sorted keys. */
 function compileQueryOps(json: unknown, path: string): UrlEdit {
@@ -185,7 +199,10 @@ function compileQueryOps(json: unknown, path: string): UrlEdit {
   const kv = (name: string): KeyVal[] =>
     list(rec[name], name, path).map((r) => {
       checkFields(r, ['key', 'val'], path, `query.${name}`);
-      return { key: replaceAll(optString(r.key, 'key', path) ?? ''), val: replaceAll(optString(r.val, 'val', path) ?? '') };
+      return {
+        key: replaceAll(optString(r.key, 'key', path) ?? ''),
+        val: replaceAll(optString(r.val, 'val', path) ?? ''),
+      };
     });
   const rename = kv('rename');
   const set = kv('set');

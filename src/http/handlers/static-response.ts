@@ -46,7 +46,8 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
     let code = ctx.error && ctx.error.statusCode > 0 ? ctx.error.statusCode : 200;
     if (status) {
       const s = status(ctx);
-      if (!/^[+-]?\d+$/.test(s)) throw handlerError(500, new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
+      if (!/^[+-]?\d+$/.test(s))
+        throw handlerError(500, new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
       code = Number(s);
     }
     if (code === 103) return next(ctx);
@@ -56,7 +57,8 @@ export const compileStaticResponse: HandlerCompiler = (json, deps) => {
     const out = takeResponseHeaderMap(ctx);
     // Go announces the length of a body written at once (for HEAD too, whose body it leaves out). The runtime knows
     // a string body's length but does not show it in the headers, which the metrics and handlers after this read.
-    if (text !== '' && !nullStatus(code) && !out.has('content-length')) out.set('Content-Length', String(utf8Length(text)));
+    if (text !== '' && !nullStatus(code) && !out.has('content-length'))
+      out.set('Content-Length', String(utf8Length(text)));
     const res = new Response(nullBody || text === '' ? null : text, { status: code });
     // The runtime gives a string body its own Content-Type; the map always has one for text and replaces it.
     out.copyTo(res.headers);

@@ -16,7 +16,10 @@ export const compileSubroute: HandlerCompiler = (json, deps) => {
   const errorsJson = optRecord(json.errors, 'errors', path);
   if (!errorsJson) return inner;
   checkFields(errorsJson, ['routes'], `${path}.errors`, 'errors');
-  const errorRoutes = deps.compileRoutes(routeList(errorsJson.routes, `${path}.errors.routes`), `${path}.errors.routes`);
+  const errorRoutes = deps.compileRoutes(
+    routeList(errorsJson.routes, `${path}.errors.routes`),
+    `${path}.errors.routes`,
+  );
   return async (ctx, next) => {
     try {
       return await inner(ctx, next);

@@ -5,7 +5,10 @@ import type { Template } from '../types.ts';
 // ReplaceKnown → left verbatim. Handlers pick one of these two; this file is the only place that knows how the
 // placeholder compiler spells that choice.
 
-const constant = (s: string): Template => () => s;
+const constant =
+  (s: string): Template =>
+  () =>
+    s;
 
 /** ReplaceAll: unknown placeholders become empty (status codes, rewrite targets, vars values, Location …). */
 export function replaceAll(s: string): Template {

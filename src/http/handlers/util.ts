@@ -44,7 +44,8 @@ export function optRecord(v: unknown, what: string, path: string): Record<string
 
 export function stringList(v: unknown, what: string, path: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigError(`${what} must be a list of strings`, path);
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    throw new ConfigError(`${what} must be a list of strings`, path);
   return v as string[];
 }
 

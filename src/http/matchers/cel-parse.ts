@@ -33,7 +33,32 @@ interface Tok {
   pos: number;
 }
 
-const OPS = ['==', '!=', '<=', '>=', '&&', '||', '<', '>', '!', '(', ')', '[', ']', '{', '}', ',', '.', ':', '?', '+', '-', '*', '/', '%'];
+const OPS = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '<',
+  '>',
+  '!',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  ':',
+  '?',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+];
 
 export class CelSyntaxError extends Error {}
 
@@ -41,15 +66,25 @@ function unescapeStr(body: string, raw: boolean): string {
   if (raw) return body;
   return body.replace(/\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{3}|.)/gs, (_m, e: string) => {
     switch (e[0]) {
-      case 'n': return '\n';
-      case 't': return '\t';
-      case 'r': return '\r';
-      case 'a': return '\x07';
-      case 'b': return '\b';
-      case 'f': return '\f';
-      case 'v': return '\v';
-      case 'u': case 'x': return String.fromCharCode(parseInt(e.slice(1), 16));
-      default: return /^[0-7]{3}$/.test(e) ? String.fromCharCode(parseInt(e, 8)) : e;
+      case 'n':
+        return '\n';
+      case 't':
+        return '\t';
+      case 'r':
+        return '\r';
+      case 'a':
+        return '\x07';
+      case 'b':
+        return '\b';
+      case 'f':
+        return '\f';
+      case 'v':
+        return '\v';
+      case 'u':
+      case 'x':
+        return String.fromCharCode(parseInt(e.slice(1), 16));
+      default:
+        return /^[0-7]{3}$/.test(e) ? String.fromCharCode(parseInt(e, 8)) : e;
     }
   });
 }
@@ -59,10 +94,16 @@ export function tokenize(src: string): Tok[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const start = i;
     let raw = false;
-    if ((c === 'r' || c === 'R') && (src[i + 1] === '"' || src[i + 1] === "'")) { raw = true; i++; }
+    if ((c === 'r' || c === 'R') && (src[i + 1] === '"' || src[i + 1] === "'")) {
+      raw = true;
+      i++;
+    }
     const q = src[i];
     if (q === '"' || q === "'") {
       const triple = src.startsWith(q.repeat(3), i);

@@ -9,21 +9,36 @@ export class CelEvalError extends Error {}
 
 // Placeholders whose Caddy value is an int, so CEL compares them as numbers.
 export const INT_PLACEHOLDERS = new Set([
-  'http.error.status_code', 'http.request.port', 'http.request.remote.port', 'http.request.local.port',
-  'http.reverse_proxy.status_code', 'http.reverse_proxy.upstream.port', 'http.reverse_proxy.upstream.requests',
-  'http.reverse_proxy.upstream.max_requests', 'http.reverse_proxy.upstream.fails', 'http.intercept.status_code',
-  'time.now.unix', 'time.now.unix_ms', 'time.now.year',
+  'http.error.status_code',
+  'http.request.port',
+  'http.request.remote.port',
+  'http.request.local.port',
+  'http.reverse_proxy.status_code',
+  'http.reverse_proxy.upstream.port',
+  'http.reverse_proxy.upstream.requests',
+  'http.reverse_proxy.upstream.max_requests',
+  'http.reverse_proxy.upstream.fails',
+  'http.intercept.status_code',
+  'time.now.unix',
+  'time.now.unix_ms',
+  'time.now.year',
 ]);
 
 /** Caddy's rewrite of `{placeholder}` into `ph(req, "placeholder")`, then of `\{x}` into `{x}`. */
 export function expandPlaceholders(expr: string): string {
-  return expr
-    .replace(/([^\\]|^)\{([a-zA-Z][\w.-]+)\}/g, '$1ph(req, "$2")')
-    .replace(/\\\{([a-zA-Z][\w.-]+)\}/g, '{$1}');
+  return expr.replace(/([^\\]|^)\{([a-zA-Z][\w.-]+)\}/g, '$1ph(req, "$2")').replace(/\\\{([a-zA-Z][\w.-]+)\}/g, '{$1}');
 }
 
 export const typeName = (v: CelValue): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'list' : v instanceof Map ? 'map' : typeof v === 'number' ? 'number' : typeof v;
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'list'
+      : v instanceof Map
+        ? 'map'
+        : typeof v === 'number'
+          ? 'number'
+          : typeof v;
 
 export function celEquals(a: CelValue, b: CelValue): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => celEquals(x, b[i]));
@@ -42,10 +57,14 @@ export function compare(op: string, a: CelValue, b: CelValue): boolean {
   const x = a as number | string;
   const y = b as number | string;
   switch (op) {
-    case '<': return x < y;
-    case '<=': return x <= y;
-    case '>': return x > y;
-    default: return x >= y;
+    case '<':
+      return x < y;
+    case '<=':
+      return x <= y;
+    case '>':
+      return x > y;
+    default:
+      return x >= y;
   }
 }
 
@@ -72,4 +91,3 @@ export function toJSON(v: CelValue): unknown {
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), toJSON(x)]));
   return v;
 }
-

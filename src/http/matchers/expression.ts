@@ -3,7 +3,17 @@ import { resolvePlaceholder } from '../placeholders/index.ts';
 import type { Matcher, RequestContext } from '../types.ts';
 import { type CelValue, type Node, parseCel } from './cel-parse.ts';
 import {
-  bool, CelEvalError, celEquals, compare, type Eval, expandPlaceholders, INT_PLACEHOLDERS, size, str, toJSON, typeName,
+  bool,
+  CelEvalError,
+  celEquals,
+  compare,
+  type Eval,
+  expandPlaceholders,
+  INT_PLACEHOLDERS,
+  size,
+  str,
+  toJSON,
+  typeName,
 } from './cel-runtime.ts';
 import { compileHeader } from './header.ts';
 import { compileHeaderRegexp } from './header-regexp.ts';
@@ -50,10 +60,14 @@ class Compiler {
   /** Evaluates a node that must be constant (matcher function arguments). */
   literal(n: Node, what: string): CelValue {
     switch (n.k) {
-      case 'lit': return n.v;
-      case 'list': return n.items.map((x) => this.literal(x, what));
-      case 'map': return new Map(n.entries.map(([k, v]) => [this.literal(k, what), this.literal(v, what)]));
-      default: return this.fail(`arguments of ${what}() must be literals`);
+      case 'lit':
+        return n.v;
+      case 'list':
+        return n.items.map((x) => this.literal(x, what));
+      case 'map':
+        return new Map(n.entries.map(([k, v]) => [this.literal(k, what), this.literal(v, what)]));
+      default:
+        return this.fail(`arguments of ${what}() must be literals`);
     }
   }
 
@@ -91,15 +105,24 @@ class Compiler {
       return this.fail(`${fn}() takes ${count} or ${count + 1} string arguments`);
     };
     switch (fn) {
-      case 'path': return compilePath(this.strings(args, fn), c);
-      case 'host': return compileHost(this.strings(args, fn), c);
-      case 'method': return compileMethod(this.strings(args, fn), c);
-      case 'protocol': return compileProtocol(this.strings(args, fn)[0], c);
-      case 'remote_ip': return compileRemoteIP({ ranges: this.strings(args, fn) }, c);
-      case 'client_ip': return compileClientIP({ ranges: this.strings(args, fn) }, c);
-      case 'header': return compileHeader(this.stringListMap(args, fn), c);
-      case 'query': return compileQuery(this.stringListMap(args, fn), c);
-      case 'vars': return compileVars(this.stringListMap(args, fn), c);
+      case 'path':
+        return compilePath(this.strings(args, fn), c);
+      case 'host':
+        return compileHost(this.strings(args, fn), c);
+      case 'method':
+        return compileMethod(this.strings(args, fn), c);
+      case 'protocol':
+        return compileProtocol(this.strings(args, fn)[0], c);
+      case 'remote_ip':
+        return compileRemoteIP({ ranges: this.strings(args, fn) }, c);
+      case 'client_ip':
+        return compileClientIP({ ranges: this.strings(args, fn) }, c);
+      case 'header':
+        return compileHeader(this.stringListMap(args, fn), c);
+      case 'query':
+        return compileQuery(this.stringListMap(args, fn), c);
+      case 'vars':
+        return compileVars(this.stringListMap(args, fn), c);
       case 'path_regexp': {
         const [name, pattern] = regexpArgs(1);
         return compilePathRegexp({ name, pattern }, c);
@@ -113,8 +136,10 @@ class Compiler {
         return compileVarsRegexp({ [key]: { name, pattern } }, c);
       }
       // the file matcher asks the static assets first (an async step), which an expression cannot await
-      case 'file': throw matcherError(c, 'file() in an expression is not supported by Gatehouse: use the file matcher');
-      default: return undefined;
+      case 'file':
+        throw matcherError(c, 'file() in an expression is not supported by Gatehouse: use the file matcher');
+      default:
+        return undefined;
     }
   }
 
@@ -144,7 +169,9 @@ class Compiler {
       if (args.length !== n) this.fail(`${fn}() takes ${n} argument(s)`);
     };
     switch (fn) {
-      case 'startsWith': case 'endsWith': case 'contains': {
+      case 'startsWith':
+      case 'endsWith':
+      case 'contains': {
         arity(1);
         const a = this.compile(args[0]);
         return (ctx) => {
@@ -158,16 +185,26 @@ class Compiler {
         const re = this.regex(args[0]);
         return (ctx) => re(ctx).test(str(t(ctx), fn));
       }
-      case 'size': arity(0); return (ctx) => size(t(ctx));
-      case 'lowerAscii': arity(0); return (ctx) => str(t(ctx), fn).replace(/[A-Z]/g, (ch) => ch.toLowerCase());
-      case 'upperAscii': arity(0); return (ctx) => str(t(ctx), fn).replace(/[a-z]/g, (ch) => ch.toUpperCase());
-      default: return this.fail(`unsupported method .${fn}()`);
+      case 'size':
+        arity(0);
+        return (ctx) => size(t(ctx));
+      case 'lowerAscii':
+        arity(0);
+        return (ctx) => str(t(ctx), fn).replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+      case 'upperAscii':
+        arity(0);
+        return (ctx) => str(t(ctx), fn).replace(/[a-z]/g, (ch) => ch.toUpperCase());
+      default:
+        return this.fail(`unsupported method .${fn}()`);
     }
   }
 
   call(fn: string, args: Node[]): Eval {
     if (fn === 'ph') {
-      const key = args.length === 2 && args[0].k === 'ident' && args[0].name === 'req' && args[1].k === 'lit' ? args[1].v : undefined;
+      const key =
+        args.length === 2 && args[0].k === 'ident' && args[0].name === 'req' && args[1].k === 'lit'
+          ? args[1].v
+          : undefined;
       if (typeof key !== 'string') this.fail('ph() must be ph(req, "placeholder")');
       const isInt = INT_PLACEHOLDERS.has(key);
       return (ctx) => {
@@ -207,20 +244,29 @@ class Compiler {
           throw new CelEvalError(`string() of ${typeName(v)}`);
         };
       }
-      default: return this.fail(`unsupported function ${fn}()`);
+      default:
+        return this.fail(`unsupported function ${fn}()`);
     }
   }
 
   compile(n: Node): Eval {
     switch (n.k) {
-      case 'lit': { const v = n.v; return () => v; }
-      case 'ident': return this.fail(`unknown identifier '${n.name}' (use {placeholders} for request data)`);
-      case 'list': { const items = n.items.map((x) => this.compile(x)); return (ctx) => items.map((e) => e(ctx)); }
+      case 'lit': {
+        const v = n.v;
+        return () => v;
+      }
+      case 'ident':
+        return this.fail(`unknown identifier '${n.name}' (use {placeholders} for request data)`);
+      case 'list': {
+        const items = n.items.map((x) => this.compile(x));
+        return (ctx) => items.map((e) => e(ctx));
+      }
       case 'map': {
         const entries = n.entries.map(([k, v]) => [this.compile(k), this.compile(v)] as const);
         return (ctx) => new Map(entries.map(([k, v]) => [k(ctx), v(ctx)]));
       }
-      case 'call': return n.target ? this.method(n.fn, n.target, n.args) : this.call(n.fn, n.args);
+      case 'call':
+        return n.target ? this.method(n.fn, n.target, n.args) : this.call(n.fn, n.args);
       case 'field': {
         const t = this.compile(n.target);
         const name = n.name;
@@ -256,7 +302,8 @@ class Compiler {
         const f = this.compile(n.f);
         return (ctx) => (bool(c(ctx), '?:') ? t(ctx) : f(ctx));
       }
-      case 'bin': return this.binary(n.op, n.l, n.r);
+      case 'bin':
+        return this.binary(n.op, n.l, n.r);
     }
   }
 
@@ -264,33 +311,45 @@ class Compiler {
     const l = this.compile(ln);
     const r = this.compile(rn);
     switch (op) {
-      case '&&': return (ctx) => bool(l(ctx), '&&') && bool(r(ctx), '&&');
-      case '||': return (ctx) => bool(l(ctx), '||') || bool(r(ctx), '||');
-      case '==': return (ctx) => celEquals(l(ctx), r(ctx));
-      case '!=': return (ctx) => !celEquals(l(ctx), r(ctx));
-      case '<': case '<=': case '>': case '>=': return (ctx) => compare(op, l(ctx), r(ctx));
-      case 'in': return (ctx) => {
-        const v = l(ctx);
-        const c = r(ctx);
-        if (Array.isArray(c)) return c.some((x) => celEquals(x, v));
-        if (c instanceof Map) return c.has(v);
-        throw new CelEvalError(`'in' needs a list or map, got ${typeName(c)}`);
-      };
-      case '+': return (ctx) => {
-        const a = l(ctx);
-        const b = r(ctx);
-        if (typeof a === 'string' && typeof b === 'string') return a + b;
-        if (typeof a === 'number' && typeof b === 'number') return a + b;
-        if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-        throw new CelEvalError(`no such overload: ${typeName(a)} + ${typeName(b)}`);
-      };
-      case '-': return (ctx) => {
-        const a = l(ctx);
-        const b = r(ctx);
-        if (typeof a === 'number' && typeof b === 'number') return a - b;
-        throw new CelEvalError(`no such overload: ${typeName(a)} - ${typeName(b)}`);
-      };
-      default: return this.fail(`unsupported operator ${op}`);
+      case '&&':
+        return (ctx) => bool(l(ctx), '&&') && bool(r(ctx), '&&');
+      case '||':
+        return (ctx) => bool(l(ctx), '||') || bool(r(ctx), '||');
+      case '==':
+        return (ctx) => celEquals(l(ctx), r(ctx));
+      case '!=':
+        return (ctx) => !celEquals(l(ctx), r(ctx));
+      case '<':
+      case '<=':
+      case '>':
+      case '>=':
+        return (ctx) => compare(op, l(ctx), r(ctx));
+      case 'in':
+        return (ctx) => {
+          const v = l(ctx);
+          const c = r(ctx);
+          if (Array.isArray(c)) return c.some((x) => celEquals(x, v));
+          if (c instanceof Map) return c.has(v);
+          throw new CelEvalError(`'in' needs a list or map, got ${typeName(c)}`);
+        };
+      case '+':
+        return (ctx) => {
+          const a = l(ctx);
+          const b = r(ctx);
+          if (typeof a === 'string' && typeof b === 'string') return a + b;
+          if (typeof a === 'number' && typeof b === 'number') return a + b;
+          if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+          throw new CelEvalError(`no such overload: ${typeName(a)} + ${typeName(b)}`);
+        };
+      case '-':
+        return (ctx) => {
+          const a = l(ctx);
+          const b = r(ctx);
+          if (typeof a === 'number' && typeof b === 'number') return a - b;
+          throw new CelEvalError(`no such overload: ${typeName(a)} - ${typeName(b)}`);
+        };
+      default:
+        return this.fail(`unsupported operator ${op}`);
     }
   }
 }
@@ -304,7 +363,8 @@ export function compileExpression(json: unknown, c: MatcherCompileContext): Matc
     const n = (json as { name?: unknown }).name;
     if (typeof n === 'string') name = n;
   }
-  if (typeof expr !== 'string' || expr.trim() === '') throw matcherError(c, 'expression must be a non-empty CEL string');
+  if (typeof expr !== 'string' || expr.trim() === '')
+    throw matcherError(c, 'expression must be a non-empty CEL string');
   let ast: Node;
   try {
     ast = parseCel(expandPlaceholders(expandShorthands(expr)));
@@ -316,7 +376,10 @@ export function compileExpression(json: unknown, c: MatcherCompileContext): Matc
   try {
     ev = compiler.compile(ast);
   } catch (e) {
-    throw matcherError(c, `expression ${JSON.stringify(expr)}: ${(e as Error).message.replace(/^.*?expression: /, '')}`);
+    throw matcherError(
+      c,
+      `expression ${JSON.stringify(expr)}: ${(e as Error).message.replace(/^.*?expression: /, '')}`,
+    );
   }
   return (ctx) => {
     try {

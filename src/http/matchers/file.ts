@@ -23,17 +23,26 @@ const POLICIES = ['first_exist', 'first_exist_fallback', 'smallest_size', 'large
 export function compileFile(json: unknown, c: MatcherCompileContext): Matcher {
   const cfg = json === null || json === undefined ? {} : stringMap(json, c, 'file');
   for (const key of Object.keys(cfg)) {
-    if (!['root', 'try_files', 'try_policy', 'split_path'].includes(key)) throw matcherError(c, `file: unsupported field "${key}"`);
+    if (!['root', 'try_files', 'try_policy', 'split_path'].includes(key))
+      throw matcherError(c, `file: unsupported field "${key}"`);
   }
   if (cfg.root !== undefined && typeof cfg.root !== 'string') throw matcherError(c, 'file.root must be a string');
   const root = replaceAll(typeof cfg.root === 'string' ? cfg.root : '{http.vars.root}');
   const listed = cfg.try_files === undefined ? [] : stringList(cfg.try_files, c, 'file.try_files');
-  const candidates = (listed.length ? listed : ['{http.request.uri.path}']).map((f) => ({ tpl: replaceAll(f), dir: f.endsWith('/') }));
-  const split = cfg.split_path === undefined ? [] : stringList(cfg.split_path, c, 'file.split_path').map((s) => s.toLowerCase());
+  const candidates = (listed.length ? listed : ['{http.request.uri.path}']).map((f) => ({
+    tpl: replaceAll(f),
+    dir: f.endsWith('/'),
+  }));
+  const split =
+    cfg.split_path === undefined ? [] : stringList(cfg.split_path, c, 'file.split_path').map((s) => s.toLowerCase());
   const policy = cfg.try_policy === undefined ? 'first_exist' : cfg.try_policy;
-  if (typeof policy !== 'string' || !POLICIES.includes(policy)) throw matcherError(c, `file: unknown try_policy ${JSON.stringify(policy)}`);
+  if (typeof policy !== 'string' || !POLICIES.includes(policy))
+    throw matcherError(c, `file: unknown try_policy ${JSON.stringify(policy)}`);
   if (policy === 'most_recently_modified') {
-    throw matcherError(c, 'file: try_policy most_recently_modified is valid in Caddy but not supported by Gatehouse (Cloudflare static assets carry no modification time)');
+    throw matcherError(
+      c,
+      'file: try_policy most_recently_modified is valid in Caddy but not supported by Gatehouse (Cloudflare static assets carry no modification time)',
+    );
   }
 
   const picks = new WeakMap<RequestContext, Pick | null>();
@@ -56,7 +65,12 @@ export function compileFile(json: unknown, c: MatcherCompileContext): Matcher {
       const cand = candidates[k];
       const [file, remainder] = firstSplit(cand.tpl(ctx));
       const relative = cleanPath(file) + (cand.dir && file !== '/' ? '/' : '');
-      const pick: Pick = { relative, absolute: joinRoot(rootDir, relative), type: cand.dir ? 'directory' : 'file', remainder };
+      const pick: Pick = {
+        relative,
+        absolute: joinRoot(rootDir, relative),
+        type: cand.dir ? 'directory' : 'file',
+        remainder,
+      };
       if (policy === 'first_exist_fallback' && k === candidates.length - 1) {
         best = { pick, info: { isDir: cand.dir } };
         break;
@@ -68,7 +82,8 @@ export function compileFile(json: unknown, c: MatcherCompileContext): Matcher {
         break;
       }
       if (info.size === undefined) continue; // a size the binding does not give cannot be compared
-      if (!best || (policy === 'smallest_size' ? info.size < best.info.size! : info.size > best.info.size!)) best = { pick, info };
+      if (!best || (policy === 'smallest_size' ? info.size < best.info.size! : info.size > best.info.size!))
+        best = { pick, info };
     }
     picks.set(ctx, best ? best.pick : null);
   };

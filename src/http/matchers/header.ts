@@ -39,7 +39,8 @@ export function compileHeaderFields(
     const name = field.toLowerCase();
     if (v === null) fields.push({ field: name, allowed: null });
     // Values without placeholders stay strings: nothing to evaluate per request.
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields.push({ field: name, allowed: v.map((x) => (x.includes('{') ? compileTemplate(x) : x)) });
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+      fields.push({ field: name, allowed: v.map((x) => (x.includes('{') ? compileTemplate(x) : x)) });
     else throw matcherError(c, `header ${field}: values must be a list of strings or null`);
   }
   return (ctx) => {

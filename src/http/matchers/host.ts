@@ -50,10 +50,12 @@ export function compileHost(json: unknown, c: MatcherCompileContext): Matcher {
     seen.add(k);
   }
   const fixed = new Set(hosts.filter(isExactHost).map((h) => h.toLowerCase()));
-  const others = hosts.filter((h) => !isExactHost(h)).map((h) => {
-    const t = compileTemplate(h);
-    return (ctx: Parameters<Matcher>[0]) => t(ctx).toLowerCase();
-  });
+  const others = hosts
+    .filter((h) => !isExactHost(h))
+    .map((h) => {
+      const t = compileTemplate(h);
+      return (ctx: Parameters<Matcher>[0]) => t(ctx).toLowerCase();
+    });
   return (ctx) => {
     const host = matcherHost(ctx);
     if (fixed.has(host)) return true;

@@ -38,16 +38,27 @@ export const MATCHERS: Record<string, MatcherCompiler> = {
 
 // Cheap matchers first: order inside a set does not change the result, except that regexp matchers record
 // captures, which Caddy also does only when reached — so regexp/expression matchers keep their relative order last.
-const COST: Record<string, number> = { method: 0, host: 1, path: 2, protocol: 2, header: 3, query: 3, remote_ip: 3, client_ip: 3 };
+const COST: Record<string, number> = {
+  method: 0,
+  host: 1,
+  path: 2,
+  protocol: 2,
+  header: 3,
+  query: 3,
+  remote_ip: 3,
+  client_ip: 3,
+};
 
 /** All matchers of one set must match (AND). An empty set matches everything. */
 export function compileMatcherSet(set: MatcherSetJSON, path = 'match'): Matcher {
-  if (typeof set !== 'object' || set === null || Array.isArray(set)) throw new Error(`${path}: a matcher set must be an object`);
+  if (typeof set !== 'object' || set === null || Array.isArray(set))
+    throw new Error(`${path}: a matcher set must be an object`);
   const ctx: MatcherCompileContext = { path, compileSets: (sets, p) => compileMatcherSets(sets, p) };
   const compiled = Object.entries(set)
     .map(([name, json]) => {
       const compile = MATCHERS[name];
-      if (!compile) throw new Error(`${path}: unknown matcher module '${name}' (supported: ${Object.keys(MATCHERS).join(', ')})`);
+      if (!compile)
+        throw new Error(`${path}: unknown matcher module '${name}' (supported: ${Object.keys(MATCHERS).join(', ')})`);
       return { cost: COST[name] ?? 10, m: compile(json, { ...ctx, path: `${path}.${name}` }) };
     })
     .sort((a, b) => a.cost - b.cost)

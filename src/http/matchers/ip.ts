@@ -88,7 +88,11 @@ function parseRange(str: string, c: MatcherCompileContext): Range {
   }
   const [addr, bitsStr] = s.split('/');
   const ip = parseIP(addr);
-  if (!ip) throw matcherError(c, s.includes('/') ? `parsing CIDR expression '${str}': invalid IP` : `invalid IP address: '${str}'`);
+  if (!ip)
+    throw matcherError(
+      c,
+      s.includes('/') ? `parsing CIDR expression '${str}': invalid IP` : `invalid IP address: '${str}'`,
+    );
   const max = ip.v6 ? 128 : 32;
   const bits = bitsStr === undefined ? max : isDigits(bitsStr) ? Number(bitsStr) : NaN;
   if (!(bits >= 0 && bits <= max)) throw matcherError(c, `parsing CIDR expression '${str}': bad prefix length`);
@@ -105,15 +109,19 @@ export function compileRanges(ranges: string[], c: MatcherCompileContext): (addr
     const ip = parseIP(ipStr);
     if (!ip) return false;
     const max = ip.v6 ? 128 : 32;
-    return list.some((r) => r.v6 === ip.v6 && ip.value >> BigInt(max - r.bits) === r.base && (r.zone === '' || r.zone === zone));
+    return list.some(
+      (r) => r.v6 === ip.v6 && ip.value >> BigInt(max - r.bits) === r.base && (r.zone === '' || r.zone === zone),
+    );
   };
 }
 
 function rangesOf(json: unknown, c: MatcherCompileContext, name: string): string[] {
   const m = stringMap(json, c, name);
-  if ('forwarded' in m && m.forwarded) throw matcherError(c, `the 'forwarded' option is no longer supported; use client_ip instead`);
+  if ('forwarded' in m && m.forwarded)
+    throw matcherError(c, `the 'forwarded' option is no longer supported; use client_ip instead`);
   const ranges = m.ranges ?? [];
-  if (!Array.isArray(ranges) || ranges.some((r) => typeof r !== 'string')) throw matcherError(c, `${name}.ranges must be a list of strings`);
+  if (!Array.isArray(ranges) || ranges.some((r) => typeof r !== 'string'))
+    throw matcherError(c, `${name}.ranges must be a list of strings`);
   return ranges as string[];
 }
 

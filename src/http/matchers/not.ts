@@ -7,7 +7,8 @@ import { matcherError, type MatcherCompileContext } from './types.ts';
 export function compileNot(json: unknown, c: MatcherCompileContext): Matcher {
   if (!Array.isArray(json)) throw matcherError(c, 'not must be a list of matcher sets');
   const sets = json.map((set, i) => {
-    if (typeof set !== 'object' || set === null || Array.isArray(set)) throw matcherError(c, `not[${i}] must be a matcher set`);
+    if (typeof set !== 'object' || set === null || Array.isArray(set))
+      throw matcherError(c, `not[${i}] must be a matcher set`);
     return c.compileSets([set as MatcherSetJSON], `${c.path}[${i}]`);
   });
   return withPrepare((ctx) => !sets.some((m) => m(ctx)), sets);

@@ -8,9 +8,12 @@ export function compileProtocol(json: unknown, c: MatcherCompileContext): Matche
   if (typeof json !== 'string') throw matcherError(c, 'protocol must be a string');
   const p = json; // compared exactly, as Caddy does
   switch (p) {
-    case 'http': return (ctx) => !isTLS(ctx);
-    case 'https': return (ctx) => isTLS(ctx);
-    case 'grpc': return (ctx) => (ctx.request.headers.get('content-type') ?? '').startsWith('application/grpc');
+    case 'http':
+      return (ctx) => !isTLS(ctx);
+    case 'https':
+      return (ctx) => isTLS(ctx);
+    case 'grpc':
+      return (ctx) => (ctx.request.headers.get('content-type') ?? '').startsWith('application/grpc');
   }
   const m = /^http\/(1\.0|1\.1|2|3)(\+?)$/.exec(p);
   if (!m) return () => false; // Caddy accepts any value; unknown ones never match

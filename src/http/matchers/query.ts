@@ -45,7 +45,8 @@ export function compileQuery(json: unknown, c: MatcherCompileContext): Matcher {
   const entries: Array<[Template, Template[]]> = Object.entries(map).map(([k, v]) => {
     // null (no values) is allowed: the key then never matches, as in Caddy.
     const list = v === null ? [] : v;
-    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw matcherError(c, `query ${k}: values must be a list of strings`);
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))
+      throw matcherError(c, `query ${k}: values must be a list of strings`);
     return [compileTemplate(k), (list as string[]).map((x) => compileTemplate(x))];
   });
   return (ctx) => {

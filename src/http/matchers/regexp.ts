@@ -18,7 +18,10 @@ export function goRegExp(pattern: string): RegExp {
     for (const f of lead[1]) if (f !== 'U' && !flags.includes(f)) flags += f;
     src = src.slice(lead[0].length);
   }
-  src = src.replace(/\(\?P</g, '(?<').replace(/\\z/g, '$').replace(/\\A/g, '^');
+  src = src
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\z/g, '$')
+    .replace(/\\A/g, '^');
   return new RegExp(src, flags);
 }
 
@@ -30,7 +33,8 @@ export class CompiledRegexp {
     const j = (json ?? {}) as RegexpJSON;
     if (typeof j.pattern !== 'string') throw matcherError(c, 'regexp matcher needs a "pattern" string');
     this.name = typeof j.name === 'string' ? j.name : '';
-    if (this.name && !/^\w+$/.test(this.name)) throw matcherError(c, `invalid regexp name (must contain only word characters): ${this.name}`);
+    if (this.name && !/^\w+$/.test(this.name))
+      throw matcherError(c, `invalid regexp name (must contain only word characters): ${this.name}`);
     try {
       this.re = goRegExp(j.pattern);
     } catch (e) {

@@ -15,11 +15,13 @@ export function matcherError(c: MatcherCompileContext, msg: string): Error {
 }
 
 export function stringList(json: unknown, c: MatcherCompileContext, what: string): string[] {
-  if (!Array.isArray(json) || json.some((v) => typeof v !== 'string')) throw matcherError(c, `${what} must be a list of strings`);
+  if (!Array.isArray(json) || json.some((v) => typeof v !== 'string'))
+    throw matcherError(c, `${what} must be a list of strings`);
   return json as string[];
 }
 
 export function stringMap(json: unknown, c: MatcherCompileContext, what: string): Record<string, unknown> {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw matcherError(c, `${what} must be an object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw matcherError(c, `${what} must be an object`);
   return json as Record<string, unknown>;
 }

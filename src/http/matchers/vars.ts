@@ -15,18 +15,24 @@ function keyReader(key: string): (ctx: RequestContext) => string {
 }
 
 export function compileVars(json: unknown, c: MatcherCompileContext): Matcher {
-  const entries: Array<[(ctx: RequestContext) => string, Template[]]> = Object.entries(stringMap(json, c, 'vars')).map(([k, v]) => {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw matcherError(c, `vars ${k}: values must be a list of strings`);
-    return [keyReader(k), (v as string[]).map((x) => compileTemplate(x))];
-  });
+  const entries: Array<[(ctx: RequestContext) => string, Template[]]> = Object.entries(stringMap(json, c, 'vars')).map(
+    ([k, v]) => {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+        throw matcherError(c, `vars ${k}: values must be a list of strings`);
+      return [keyReader(k), (v as string[]).map((x) => compileTemplate(x))];
+    },
+  );
   if (entries.length === 0) return () => true;
-  return (ctx) => entries.some(([read, vals]) => {
-    const actual = read(ctx);
-    return vals.some((t) => t(ctx) === actual);
-  });
+  return (ctx) =>
+    entries.some(([read, vals]) => {
+      const actual = read(ctx);
+      return vals.some((t) => t(ctx) === actual);
+    });
 }
 
 export function compileVarsRegexp(json: unknown, c: MatcherCompileContext): Matcher {
-  const entries = Object.entries(stringMap(json, c, 'vars_regexp')).map(([k, v]) => [keyReader(k), new CompiledRegexp(v, c)] as const);
+  const entries = Object.entries(stringMap(json, c, 'vars_regexp')).map(
+    ([k, v]) => [keyReader(k), new CompiledRegexp(v, c)] as const,
+  );
   return (ctx) => entries.some(([read, re]) => re.match(ctx, read(ctx)));
 }

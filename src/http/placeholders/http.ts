@@ -1,8 +1,23 @@
 import type { RequestContext } from '../types.ts';
 import type { Resolver } from './global.ts';
 import {
-  cfProps, decodePath, headerValues, isTLS, pathBase, pathExt, protoMajor, queryEscape, rawQuery, requestCookies,
-  requestHost, requestHostport, requestPath, requestProto, requestURI, splitHostPort, splitPath,
+  cfProps,
+  decodePath,
+  headerValues,
+  isTLS,
+  pathBase,
+  pathExt,
+  protoMajor,
+  queryEscape,
+  rawQuery,
+  requestCookies,
+  requestHost,
+  requestHostport,
+  requestPath,
+  requestProto,
+  requestURI,
+  splitHostPort,
+  splitPath,
 } from './request.ts';
 import { ipPrefix } from '../matchers/ip.ts';
 import { statusText } from './status-text.ts';
@@ -48,7 +63,8 @@ const FIXED: Record<string, Resolver> = {
   'http.request.method': (ctx) => ctx.request.method,
   'http.request.scheme': (ctx) => (isTLS(ctx) ? 'https' : 'http'),
   'http.request.proto': (ctx) => requestProto(ctx),
-  'http.request.proto_name': (ctx) => (protoMajor(ctx) === 2 ? 'HTTP/2' : protoMajor(ctx) === 3 ? 'HTTP/3' : requestProto(ctx)),
+  'http.request.proto_name': (ctx) =>
+    protoMajor(ctx) === 2 ? 'HTTP/2' : protoMajor(ctx) === 3 ? 'HTTP/3' : requestProto(ctx),
   'http.request.host': (ctx) => requestHost(ctx),
   'http.request.port': (ctx) => {
     const port = splitHostPort(requestHostport(ctx))[1];
@@ -87,7 +103,8 @@ const FIXED: Record<string, Resolver> = {
   'http.request.orig_uri.path.dir': (ctx) => splitPath(origPath(ctx))[0],
   'http.request.orig_uri.query': (ctx) => rawQuery(ctx.originalUrl),
   'http.request.orig_uri.prefixed_query': (ctx) => ctx.originalUrl.search,
-  'http.auth.user.id': (ctx) => (ctx.vars.has('http.auth.user.id') ? toStr(ctx.vars.get('http.auth.user.id')) : undefined),
+  'http.auth.user.id': (ctx) =>
+    ctx.vars.has('http.auth.user.id') ? toStr(ctx.vars.get('http.auth.user.id')) : undefined,
   'http.shutting_down': () => 'false',
   'http.time_until_shutdown': () => undefined,
 };
@@ -105,13 +122,20 @@ function tlsResolver(field: string): Resolver {
     if (!isTLS(ctx)) return undefined; // Caddy: unknown without TLS
     const cf = cfProps(ctx);
     switch (field) {
-      case 'version': return cf?.tlsVersion ?? '';
-      case 'cipher_suite': return cf?.tlsCipher ?? '';
-      case 'resumed': return 'false';
-      case 'proto': return protoMajor(ctx) === 2 ? 'h2' : protoMajor(ctx) === 3 ? 'h3' : 'http/1.1';
-      case 'proto_mutual': return 'true';
-      case 'server_name': return requestHost(ctx);
-      default: return undefined; // client certificates are not visible at the edge
+      case 'version':
+        return cf?.tlsVersion ?? '';
+      case 'cipher_suite':
+        return cf?.tlsCipher ?? '';
+      case 'resumed':
+        return 'false';
+      case 'proto':
+        return protoMajor(ctx) === 2 ? 'h2' : protoMajor(ctx) === 3 ? 'h3' : 'http/1.1';
+      case 'proto_mutual':
+        return 'true';
+      case 'server_name':
+        return requestHost(ctx);
+      default:
+        return undefined; // client certificates are not visible at the edge
     }
   };
 }
@@ -153,7 +177,10 @@ export function httpResolver(key: string): Resolver | undefined {
       return n >= labels.length ? '' : labels[labels.length - n - 1].toLowerCase();
     };
   }
-  for (const [prefix, which] of [['http.request.uri.path.', 'cur'], ['http.request.orig_uri.path.', 'orig']] as const) {
+  for (const [prefix, which] of [
+    ['http.request.uri.path.', 'cur'],
+    ['http.request.orig_uri.path.', 'orig'],
+  ] as const) {
     if (!key.startsWith(prefix)) continue;
     const idx = key.slice(prefix.length);
     if (!isDigits(idx)) return () => undefined;

@@ -204,7 +204,9 @@ export function headerValues(ctx: RequestContext, field: string): string[] | und
 
 /** Go's url.QueryEscape. */
 export function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 }
 
 /** Go's path.Split: dir includes the trailing slash. */

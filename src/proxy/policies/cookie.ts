@@ -37,7 +37,8 @@ export const cookiePolicy: PolicyModule<CookieJSON> = {
 function cookieSelection(json: CookieJSON, fallback: SelectionPolicy, path: string): SelectionPolicy {
   const name = json.name ?? 'lb';
   const secret = json.secret ?? '';
-  if (typeof name !== 'string' || typeof secret !== 'string') throw new ConfigError('cookie selection policy: name and secret must be strings', path);
+  if (typeof name !== 'string' || typeof secret !== 'string')
+    throw new ConfigError('cookie selection policy: name and secret must be strings', path);
   const maxAgeSec = maxAgeSeconds(json.max_age, path);
   // Values, not promises, are kept: a promise made in one request is not left for others to await.
   const cache = new Map<string, string>();

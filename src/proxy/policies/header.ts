@@ -18,7 +18,8 @@ export const headerPolicy: PolicyModule<HeaderJSON> = {
   compile(json, ctx) {
     const fallback = ctx.fallback();
     const field = json.field;
-    if (typeof field !== 'string' || field === '') throw new ConfigError('header selection policy: field is required', ctx.path);
+    if (typeof field !== 'string' || field === '')
+      throw new ConfigError('header selection policy: field is required', ctx.path);
     const isHost = field.toLowerCase() === 'host';
     const otherwise = fallback.select;
     return {

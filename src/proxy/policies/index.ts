@@ -14,7 +14,14 @@ import { roundRobinPolicy } from './round-robin.ts';
 import { uriHashPolicy } from './uri-hash.ts';
 import { weightedRoundRobinPolicy } from './weighted-round-robin.ts';
 
-export type { CompiledPolicy, FallbackJSON, PolicyArgs, PolicyModule, PolicyTraits, SelectionPolicyJSON } from './module.ts';
+export type {
+  CompiledPolicy,
+  FallbackJSON,
+  PolicyArgs,
+  PolicyModule,
+  PolicyTraits,
+  SelectionPolicyJSON,
+} from './module.ts';
 
 // The load-balancing policies by name (Caddy's http.reverse_proxy.selection_policies namespace). The adapter's
 // `lb_policy` and the runtime compiler both read this map: a new policy is its file plus one line here.
@@ -46,7 +53,8 @@ export function policyModule(name: string): PolicyModule | undefined {
 /** Compiles a `selection_policy` object ({policy, …}); absent means `random`. Fallbacks nest. */
 export function compilePolicy(json: unknown, path: string): CompiledPolicy {
   if (json === undefined || json === null) json = { policy: 'random' };
-  if (typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('selection_policy must be an object', path);
+  if (typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError('selection_policy must be an object', path);
   const rec = json as Record<string, unknown>;
   const name = rec.policy;
   const module = typeof name === 'string' ? POLICIES.get(name) : undefined;
@@ -56,7 +64,10 @@ export function compilePolicy(json: unknown, path: string): CompiledPolicy {
       throw new ConfigError(`selection policy ${module.name}: unsupported field "${k}"`, path);
     }
   }
-  return module.compile(rec as unknown as SelectionPolicyJSON, { path, fallback: () => compilePolicy(rec.fallback, `${path}.fallback`) });
+  return module.compile(rec as unknown as SelectionPolicyJSON, {
+    path,
+    fallback: () => compilePolicy(rec.fallback, `${path}.fallback`),
+  });
 }
 
 /** The selection function alone, for callers that need no traits. */

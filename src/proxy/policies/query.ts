@@ -21,7 +21,8 @@ export const queryPolicy: PolicyModule<QueryJSON> = {
   compile(json, ctx) {
     const fallback = ctx.fallback();
     const key = json.key;
-    if (typeof key !== 'string' || key === '') throw new ConfigError('query selection policy: key is required', ctx.path);
+    if (typeof key !== 'string' || key === '')
+      throw new ConfigError('query selection policy: key is required', ctx.path);
     const otherwise = fallback.select;
     return {
       traits: fallback.traits,

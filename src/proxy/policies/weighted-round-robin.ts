@@ -23,7 +23,8 @@ export const weightedRoundRobinPolicy: PolicyModule<WeightedRoundRobinJSON> = {
     }
     const ws = weights as number[];
     const total = ws.reduce((a, b) => a + b, 0);
-    if (ws.length >= 2 && total <= 0) throw new ConfigError('weighted_round_robin: total weight must be positive', path);
+    if (ws.length >= 2 && total <= 0)
+      throw new ConfigError('weighted_round_robin: total weight must be positive', path);
     const positive = ws.filter((w) => w > 0);
     let counter = 0;
     const select = (pool: readonly Upstream[]): Upstream | null => {

@@ -118,7 +118,13 @@ function zipfSampler(n: number, s: number, random: () => number): () => number {
 }
 
 /** A namespace whose stubs run `make(id)`'s methods after RTT_MS and count each call under `feature(method)`. */
-function countingNamespace<T extends object>(clock: SimClock, meter: Meter, make: (id: string) => T, feature: (method: string) => string, weight = 1) {
+function countingNamespace<T extends object>(
+  clock: SimClock,
+  meter: Meter,
+  make: (id: string) => T,
+  feature: (method: string) => string,
+  weight = 1,
+) {
   const objects = new Map<string, T>();
   return {
     idFromName: (name: string) => name,
@@ -126,13 +132,15 @@ function countingNamespace<T extends object>(clock: SimClock, meter: Meter, make
       new Proxy(
         {},
         {
-          get: (_t, method: string) => (...args: unknown[]) => {
-            meter.call(feature(method), id, BUSY_MS, weight);
-            let obj = objects.get(id);
-            if (!obj) objects.set(id, (obj = make(id)));
-            const result = (obj as Record<string, (...a: unknown[]) => unknown>)[method](...args);
-            return new Promise((resolve) => clock.schedule(() => resolve(result), RTT_MS));
-          },
+          get:
+            (_t, method: string) =>
+            (...args: unknown[]) => {
+              meter.call(feature(method), id, BUSY_MS, weight);
+              let obj = objects.get(id);
+              if (!obj) objects.set(id, (obj = make(id)));
+              const result = (obj as Record<string, (...a: unknown[]) => unknown>)[method](...args);
+              return new Promise((resolve) => clock.schedule(() => resolve(result), RTT_MS));
+            },
         },
       ),
   };
@@ -148,10 +156,17 @@ function rateLimiterObject(): RateLimiter {
 function poolObject(clock: SimClock, config: PoolConfig) {
   const snapshot = (): PoolSnapshot => {
     const upstreams: PoolSnapshot['upstreams'] = {};
-    for (const u of config.upstreams) upstreams[u] = { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
+    for (const u of config.upstreams)
+      upstreams[u] = { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
     return { at: clock.now, upstreams };
   };
-  return { configure: snapshot, poll: snapshot, reportLoad: snapshot, reportFailures: snapshot, release: () => undefined };
+  return {
+    configure: snapshot,
+    poll: snapshot,
+    reportLoad: snapshot,
+    reportFailures: snapshot,
+    release: () => undefined,
+  };
 }
 
 export async function simulate(sc: Scenario): Promise<SimResult> {
@@ -165,27 +180,62 @@ export async function simulate(sc: Scenario): Promise<SimResult> {
 
   const exec = { waitUntil: (_p: Promise<unknown>) => {} };
   const ctx = { exec } as unknown as RequestContext;
-  const hotNs = countingNamespace(clock, meter, rateLimiterObject, (m) => (process.env.DO_BILL_SPLIT ? `${FEATURES.hot} ${m}` : FEATURES.hot)) as unknown as DurableObjectNamespace<RateLimiter>;
-  const tailNs = countingNamespace(clock, meter, rateLimiterObject, () => FEATURES.tail, tailScale) as unknown as DurableObjectNamespace<RateLimiter>;
+  const hotNs = countingNamespace(clock, meter, rateLimiterObject, (m) =>
+    process.env.DO_BILL_SPLIT ? `${FEATURES.hot} ${m}` : FEATURES.hot,
+  ) as unknown as DurableObjectNamespace<RateLimiter>;
+  const tailNs = countingNamespace(
+    clock,
+    meter,
+    rateLimiterObject,
+    () => FEATURES.tail,
+    tailScale,
+  ) as unknown as DurableObjectNamespace<RateLimiter>;
   const hotLimit = leaseLimit(sc.hotLimit.maxEvents, sc.hotLimit.windowMs);
-  const tailLimit = leaseLimit(Math.max(1, Math.round((sc.tailLimit.maxEvents * sample) / isolates)), sc.tailLimit.windowMs);
+  const tailLimit = leaseLimit(
+    Math.max(1, Math.round((sc.tailLimit.maxEvents * sample) / isolates)),
+    sc.tailLimit.windowMs,
+  );
 
   const poolConfig: PoolConfig = {
     upstreams: ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80'],
     active: { uri: '/health', intervalMs: sc.activeIntervalMs, timeoutMs: 5000, method: 'GET', headers: {} },
   } as PoolConfig;
-  const poolNs = countingNamespace(clock, meter, () => poolObject(clock, poolConfig), (m) => (m === 'reportFailures' ? FEATURES.failures : FEATURES.pool));
-  const poolMaxAge = sc.poolMaxAgeMs ? sc.poolMaxAgeMs(isolates) : snapshotMaxAgeMs({ intervalMs: sc.activeIntervalMs } as ActiveHealth);
-  const metricsNs = countingNamespace(clock, meter, () => ({ add: () => undefined }), () => FEATURES.metrics);
-  const env = { METRICS: metricsNs as unknown as DurableObjectNamespace<MetricsShard>, METRICS_SHARDS: String(sc.metricsShards), METRICS_FLUSH_MS: String(sc.metricsFlushMs) };
-  const configNs = countingNamespace(clock, meter, () => ({ snapshot: () => ({ active: 1 }) }), () => FEATURES.config);
+  const poolNs = countingNamespace(
+    clock,
+    meter,
+    () => poolObject(clock, poolConfig),
+    (m) => (m === 'reportFailures' ? FEATURES.failures : FEATURES.pool),
+  );
+  const poolMaxAge = sc.poolMaxAgeMs
+    ? sc.poolMaxAgeMs(isolates)
+    : snapshotMaxAgeMs({ intervalMs: sc.activeIntervalMs } as ActiveHealth);
+  const metricsNs = countingNamespace(
+    clock,
+    meter,
+    () => ({ add: () => undefined }),
+    () => FEATURES.metrics,
+  );
+  const env = {
+    METRICS: metricsNs as unknown as DurableObjectNamespace<MetricsShard>,
+    METRICS_SHARDS: String(sc.metricsShards),
+    METRICS_FLUSH_MS: String(sc.metricsFlushMs),
+  };
+  const configNs = countingNamespace(
+    clock,
+    meter,
+    () => ({ snapshot: () => ({ active: 1 }) }),
+    () => FEATURES.config,
+  );
 
   clock.install();
   let hotAllowed = 0;
   let hotDenied = 0;
   try {
     const fleet = Array.from({ length: isolates }, (_, i) => {
-      const recorder = new MetricsRecorder(sc.metricsFlushMs, { shardSeed: random(), now: clock.now - random() * sc.metricsFlushMs });
+      const recorder = new MetricsRecorder(sc.metricsFlushMs, {
+        shardSeed: random(),
+        now: clock.now - random() * sc.metricsFlushMs,
+      });
       const pool = new SharedPool(poolNs as never, poolConfig, poolMaxAge, DEFAULT_POOL_WAIT_MS, {});
       pool.sharesLoad = true;
       return {
@@ -256,7 +306,9 @@ export async function simulate(sc: Scenario): Promise<SimResult> {
 
   const wallMs = sc.seconds * 1000;
   const requests = sc.rps * sc.seconds;
-  const names = process.env.DO_BILL_SPLIT ? [...new Set([...Object.values(FEATURES), ...meter.calls.keys()])] : Object.values(FEATURES);
+  const names = process.env.DO_BILL_SPLIT
+    ? [...new Set([...Object.values(FEATURES), ...meter.calls.keys()])]
+    : Object.values(FEATURES);
   const features = names.map((feature): FeatureResult => {
     const calls = meter.calls.get(feature) ?? 0;
     const peak = meter.peak(feature);

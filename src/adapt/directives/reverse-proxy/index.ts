@@ -28,10 +28,17 @@ function parsePolicy(h: Helper): SelectionPolicyJSON {
   const name = arg(h);
   const module = policyModule(name);
   if (!module) {
-    throw h.err(`getting load balancing policy module '${name}': module not registered: http.reverse_proxy.selection_policies.${name}`);
+    throw h.err(
+      `getting load balancing policy module '${name}': module not registered: http.reverse_proxy.selection_policies.${name}`,
+    );
   }
   const args = h.remainingArgs();
-  const fields = module.parseCaddyfile({ args, argErr: () => h.argErr(), err: (m) => h.err(m), int: (t, what) => int(h, t, what) });
+  const fields = module.parseCaddyfile({
+    args,
+    argErr: () => h.argErr(),
+    err: (m) => h.err(m),
+    int: (t, what) => int(h, t, what),
+  });
   const policy: SelectionPolicyJSON & FallbackJSON = { policy: name, ...fields };
   for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
     if (h.val() !== 'fallback') throw h.err(`unrecognized option '${h.val()}'`);
@@ -42,7 +49,12 @@ function parsePolicy(h: Helper): SelectionPolicyJSON {
 
 function parseTransport(h: Helper, json: ReverseProxyJSON): void {
   const name = arg(h);
-  if (name !== 'http') throw unsupportedError(h.token(), `transport ${name}`, 'only the http transport exists at the edge, proxy to an HTTP server instead');
+  if (name !== 'http')
+    throw unsupportedError(
+      h.token(),
+      `transport ${name}`,
+      'only the http transport exists at the edge, proxy to an HTTP server instead',
+    );
   const t: Record<string, unknown> = { protocol: 'http', ...(json.transport ?? {}) };
   for (const nesting = h.nesting(); h.nextBlock(nesting); ) {
     const opt = h.val();
@@ -109,7 +121,8 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
     const u = parseUpstream(text);
     if ('error' in u) throw h.err(u.error);
     if ('unsupported' in u) throw unsupportedError(h.token(), u.unsupported, u.why);
-    if (scheme && u.scheme && scheme !== u.scheme) throw h.err(`upstream address scheme is different from others: ${text}`);
+    if (scheme && u.scheme && scheme !== u.scheme)
+      throw h.err(`upstream address scheme is different from others: ${text}`);
     if (u.scheme) scheme = u.scheme;
     pushAll(upstreams, u.dials);
   };
@@ -217,7 +230,9 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
         passive().unhealthy_request_count = int(h, arg(h), sub);
         break;
       case 'unhealthy_status':
-        passive().unhealthy_status = h.remainingArgs().map((s) => (/^[1-5]xx$/.test(s) ? Number(s[0]) : int(h, s, sub)));
+        passive().unhealthy_status = h
+          .remainingArgs()
+          .map((s) => (/^[1-5]xx$/.test(s) ? Number(s[0]) : int(h, s, sub)));
         break;
       case 'unhealthy_latency':
         passive().unhealthy_latency = duration(h, arg(h));
@@ -253,7 +268,11 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
       case 'trusted_proxies':
         json.trusted_proxies = h
           .remainingArgs()
-          .flatMap((a) => (a === 'private_ranges' ? ['192.168.0.0/16', '172.16.0.0/12', '10.0.0.0/8', '127.0.0.1/8', 'fd00::/8', '::1'] : [a]));
+          .flatMap((a) =>
+            a === 'private_ranges'
+              ? ['192.168.0.0/16', '172.16.0.0/12', '10.0.0.0/8', '127.0.0.1/8', 'fd00::/8', '::1']
+              : [a],
+          );
         break;
       case 'header_up':
         headerLine(h, ((json.headers ??= {}).request ??= {}), undefined);
@@ -271,7 +290,11 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
         parseTransport(h, json);
         break;
       case 'dynamic':
-        throw unsupportedError(h.token(), 'reverse_proxy dynamic upstreams', 'a Worker cannot do DNS lookups, use static upstreams or a Service binding');
+        throw unsupportedError(
+          h.token(),
+          'reverse_proxy dynamic upstreams',
+          'a Worker cannot do DNS lookups, use static upstreams or a Service binding',
+        );
       case 'handle_response':
         // Parsed after the block, like Caddy's FinalizeUnmarshalCaddyfile, so matchers defined later still count.
         handleResponseSegments.push(h.newFromNextSegment());
@@ -285,7 +308,8 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
         const entry: Record<string, unknown> = {};
         if (args.length === 2) entry.match = namedMatcher(args[0]);
         entry.status_code = isDigits(code) ? Number(code) : code;
-        if (h.nextBlock(h.nesting())) throw h.err("cannot define routes for 'replace_status', use 'handle_response' instead.");
+        if (h.nextBlock(h.nesting()))
+          throw h.err("cannot define routes for 'replace_status', use 'handle_response' instead.");
         handleResponse.push(entry);
         break;
       }
@@ -300,7 +324,9 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
     d.next(); // handle_response
     const args = d.remainingArgs();
     if (args.length > 1) {
-      throw d.err(`too many arguments for 'handle_response': only a single response matcher name is allowed, but got: [${args.join(' ')}]`);
+      throw d.err(
+        `too many arguments for 'handle_response': only a single response matcher name is allowed, but got: [${args.join(' ')}]`,
+      );
     }
     const entry: Record<string, unknown> = {};
     if (args.length === 1) entry.match = namedMatcher(args[0]);
@@ -309,9 +335,11 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
     handleResponse.push(entry);
   }
   // Caddy moves entries without a matcher to the end, keeping the others in file order.
-  if (handleResponse.length) json.handle_response = [...handleResponse.filter((e) => e.match), ...handleResponse.filter((e) => !e.match)];
+  if (handleResponse.length)
+    json.handle_response = [...handleResponse.filter((e) => e.match), ...handleResponse.filter((e) => !e.match)];
 
-  if (scheme === 'https') json.transport = { protocol: 'http', ...(json.transport ?? {}), tls: (json.transport?.tls as object) ?? {} };
+  if (scheme === 'https')
+    json.transport = { protocol: 'http', ...(json.transport ?? {}), tls: (json.transport?.tls as object) ?? {} };
   if (scheme === 'h2c') json.transport = { protocol: 'http', ...(json.transport ?? {}), versions: ['h2c', '2'] };
   if (upstreams.length) json.upstreams = upstreams.map((dial) => ({ dial }));
   return json;
@@ -346,4 +374,3 @@ registerHandlerDirective('copy_response_headers', (h) => {
   }
   return json;
 });
-

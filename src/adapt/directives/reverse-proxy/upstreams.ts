@@ -15,7 +15,10 @@ export function parseUpstream(
   if (sep < 0 && slash >= 0) {
     network = text.slice(0, slash).toLowerCase();
     if (/^(unix(gram|packet)?|unix\+h2c|udp[46]?|ip[46]?(:.*)?)$/.test(network)) {
-      return { unsupported: `${network} upstream ${text}`, why: 'a Worker can only open TCP connections, proxy over TCP' };
+      return {
+        unsupported: `${network} upstream ${text}`,
+        why: 'a Worker can only open TCP connections, proxy over TCP',
+      };
     }
     rest = text.slice(slash + 1);
   }
