@@ -113,9 +113,19 @@ export function serversFromPairings(pairings: Pairing[], env: ServerBuildEnv): R
   const autoHTTPS = (options.get('auto_https') as string[] | undefined) ?? [];
 
   pairings.forEach((p, i) => {
+    // Blocks by site key, in order: finding a key's other block stays linear in the number of sites.
+    const blocksByKey = new Map<string, number[]>();
+    for (const [j, b] of p.blocks.entries()) {
+      for (const key of b.keys) {
+        const list = blocksByKey.get(key);
+        if (!list) blocksByKey.set(key, [j]);
+        else if (list[list.length - 1] !== j) list.push(j);
+      }
+    }
     for (const [j, b1] of p.blocks.entries()) {
       for (const key of b1.keys) {
-        const other = p.blocks.find((b2, k) => k !== j && b2.keys.includes(key));
+        const k = blocksByKey.get(key)!.find((k) => k !== j);
+        const other = k === undefined ? undefined : p.blocks[k];
         if (other) {
           const later = other.site.index > b1.site.index ? other : b1;
           throw locatedError(keyToken(later, key), `ambiguous site definition: ${key}`);

@@ -3,7 +3,8 @@
 // default 4), BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 200),
 // BENCH_HTTP=0 to skip the HTTP part (wrk, workerd, caddy); BENCH_INSTR=0 to skip the instruction count (callgrind),
 // BENCH_INSTR_N (requests counted per contender, default 1000), BENCH_INSTR_WARM (uninstrumented before, default 4000),
-// BENCH_DO_BILL=0 to skip the Durable Object bill simulation (test/bench/do-bill.ts).
+// BENCH_DO_BILL=0 to skip the Durable Object bill simulation (test/bench/do-bill.ts), BENCH_SCALE=0 to skip the
+// config scale table (test/bench/scale.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
@@ -93,6 +94,16 @@ if (env.BENCH_DO_BILL !== '0') {
   });
   if (sim.status === 0) rows.push(...doBillRows(JSON.parse(sim.stdout)));
   else rows.push(['Durable Object bill simulation', 'failed', `exit status ${sim.status}`]);
+}
+
+if (env.BENCH_SCALE !== '0') {
+  // In a process of its own, with --expose-gc, so that the heap a compiled config holds can be measured.
+  const scale = spawnSync(process.execPath, ['--expose-gc', join(ROOT, 'test/bench/scale.ts'), '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (scale.status === 0) rows.push(...(JSON.parse(scale.stdout) as Row[]));
+  else rows.push(['config scale', 'failed', `exit status ${scale.status}`]);
 }
 
 printTable(
