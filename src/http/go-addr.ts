@@ -9,7 +9,8 @@ export function goAddrString(s: string): string | undefined {
   return v4Bytes(s) ? s : undefined;
 }
 
-function v4Bytes(s: string): number[] | undefined {
+/** The four bytes of a dotted IPv4 address as Go parses it (no leading zeros), or undefined. */
+export function v4Bytes(s: string): number[] | undefined {
   const parts = s.split('.');
   if (parts.length !== 4) return undefined;
   const out: number[] = [];
@@ -27,14 +28,18 @@ function v4Bytes(s: string): number[] | undefined {
   return out;
 }
 
+/** A 16-bit group as netip reads it: one to four hex digits. */
 function hexGroup(p: string): number | undefined {
   if (p.length === 0 || p.length > 4) return undefined;
   const n = parseInt(p, 16);
   return /^[0-9a-fA-F]+$/.test(p) ? n : undefined;
 }
 
-/** Eight 16-bit groups from `part` (a side of `::`), an embedded IPv4 allowed only at the very end. */
-function groupsOf(part: string, last: boolean): number[] | undefined {
+/** Reads one 16-bit group of an IPv6 address, or undefined: the one rule in which Go's parsers differ. */
+export type HexGroup = (p: string) => number | undefined;
+
+/** The 16-bit groups of `part` (a side of `::`), an embedded IPv4 allowed only at the very end. */
+function groupsOf(part: string, last: boolean, group: HexGroup): number[] | undefined {
   if (part === '') return [];
   const out: number[] = [];
   const fields = part.split(':');
@@ -46,27 +51,30 @@ function groupsOf(part: string, last: boolean): number[] | undefined {
       out.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
       continue;
     }
-    const g = hexGroup(f);
+    const g = group(f);
     if (g === undefined) return undefined;
     out.push(g);
   }
   return out;
 }
 
-function v6String(s: string): string | undefined {
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a dotted IPv4 tail allowed), or undefined. */
+export function v6Groups(s: string, group: HexGroup = hexGroup): number[] | undefined {
   const halves = s.split('::');
   if (halves.length > 2) return undefined;
-  let groups: number[];
   if (halves.length === 1) {
-    const all = groupsOf(s, true);
-    if (all?.length !== 8) return undefined;
-    groups = all;
-  } else {
-    const head = groupsOf(halves[0], false);
-    const tail = groupsOf(halves[1], true);
-    if (!head || !tail || head.length + tail.length > 7) return undefined;
-    groups = [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+    const all = groupsOf(s, true, group);
+    return all?.length === 8 ? all : undefined;
   }
+  const head = groupsOf(halves[0], false, group);
+  const tail = groupsOf(halves[1], true, group);
+  if (!head || !tail || head.length + tail.length > 7) return undefined;
+  return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+function v6String(s: string): string | undefined {
+  const groups = v6Groups(s);
+  if (!groups) return undefined;
   // An IPv4-mapped address keeps its dotted tail, as Go prints it.
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `::ffff:${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;

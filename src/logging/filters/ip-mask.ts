@@ -1,3 +1,4 @@
+import { v4Bytes, v6Groups } from '../../http/go-addr.ts';
 import { formatIpv6Groups } from '../../util/ipv6-text.ts';
 import { registerFieldFilter } from '../field-filter.ts';
 import { mapStrings } from './string-values.ts';
@@ -24,44 +25,12 @@ function splitHostPort(s: string): [string, string] | undefined {
   return [host, s.slice(colon + 1)];
 }
 
-function v4Bytes(s: string): number[] | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out.push(n);
-  }
-  return out;
-}
-
-/** Go's hex group: any number of hex digits up to the value 0xffff. */
-function hexGroup(p: string): number | undefined {
+/** Go's net.ParseIP reads a hex group of any length up to the value 0xffff (netip allows four digits). */
+function netHexGroup(p: string): number | undefined {
   if (!/^[0-9a-fA-F]+$/.test(p)) return undefined;
   const trimmed = p.replace(/^0+(?=.)/, '');
   if (trimmed.length > 4) return undefined;
   return parseInt(trimmed, 16);
-}
-
-function groupsOf(part: string, last: boolean): number[] | undefined {
-  if (part === '') return [];
-  const out: number[] = [];
-  const fields = part.split(':');
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
-    if (last && i === fields.length - 1 && f.includes('.')) {
-      const b = v4Bytes(f);
-      if (!b) return undefined;
-      out.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
-      continue;
-    }
-    const g = hexGroup(f);
-    if (g === undefined) return undefined;
-    out.push(g);
-  }
-  return out;
 }
 
 /** Go's net.ParseIP as 16 bytes (IPv4 in its IPv4-mapped form), or undefined. */
@@ -75,19 +44,8 @@ function parseIP(s: string): Uint8Array | undefined {
     ip.set(b, 12);
     return ip;
   }
-  const halves = s.split('::');
-  let groups: number[];
-  if (halves.length > 2) return undefined;
-  if (halves.length === 1) {
-    const all = groupsOf(s, true);
-    if (all?.length !== 8) return undefined;
-    groups = all;
-  } else {
-    const head = groupsOf(halves[0], false);
-    const tail = groupsOf(halves[1], true);
-    if (!head || !tail || head.length + tail.length > 7) return undefined;
-    groups = [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  }
+  const groups = v6Groups(s, netHexGroup);
+  if (!groups) return undefined;
   for (let i = 0; i < 8; i++) {
     ip[i * 2] = groups[i] >> 8;
     ip[i * 2 + 1] = groups[i] & 0xff;
