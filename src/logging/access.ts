@@ -48,6 +48,8 @@ export class RequestLog {
   private readonly request: Request;
   private requestObject?: Record<string, unknown>;
   private readonly countedBody?: { bytes: number };
+  /** The request body's declared length (0 without a body or a length); read once, at the start. */
+  private readonly declaredLength: number = 0;
   /** request.cf, read once (each read is a runtime call). */
   private readonly cf: CfProperties | undefined;
 
@@ -60,7 +62,11 @@ export class RequestLog {
     this.request = ctx.request;
     this.cf = (ctx.request as { cf?: CfProperties }).cf;
     // Only a body without a declared length is streamed through a counter: one with a length keeps it upstream.
-    if (ctx.request.body && !ctx.request.headers.has('content-length')) this.countedBody = countBody(ctx);
+    if (ctx.request.body) {
+      const length = ctx.request.headers.get('content-length');
+      if (length === null) this.countedBody = countBody(ctx);
+      else this.declaredLength = Number(length) || 0;
+    }
   }
 
   /**
@@ -159,7 +165,7 @@ export class RequestLog {
     if (this.countedBody) return this.countedBody.bytes;
     const body = this.request.body;
     if (!body || !(this.request.bodyUsed || body.locked)) return 0;
-    return Number(this.request.headers.get('content-length')) || 0;
+    return this.declaredLength;
   }
 
   private loggerNames(): readonly string[] {
