@@ -4,7 +4,7 @@ import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { parseCaddyfile } from '../../src/caddyfile/parser.ts';
 import { compileConfig } from '../../src/config/compile.ts';
 import { honoApp, honoRouter, MICRO_NAMES } from './hono-peer.ts';
-import { median } from './stats.ts';
+import { median, percentiles } from './stats.ts';
 import type { Row } from './table.ts';
 
 function time(fn: () => void, runs: number): number {
@@ -93,15 +93,6 @@ const REQUESTS: Array<[url: string, headers: Record<string, string>]> = [
   ['http://127.0.0.1:8080/re198/42', {}],
   ['http://127.0.0.1:8080/nothing', { 'X-Key': 'k199' }],
 ];
-
-/** p50 and p99 in µs of `samples` (ms). */
-function percentiles(samples: number[]): { p50: number; p99: number } {
-  samples.sort((a, b) => a - b);
-  return {
-    p50: samples[Math.floor(samples.length / 2)] * 1000,
-    p99: samples[Math.floor(samples.length * 0.99)] * 1000,
-  };
-}
 
 /** Times `serve` over the requests in turn (after a warm-up long enough that every route's matcher is optimised). */
 async function timeServe(serve: (req: Request) => Promise<Response>): Promise<{ p50: number; p99: number }> {

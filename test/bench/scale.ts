@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { compileConfig } from '../../src/config/compile.ts';
+import { percentiles } from './stats.ts';
 import { printTable, type Row } from './table.ts';
 
 export const SCALE_SIZES = [20, 200, 2000, 20_000];
@@ -79,9 +80,9 @@ export async function measureScale(routes: number, rounds = 6000): Promise<Scale
     const res = await compiled.serve(req, {}, undefined, { remoteIp: '127.0.0.1' });
     const e = performance.now();
     await res.arrayBuffer();
-    if (i >= rounds / 3) samples.push((e - s) * 1000);
+    if (i >= rounds / 3) samples.push(e - s);
   }
-  samples.sort((a, b) => a - b);
+  const { p50, p99 } = percentiles(samples);
   return {
     routes,
     adaptMs,
@@ -89,8 +90,8 @@ export async function measureScale(routes: number, rounds = 6000): Promise<Scale
     jsonBytes: json.length,
     gzipBytes: gzipSync(json).length,
     heapBytes,
-    p50Us: samples[Math.floor(samples.length / 2)],
-    p99Us: samples[Math.floor(samples.length * 0.99)],
+    p50Us: p50,
+    p99Us: p99,
   };
 }
 
