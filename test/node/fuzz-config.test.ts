@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { check, mutate, prng } from './fuzz-config-harness.ts';
+import { prng } from '../prng.ts';
+import { check, mutate } from './fuzz-config-harness.ts';
 
 // Mutations of Caddy's adapter test inputs must end in success, a Caddyfile error naming file:line, or a ConfigError,
 // each within a time budget. Every input the fuzzer has caught lives in fuzz-regressions/ and runs every time.

@@ -11,6 +11,7 @@ import { LeaseHolder, leaseLimit } from '../../../src/ratelimit/lease.ts';
 import { SwrCache } from '../../../src/util/swr-cache.ts';
 import { SimClock } from './clock.ts';
 import { Meter } from './meter.ts';
+import { prng } from '../../prng.ts';
 
 /**
  * The fleet model behind test/bench/do-bill.ts. Time advances in STEP_MS steps of simulated time; in each step every
@@ -88,18 +89,6 @@ export interface SimResult {
   hotDenied: number;
 }
 
-/** Deterministic random numbers (mulberry32), so a run prints the same table every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function zipfSampler(n: number, s: number, random: () => number): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
@@ -172,7 +161,7 @@ function poolObject(clock: SimClock, config: PoolConfig) {
 export async function simulate(sc: Scenario): Promise<SimResult> {
   const clock = new SimClock();
   const meter = new Meter(clock);
-  const random = rng(sc.seed ?? 1);
+  const random = prng(sc.seed ?? 1);
   const isolates = sc.colos * sc.isolatesPerColo;
   const sample = Math.min(isolates, sc.tailSampleIsolates);
   const tailScale = isolates / sample;
