@@ -28,3 +28,15 @@ export function sample(text: string, name: string, labels: string): number | und
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+
+/** Caddy's size buckets, with `le` spelled as Caddy's Go client writes it (Prometheus compares the text). */
+export const SIZE_BOUNDS: Array<[number, string]> = [
+  [256, '256'],
+  [1024, '1024'],
+  [4096, '4096'],
+  [16384, '16384'],
+  [65536, '65536'],
+  [262144, '262144'],
+  [1048576, '1.048576e+06'],
+  [4194304, '4.194304e+06'],
+];

@@ -6,7 +6,7 @@ import type { SeriesData } from '../../src/metrics/batch.ts';
 import { flushMetricsNow, useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import { execution } from './execution.ts';
-import { configWithServer, sample, scrapeText } from './metrics-helpers.ts';
+import { configWithServer, SIZE_BOUNDS, sample, scrapeText } from './metrics-helpers.ts';
 
 // Issue 8's aggregation test: real requests through the Worker as several isolates serve them, each isolate with its
 // own recorder flushing (through waitUntil, then a final flush) to its own shard; one scrape from yet another isolate
@@ -111,17 +111,7 @@ describe('metrics across isolates', () => {
     expect(delta('caddy_http_response_duration_seconds_count', obs)).toBe(N);
 
     const sizes = all.map((p) => BODY[p].length);
-    const bounds: Array<[number, string]> = [
-      [256, '256'],
-      [1024, '1024'],
-      [4096, '4096'],
-      [16384, '16384'],
-      [65536, '65536'],
-      [262144, '262144'],
-      [1048576, '1.048576e+06'],
-      [4194304, '4.194304e+06'],
-    ];
-    for (const [bound, le] of bounds) {
+    for (const [bound, le] of SIZE_BOUNDS) {
       expect(delta('caddy_http_response_size_bytes_bucket', `${obs},le="${le}"`), `le=${le}`).toBe(
         sizes.filter((s) => s <= bound).length,
       );

@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { watchNamespace } from './watched-namespace.ts';
 import { execution } from './execution.ts';
-import { configWithServer, sample, scrapeText } from './metrics-helpers.ts';
+import { configWithServer, SIZE_BOUNDS, sample, scrapeText } from './metrics-helpers.ts';
 
 // Caddy's HTTP metrics through the Worker, aggregated in MetricsShard Durable Objects and scraped as Prometheus text.
 
@@ -42,18 +42,6 @@ async function scrape(
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   return worker.fetch(new Request(`http://gw.test${path}`, { headers }) as never, e as never, exec);
 }
-
-/** Caddy's size buckets, with `le` spelled as Caddy's Go client writes it (Prometheus compares the text). */
-const SIZE_BOUNDS: Array<[number, string]> = [
-  [256, '256'],
-  [1024, '1024'],
-  [4096, '4096'],
-  [16384, '16384'],
-  [65536, '65536'],
-  [262144, '262144'],
-  [1048576, '1.048576e+06'],
-  [4194304, '4.194304e+06'],
-];
 
 /** Cumulative bucket counts Prometheus should show for these sizes. */
 function cumulative(sizes: number[]): Record<string, number> {
