@@ -9,13 +9,14 @@ import {
   selectConfigNow,
   storeConfigs,
   syncedWithStore,
+  isolatePools,
 } from './config/active.ts';
 import { AbortConnection, type CompiledConfig, type ServeOptions } from './config/compile.ts';
 import type { Selected } from './config/versioned.ts';
 import { isValidHost } from './http/host-syntax.ts';
 import { configureFileLines } from './logging/writers.ts';
 import { flushMetricsIfDue, handleScrape, isScrapeRequest } from './metrics/index.ts';
-import { upstreamHealth } from './proxy/upstream-status.ts';
+import { upstreamHealth, upstreamStatuses } from './proxy/upstream-status.ts';
 
 export { ConfigStore } from '../durable/config-store.ts';
 export { MetricsShard } from '../durable/metrics-shard.ts';
@@ -60,16 +61,22 @@ async function serveGatehouseRoute(
 ): Promise<Response> {
   const scrape = await handleScrape(request, url, vars, {
     config: () => configGauges(vars),
-    upstreams: upstreamHealth,
+    upstreams: () => upstreamHealth(isolatePools()),
   });
   if (scrape) return scrape;
   if (isAdminRequest(url, vars)) await syncedWithStore(vars, ctx);
-  const admin = await handleAdmin(request, url, vars, (snapshot) => {
-    const store = storeConfigs(vars);
-    store?.update(snapshot);
-    // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
-    for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
-  });
+  const admin = await handleAdmin(
+    request,
+    url,
+    vars,
+    (snapshot) => {
+      const store = storeConfigs(vars);
+      store?.update(snapshot);
+      // A loaded or rolled-out config starts its health checks now, as Caddy's do at load.
+      for (const config of store?.live(snapshot) ?? []) config.activate(vars, ctx);
+    },
+    () => upstreamStatuses(isolatePools()),
+  );
   return admin ?? serveRoutes(request, url, vars, ctx, host);
 }
 

@@ -3,7 +3,7 @@ import { publicVars } from '../config/secrets.ts';
 import { hasAdminToken } from './auth.ts';
 import { errorResponse } from './responses.ts';
 import { prepareConfig } from './prepare.ts';
-import { adminRouter } from './routes.ts';
+import { adminRouter, type AdminDeps } from './routes.ts';
 
 /** The admin route's settings, from Worker vars and secrets. */
 export interface AdminEnv {
@@ -32,6 +32,7 @@ export async function handleAdmin(
   url: URL,
   env: AdminEnv & Record<string, unknown>,
   onChange: (snapshot: ConfigSnapshot) => void,
+  upstreams: AdminDeps['upstreams'] = async () => [],
 ): Promise<Response | undefined> {
   const token = env.ADMIN_TOKEN;
   const base = token ? adminBase(url, env) : undefined;
@@ -49,6 +50,7 @@ export async function handleAdmin(
     store,
     prepare: (body, contentType) => prepareConfig(body, contentType, vars),
     changed: onChange,
+    upstreams,
   });
   try {
     return await router.fetch(request);

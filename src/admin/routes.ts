@@ -6,7 +6,7 @@ import {
   type NewVersion,
   type StoreResult,
 } from '../../durable/config-store.ts';
-import { upstreamStatuses } from '../proxy/upstream-status.ts';
+import type { UpstreamStatus } from '../proxy/upstream-status.ts';
 import { readBodyLimited, tooLarge } from './body.ts';
 import { traverseConfig } from './config-path.ts';
 import { etagFor } from './etag.ts';
@@ -24,6 +24,8 @@ export interface AdminDeps {
   prepare(body: string, contentType: string): PreparedConfig;
   /** Tells this isolate's config cache that the store changed. */
   changed(snapshot: ConfigSnapshot): void;
+  /** This isolate's view of the upstreams of the configs it serves (Caddy's /reverse_proxy/upstreams). */
+  upstreams(): Promise<UpstreamStatus[]>;
 }
 
 export function adminRouter(base: string, deps: AdminDeps) {
@@ -117,7 +119,7 @@ export function adminRouter(base: string, deps: AdminDeps) {
   });
 
   // Caddy's upstream list ({address, num_requests, fails}) plus shared health from the upstream pools.
-  router.get('/reverse_proxy/upstreams', async () => jsonResponse(await upstreamStatuses()));
+  router.get('/reverse_proxy/upstreams', async () => jsonResponse(await deps.upstreams()));
 
   router.all('*', () => errorResponse(404, 'not found'));
   return router;

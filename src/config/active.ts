@@ -1,6 +1,6 @@
 import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
 import { adaptCaddyfile } from '../adapt/index.ts';
-import { setLiveConfigs, trackPools } from '../proxy/shared-pool.ts';
+import { PoolRegistry } from '../proxy/pool-registry.ts';
 import type { CaddyConfigJSON } from './caddy-json.ts';
 import { compileConfig } from './compile.ts';
 import type { CompiledConfig } from './compile.ts';
@@ -37,6 +37,17 @@ const deployedAt: number | undefined = typeof GATEHOUSE_DEPLOYED_AT === 'number'
 
 let cache: { source: string; json: string | Error; result: CompiledConfig | Error } | undefined;
 
+/**
+ * The isolate's shared upstream pools. Every config compiled here joins them, and the live set decides which pools
+ * the isolate holds: the base config when there is no store, else the store's active and candidate versions.
+ */
+const pools = new PoolRegistry();
+
+/** The isolate's shared upstream pools (the admin upstream list and the metrics scrape read them). */
+export function isolatePools(): PoolRegistry {
+  return pools;
+}
+
 function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error; result: CompiledConfig | Error } {
   const fromEnv =
     typeof env.GATEHOUSE_CONFIG === 'string' && env.GATEHOUSE_CONFIG.trim() !== '' ? env.GATEHOUSE_CONFIG : undefined;
@@ -48,7 +59,7 @@ function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error;
     try {
       const config = json !== undefined ? parseJson(json) : adaptBundled(env);
       text = JSON.stringify(config);
-      result = trackPools(() => compileConfig(config, { bindings: Object.keys(env), configGauges }));
+      result = compileConfig(config, { bindings: Object.keys(env), configGauges, pools });
     } catch (e) {
       text = result = e instanceof Error ? e : new Error(String(e));
     }
@@ -110,15 +121,18 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
       },
       // A store serving the deployed base config has the same JSON: its compile (maybe done at startup) is reused.
       (json) =>
-        baseCompiledFrom(json) ??
-        trackPools(() => compileConfig(parseJson(json), { bindings: Object.keys(env), configGauges })),
+        baseCompiledFrom(json) ?? compileConfig(parseJson(json), { bindings: Object.keys(env), configGauges, pools }),
       Number.isFinite(refreshMs) ? refreshMs : 5000,
       undefined,
-      // Shared upstream pools follow the versions served now (src/proxy/shared-pool.ts); serving a version other
+      // Shared upstream pools follow the versions served now (src/proxy/pool-registry.ts); serving a version other
       // than the deployed one is logged.
       (snapshot, exec) => {
         reportServedVersion(snapshot);
-        return setLiveConfigs(versions!.live(snapshot), env, exec);
+        return pools.setLive(
+          versions!.live(snapshot).map((c) => c.pools),
+          env,
+          exec,
+        );
       },
     );
   }
@@ -191,7 +205,7 @@ function baseSelection(
   const config = activeConfig(env);
   if (baseSelected?.config !== config) {
     baseSelected = { config, version: 0 };
-    if (only) void setLiveConfigs([config], env, exec);
+    if (only) void pools.setLive([config.pools], env, exec);
   }
   config.activate(env, exec);
   return baseSelected;

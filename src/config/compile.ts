@@ -15,6 +15,8 @@ import { metricsHosts, routeInstrument, type RouteInstrument } from '../metrics/
 import { AccessLog, type RequestLog } from '../logging/access.ts';
 import { compileLogs, type Logs } from '../logging/logs.ts';
 import { compileServerLogPolicy } from '../logging/server-logs.ts';
+import { PoolRegistry } from '../proxy/pool-registry.ts';
+import type { PoolScope } from '../proxy/pool-scope.ts';
 
 export { AbortConnection };
 
@@ -59,6 +61,10 @@ export interface CompiledConfig {
    * Idempotent per env object; cheap to call on every request.
    */
   activate(env: Record<string, unknown>, exec?: WaitUntil): void;
+  /** The config's shared upstream pools: held while the config is live (PoolRegistry.setLive). */
+  readonly pools: PoolScope;
+  /** Lets go of what the config holds (its pools, released at their objects when no other config uses them). */
+  dispose(): Promise<void>;
 }
 
 export interface CompileOptions {
@@ -66,6 +72,11 @@ export interface CompileOptions {
   bindings?: Iterable<string>;
   /** Where the `metrics` handler reads the config version gauges (the store the config came from). */
   configGauges?: ConfigGaugesSource;
+  /**
+   * The isolate's shared upstream pools, owned by the config layer. Without it the config gets a registry of its own
+   * and holds its pools from its first request until dispose().
+   */
+  pools?: PoolRegistry;
 }
 
 // Server fields that configure sockets, TLS or logging: meaningless in a Worker, so accepted and ignored.
@@ -116,6 +127,7 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
   const hosts = metrics?.perHost ? metricsHosts(config) : undefined;
   const servers: CompiledServer[] = [];
   const activations: ActivationHook[] = [];
+  const pools = opts.pools ? opts.pools.scope() : new PoolRegistry().scope(true);
   // `logging.logs` is read only when some server logs requests: otherwise it configures Caddy's process logs,
   // which a Worker does not have.
   const serverJsons = Object.values(config.apps?.http?.servers ?? {});
@@ -133,7 +145,7 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
         compileServer(
           name,
           srv,
-          { bindings, activations, configGauges: opts.configGauges },
+          { bindings, activations, configGauges: opts.configGauges, pools },
           metrics && routeInstrument(name, metrics.perHost, hosts),
           logs,
         ),
@@ -154,6 +166,8 @@ export function compileConfig(config: CaddyConfigJSON, opts: CompileOptions = {}
       activated.add(env);
       for (const hook of activations) hook(env, exec);
     },
+    pools,
+    dispose: () => pools.dispose(),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ActivationHook, ConfigGaugesSource } from '../http/handlers/types.ts';
+import type { PoolScope } from '../proxy/pool-scope.ts';
 import type { RouteInstrument } from '../metrics/http.ts';
 import type { HandlerJSON, RouteJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
@@ -42,6 +43,8 @@ export interface RouteCompileOptions {
   /** Collects the handlers' activation hooks (see CompiledConfig.activate). */
   activations?: ActivationHook[];
   configGauges?: ConfigGaugesSource;
+  /** The config's shared upstream pools, which its reverse_proxy handlers join. */
+  pools?: PoolScope;
 }
 
 /** `instrument` (top-level server routes only) wraps each matched route's run in the HTTP metrics. */
@@ -126,6 +129,7 @@ function compileRoute(route: RouteJSON, path: string, opts: RouteCompileOptions)
       compileRoutes: (routes, p) => compileRouteList(routes, p, opts),
       onActivate: (hook) => opts.activations?.push(hook),
       configGauges: opts.configGauges,
+      pools: opts.pools,
     };
     const handler = handlerCompiler(h.handler, hpath)(h as HandlerJSON, deps);
     return usesBodyPlaceholder(h) ? withBodyPlaceholder(handler) : handler;

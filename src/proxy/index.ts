@@ -23,7 +23,8 @@ import { checkFields } from '../http/handlers/util.ts';
 import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './retries.ts';
 import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
-import { applySnapshot, sharedPoolResolver, type SharedPool } from './shared-pool.ts';
+import { applySnapshot, type SharedPool } from './shared-pool.ts';
+import type { PoolSnapshot } from '../../durable/upstream-pool.ts';
 import { REVERSE_PROXY_FIELDS } from './json.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';
@@ -44,6 +45,8 @@ function record(v: unknown, what: string, path: string): Record<string, unknown>
   if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${what} must be an object`, path);
   return v as Record<string, unknown>;
 }
+
+const noSharedPool = (): SharedPool | undefined => undefined;
 
 /** Compiles Caddy's `reverse_proxy` handler JSON into a Handler that proxies with fetch(). */
 export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDeps): Handler {
@@ -94,7 +97,9 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
   // A policy that reads in-flight counts, through any of its fallbacks, needs the count held until the body is streamed.
   const holdCountThroughBody = lb.policyTraits.countsLoad || upstreams.some((u) => u.maxRequests > 0);
   // With the UPSTREAM_POOL binding, health lives in a Durable Object shared by all isolates (shared-pool.ts).
-  const sharedPoolFor = sharedPoolResolver(upstreams, active, passive, holdCountThroughBody);
+  const sharedPoolFor = deps.pools?.user(upstreams, active, passive, holdCountThroughBody) ?? noSharedPool;
+  /** The snapshot last applied to the upstreams (a fresh cache hands out the same object: nothing to redo). */
+  let applied: PoolSnapshot | undefined;
   // Caddy starts active health checks when the config loads, not at the first request: so does the shared pool.
   if (active) deps.onActivate?.((env, exec) => sharedPoolFor(env)?.activate(exec));
 
@@ -167,13 +172,13 @@ export function compileReverseProxy(json: Record<string, unknown>, deps: ProxyDe
     // Getters of a Request or Response are runtime calls: each is read once.
     const clientMethod = ctx.request.method;
     const shared = sharedPoolFor(ctx.env);
-    if (shared)
-      applySnapshot(
-        upstreams,
-        shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx)),
-        passive,
-        shared.sharesLoad ? shared.reported : undefined,
-      );
+    if (shared) {
+      const snap = shared.snapshotNow(ctx) ?? (await shared.snapshot(ctx));
+      if (snap !== applied) {
+        applied = snap;
+        applySnapshot(upstreams, snap, passive, shared.sharesLoad ? shared.reported : undefined);
+      }
+    }
     if (active && !shared?.runsActiveChecks) {
       const first = maybeRunActiveChecks(active, ctx);
       if (first) await settleWithin(first, firstRoundWaitMs(active), () => {});

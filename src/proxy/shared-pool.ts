@@ -28,12 +28,8 @@ import { countDurableObjectError } from '../metrics/index.ts';
 // counts (reportLoad) and brings back everyone's, so another isolate's load is at most one snapshot age old
 // (≤ 1 s), and an isolate that went quiet stops counting after the object's report TTL (5 s).
 //
-// Pools belong to the configs that use them. The config layer compiles each config inside trackPools(), which
-// records the config's reverse_proxy handlers, and tells setLiveConfigs() which configs it serves now (the base
-// config, or the store's active and candidate). A pool no live config uses leaves this isolate: it is released
-// at its object (which stops its alarm once no isolate holds it), is no longer refreshed by scrapes or the admin
-// API, and its upstreams leave the admin list. Handlers compiled outside the config layer (tests, tools) keep
-// their pools.
+// Which pools an isolate holds, and for how long, is decided by the configs that use them (pool-scope.ts,
+// pool-registry.ts); this file is one pool's cache and calls.
 
 export type PoolNamespace = DurableObjectNamespace<UpstreamPool>;
 
@@ -49,209 +45,9 @@ const RETRY_AFTER_MS = 1000;
 /** Default bound on how long a request waits for a missing or long-stale snapshot (env UPSTREAM_POOL_WAIT_MS). */
 export const DEFAULT_POOL_WAIT_MS = 100;
 
-/** How long setLiveConfigs' caller waits for the releases it sent (they go on in waitUntil when given one). */
-const RELEASE_WAIT_MS = 1000;
-
-function poolWaitMs(env: Record<string, unknown>): number {
+export function poolWaitMs(env: Record<string, unknown>): number {
   const v = Number(env.UPSTREAM_POOL_WAIT_MS ?? DEFAULT_POOL_WAIT_MS);
   return Number.isFinite(v) && v >= 0 ? v : DEFAULT_POOL_WAIT_MS;
-}
-
-/** One reverse_proxy handler's view of the shared pools (what sharedPoolResolver closes over). */
-interface PoolUser {
-  /** The compiled config the handler belongs to (set by trackPools), or undefined outside the config layer. */
-  owner: object | undefined;
-  readonly upstreams: readonly ProxyUpstream[];
-  /** Its upstreams' dial addresses (ranges expanded), for the admin list. */
-  readonly dials: readonly string[];
-  /** The pool per UPSTREAM_POOL binding, decided once per binding (null: per-isolate health). */
-  readonly pools: Map<PoolNamespace, SharedPool | null>;
-  poolFor(ns: PoolNamespace, env: Record<string, unknown>): SharedPool | null;
-}
-
-/** The pools this isolate uses, per binding and name: recompiled handlers with the same config share one cache. */
-const registry = new Map<PoolNamespace, Map<string, SharedPool>>();
-/** Users created by the compile running now (compileConfig is synchronous), claimed by trackPools. */
-let compiling: PoolUser[] | undefined;
-const usersByOwner = new WeakMap<object, PoolUser[]>();
-/** Users outside any tracked config (handlers compiled by tests or tools) that served a request: always live. */
-const untracked = new Set<PoolUser>();
-/** The configs served now; undefined until the config layer says (then every user counts as live). */
-let live: Set<object> | undefined;
-/**
- * Configs whose handlers needed a pool before the config layer listed them: one just loaded through this isolate's
- * admin API (activated at once, as Caddy starts checks at load), or one a request still in flight across a config
- * change uses. They count as live until the next setLiveConfigs, which confirms or drops them.
- */
-const provisional = new Set<object>();
-
-export function sharedPoolsInIsolate(): readonly SharedPool[] {
-  return [...registry.values()].flatMap((byName) => [...byName.values()]);
-}
-
-/**
- * Runs a config compile and records the reverse_proxy handlers it creates as that config's, so its pools live
- * and die with it (see setLiveConfigs).
- */
-export function trackPools<C extends object>(compile: () => C): C {
-  const outer = compiling;
-  const mine: PoolUser[] = [];
-  compiling = mine;
-  try {
-    const config = compile();
-    for (const u of mine) u.owner = config;
-    usersByOwner.set(config, mine);
-    return config;
-  } finally {
-    compiling = outer;
-  }
-}
-
-/**
- * The configs this isolate serves now (compiled through trackPools). Pools of configs that left the set are
- * released at their objects (the promise waits for that at most RELEASE_WAIT_MS; with `exec` the rest goes on in
- * waitUntil); pools of configs that came back are configured again. Cheap when the set is unchanged. An empty set
- * is ignored: nothing compiles, and the last good config keeps serving.
- */
-export function setLiveConfigs(
-  configs: readonly object[],
-  env: Record<string, unknown>,
-  exec?: { waitUntil(p: Promise<unknown>): void },
-): Promise<void> {
-  if (configs.length === 0) return Promise.resolve();
-  const same = live !== undefined && live.size === configs.length && configs.every((c) => live!.has(c));
-  if (same && provisional.size === 0) return Promise.resolve();
-  live = new Set(configs);
-  provisional.clear();
-  const work = reconcile(env, exec).catch((e) =>
-    console.warn(`upstream pools: could not follow the config change: ${(e as Error)?.message ?? String(e)}`),
-  );
-  exec?.waitUntil(work);
-  return settleWithin(work, RELEASE_WAIT_MS, () => {});
-}
-
-/**
- * The dial addresses of every upstream a live config proxies to, or undefined while the config layer has not said
- * which configs are live (then everything this isolate knows counts).
- */
-export function liveUpstreams(): ReadonlySet<string> | undefined {
-  if (!live) return undefined;
-  const out = new Set<string>();
-  for (const u of liveUsers()) for (const d of u.dials) out.add(d);
-  return out;
-}
-
-/**
- * Upstreams of live configs that this isolate's own active checks have down (the checks a pool object cannot run;
- * see active-health.ts), by dial address: down if any handler's checks say so.
- */
-export function locallyDown(): ReadonlySet<string> {
-  const out = new Set<string>();
-  for (const u of liveUsers()) for (const up of u.upstreams) if (up.localDown) out.add(up.dial);
-  return out;
-}
-
-function* liveUsers(): Generator<PoolUser> {
-  if (live) for (const c of live) yield* usersByOwner.get(c) ?? [];
-  for (const c of provisional) if (!live?.has(c)) yield* usersByOwner.get(c) ?? [];
-  yield* untracked;
-}
-
-function isLive(u: PoolUser): boolean {
-  return !live || u.owner === undefined || live.has(u.owner) || provisional.has(u.owner);
-}
-
-function registered(ns: PoolNamespace, name: string): SharedPool | undefined {
-  return registry.get(ns)?.get(name);
-}
-
-function register(pool: SharedPool): void {
-  let byName = registry.get(pool.ns);
-  if (!byName) registry.set(pool.ns, (byName = new Map()));
-  byName.set(pool.name, pool);
-}
-
-/** Brings the registry in line with the live set: releases what no live config uses, takes back what returned. */
-async function reconcile(
-  env: Record<string, unknown>,
-  exec: { waitUntil(p: Promise<unknown>): void } | undefined,
-): Promise<void> {
-  const ns = poolNamespace(env);
-  const keep = new Set<SharedPool>();
-  const work: Promise<unknown>[] = [];
-  for (const u of liveUsers()) {
-    if (ns) u.poolFor(ns, env); // decided ahead of requests, so a pool the new config shares with the old one stays
-    for (const [pns, p] of u.pools) {
-      if (!p) continue;
-      if (!p.released) {
-        keep.add(p);
-        continue;
-      }
-      const other = registered(pns, p.name);
-      if (other && !other.released) {
-        u.pools.set(pns, other);
-        keep.add(other);
-      } else {
-        p.revive();
-        register(p);
-        keep.add(p);
-        // Caddy starts a loaded config's checks at once; this config's activation hook already ran earlier.
-        if (p.runsActiveChecks) work.push(p.activate(exec));
-      }
-    }
-  }
-  for (const byName of registry.values()) {
-    for (const [name, p] of byName) {
-      if (keep.has(p)) continue;
-      byName.delete(name);
-      work.push(p.release());
-    }
-  }
-  await Promise.allSettled(work);
-}
-
-/**
- * The shared pool a handler uses for a request's env, or undefined for per-isolate health (no UPSTREAM_POOL binding,
- * or nothing to share). Decided once per binding object.
- */
-export function sharedPoolResolver(
-  upstreams: readonly ProxyUpstream[],
-  active: ActiveHealth | undefined,
-  passive: PassiveHealth | undefined,
-  sharesLoad = false,
-): (env: Record<string, unknown>) => SharedPool | undefined {
-  const user: PoolUser = {
-    owner: undefined,
-    upstreams,
-    dials: upstreams.map((u) => u.dial),
-    pools: new Map(),
-    poolFor(ns, env) {
-      let pool = this.pools.get(ns);
-      if (pool !== undefined) return pool;
-      pool = null;
-      const config = poolConfigFor(upstreams, active, passive, env, sharesLoad);
-      if (config) {
-        // A config the config layer has not listed yet (see `provisional`) uses its pools normally until it says.
-        if (!isLive(this) && this.owner) provisional.add(this.owner);
-        pool = registered(ns, poolName(config));
-        if (!pool) register((pool = new SharedPool(ns, config, snapshotMaxAgeMs(active), poolWaitMs(env), env)));
-        if (sharesLoad) pool.sharesLoad = true;
-      }
-      this.pools.set(ns, pool);
-      return pool;
-    },
-  };
-  compiling?.push(user);
-  let used = false;
-  return (env) => {
-    if (!used) {
-      used = true;
-      if (user.owner === undefined) untracked.add(user);
-    }
-    const ns = poolNamespace(env);
-    if (!ns) return undefined;
-    return user.poolFor(ns, env) ?? undefined;
-  };
 }
 
 /**
@@ -318,6 +114,17 @@ function healthySnapshot(config: PoolConfig): PoolSnapshot {
   return { at: 0, upstreams };
 }
 
+export interface SharedPoolOptions {
+  /** How old a cached snapshot may get before it is refreshed (snapshotMaxAgeMs). */
+  maxAgeMs: number;
+  /** Bound on a request's wait for a missing or long-stale snapshot. */
+  waitMs?: number;
+  /** The Worker env the pool's metrics go to. */
+  env?: Record<string, unknown>;
+  /** The isolate's holder name (made lazily: random values are not allowed at module scope in Workers). */
+  holder: () => string;
+}
+
 /** One handler's view of its UpstreamPool object in this isolate. */
 export class SharedPool {
   readonly name: string;
@@ -338,6 +145,8 @@ export class SharedPool {
   /** No live config uses the pool: it serves its last snapshot and calls the object no more. */
   released = false;
 
+  /** This isolate's name at the object: the holder it counts, and the reporter of its load. */
+  private readonly holder: () => string;
   /** The Worker env the pool was made with (its metrics go to the recorder that env configures). */
   private readonly env: Record<string, unknown>;
   /**
@@ -347,13 +156,9 @@ export class SharedPool {
   private awaitingFirstRound: boolean;
   private readonly firstWaitMs: number;
 
-  constructor(
-    ns: PoolNamespace,
-    config: PoolConfig,
-    maxAgeMs: number,
-    waitMs = DEFAULT_POOL_WAIT_MS,
-    env: Record<string, unknown> = {},
-  ) {
+  constructor(ns: PoolNamespace, config: PoolConfig, opts: SharedPoolOptions) {
+    const { maxAgeMs, waitMs = DEFAULT_POOL_WAIT_MS, env = {} } = opts;
+    this.holder = opts.holder;
     this.ns = ns;
     this.env = env;
     this.config = config;
@@ -428,7 +233,7 @@ export class SharedPool {
     if (!this.called) return Promise.resolve();
     this.called = false;
     return this.stub()
-      .release(isolateId())
+      .release(this.holder())
       .then(
         () => {},
         (e) => {
@@ -466,11 +271,11 @@ export class SharedPool {
       try {
         if (!this.configured) await this.configure();
         this.called = true;
-        let snap = await this.stub().reportFailures(batch, isolateId());
+        let snap = await this.stub().reportFailures(batch, this.holder());
         // The pool lost its config (its last holder released it): configure it again, then report.
         if (!snap) {
           await this.configure();
-          snap = await this.stub().reportFailures(batch, isolateId());
+          snap = await this.stub().reportFailures(batch, this.holder());
         }
         if (snap) this.cache.set(snap);
       } catch (e) {
@@ -483,7 +288,7 @@ export class SharedPool {
 
   private async configure(): Promise<PoolSnapshot> {
     this.called = true;
-    const snap = await this.stub().configure(this.config, isolateId());
+    const snap = await this.stub().configure(this.config, this.holder());
     this.configured = true;
     return snap;
   }
@@ -499,12 +304,12 @@ export class SharedPool {
       if (this.sharesLoad) {
         const counts: Record<string, number> = {};
         for (const u of this.config.upstreams) counts[u] = hostState(u).numRequests;
-        const snap = await this.stub().reportLoad(isolateId(), counts);
+        const snap = await this.stub().reportLoad(this.holder(), counts);
         if (!snap) return await this.configure(); // no config there any more: the next refresh reports again
         this.reported = counts;
         return snap;
       }
-      const snap = await this.stub().poll(isolateId());
+      const snap = await this.stub().poll(this.holder());
       if (snap) return snap;
       return await this.configure();
     } catch (e) {
@@ -523,9 +328,6 @@ export class SharedPool {
   }
 }
 
-/** The last snapshot applied to each handler's upstream list (a fresh cache hands out the same object). */
-const applied = new WeakMap<readonly ProxyUpstream[], PoolSnapshot>();
-
 /**
  * Applies a snapshot to the handler's upstreams: the pool's active result and its summed passive failures mark an
  * upstream down (ProxyUpstream.poolDown, apart from the isolate's own checks, which run when the pool does not);
@@ -537,8 +339,6 @@ export function applySnapshot(
   passive: PassiveHealth | undefined,
   reported?: Record<string, number>,
 ): void {
-  if (applied.get(upstreams) === snap) return;
-  applied.set(upstreams, snap);
   for (const up of upstreams) {
     const st = snap.upstreams[up.dial];
     if (!st) continue;
@@ -547,10 +347,4 @@ export function applySnapshot(
     const passiveDown = !!passive && passive.failDurationMs > 0 && st.fails >= passive.maxFails;
     up.poolDown = !st.activeHealthy || passiveDown;
   }
-}
-
-let isolate: string | undefined;
-/** This isolate's name in load reports and as a pool holder (random values are not allowed at module scope in Workers, so made lazily). */
-function isolateId(): string {
-  return (isolate ??= crypto.randomUUID());
 }

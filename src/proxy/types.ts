@@ -1,4 +1,5 @@
 import type { Handler, Matcher, RequestContext, Template } from '../http/types.ts';
+import type { PoolScope } from './pool-scope.ts';
 
 /**
  * What the route compiler hands the reverse_proxy compiler, so src/proxy never imports the compiler's internals.
@@ -14,6 +15,8 @@ export interface ProxyDeps {
   readonly path?: string;
   /** Registers work to start when the config is activated (the shared pool's health checks). */
   onActivate?(hook: (env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }) => void): void;
+  /** The config's shared upstream pools; without them health stays per isolate. */
+  readonly pools?: PoolScope;
 }
 
 /**

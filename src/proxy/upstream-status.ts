@@ -1,6 +1,7 @@
 import type { PoolSnapshot } from '../../durable/upstream-pool.ts';
 import { currentFails, hostStates } from './passive-health.ts';
-import { liveUpstreams, locallyDown, sharedPoolsInIsolate, type SharedPool } from './shared-pool.ts';
+import type { PoolRegistry } from './pool-registry.ts';
+import type { SharedPool } from './shared-pool.ts';
 
 // Admin `GET /reverse_proxy/upstreams`: Caddy's list of {address, num_requests, fails}, plus what the shared pools
 // know (healthy, last_check, last_error). Local counts come from this isolate; shared ones are read fresh from the
@@ -24,13 +25,16 @@ export interface UpstreamStatus {
  * left out). Pools of configs no longer served were released and are not polled, so a scrape keeps no old pool
  * (or its alarm) alive.
  */
-async function freshSnapshots(): Promise<Array<{ pool: SharedPool; snap: PoolSnapshot }>> {
-  const pools = sharedPoolsInIsolate();
+async function freshSnapshots(
+  registry: PoolRegistry | undefined,
+): Promise<Array<{ pool: SharedPool; snap: PoolSnapshot }>> {
+  const pools = registry?.pools() ?? [];
   const snaps = await Promise.all(pools.map((p) => p.refresh().catch((): PoolSnapshot | undefined => undefined)));
   return pools.flatMap((pool, i) => (snaps[i] ? [{ pool, snap: snaps[i] }] : []));
 }
 
-export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
+/** `registry`: the isolate's pools (none: only this isolate's own counts). */
+export async function upstreamStatuses(registry?: PoolRegistry): Promise<UpstreamStatus[]> {
   const out = new Map<string, UpstreamStatus>();
   const entry = (address: string): UpstreamStatus => {
     let e = out.get(address);
@@ -38,14 +42,14 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
       out.set(address, (e = { address, num_requests: 0, fails: 0, healthy: true, last_check: null, last_error: null }));
     return e;
   };
-  const used = liveUpstreams();
+  const used = registry?.liveUpstreams();
   for (const [address, h] of hostStates()) {
     if (used && !used.has(address)) continue;
     const e = entry(address);
     e.num_requests = h.numRequests;
     e.fails = currentFails(h);
   }
-  for (const { snap } of await freshSnapshots()) {
+  for (const { snap } of await freshSnapshots(registry)) {
     for (const [address, st] of Object.entries(snap.upstreams)) {
       const e = entry(address);
       e.num_requests = Math.max(e.num_requests, st.inFlight);
@@ -59,7 +63,7 @@ export async function upstreamStatuses(): Promise<UpstreamStatus[]> {
     }
   }
   // Checks a pool object cannot run (health_upstream, service:/durable: upstreams) run in this isolate.
-  for (const address of locallyDown()) {
+  for (const address of registry?.locallyDown() ?? []) {
     const e = out.get(address);
     if (e) e.healthy = false;
   }
@@ -81,13 +85,13 @@ export interface UpstreamHealth {
  * The health of every upstream this isolate's configs proxy to, as Caddy's Upstream.Healthy(): down when active
  * checks failed or when passive failures inside fail_duration reached max_fails.
  */
-export async function upstreamHealth(): Promise<UpstreamHealth[]> {
+export async function upstreamHealth(registry?: PoolRegistry): Promise<UpstreamHealth[]> {
   const out = new Map<string, UpstreamHealth>();
-  const used = liveUpstreams();
+  const used = registry?.liveUpstreams();
   for (const address of hostStates().keys()) {
     if (!used || used.has(address)) out.set(address, { upstream: address, healthy: true, known: false });
   }
-  for (const { pool, snap } of await freshSnapshots()) {
+  for (const { pool, snap } of await freshSnapshots(registry)) {
     const maxFails = pool.config.passive?.maxFails;
     for (const [address, st] of Object.entries(snap.upstreams)) {
       const healthy = st.activeHealthy && !(maxFails !== undefined && st.fails >= maxFails);
@@ -97,7 +101,7 @@ export async function upstreamHealth(): Promise<UpstreamHealth[]> {
       else out.set(address, { upstream: address, healthy, known: true });
     }
   }
-  for (const address of locallyDown())
+  for (const address of registry?.locallyDown() ?? [])
     if (out.has(address)) out.set(address, { upstream: address, healthy: false, known: true });
   return [...out.values()];
 }

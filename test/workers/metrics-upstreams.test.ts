@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import type { UpstreamPool } from '../../durable/upstream-pool.ts';
 import worker from '../../src/index.ts';
-import { sharedPoolsInIsolate } from '../../src/proxy/shared-pool.ts';
+import { isolatePools } from '../../src/config/active.ts';
 import { adminClient, configJson, execution } from './execution.ts';
 import { sample, scrapeText } from './metrics-helpers.ts';
 
@@ -92,9 +92,9 @@ describe('caddy_reverse_proxy_upstreams_healthy at scrape time', () => {
     // The first request activates the config, which configures the pool object and schedules its checks.
     expect((await worker.fetch(new Request('http://gw.test/') as never, e as never, exec)).status).toBeLessThan(600);
     await settle();
-    const pool = sharedPoolsInIsolate().find(
-      (p) => p.config.upstreams.includes(FLIP) && p.config.active?.uri.includes(key),
-    );
+    const pool = isolatePools()
+      .pools()
+      .find((p) => p.config.upstreams.includes(FLIP) && p.config.active?.uri.includes(key));
     expect(pool).toBeDefined();
     await pool!.refresh();
     await runDurableObjectAlarm(pool!.stub() as unknown as DurableObjectStub<UpstreamPool>);

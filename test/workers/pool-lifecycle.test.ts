@@ -2,13 +2,16 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest';
 import { IDLE_STOP_MS, type UpstreamPool } from '../../durable/upstream-pool.ts';
 import worker from '../../src/index.ts';
-import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
+import type { PoolNamespace, SharedPool } from '../../src/proxy/shared-pool.ts';
+import { isolatePools } from '../../src/config/active.ts';
+import { compileConfig, type CompiledConfig } from '../../src/config/compile.ts';
+import { PoolRegistry } from '../../src/proxy/pool-registry.ts';
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
 import { watchNamespace } from './watched-namespace.ts';
 import { adminClient, configJson, execution } from './execution.ts';
 import { scrapeText } from './metrics-helpers.ts';
 
-// Issue 5: shared pools belong to the configs that use them. A pool's alarms start when a config that needs them is
+// Shared pools belong to the configs that use them. A pool's alarms start when a config that needs them is
 // activated and stop when no live config uses the pool any more; scrapes and the admin API poll only pools of live
 // configs, and the admin upstream list holds only the upstreams of the configs served now.
 
@@ -34,7 +37,9 @@ async function get(e: Record<string, unknown>, exec: ExecutionContext, path = '/
 }
 
 function poolFor(key: string): SharedPool {
-  const pool = sharedPoolsInIsolate().find((p) => p.config.active?.uri.includes(`key=${key}`));
+  const pool = isolatePools()
+    .pools()
+    .find((p) => p.config.active?.uri.includes(`key=${key}`));
   if (!pool) throw new Error(`no live pool for ${key}`);
   return pool;
 }
@@ -75,7 +80,7 @@ describe('pool lifetime follows the base config', () => {
     const e2 = { ...base, GATEHOUSE_CONFIG: configJson(':80 {\n\trespond "two"\n}\n') };
     expect(await get(e2, exec)).toBe(200);
     await settle();
-    expect(sharedPoolsInIsolate()).not.toContain(pool);
+    expect(isolatePools().pools()).not.toContain(pool);
     expect(await alarmOf(stub)).toBeNull();
     expect(await runDurableObjectAlarm(stub)).toBe(false);
 
@@ -188,7 +193,7 @@ describe('pool lifetime follows the base config', () => {
     const e1 = { ...base, GATEHOUSE_CONFIG: configJson(`:80 {\n\treverse_proxy ${A} ${B}\n}\n`) };
     expect(await get(e1, exec)).toBe(200);
     await settle();
-    let addresses = (await upstreamStatuses()).map((s) => s.address).sort();
+    let addresses = (await upstreamStatuses(isolatePools())).map((s) => s.address).sort();
     expect(addresses).toEqual([A, B].sort());
 
     const e2 = {
@@ -197,7 +202,7 @@ describe('pool lifetime follows the base config', () => {
     };
     expect(await get(e2, exec)).toBe(200);
     await settle();
-    addresses = (await upstreamStatuses()).map((s) => s.address);
+    addresses = (await upstreamStatuses(isolatePools())).map((s) => s.address);
     expect(addresses).toEqual([C]);
   });
 });
@@ -257,5 +262,58 @@ describe('pool lifetime follows the config store', () => {
     await traffic();
     expect(poolFor('store1')).toBe(pool);
     expect(await armedAlarm(stub)).not.toBeNull();
+  });
+});
+
+describe('a config owns its pools', () => {
+  const serveOnce = async (config: CompiledConfig, e: Record<string, unknown>, exec: ExecutionContext) => {
+    const res = await config.serve(new Request('http://gw.test/'), e, exec);
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  it('two configs sharing a pool hold it until the last one lets go; dispose releases it at the object', async () => {
+    const { exec, settle } = execution();
+    const e = { ...env, CONFIG_STORE: undefined };
+    const registry = new PoolRegistry();
+    const json = JSON.parse(configJson(healthSite('own1', A, B)));
+    const first = compileConfig(json, { pools: registry });
+    const second = compileConfig(json, { pools: registry });
+    await registry.setLive([first.pools, second.pools], e, exec);
+    expect(await serveOnce(first, e, exec)).toBe(200);
+    expect(await serveOnce(second, e, exec)).toBe(200);
+    await settle();
+    expect(registry.pools()).toHaveLength(1); // one pool, counted twice
+    const stub = stubOf(registry.pools()[0]);
+    expect(await armedAlarm(stub)).not.toBeNull();
+
+    await registry.setLive([second.pools], e, exec); // the first config is no longer served
+    await settle();
+    expect(registry.pools()).toHaveLength(1);
+    expect(await armedAlarm(stub)).not.toBeNull();
+
+    await second.dispose(); // the last user goes: released at the object, whose checks stop
+    await settle();
+    expect(registry.pools()).toHaveLength(0);
+    expect(await alarmOf(stub)).toBeNull();
+  });
+
+  it('a config compiled on its own holds its pool from its first request until dispose()', async () => {
+    const { exec, settle } = execution();
+    const e = { ...env, CONFIG_STORE: undefined };
+    const config = compileConfig(JSON.parse(configJson(healthSite('own2', A, C))));
+    expect(config.pools.registry.pools()).toHaveLength(0); // compiling alone calls no object
+    expect(await serveOnce(config, e, exec)).toBe(200);
+    await settle();
+    const [pool] = config.pools.registry.pools();
+    const stub = stubOf(pool);
+    expect(await armedAlarm(stub)).not.toBeNull();
+    await config.dispose();
+    expect(pool.released).toBe(true);
+    expect(await alarmOf(stub)).toBeNull();
+    // A request still in flight after dispose() is served without taking the pool back.
+    expect(await serveOnce(config, e, exec)).toBe(200);
+    await settle();
+    expect(config.pools.registry.pools()).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { HandlerError, type Handler, type Matcher, type RequestContext, type Template } from '../../src/http/types.ts';
 import { compileCopyResponse, compileCopyResponseHeaders, compileReverseProxy } from '../../src/proxy/index.ts';
 import type { ProxyDeps } from '../../src/proxy/types.ts';
+import { PoolRegistry } from '../../src/proxy/pool-registry.ts';
 import { resolvePlaceholder } from '../../src/http/placeholders/index.ts';
 
 // Test doubles for what the route compiler gives the proxy: a tiny placeholder compiler (vars, a few request
@@ -65,7 +66,15 @@ function compileOne(h: Record<string, unknown>): Handler {
   throw new Error(`test double cannot compile ${String(h.handler)}`);
 }
 
-export const deps: ProxyDeps = { compileTemplate, compileMatcherSets, compileRoutes, path: 'test' };
+/** The shared pools of the handlers proxy() compiles: one standalone scope, live from each handler's first request. */
+export const testPools = new PoolRegistry();
+export const deps: ProxyDeps = {
+  compileTemplate,
+  compileMatcherSets,
+  compileRoutes,
+  path: 'test',
+  pools: testPools.scope(true),
+};
 
 export function proxy(json: Record<string, unknown>): Handler {
   return compileReverseProxy({ handler: 'reverse_proxy', ...json }, deps);

@@ -3,9 +3,9 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import { checkUpstream, type ActiveHealthConfig, type UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { Handler, RequestContext } from '../../src/http/types.ts';
 import { resetHostStates } from '../../src/proxy/passive-health.ts';
-import { sharedPoolsInIsolate, type PoolNamespace, type SharedPool } from '../../src/proxy/shared-pool.ts';
+import type { PoolNamespace, SharedPool } from '../../src/proxy/shared-pool.ts';
 import { upstreamStatuses } from '../../src/proxy/upstream-status.ts';
-import { makeCtx, proxy, serve } from './proxy-helpers.ts';
+import { makeCtx, proxy, serve, testPools } from './proxy-helpers.ts';
 import { watchNamespace } from './watched-namespace.ts';
 import { useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
@@ -51,7 +51,7 @@ async function upstreamOf(h: Handler, poolNs: PoolNamespace | null = ns): Promis
 }
 
 function poolWithUri(uri: string): SharedPool {
-  const pool = sharedPoolsInIsolate().find((p) => p.config.active?.uri === uri);
+  const pool = testPools.pools().find((p) => p.config.active?.uri === uri);
   if (!pool) throw new Error(`no shared pool for ${uri}`);
   return pool;
 }
@@ -114,7 +114,7 @@ describe('UpstreamPool shared health', () => {
     await pool.refresh();
     expect(await upstreamOf(h)).toBe('h');
 
-    const status = await upstreamStatuses();
+    const status = await upstreamStatuses(testPools);
     const flip = status.find((s) => s.address === FLIP);
     expect(flip).toMatchObject({ address: FLIP, healthy: true, fails: 0, last_error: null });
     expect(flip?.last_check).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -173,7 +173,7 @@ describe('UpstreamPool shared health', () => {
     const { res, drain } = await request(h);
     expect(res.status).toBe(502);
     await drain();
-    const pool = sharedPoolsInIsolate().find((p) => p.config.upstreams.includes(DOWN) && p.config.passive);
+    const pool = testPools.pools().find((p) => p.config.upstreams.includes(DOWN) && p.config.passive);
     expect(pool).toBeDefined();
     const snap = await ns.get(ns.idFromName(pool!.name)).snapshot();
     expect(snap.upstreams[DOWN].fails).toBe(1);
@@ -228,7 +228,7 @@ describe('UpstreamPool shared health', () => {
       load_balancing: { selection_policy: { policy: 'least_conn' } },
     });
     await upstreamOf(h); // creates and configures the pool (no health checks: it only sums load)
-    const pool = sharedPoolsInIsolate().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, B].join());
+    const pool = testPools.pools().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, B].join());
     expect(pool).toBeDefined();
     // Another isolate has 5 requests in flight at A: this isolate sends everything to B.
     await pool!.stub().reportLoad('other-isolate', { [A]: 5, [B]: 0 });
@@ -276,7 +276,7 @@ describe('active checks the pool object cannot run', () => {
     await firstReq.res.text();
     await firstReq.drain();
     expect((await request(h)).res.status).toBe(503);
-    const pool = sharedPoolsInIsolate().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, C].join());
+    const pool = testPools.pools().find((p) => p.sharesLoad && p.config.upstreams.join() === [A, C].join());
     expect(pool).toBeDefined();
     expect(pool!.config.active).toBeUndefined(); // the pool sums load; the checks are this isolate's
     // The pool's snapshot says healthy (it runs no checks): the local result stands.
@@ -284,7 +284,7 @@ describe('active checks the pool object cannot run', () => {
     expect((await request(h)).res.status).toBe(503);
     expect((await request(h)).res.status).toBe(503);
     // The admin list shows the isolate's own results.
-    const status = await upstreamStatuses();
+    const status = await upstreamStatuses(testPools);
     expect(status.filter((s) => s.address === A || s.address === C).map((s) => s.healthy)).toEqual([false, false]);
   });
 
@@ -300,9 +300,9 @@ describe('active checks the pool object cannot run', () => {
     const { res, drain } = await request(h);
     expect(res.status).toBe(502);
     await drain();
-    const pool = sharedPoolsInIsolate().find(
-      (p) => p.config.passive && !p.config.active && p.config.upstreams.join() === [DOWN, B].join(),
-    );
+    const pool = testPools
+      .pools()
+      .find((p) => p.config.passive && !p.config.active && p.config.upstreams.join() === [DOWN, B].join());
     expect(pool).toBeDefined();
     expect((await pool!.stub().snapshot()).upstreams[DOWN].fails).toBe(1);
   });

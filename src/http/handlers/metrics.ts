@@ -22,10 +22,14 @@ export const compileMetrics: HandlerCompiler = (json, deps) => {
     );
   }
   const configGauges = deps.configGauges;
+  const registry = deps.pools?.registry;
   return async (ctx) => {
     const env = ctx.env as MetricsEnv;
     if (!env.METRICS) throw new HandlerError(500, 'metrics: METRICS binding missing', errorId());
-    return serveScrape(env, { config: configGauges && (() => configGauges(ctx.env)), upstreams: upstreamHealth });
+    return serveScrape(env, {
+      config: configGauges && (() => configGauges(ctx.env)),
+      upstreams: () => upstreamHealth(registry),
+    });
   };
 };
 

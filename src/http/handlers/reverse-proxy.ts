@@ -16,6 +16,7 @@ function proxyDeps(deps: CompileDeps): ProxyDeps {
     compileMatcherSets: (sets) => compileMatcherSets(sets, `${deps.path}.match`),
     compileRoutes: (routes) => deps.compileRoutes(routes as never, `${deps.path}.handle_response`),
     onActivate: deps.onActivate,
+    pools: deps.pools,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { HandlerJSON, RouteJSON } from '../../config/caddy-json.ts';
 import type { ConfigGauges } from '../../metrics/index.ts';
 import type { Handler } from '../types.ts';
+import type { PoolScope } from '../../proxy/pool-scope.ts';
 
 /** What a handler compiler may use besides its own JSON. */
 export interface CompileDeps {
@@ -14,6 +15,8 @@ export interface CompileDeps {
   onActivate?(hook: ActivationHook): void;
   /** The config store's version gauges for the `metrics` handler (config/ knows where they live, handlers do not). */
   readonly configGauges?: ConfigGaugesSource;
+  /** The compiled config's shared upstream pools (reverse_proxy joins them; the metrics handler reads them). */
+  readonly pools?: PoolScope;
 }
 
 /** Reads the config version gauges for a scrape. */

@@ -225,7 +225,12 @@ export async function simulate(sc: Scenario): Promise<SimResult> {
         shardSeed: random(),
         now: clock.now - random() * sc.metricsFlushMs,
       });
-      const pool = new SharedPool(poolNs as never, poolConfig, poolMaxAge, DEFAULT_POOL_WAIT_MS, {});
+      // Each simulated isolate is its own holder at the object, as real isolates are.
+      const pool = new SharedPool(poolNs as never, poolConfig, {
+        maxAgeMs: poolMaxAge,
+        waitMs: DEFAULT_POOL_WAIT_MS,
+        holder: () => `isolate-${i}`,
+      });
       pool.sharesLoad = true;
       return {
         index: i,
