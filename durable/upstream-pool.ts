@@ -1,6 +1,22 @@
 import { DurableObject } from 'cloudflare:workers';
-import { TARGET_UPSTREAM_PLACEHOLDER } from '../src/proxy/active-health.ts';
-import { recordHealthRound } from '../src/proxy/metrics.ts';
+import { recordHealthRound } from '../src/metrics/health-round.ts';
+import { MetricsRecorder } from '../src/metrics/recorder.ts';
+import { shardIndex, shardName, type ShardEnv } from '../src/metrics/shards.ts';
+import {
+  budgetRefreshMs,
+  checkRequest,
+  countCheck,
+  initialUpstreamState,
+  judgeCheck,
+  loadReportTtlMs,
+  RECENT_HOLDER_MS,
+  TARGET_UPSTREAM_PLACEHOLDER,
+  type ActiveHealthConfig,
+  type PoolConfig,
+  type PoolSnapshot,
+  type UpstreamState,
+} from '../src/proxy/pool-protocol.ts';
+import type { MetricsShard } from './metrics-shard.ts';
 
 /**
  * Shared state of one upstream pool: one object per distinct upstream set + health config, named by the
@@ -14,63 +30,6 @@ import { recordHealthRound } from '../src/proxy/metrics.ts';
  * away without releasing (evicted, or it never saw the config change) stops counting once it has not called for
  * IDLE_STOP_MS: that idle stop is the cross-isolate fallback, checked at every alarm.
  */
-
-export interface ActiveHealthConfig {
-  /** Path and query to request, e.g. "/health". */
-  uri: string;
-  /** Overrides the upstream's port for checks. */
-  port?: number;
-  intervalMs: number;
-  timeoutMs: number;
-  method: string;
-  /**
-   * health_headers, placeholders resolved by the isolate except `{http.reverse_proxy.active.target_upstream}`, which
-   * is filled in per upstream at each check. A `Host` entry is not sent: fetch() uses the URL's host.
-   */
-  headers: Record<string, string>;
-  body?: string;
-  /** Expected status: an exact code (200) or a class below 100 (2 = 2xx, Caddy's StatusCodeMatches); default any 2xx. */
-  expectStatus?: number;
-  /** Regular expression the body must match (JavaScript syntax), with its flags. */
-  expectBody?: string;
-  expectBodyFlags?: string;
-  /** Only this many bytes of the body are matched (0 = all). */
-  maxSize?: number;
-  followRedirects: boolean;
-  passes: number;
-  fails: number;
-  scheme: 'http' | 'https';
-}
-
-export interface PassiveHealthConfig {
-  failDurationMs: number;
-  maxFails: number;
-}
-
-export interface PoolConfig {
-  upstreams: string[];
-  active?: ActiveHealthConfig;
-  passive?: PassiveHealthConfig;
-}
-
-export interface UpstreamState {
-  /** Result of active checks (true until a check says otherwise: Caddy's initial state). */
-  activeHealthy: boolean;
-  /** Passive failures inside fail_duration, summed over isolates. */
-  fails: number;
-  /** In-flight requests summed over isolates' recent reports. */
-  inFlight: number;
-  lastCheck?: number;
-  lastError?: string;
-  /** Counters since the last flip (Caddy's health_passes / health_fails counting). */
-  passCount: number;
-  failCount: number;
-}
-
-export interface PoolSnapshot {
-  at: number;
-  upstreams: Record<string, UpstreamState>;
-}
 
 interface Stored {
   config: PoolConfig;
@@ -88,16 +47,20 @@ interface Stored {
 /** A holder's last call is kept in memory on every poll and written to storage at most this often. */
 const TOUCH_PERSIST_MS = 60_000;
 
-/** Isolates' load reports older than this are ignored (an isolate that went away stops counting). */
-const LOAD_REPORT_TTL_MS = 5_000;
 /**
  * A holder that has not called for this long no longer counts (the cross-isolate fallback: an isolate that went
  * away without releasing); with no holder left the alarm stops.
  */
 export const IDLE_STOP_MS = 10 * 60_000;
 
-export class UpstreamPool extends DurableObject {
+interface PoolEnv extends ShardEnv {
+  METRICS?: DurableObjectNamespace<MetricsShard>;
+}
+
+export class UpstreamPool extends DurableObject<PoolEnv> {
   private stored: Stored | undefined;
+  /** The health check counts and gauges of this object's rounds, sent to a metrics shard after each round. */
+  private readonly metrics = new MetricsRecorder(0);
   /** This instance knows an alarm is pending (saves a storage read on every poll). */
   private armed = false;
   /** The first round of checks, run by configure() and joined by concurrent configure() calls. */
@@ -112,8 +75,7 @@ export class UpstreamPool extends DurableObject {
     const changed = JSON.stringify(s?.config) !== JSON.stringify(config);
     const next: Stored = s && !changed ? s : { config, states: {}, failures: {}, load: {}, holders: {} };
     next.holders[holder] = Date.now();
-    for (const u of config.upstreams)
-      next.states[u] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
+    for (const u of config.upstreams) next.states[u] ??= initialUpstreamState();
     this.save(next);
     if (config.active && !Object.values(next.states).some((st) => st.lastCheck !== undefined)) {
       // Never checked: Caddy runs the first round as the config loads, so the answer carries its result (the
@@ -178,7 +140,8 @@ export class UpstreamPool extends DurableObject {
       for (const report of Object.values(s.load)) inFlight += report.counts[u] ?? 0;
       upstreams[u] = { ...st, fails: s.failures[u]?.length ?? 0, inFlight };
     }
-    return { at: now, upstreams };
+    const refreshMs = this.refreshMs(s, now);
+    return refreshMs > 0 ? { at: now, upstreams, refreshMs } : { at: now, upstreams };
   }
 
   /**
@@ -240,32 +203,41 @@ export class UpstreamPool extends DurableObject {
       this.record(s, u, results[i]);
     });
     this.save(s);
-    await recordHealthRound(
-      this.env as Record<string, unknown>,
+    recordHealthRound(
+      this.metrics,
       s.config.upstreams.map((u, i) => ({ upstream: u, passed: results[i].ok, healthy: s.states[u].activeHealthy })),
       { intervalMs: active.intervalMs },
     );
+    await this.flushMetrics();
   }
 
   private record(s: Stored, upstream: string, result: { ok: boolean; error?: string }): void {
-    const st = (s.states[upstream] ??= { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 });
-    const active = s.config.active!;
+    const st = (s.states[upstream] ??= initialUpstreamState());
     st.lastCheck = Date.now();
     st.lastError = result.error;
-    // Caddy counts passes and fails since the last flip (not strictly consecutive) and flips at the threshold.
-    if (result.ok) {
-      st.passCount++;
-      if (!st.activeHealthy && st.passCount >= active.passes) {
-        st.activeHealthy = true;
-        st.passCount = st.failCount = 0;
-      }
-    } else {
-      st.failCount++;
-      if (st.activeHealthy && st.failCount >= active.fails) {
-        st.activeHealthy = false;
-        st.passCount = st.failCount = 0;
-      }
-    }
+    countCheck(st, result.ok, s.config.active!);
+  }
+
+  /** Sends the rounds' metrics; a failed send keeps them for the next round's. */
+  private async flushMetrics(): Promise<void> {
+    const ns = this.env.METRICS;
+    if (!ns) return;
+    const shard = ns.get(ns.idFromName(shardName(shardIndex(this.env, this.metrics.shardSeed))));
+    await this.metrics
+      .flush(async (batch) => {
+        await shard.add(batch);
+      })
+      .catch((e) => console.warn(`upstream pool: metrics flush failed, kept for the next round: ${String(e)}`));
+  }
+
+  /**
+   * The refresh interval this pool asks of its isolates: 0 (their own) while few hold it, else long enough that
+   * the isolates that called recently refresh within the object's budget together.
+   */
+  private refreshMs(s: Stored, now: number): number {
+    let recent = 0;
+    for (const at of Object.values(s.holders)) if (now - at < RECENT_HOLDER_MS) recent++;
+    return budgetRefreshMs(recent);
   }
 
   /** Records a call from `holder`; true when storage should be written (a new holder, or the last write is old). */
@@ -285,7 +257,8 @@ export class UpstreamPool extends DurableObject {
   private expire(s: Stored, now: number): void {
     const window = s.config.passive?.failDurationMs ?? 0;
     for (const [u, times] of Object.entries(s.failures)) s.failures[u] = times.filter((t) => now - t < window);
-    for (const [id, report] of Object.entries(s.load)) if (now - report.at > LOAD_REPORT_TTL_MS) delete s.load[id];
+    const ttl = loadReportTtlMs(this.refreshMs(s, now));
+    for (const [id, report] of Object.entries(s.load)) if (now - report.at > ttl) delete s.load[id];
   }
 
   private load(): Stored | undefined {
@@ -310,39 +283,17 @@ export async function checkUpstream(
   cfg: ActiveHealthConfig,
 ): Promise<{ ok: boolean; error?: string }> {
   const [host, port] = splitHostPort(upstream);
-  const target = `${cfg.scheme}://${host}${(cfg.port ?? port) ? `:${cfg.port ?? port}` : ''}${cfg.uri.startsWith('/') ? '' : '/'}${cfg.uri}`;
+  const checkPort = cfg.port ?? port;
   // Caddy sets target_upstream to the upstream's dial address for each check (healthchecks.go).
   const headers = new Headers();
   for (const [name, value] of Object.entries(cfg.headers)) {
     if (name.toLowerCase() !== 'host') headers.append(name, value.replaceAll(TARGET_UPSTREAM_PLACEHOLDER, upstream));
   }
   try {
-    const res = await fetch(target, {
-      method: cfg.method,
-      headers,
-      body: cfg.body,
-      redirect: cfg.followRedirects ? 'follow' : 'manual',
-      signal: AbortSignal.timeout(cfg.timeoutMs),
-    });
-    const statusOk =
-      cfg.expectStatus === undefined
-        ? res.status >= 200 && res.status < 300
-        : cfg.expectStatus < 100
-          ? Math.floor(res.status / 100) === cfg.expectStatus
-          : res.status === cfg.expectStatus;
-    if (!statusOk) {
-      await res.body?.cancel();
-      return { ok: false, error: `status code ${res.status} unexpected` };
-    }
-    if (cfg.expectBody !== undefined) {
-      let text = await res.text();
-      if (cfg.maxSize) text = text.slice(0, cfg.maxSize);
-      if (!new RegExp(cfg.expectBody, cfg.expectBodyFlags).test(text))
-        return { ok: false, error: 'response body failed expectations' };
-    } else {
-      await res.body?.cancel();
-    }
-    return { ok: true };
+    const { url, init } = checkRequest(cfg.scheme, checkPort ? `${host}:${checkPort}` : host, cfg.uri, cfg, headers);
+    const res = await fetch(url, init);
+    const expectBody = cfg.expectBody === undefined ? undefined : new RegExp(cfg.expectBody, cfg.expectBodyFlags);
+    return await judgeCheck(res, { expectStatus: cfg.expectStatus, expectBody, maxSize: cfg.maxSize });
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }

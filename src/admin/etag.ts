@@ -1,4 +1,4 @@
-import { xxhash64 } from '../proxy/xxhash64.ts';
+import { xxhash64 } from '../util/xxhash64.ts';
 import { traverseConfig } from './config-path.ts';
 
 /**

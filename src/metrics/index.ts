@@ -4,6 +4,7 @@ import type { SeriesData } from './batch.ts';
 import { METRICS, type DurableObjectKind } from './catalog.ts';
 import { MetricsRecorder } from './recorder.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './render.ts';
+import { shardCount, shardIndex, shardName } from './shards.ts';
 
 /**
  * Wiring of metrics to the Worker: one recorder per isolate, flushed to a shard chosen once per isolate, and the
@@ -45,19 +46,14 @@ export function useMetricsRecorder(rec: MetricsRecorder | undefined): MetricsRec
   return previous;
 }
 
-function shardCount(env: MetricsEnv): number {
-  const n = Number(env.METRICS_SHARDS ?? 4);
-  return Number.isInteger(n) && n > 0 ? n : 4;
-}
-
 function shard(env: MetricsEnv, index: number): DurableObjectStub<MetricsShard> {
   const ns = env.METRICS!;
-  return ns.get(ns.idFromName(`shard-${index}`));
+  return ns.get(ns.idFromName(shardName(index)));
 }
 
 /** Each recorder (isolate) writes to one shard, picked once by its seed, so shards share the write load. */
 function sender(env: MetricsEnv, rec: MetricsRecorder): (batch: SeriesData[]) => Promise<void> {
-  const index = Math.floor(rec.shardSeed * shardCount(env));
+  const index = shardIndex(env, rec.shardSeed);
   return async (batch) => {
     await shard(env, index).add(batch);
   };

@@ -2,7 +2,9 @@ import { ConfigError } from '../config/errors.ts';
 import { createRequestContext } from '../http/context.ts';
 import { goRegexp } from '../http/handlers/regexp.ts';
 import type { RequestContext, Template } from '../http/types.ts';
-import { durationMs, statusMatches } from './passive-health.ts';
+import { durationMs } from './passive-health.ts';
+import { checkRequest, countCheck, judgeCheck, TARGET_UPSTREAM, TARGET_UPSTREAM_PLACEHOLDER } from './pool-protocol.ts';
+import { sendToTarget } from './send-to-target.ts';
 import type { ProxyUpstream } from './upstreams.ts';
 
 // Active health checks without a background goroutine: a Worker has no timers between requests, so a round of
@@ -11,9 +13,7 @@ import type { ProxyUpstream } from './upstreams.ts';
 // checks run whenever the handler's UpstreamPool object cannot run them (health_upstream, service:/durable: or
 // placeholder upstreams); otherwise the object runs them on its alarms (durable/upstream-pool.ts).
 
-/** Caddy's placeholder for the upstream a check is for: its dial address, whatever host the request goes to. */
-export const TARGET_UPSTREAM = 'http.reverse_proxy.active.target_upstream';
-export const TARGET_UPSTREAM_PLACEHOLDER = `{${TARGET_UPSTREAM}}`;
+export { TARGET_UPSTREAM, TARGET_UPSTREAM_PLACEHOLDER };
 
 export interface ActiveHealth {
   readonly upstreams: readonly ProxyUpstream[];
@@ -154,22 +154,7 @@ export async function runActiveChecks(a: ActiveHealth, ctx: RequestContext): Pro
 
 async function checkOne(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): Promise<void> {
   const ok = await probe(a, up, ctx).catch(() => false);
-  const down = up.localDown;
-  if (ok) {
-    up.activePasses++;
-    if (down && up.activePasses >= a.passes) {
-      up.localDown = false;
-      up.activePasses = 0;
-      up.activeFails = 0;
-    }
-  } else {
-    up.activeFails++;
-    if (!down && up.activeFails >= a.fails) {
-      up.localDown = true;
-      up.activePasses = 0;
-      up.activeFails = 0;
-    }
-  }
+  countCheck(up.localChecks, ok, a);
 }
 
 /**
@@ -208,35 +193,8 @@ async function probe(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext): P
     const host = up.target.host.includes(':') ? `[${up.target.host}]` : up.target.host;
     hostport = a.hostOverride || `${host}:${a.port || up.target.port}`;
   }
-  const scheme = a.tls ? 'https' : 'http';
-  const url = `${scheme}://${hostport}${a.uri || '/'}`;
-  const init: RequestInit = {
-    method: a.method,
-    headers,
-    body: a.body && a.method !== 'GET' && a.method !== 'HEAD' ? a.body : undefined,
-    redirect: a.followRedirects ? 'follow' : 'manual',
-    signal: AbortSignal.timeout(a.timeoutMs),
-  };
-  let res: Response;
-  if (up.target.kind === 'service') {
-    const binding = ctx.env[up.target.name] as { fetch?: (r: Request) => Promise<Response> } | undefined;
-    if (!binding?.fetch) return false;
-    res = await binding.fetch(new Request(url, init));
-  } else if (up.target.kind === 'durable') {
-    const ns = ctx.env[up.target.binding] as Partial<DurableObjectNamespace> | undefined;
-    if (!ns?.get || !ns.idFromName) return false;
-    res = await ns.get(ns.idFromName(up.target.name)).fetch(new Request(url, init));
-  } else res = await fetch(url, init);
-  const statusOk = a.expectStatus ? statusMatches(res.status, a.expectStatus) : res.status >= 200 && res.status < 300;
-  if (!statusOk) {
-    await res.body?.cancel();
-    return false;
-  }
-  if (a.expectBody) {
-    let text = await res.text();
-    if (a.maxSize > 0) text = text.slice(0, a.maxSize);
-    return a.expectBody.test(text);
-  }
-  await res.body?.cancel();
-  return true;
+  const { url, init } = checkRequest(a.tls ? 'https' : 'http', hostport, a.uri, a, headers);
+  const sent = sendToTarget(up.target, ctx.env, url, init);
+  if (!sent) return false;
+  return (await judgeCheck(await sent, a)).ok;
 }

@@ -24,7 +24,7 @@ import { bufferBody, compileLoadBalancing, tryAgain, type ProxyBody } from './re
 import { recordUpstreamError, recordUpstreamResponse } from './metrics.ts';
 import { ProxyError, roundTrip } from './round-trip.ts';
 import { applySnapshot, type SharedPool } from './shared-pool.ts';
-import type { PoolSnapshot } from '../../durable/upstream-pool.ts';
+import type { PoolSnapshot } from './pool-protocol.ts';
 import { REVERSE_PROXY_FIELDS } from './json.ts';
 import { compileTransport } from './transport.ts';
 import type { ProxyDeps, SelectionEffects, SelectRequest } from './types.ts';

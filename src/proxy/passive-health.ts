@@ -1,3 +1,4 @@
+import { statusMatches } from './pool-protocol.ts';
 import { ConfigError } from '../config/errors.ts';
 import { parseDurationNs } from '../util/duration.ts';
 import type { HostState } from './types.ts';
@@ -93,11 +94,6 @@ export function countFailure(h: HostState, cfg: PassiveHealth | undefined, now =
   let i = h.failExpiries.length;
   while (i > 0 && h.failExpiries[i - 1] > expiry) i--;
   h.failExpiries.splice(i, 0, expiry);
-}
-
-/** Caddy's StatusCodeMatches: exact, or a class when the configured code is below 100. */
-export function statusMatches(actual: number, configured: number): boolean {
-  return configured < 100 ? Math.floor(actual / 100) === configured : actual === configured;
 }
 
 /** Strikes for a completed round trip: one per matching unhealthy_status entry, one for too much latency. */

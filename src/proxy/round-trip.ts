@@ -2,6 +2,7 @@ import { handlerError } from '../http/handlers/errors.ts';
 import type { RequestContext } from '../http/types.ts';
 import type { FailureKind, ProxyBody } from './retries.ts';
 import { DEFAULT_DIAL_TIMEOUT_MS } from './transport.ts';
+import { missingBinding, sendToTarget } from './send-to-target.ts';
 import { dialString, type DialTarget } from './upstreams.ts';
 
 /** A failed attempt: its retry class and the status Caddy would answer with (502, or 504 for timeouts). */
@@ -39,14 +40,6 @@ export interface Attempt {
 
 /** Methods a second delivery leaves as one would (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-interface Fetcher {
-  fetch(request: Request): Promise<Response>;
-}
-
-function isFetcher(v: unknown): v is Fetcher {
-  return typeof v === 'object' && v !== null && typeof (v as { fetch?: unknown }).fetch === 'function';
-}
 
 /** The URL the attempt goes to; the default port of the scheme is left out, as Go does. */
 export function upstreamUrl(ctx: RequestContext, a: Attempt): string {
@@ -113,19 +106,9 @@ export function roundTrip(ctx: RequestContext, a: Attempt): Promise<Response> {
 
 /** The fetch of one attempt, by the kind of target. */
 function send(ctx: RequestContext, a: Attempt, init: RequestInit): Promise<Response> {
-  if (a.target.kind === 'service') {
-    const binding = ctx.env[a.target.name];
-    if (!isFetcher(binding)) throw new ProxyError('dial', 502, `service binding ${a.target.name} not found`);
-    return binding.fetch(new Request(upstreamUrl(ctx, a), init));
-  }
-  if (a.target.kind === 'durable') {
-    const ns = ctx.env[a.target.binding] as Partial<DurableObjectNamespace> | undefined;
-    if (!ns || typeof ns.idFromName !== 'function' || typeof ns.get !== 'function') {
-      throw new ProxyError('dial', 502, `Durable Object binding ${a.target.binding} not found`);
-    }
-    return ns.get(ns.idFromName(a.target.name)).fetch(new Request(upstreamUrl(ctx, a), init));
-  }
-  return fetch(upstreamUrl(ctx, a), init);
+  const sent = sendToTarget(a.target, ctx.env, upstreamUrl(ctx, a), init);
+  if (!sent) throw new ProxyError('dial', 502, missingBinding(a.target as Exclude<DialTarget, { kind: 'tcp' }>));
+  return sent;
 }
 
 /**

@@ -1,17 +1,18 @@
-import type {
-  ActiveHealthConfig,
-  PassiveHealthConfig,
-  PoolConfig,
-  PoolSnapshot,
-  UpstreamPool,
-} from '../../durable/upstream-pool.ts';
+import type { UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { RequestContext } from '../http/types.ts';
 import { settleWithin } from '../util/settle-within.ts';
 import { SwrCache } from '../util/swr-cache.ts';
 import { poolCheckHeaders, type ActiveHealth } from './active-health.ts';
 import { hostState, type PassiveHealth } from './passive-health.ts';
 import type { ProxyUpstream } from './upstreams.ts';
-import { xxhash64 } from './xxhash64.ts';
+import {
+  initialUpstreamState,
+  type ActiveHealthConfig,
+  type PassiveHealthConfig,
+  type PoolConfig,
+  type PoolSnapshot,
+} from './pool-protocol.ts';
+import { xxhash64 } from '../util/xxhash64.ts';
 import { countDurableObjectError } from '../metrics/index.ts';
 
 // Upstream health shared between isolates. A handler whose health state can live in the UpstreamPool
@@ -109,8 +110,7 @@ export function poolNamespace(env: Record<string, unknown>): PoolNamespace | und
 
 function healthySnapshot(config: PoolConfig): PoolSnapshot {
   const upstreams: PoolSnapshot['upstreams'] = {};
-  for (const u of config.upstreams)
-    upstreams[u] = { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
+  for (const u of config.upstreams) upstreams[u] = initialUpstreamState();
   return { at: 0, upstreams };
 }
 
@@ -155,6 +155,9 @@ export class SharedPool {
    */
   private awaitingFirstRound: boolean;
   private readonly firstWaitMs: number;
+  /** The handler's own refresh interval; the object may ask for a longer one when many isolates hold the pool. */
+  private readonly maxAgeMs: number;
+  private refreshMs: number | undefined;
 
   constructor(ns: PoolNamespace, config: PoolConfig, opts: SharedPoolOptions) {
     const { maxAgeMs, waitMs = DEFAULT_POOL_WAIT_MS, env = {} } = opts;
@@ -166,6 +169,7 @@ export class SharedPool {
     // Fresh: served as is; stale: served while a refresh runs; older than 4 refresh ages (an idle isolate, or a pool
     // just activated): refreshed first, so the first request after a pause sees current health, but never waiting
     // longer than waitMs for it.
+    this.maxAgeMs = maxAgeMs;
     this.cache = new SwrCache(
       () => this.load(),
       maxAgeMs,
@@ -277,7 +281,7 @@ export class SharedPool {
           await this.configure();
           snap = await this.stub().reportFailures(batch, this.holder());
         }
-        if (snap) this.cache.set(snap);
+        if (snap) this.cache.set(this.adopt(snap));
       } catch (e) {
         countDurableObjectError(this.env, 'UpstreamPool');
         this.warn(e);
@@ -294,6 +298,21 @@ export class SharedPool {
   }
 
   private async load(force = false): Promise<PoolSnapshot> {
+    return this.adopt(await this.call(force));
+  }
+
+  /** Follows the refresh interval the object asks for (never below the handler's own). */
+  private adopt(snap: PoolSnapshot): PoolSnapshot {
+    const refreshMs = snap.refreshMs;
+    if (refreshMs !== this.refreshMs) {
+      this.refreshMs = refreshMs;
+      const maxAge = Math.max(this.maxAgeMs, refreshMs ?? 0);
+      this.cache.retune(maxAge, 4 * maxAge);
+    }
+    return snap;
+  }
+
+  private async call(force: boolean): Promise<PoolSnapshot> {
     // A refresh that was already queued when the pool was released must not make this isolate a holder again.
     if (this.released) return this.cache.peek()!;
     if (!force && Date.now() - this.failedAt < RETRY_AFTER_MS)

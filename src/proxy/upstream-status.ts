@@ -1,4 +1,4 @@
-import type { PoolSnapshot } from '../../durable/upstream-pool.ts';
+import type { PoolSnapshot } from './pool-protocol.ts';
 import { currentFails, hostStates } from './passive-health.ts';
 import type { PoolRegistry } from './pool-registry.ts';
 import type { SharedPool } from './shared-pool.ts';

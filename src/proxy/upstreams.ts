@@ -1,3 +1,4 @@
+import type { CheckCounts } from './pool-protocol.ts';
 import { checkFields } from '../http/handlers/util.ts';
 import { UPSTREAM_FIELDS } from './json.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -45,10 +46,13 @@ export class ProxyUpstream implements Upstream {
    * isolate's own checks, and what a shared pool reports (its object's checks and the summed passive failures). A
    * pool that cannot run the handler's checks reports every upstream healthy, which must not undo a local result.
    */
-  localDown = false;
+  readonly localChecks: CheckCounts = { activeHealthy: true, passCount: 0, failCount: 0 };
   poolDown = false;
-  activeFails = 0;
-  activePasses = 0;
+
+  /** This isolate's own active checks have the upstream down. */
+  get localDown(): boolean {
+    return !this.localChecks.activeHealthy;
+  }
 
   constructor(dial: string, maxRequests: number, target: DialTarget | Template, passive: PassiveHealth | undefined) {
     this.dial = dial;
@@ -59,7 +63,7 @@ export class ProxyUpstream implements Upstream {
   }
 
   healthy(): boolean {
-    if (this.localDown || this.poolDown) return false;
+    if (!this.localChecks.activeHealthy || this.poolDown) return false;
     if (this.passive && currentFails(this.host) >= this.passive.maxFails) return false;
     return true;
   }

@@ -28,9 +28,9 @@ export class SwrCache<T> {
   /** The request (its ExecutionContext) whose I/O the inflight load is. */
   private inflightFor: Exec | undefined;
   private readonly load: () => Promise<T>;
-  private readonly maxAgeMs: number;
+  private maxAgeMs: number;
   private readonly onError: (e: unknown) => void;
-  private readonly awaitAfterMs: number;
+  private awaitAfterMs: number;
   private readonly maxWaitMs: number;
   private readonly onLoaded: SwrOptions<T>['onLoaded'];
   private readonly shareWaitMs: number;
@@ -71,6 +71,12 @@ export class SwrCache<T> {
     if (this.maxWaitMs === Infinity) return fresh;
     exec?.waitUntil(fresh);
     return this.within(fresh, this.maxWaitMs);
+  }
+
+  /** Changes how old the value may get before a refresh, and before a request waits for one. */
+  retune(maxAgeMs: number, awaitAfterMs: number): void {
+    this.maxAgeMs = maxAgeMs;
+    this.awaitAfterMs = awaitAfterMs;
   }
 
   /** The value as it is, without starting a refresh (undefined before the first load). */

@@ -1,4 +1,4 @@
-import { xxhash64 } from '../../src/proxy/xxhash64.ts';
+import { xxhash64 } from '../../src/util/xxhash64.ts';
 
 // Which upstream a hash policy picks, computed independently of both servers: rendezvous hashing, highest score
 // wins. Caddy up to 2.7 scored FNV-1a 32 of "<key><dial address>"; 2.8+ (and Gatehouse, which follows current

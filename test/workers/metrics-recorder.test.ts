@@ -10,12 +10,8 @@ import { metricsHosts, OTHER_HOST, requestSize, routeInstrument } from '../../sr
 import { countDurableObjectError, flushMetricsNow, useMetricsRecorder } from '../../src/metrics/index.ts';
 import { MetricsRecorder } from '../../src/metrics/recorder.ts';
 import { renderMetrics } from '../../src/metrics/render.ts';
-import {
-  HEALTH_GAUGE_TTL_MS,
-  recordHealthRound,
-  recordUpstreamError,
-  recordUpstreamResponse,
-} from '../../src/proxy/metrics.ts';
+import { HEALTH_GAUGE_TTL_MS, recordHealthRound } from '../../src/metrics/health-round.ts';
+import { recordUpstreamError, recordUpstreamResponse } from '../../src/proxy/metrics.ts';
 import { ctxFor } from './context.ts';
 import { watchNamespace } from './watched-namespace.ts';
 
@@ -351,10 +347,10 @@ describe('caddy_reverse_proxy_upstreams_healthy series that no pool refreshes', 
   });
 
   it('a health round writes gauges that outlive three check intervals, at least HEALTH_GAUGE_TTL_MS', async () => {
-    const rec = install(new MetricsRecorder(10_000));
+    const rec = new MetricsRecorder(10_000);
     const t0 = Date.now();
-    await recordHealthRound({}, [{ upstream: 'h:1', passed: true, healthy: true }], { intervalMs: 3_600_000 });
-    await recordHealthRound({}, [{ upstream: 'h:2', passed: false, healthy: false }]);
+    recordHealthRound(rec, [{ upstream: 'h:1', passed: true, healthy: true }], { intervalMs: 3_600_000 });
+    recordHealthRound(rec, [{ upstream: 'h:2', passed: false, healthy: false }]);
     const batch = await drain(rec);
     const h1 = find(batch, METRICS.upstreamsHealthy.name, { upstream: 'h:1' })!;
     const h2 = find(batch, METRICS.upstreamsHealthy.name, { upstream: 'h:2' })!;

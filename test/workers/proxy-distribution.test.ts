@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Handler } from '../../src/http/types.ts';
 import { hostState, resetHostStates } from '../../src/proxy/passive-health.ts';
-import { xxhash64 } from '../../src/proxy/xxhash64.ts';
+import { xxhash64 } from '../../src/util/xxhash64.ts';
 import { makeCtx, proxy, serve } from './proxy-helpers.ts';
 
 // Every selection policy through reverse_proxy against the three real loopback echo upstreams of global-setup.ts

@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { checkUpstream, type ActiveHealthConfig, type UpstreamPool } from '../../durable/upstream-pool.ts';
+import { checkUpstream, type UpstreamPool } from '../../durable/upstream-pool.ts';
+import type { ActiveHealthConfig } from '../../src/proxy/pool-protocol.ts';
 import type { Handler, RequestContext } from '../../src/http/types.ts';
 import { resetHostStates } from '../../src/proxy/passive-health.ts';
 import type { PoolNamespace, SharedPool } from '../../src/proxy/shared-pool.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { xxhash64, xxhash64Bytes } from '../../src/proxy/xxhash64.ts';
+import { xxhash64, xxhash64Bytes } from '../../src/util/xxhash64.ts';
 
 // Expected values from the reference C library (libxxhash 0.8.1, XXH64 seed 0) and the xxHash spec vectors.
 describe('xxhash64', () => {

@@ -1,4 +1,4 @@
-import { xxhash64 } from '../xxhash64.ts';
+import { xxhash64 } from '../../util/xxhash64.ts';
 import type { Upstream } from '../types.ts';
 
 /** A uniform random integer in [0, n). */

@@ -1,6 +1,12 @@
 import { RateLimiter } from '../../../durable/rate-limiter.ts';
 import type { MetricsShard } from '../../../durable/metrics-shard.ts';
-import type { PoolConfig, PoolSnapshot } from '../../../durable/upstream-pool.ts';
+import {
+  budgetRefreshMs,
+  initialUpstreamState,
+  RECENT_HOLDER_MS,
+  type PoolConfig,
+  type PoolSnapshot,
+} from '../../../src/proxy/pool-protocol.ts';
 import type { RequestContext } from '../../../src/http/types.ts';
 import { METRICS } from '../../../src/metrics/catalog.ts';
 import { flushMetricsIfDue, useMetricsRecorder } from '../../../src/metrics/index.ts';
@@ -51,8 +57,11 @@ export interface Scenario {
   metricsShards: number;
   metricsFlushMs: number;
   configRefreshMs: number;
-  /** How old a pool snapshot may get (the design under test); default: what shared-pool.ts uses. */
-  poolMaxAgeMs?: (isolates: number) => number;
+  /**
+   * Whether the pool object asks its isolates for longer refreshes when many hold it, as UpstreamPool does (default);
+   * false: every isolate refreshes at its own interval, as before that budget existed.
+   */
+  poolRefreshBudget?: boolean;
   seed?: number;
 }
 
@@ -142,18 +151,23 @@ function rateLimiterObject(): RateLimiter {
   return new RateLimiter({ storage: { sql } } as unknown as DurableObjectState, {});
 }
 
-function poolObject(clock: SimClock, config: PoolConfig) {
-  const snapshot = (): PoolSnapshot => {
+/** The UpstreamPool's answers as isolates see them: every upstream healthy, and the refresh budget it asks for. */
+function poolObject(clock: SimClock, config: PoolConfig, budget: boolean) {
+  const lastCall = new Map<string, number>();
+  const answer = (holder: string): PoolSnapshot => {
+    lastCall.set(holder, clock.now);
     const upstreams: PoolSnapshot['upstreams'] = {};
-    for (const u of config.upstreams)
-      upstreams[u] = { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 };
-    return { at: clock.now, upstreams };
+    for (const u of config.upstreams) upstreams[u] = initialUpstreamState();
+    if (!budget) return { at: clock.now, upstreams };
+    let recent = 0;
+    for (const at of lastCall.values()) if (clock.now - at < RECENT_HOLDER_MS) recent++;
+    return { at: clock.now, upstreams, refreshMs: budgetRefreshMs(recent) };
   };
   return {
-    configure: snapshot,
-    poll: snapshot,
-    reportLoad: snapshot,
-    reportFailures: snapshot,
+    configure: (_config: PoolConfig, holder: string) => answer(holder),
+    poll: (holder: string) => answer(holder),
+    reportLoad: (holder: string) => answer(holder),
+    reportFailures: (_batch: unknown, holder: string) => answer(holder),
     release: () => undefined,
   };
 }
@@ -192,12 +206,10 @@ export async function simulate(sc: Scenario): Promise<SimResult> {
   const poolNs = countingNamespace(
     clock,
     meter,
-    () => poolObject(clock, poolConfig),
+    () => poolObject(clock, poolConfig, sc.poolRefreshBudget !== false),
     (m) => (m === 'reportFailures' ? FEATURES.failures : FEATURES.pool),
   );
-  const poolMaxAge = sc.poolMaxAgeMs
-    ? sc.poolMaxAgeMs(isolates)
-    : snapshotMaxAgeMs({ intervalMs: sc.activeIntervalMs } as ActiveHealth);
+  const poolMaxAge = snapshotMaxAgeMs({ intervalMs: sc.activeIntervalMs } as ActiveHealth);
   const metricsNs = countingNamespace(
     clock,
     meter,
