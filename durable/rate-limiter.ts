@@ -78,6 +78,8 @@ export class RateLimiter extends DurableObject {
   private head = 0;
   /** Sum of `n` over the entries from `head` on. */
   private total = 0;
+  /** The object's clock: every decision reads the time here once (tests drive it instead of waiting). */
+  now: () => number = Date.now;
 
   /** Records one event if the limit allows it (a request decided here, no lease). */
   hit(maxEvents: number, windowMs: number): HitResult {
@@ -90,7 +92,7 @@ export class RateLimiter extends DurableObject {
    * up to `wantLease` slots recorded at now + holdMs, capped at a quarter of the headroom the waiting requests leave.
    */
   acquire(maxEvents: number, windowMs: number, wantNow: number, wantLease: number, holdMs: number): Grant {
-    const now = Date.now();
+    const now = this.now();
     this.expire(now, windowMs);
     let headroom = maxEvents - this.total;
     const granted = Math.max(0, Math.min(wantNow, headroom));
@@ -176,7 +178,7 @@ export class RateLimiter extends DurableObject {
 
   /** Events allowed right now without recording one (for tests and the admin view). */
   peek(maxEvents: number, windowMs: number): number {
-    this.expire(Date.now(), windowMs);
+    this.expire(this.now(), windowMs);
     return Math.max(0, maxEvents - this.total);
   }
 

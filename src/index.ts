@@ -1,3 +1,4 @@
+import type { Env } from './env.ts';
 // Worker entry (thin): metrics scrape and admin API first, then the config this client is served by, then the
 // route tree. Durable Object classes are exported here for wrangler.toml's bindings.
 import { env as startupEnv } from 'cloudflare:workers';
@@ -24,12 +25,12 @@ export { RateLimiter } from '../durable/rate-limiter.ts';
 export { UpstreamPool } from '../durable/upstream-pool.ts';
 
 // The config is compiled as the isolate starts, not on its first request (see prepareBaseConfig).
-configureFileLines(startupEnv as unknown as Record<string, unknown>);
-prepareBaseConfig(startupEnv as unknown as Record<string, unknown>);
+configureFileLines(startupEnv as unknown as Env);
+prepareBaseConfig(startupEnv as unknown as Env);
 
 export default {
   fetch(request, env, ctx): Promise<Response> {
-    const vars = env as Record<string, unknown>;
+    const vars = env as Env;
     // request.url was built from the raw Host field: one that is not host[:port] could have moved the path, so it is
     // refused before any route reads the URL. Absent (a Request made in code), the URL is the code's own.
     const host = request.headers.get('host');
@@ -55,7 +56,7 @@ export default {
 async function serveGatehouseRoute(
   request: Request,
   url: URL,
-  vars: Record<string, unknown>,
+  vars: Env,
   ctx: ExecutionContext,
   host: string | null,
 ): Promise<Response> {
@@ -87,7 +88,7 @@ async function serveGatehouseRoute(
 function serveRoutes(
   request: Request,
   url: URL,
-  vars: Record<string, unknown>,
+  vars: Env,
   ctx: ExecutionContext,
   host?: string | null,
 ): Promise<Response> {
@@ -110,7 +111,7 @@ function serveWith(
   selected: Selected<CompiledConfig>,
   request: Request,
   opts: ServeOptions,
-  vars: Record<string, unknown>,
+  vars: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
   let served: Promise<Response>;

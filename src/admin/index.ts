@@ -1,3 +1,4 @@
+import type { Env } from '../env.ts';
 import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
 import { publicVars } from '../config/secrets.ts';
 import { hasAdminToken } from './auth.ts';
@@ -6,15 +7,7 @@ import { prepareConfig } from './prepare.ts';
 import { adminRouter, type AdminDeps } from './routes.ts';
 
 /** The admin route's settings, from Worker vars and secrets. */
-export interface AdminEnv {
-  /** Secret; without it there is no admin route at all. */
-  ADMIN_TOKEN?: string;
-  /** Path prefix of the admin API (default `/gatehouse-admin`). */
-  ADMIN_PATH?: string;
-  /** Alternatively a dedicated host name: every path on it is the admin API, as on Caddy's :2019. */
-  ADMIN_HOST?: string;
-  CONFIG_STORE?: DurableObjectNamespace<ConfigStore>;
-}
+export type AdminEnv = Pick<Env, 'ADMIN_TOKEN' | 'ADMIN_PATH' | 'ADMIN_HOST' | 'CONFIG_STORE'>;
 
 export const DEFAULT_ADMIN_PATH = '/gatehouse-admin';
 
@@ -30,7 +23,7 @@ export function configStoreStub(env: AdminEnv): DurableObjectStub<ConfigStore> |
 export async function handleAdmin(
   request: Request,
   url: URL,
-  env: AdminEnv & Record<string, unknown>,
+  env: Env,
   onChange: (snapshot: ConfigSnapshot) => void,
   upstreams: AdminDeps['upstreams'] = async () => [],
 ): Promise<Response | undefined> {

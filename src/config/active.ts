@@ -1,4 +1,5 @@
-import type { ConfigSnapshot, ConfigStore } from '../../durable/config-store.ts';
+import type { Env, WaitUntil } from '../env.ts';
+import type { ConfigSnapshot } from '../../durable/config-store.ts';
 import { adaptCaddyfile } from '../adapt/index.ts';
 import { PoolRegistry } from '../proxy/pool-registry.ts';
 import type { CaddyConfigJSON } from './caddy-json.ts';
@@ -9,7 +10,7 @@ import { bundledCaddyfile, preAdaptedCaddyfile } from './bundled.ts';
 import { reportServedVersion, syncDeployed } from './deployed.ts';
 import { publicVars } from './secrets.ts';
 import { VersionedConfigs, type Selected } from './versioned.ts';
-import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
+import { countDurableObjectError } from '../metrics/index.ts';
 
 /**
  * Which config serves a request.
@@ -23,11 +24,7 @@ import { countDurableObjectError, type MetricsEnv } from '../metrics/index.ts';
  *   every CONFIG_REFRESH_MS (default 5 s: the bounded staleness of a config change). If the store cannot be
  *   reached, the last snapshot keeps serving, else the base config.
  */
-export interface ActiveEnv {
-  GATEHOUSE_CONFIG?: string;
-  CONFIG_STORE?: DurableObjectNamespace<ConfigStore>;
-  CONFIG_REFRESH_MS?: string;
-}
+export type ActiveEnv = Pick<Env, 'GATEHOUSE_CONFIG' | 'CONFIG_STORE' | 'CONFIG_REFRESH_MS'>;
 
 /** Set at build time by `gatehouse deploy` (the [define] of the wrangler config it generates); absent otherwise. */
 declare const GATEHOUSE_BAKED_CONFIG: string | undefined;
@@ -48,7 +45,7 @@ export function isolatePools(): PoolRegistry {
   return pools;
 }
 
-function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error; result: CompiledConfig | Error } {
+function base(env: Env): { json: string | Error; result: CompiledConfig | Error } {
   const fromEnv =
     typeof env.GATEHOUSE_CONFIG === 'string' && env.GATEHOUSE_CONFIG.trim() !== '' ? env.GATEHOUSE_CONFIG : undefined;
   const json = baked ?? fromEnv;
@@ -74,7 +71,7 @@ function base(env: ActiveEnv & Record<string, unknown>): { json: string | Error;
  * listens). The global scope forbids timers, random values and I/O: whatever fails here is forgotten, and the first
  * request compiles again and reports it as it always does.
  */
-export function prepareBaseConfig(env: ActiveEnv & Record<string, unknown>): void {
+export function prepareBaseConfig(env: Env): void {
   try {
     if (base(env).result instanceof Error) cache = undefined;
   } catch {
@@ -83,7 +80,7 @@ export function prepareBaseConfig(env: ActiveEnv & Record<string, unknown>): voi
 }
 
 /** The base config (no config store involved). Throws its compile error. */
-export function activeConfig(env: ActiveEnv & Record<string, unknown>): CompiledConfig {
+export function activeConfig(env: Env): CompiledConfig {
   const b = base(env);
   if (b.result instanceof Error) throw b.result;
   return b.result;
@@ -97,7 +94,7 @@ function baseCompiledFrom(json: string): CompiledConfig | undefined {
 let versions: VersionedConfigs<CompiledConfig> | undefined;
 
 /** The per-isolate view of the config store, created on first use. */
-export function storeConfigs(env: ActiveEnv & Record<string, unknown>): VersionedConfigs<CompiledConfig> | undefined {
+export function storeConfigs(env: Env): VersionedConfigs<CompiledConfig> | undefined {
   const ns = env.CONFIG_STORE;
   if (!ns) return undefined;
   if (!versions) {
@@ -115,7 +112,7 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
           return snapshot;
         } catch (e) {
           // Counted here, where every failed read passes (background refreshes included), not only first reads.
-          countDurableObjectError(env as MetricsEnv, 'ConfigStore');
+          countDurableObjectError(env, 'ConfigStore');
           throw e;
         }
       },
@@ -143,10 +140,7 @@ export function storeConfigs(env: ActiveEnv & Record<string, unknown>): Versione
  * Waits for this isolate's first read of the store (which records its deployed config there), so that an admin
  * change made through a new isolate is ordered after the deploy, not undone by it.
  */
-export async function syncedWithStore(
-  env: ActiveEnv & Record<string, unknown>,
-  exec?: { waitUntil(p: Promise<unknown>): void },
-): Promise<void> {
+export async function syncedWithStore(env: Env, exec?: WaitUntil): Promise<void> {
   try {
     await storeConfigs(env)?.select('', exec);
   } catch {
@@ -155,11 +149,7 @@ export async function syncedWithStore(
 }
 
 /** The config for this request and its version id (0 = the base config, outside the store). */
-export async function selectConfig(
-  env: ActiveEnv & Record<string, unknown>,
-  clientKey: string,
-  exec?: { waitUntil(p: Promise<unknown>): void },
-): Promise<Selected<CompiledConfig>> {
+export async function selectConfig(env: Env, clientKey: string, exec?: WaitUntil): Promise<Selected<CompiledConfig>> {
   const store = storeConfigs(env);
   if (store) {
     try {
@@ -176,32 +166,20 @@ export async function selectConfig(
  * selectConfig without a promise when nothing needs waiting for (the store's snapshot is cached, or there is no
  * store); undefined means: await selectConfig. Throws the base config's compile error, as selectConfig does.
  */
-export function selectConfigNow(
-  env: ActiveEnv & Record<string, unknown>,
-  clientKey: string,
-  exec?: { waitUntil(p: Promise<unknown>): void },
-): Selected<CompiledConfig> | undefined {
+export function selectConfigNow(env: Env, clientKey: string, exec?: WaitUntil): Selected<CompiledConfig> | undefined {
   const store = storeConfigs(env);
   if (!store) return baseSelection(env, true, exec);
   const selected = store.selectNow(clientKey, exec);
   return selected && activated(selected, env, exec);
 }
 
-function activated(
-  selected: Selected<CompiledConfig>,
-  env: Record<string, unknown>,
-  exec?: { waitUntil(p: Promise<unknown>): void },
-): Selected<CompiledConfig> {
+function activated(selected: Selected<CompiledConfig>, env: Env, exec?: WaitUntil): Selected<CompiledConfig> {
   selected.config.activate(env, exec);
   return selected;
 }
 
 /** The base config as version 0; without a store it is the only live config, which the shared pools learn once. */
-function baseSelection(
-  env: ActiveEnv & Record<string, unknown>,
-  only: boolean,
-  exec?: { waitUntil(p: Promise<unknown>): void },
-): Selected<CompiledConfig> {
+function baseSelection(env: Env, only: boolean, exec?: WaitUntil): Selected<CompiledConfig> {
   const config = activeConfig(env);
   if (baseSelected?.config !== config) {
     baseSelected = { config, version: 0 };
@@ -225,7 +203,7 @@ function parseJson(text: string): CaddyConfigJSON {
 }
 
 /** The bundled Caddyfile with the Worker's string vars (not secrets) for `{$VAR}`, adapted by the build if it has none. */
-function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
+function adaptBundled(env: Env): CaddyConfigJSON {
   const pre = preAdaptedCaddyfile();
   if (pre) return pre;
   return adaptCaddyfile(bundledCaddyfile, { filename: 'Caddyfile', env: publicVars(env) }).config;
@@ -233,7 +211,7 @@ function adaptBundled(env: Record<string, unknown>): CaddyConfigJSON {
 
 /** Config version gauges for the metrics scrape: read from the store (fresh), or version 0 = the base config. */
 export async function configGauges(
-  env: ActiveEnv & Record<string, unknown>,
+  env: Env,
 ): Promise<{ active: number | null; candidate: number | null; percent: number }> {
   const ns = env.CONFIG_STORE;
   if (!ns) return { active: 0, candidate: null, percent: 0 };

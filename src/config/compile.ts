@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import type { ActivationHook, ConfigGaugesSource } from '../http/handlers/types.ts';
 import type { CaddyConfigJSON, RouteJSON, ServerJSON } from './caddy-json.ts';
 import { ConfigError } from './errors.ts';
@@ -20,10 +21,7 @@ import type { PoolScope } from '../proxy/pool-scope.ts';
 
 export { AbortConnection };
 
-/** The part of the Worker's ExecutionContext the runtime uses. */
-export interface WaitUntil {
-  waitUntil(p: Promise<unknown>): void;
-}
+export type { WaitUntil };
 
 export interface ServeOptions {
   /** The port the request arrived on when the URL does not say (local runs); picks the server. */
@@ -55,12 +53,12 @@ export interface CompiledConfig {
   readonly servers: readonly CompiledServer[];
   /** Every port some server listens on (single ports only; ranges give their first port). */
   readonly ports: number[];
-  serve(request: Request, env: Record<string, unknown>, exec?: WaitUntil, opts?: ServeOptions): Promise<Response>;
+  serve(request: Request, env: Env, exec?: WaitUntil, opts?: ServeOptions): Promise<Response>;
   /**
    * Starts what the config needs running before traffic (shared health checks, as Caddy starts them at load).
    * Idempotent per env object; cheap to call on every request.
    */
-  activate(env: Record<string, unknown>, exec?: WaitUntil): void;
+  activate(env: Env, exec?: WaitUntil): void;
   /** The config's shared upstream pools: held while the config is live (PoolRegistry.setLive). */
   readonly pools: PoolScope;
   /** Lets go of what the config holds (its pools, released at their objects when no other config uses them). */
@@ -227,7 +225,7 @@ function pickServer(servers: CompiledServer[], url: URL, localPort?: number): Co
 function serve(
   servers: CompiledServer[],
   request: Request,
-  env: Record<string, unknown>,
+  env: Env,
   exec: WaitUntil | undefined,
   opts: ServeOptions,
 ): Promise<Response> {
@@ -241,7 +239,7 @@ function serve(
 function serveOn(
   server: CompiledServer,
   request: Request,
-  env: Record<string, unknown>,
+  env: Env,
   exec: WaitUntil | undefined,
   opts: ServeOptions,
   url: URL,

@@ -1,3 +1,4 @@
+import type { WaitUntil } from '../env.ts';
 import type { ConfigSnapshot, ServedVersion } from '../../durable/config-store.ts';
 import { SwrCache } from '../util/swr-cache.ts';
 import { servesCandidate } from './rollout.ts';
@@ -25,10 +26,7 @@ export class VersionedConfigs<C> {
     maxAgeMs: number,
     log: (msg: string) => void = (m) => console.warn(m),
     /** Told of each snapshot read from the store that is kept (not one an admin change here has overtaken). */
-    onSnapshot?: (
-      snapshot: ConfigSnapshot,
-      exec: { waitUntil(p: Promise<unknown>): void } | undefined,
-    ) => void | Promise<void>,
+    onSnapshot?: (snapshot: ConfigSnapshot, exec: WaitUntil | undefined) => void | Promise<void>,
   ) {
     this.compile = compile;
     this.log = log;
@@ -43,12 +41,12 @@ export class VersionedConfigs<C> {
   }
 
   /** The config this client is served by: the candidate for its rollout bucket, else the active one. */
-  async select(clientKey: string, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<Selected<C> | undefined> {
+  async select(clientKey: string, exec?: WaitUntil): Promise<Selected<C> | undefined> {
     return this.choose(await this.snapshots.get(exec), clientKey);
   }
 
   /** select() without a promise when the cached snapshot can serve now; undefined means: call select(). */
-  selectNow(clientKey: string, exec?: { waitUntil(p: Promise<unknown>): void }): Selected<C> | undefined {
+  selectNow(clientKey: string, exec?: WaitUntil): Selected<C> | undefined {
     const snapshot = this.snapshots.getNow(exec);
     return snapshot && this.choose(snapshot, clientKey);
   }

@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import { primeRequestHost } from './placeholders/request.ts';
 import type { RequestContext } from './types.ts';
 
@@ -5,7 +6,7 @@ export interface RequestContextOptions {
   /** Socket peer address (local dev); at the edge CF-Connecting-IP wins. */
   remoteIp?: string;
   remotePort?: string;
-  exec?: { waitUntil(p: Promise<unknown>): void };
+  exec?: WaitUntil;
   /** `request.url` already parsed by the caller (parsing it again costs a runtime call). */
   url?: URL;
   /** The CF-Connecting-IP field already read by the caller (null: absent); each Headers call costs a runtime call. */
@@ -19,11 +20,7 @@ export interface RequestContextOptions {
  * otherwise the socket address given by the caller. `client_ip` starts as that address (Caddy sets it per request;
  * the server's trusted_proxies may overwrite it).
  */
-export function createRequestContext(
-  request: Request,
-  env: Record<string, unknown>,
-  opts: RequestContextOptions = {},
-): RequestContext {
+export function createRequestContext(request: Request, env: Env, opts: RequestContextOptions = {}): RequestContext {
   const url = opts.url ?? new URL(request.url);
   const connectingIp = opts.connectingIp !== undefined ? opts.connectingIp : request.headers.get('cf-connecting-ip');
   const remoteIp = connectingIp ?? opts.remoteIp ?? '127.0.0.1';

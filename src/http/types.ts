@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import type { RequestBodyLimit } from './body-limit.ts';
 import type { FieldMap } from './field-map.ts';
 
@@ -20,7 +21,7 @@ export interface RequestContext {
   /** `vars` handler values, matcher captures ({re.*}/{http.regexp.*}), auth user, error info … */
   readonly vars: Map<string, unknown>;
   /** Worker env, for {env.*}. */
-  readonly env: Record<string, unknown>;
+  readonly env: Env;
   /** Start time of the request (ms since epoch), for {time.*} and durations. */
   readonly startedAt: number;
   /** Response headers queued by deferred `header` ops and by handlers that run before the response exists. */
@@ -38,7 +39,7 @@ export interface RequestContext {
   /** Fields `log_append` adds to this request's access log entry, in order. */
   logFields?: Array<[string, unknown]>;
   /** Worker ExecutionContext (waitUntil), absent in some tests. */
-  readonly exec?: { waitUntil(p: Promise<unknown>): void };
+  readonly exec?: WaitUntil;
 }
 
 /** Caddy's caddyhttp.HandlerError: a status, an optional message and an id for logs. */

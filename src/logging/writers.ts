@@ -1,3 +1,4 @@
+import type { Env } from '../env.ts';
 import { ConfigError } from '../config/errors.ts';
 
 // Log writers (caddy.logging.writers.*). A Worker's console IS its log stream (Workers Logs, `wrangler tail`, and
@@ -18,7 +19,7 @@ export const ROUTE_FILE_LINES_VAR = 'GATEHOUSE_LOG_FILES';
 let fileLinesRouted = false;
 
 /** Called once at isolate start with the Worker's env. */
-export function configureFileLines(env: Record<string, unknown>): void {
+export function configureFileLines(env: Env): void {
   fileLinesRouted = env[ROUTE_FILE_LINES_VAR] === 'route';
 }
 

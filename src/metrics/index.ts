@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import type { MetricsShard } from '../../durable/metrics-shard.ts';
 import { hasAdminToken } from '../admin/auth.ts';
 import type { SeriesData } from './batch.ts';
@@ -10,19 +11,10 @@ import { shardCount, shardIndex, shardName } from './shards.ts';
  * Wiring of metrics to the Worker: one recorder per isolate, flushed to a shard chosen once per isolate, and the
  * Prometheus scrape endpoint that merges all shards.
  */
-export interface MetricsEnv {
-  METRICS?: DurableObjectNamespace<MetricsShard>;
-  /** Number of shards (default 4); raise it if one shard's write rate becomes a bottleneck. */
-  METRICS_SHARDS?: string;
-  /** Flush interval in ms (default 10000): the most an evicted isolate can lose. */
-  METRICS_FLUSH_MS?: string;
-  /** Scrape path (default /gatehouse-admin/metrics). */
-  METRICS_PATH?: string;
-  /** Token for the scrape endpoint; ADMIN_TOKEN also works. Without either, there is no endpoint. */
-  METRICS_TOKEN?: string;
-  ADMIN_TOKEN?: string;
-  ADMIN_PATH?: string;
-}
+export type MetricsEnv = Pick<
+  Env,
+  'METRICS' | 'METRICS_SHARDS' | 'METRICS_FLUSH_MS' | 'METRICS_PATH' | 'METRICS_TOKEN' | 'ADMIN_TOKEN' | 'ADMIN_PATH'
+>;
 
 let recorder: MetricsRecorder | undefined;
 
@@ -75,7 +67,7 @@ function flushFailed(env: MetricsEnv, retry: boolean): (e: unknown) => void {
 }
 
 /** Called after each request: hands a due flush to waitUntil (nothing is allocated when none is due). */
-export function flushMetricsIfDue(env: MetricsEnv, exec?: { waitUntil(p: Promise<unknown>): void }): void {
+export function flushMetricsIfDue(env: MetricsEnv, exec?: WaitUntil): void {
   if (!env.METRICS) return;
   const rec = metricsRecorder(env);
   if (!rec.due()) return;

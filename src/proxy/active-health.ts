@@ -1,3 +1,4 @@
+import type { Env } from '../env.ts';
 import { ConfigError } from '../config/errors.ts';
 import { createRequestContext } from '../http/context.ts';
 import { goRegexp } from '../http/handlers/regexp.ts';
@@ -162,7 +163,7 @@ async function checkOne(a: ActiveHealth, up: ProxyUpstream, ctx: RequestContext)
  * health checks the global replacer), except target_upstream, which stays a placeholder that the object fills in
  * for each upstream at each check. Deterministic per config and env, so every isolate names the same pool.
  */
-export function poolCheckHeaders(a: ActiveHealth, env: Record<string, unknown>): Record<string, string> {
+export function poolCheckHeaders(a: ActiveHealth, env: Env): Record<string, string> {
   const ctx = createRequestContext(new Request('http://health-check.invalid/'), env);
   ctx.vars.set(TARGET_UPSTREAM, TARGET_UPSTREAM_PLACEHOLDER);
   const out: Record<string, string> = {};

@@ -1,3 +1,4 @@
+import type { Env } from '../env.ts';
 import { METRICS } from '../metrics/catalog.ts';
 import { metricsRecorder } from '../metrics/index.ts';
 import type { MetricsRecorder, Series } from '../metrics/recorder.ts';
@@ -17,7 +18,7 @@ let cache: { rec: MetricsRecorder; epoch: number; byDial: Map<string, UpstreamSe
 /** Dial addresses come from configs; this only keeps a config churning through placeholders from growing it forever. */
 const MAX_CACHED_UPSTREAMS = 10_000;
 
-function upstreamSeries(env: Record<string, unknown>, dial: string): { rec: MetricsRecorder; u: UpstreamSeries } {
+function upstreamSeries(env: Env, dial: string): { rec: MetricsRecorder; u: UpstreamSeries } {
   const rec = metricsRecorder(env);
   if (!cache || cache.rec !== rec || cache.epoch !== rec.epoch || cache.byDial.size > MAX_CACHED_UPSTREAMS) {
     cache = { rec, epoch: rec.epoch, byDial: new Map() };
@@ -36,12 +37,7 @@ function upstreamSeries(env: Record<string, unknown>, dial: string): { rec: Metr
 }
 
 /** One attempt that got a response: its status and the time until the response headers arrived. */
-export function recordUpstreamResponse(
-  env: Record<string, unknown>,
-  upstream: string,
-  status: number,
-  latencyMs: number,
-): void {
+export function recordUpstreamResponse(env: Env, upstream: string, status: number, latencyMs: number): void {
   const { rec, u } = upstreamSeries(env, upstream);
   let requests = u.byStatus.get(status);
   if (!requests)
@@ -51,7 +47,7 @@ export function recordUpstreamResponse(
 }
 
 /** One attempt that got no response (connection refused, timeout, reset). */
-export function recordUpstreamError(env: Record<string, unknown>, upstream: string): void {
+export function recordUpstreamError(env: Env, upstream: string): void {
   const { rec, u } = upstreamSeries(env, upstream);
   (u.errors ??= rec.series(METRICS.upstreamErrors, { upstream })).inc();
 }

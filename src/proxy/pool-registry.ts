@@ -1,11 +1,10 @@
+import type { Env, WaitUntil } from '../env.ts';
 import { settleWithin } from '../util/settle-within.ts';
 import { PoolScope } from './pool-scope.ts';
 import type { PoolNamespace, SharedPool } from './shared-pool.ts';
 
 /** How long setLive's caller waits for the releases it sent (they go on in waitUntil when given one). */
 const RELEASE_WAIT_MS = 1000;
-
-type WaitUntil = { waitUntil(p: Promise<unknown>): void };
 
 /**
  * The shared pools of one isolate, counted by the config scopes that use them (Caddy's usage pool idea): a pool is
@@ -84,7 +83,7 @@ export class PoolRegistry {
   }
 
   /** A scope served before setLive listed it: held now, provisionally once the config layer has a live set. */
-  usedBeforeListed(scope: PoolScope, env: Record<string, unknown>): void {
+  usedBeforeListed(scope: PoolScope, env: Env): void {
     if (this.live && !scope.standalone) this.provisional.add(scope);
     this.held.add(scope);
     void Promise.allSettled(scope.hold(env));
@@ -102,7 +101,7 @@ export class PoolRegistry {
    * with `exec` the rest goes on in waitUntil. Cheap when the set is unchanged; an empty set is ignored (nothing
    * compiles, and the last good config keeps serving).
    */
-  setLive(scopes: readonly PoolScope[], env: Record<string, unknown>, exec?: WaitUntil): Promise<void> {
+  setLive(scopes: readonly PoolScope[], env: Env, exec?: WaitUntil): Promise<void> {
     if (scopes.length === 0) return Promise.resolve();
     const live = this.live;
     const same = live !== undefined && live.size === scopes.length && scopes.every((s) => live.has(s));

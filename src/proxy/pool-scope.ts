@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import type { ActiveHealth } from './active-health.ts';
 import type { PassiveHealth } from './passive-health.ts';
 import type { PoolRegistry } from './pool-registry.ts';
@@ -13,7 +14,7 @@ import {
 import type { ProxyUpstream } from './upstreams.ts';
 
 /** What the handler asks for a request: its shared pool under this env, or undefined for per-isolate health. */
-export type SharedPoolFor = (env: Record<string, unknown>) => SharedPool | undefined;
+export type SharedPoolFor = (env: Env) => SharedPool | undefined;
 
 /** One reverse_proxy handler of the scope's config. */
 class PoolUser {
@@ -39,7 +40,7 @@ class PoolUser {
   }
 
   /** The pool config this handler would send under `env`, or undefined when it has nothing to share. */
-  decide(ns: PoolNamespace, env: Record<string, unknown>, registry: PoolRegistry): SharedPool | null {
+  decide(ns: PoolNamespace, env: Env, registry: PoolRegistry): SharedPool | null {
     const config = poolConfigFor(this.upstreams, this.active, this.passive, env, this.sharesLoad);
     if (!config) return null;
     const name = poolName(config);
@@ -108,7 +109,7 @@ export class PoolScope {
    * config shares is found before that config lets go of it. Resolves with the activations it started: a pool that
    * comes back runs its checks at once, as Caddy starts a loaded config's checks.
    */
-  hold(env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }): Promise<unknown>[] {
+  hold(env: Env, exec?: WaitUntil): Promise<unknown>[] {
     if (this.disposed) return [];
     this.holding = true;
     const ns = poolNamespace(env);
@@ -143,7 +144,7 @@ export class PoolScope {
   }
 
   /** The user's pool under `ns`, decided on first use and counted at the registry while the scope holds. */
-  private poolOf(user: PoolUser, ns: PoolNamespace, env: Record<string, unknown>): SharedPool | null {
+  private poolOf(user: PoolUser, ns: PoolNamespace, env: Env): SharedPool | null {
     const known = user.pools.get(ns);
     if (known !== undefined) return known;
     const decided = user.decide(ns, env, this.registry);

@@ -1,3 +1,4 @@
+import type { Env } from '../env.ts';
 import type { DialTarget } from './upstreams.ts';
 
 // How a request reaches an upstream, by the kind of its target: proxied attempts and per-isolate health checks
@@ -17,7 +18,7 @@ function isFetcher(v: unknown): v is Fetcher {
  */
 export function sendToTarget(
   target: DialTarget,
-  env: Record<string, unknown>,
+  env: Env,
   url: string,
   init: RequestInit,
 ): Promise<Response> | undefined {

@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import type { UpstreamPool } from '../../durable/upstream-pool.ts';
 import type { RequestContext } from '../http/types.ts';
 import { settleWithin } from '../util/settle-within.ts';
@@ -46,7 +47,7 @@ const RETRY_AFTER_MS = 1000;
 /** Default bound on how long a request waits for a missing or long-stale snapshot (env UPSTREAM_POOL_WAIT_MS). */
 export const DEFAULT_POOL_WAIT_MS = 100;
 
-export function poolWaitMs(env: Record<string, unknown>): number {
+export function poolWaitMs(env: Env): number {
   const v = Number(env.UPSTREAM_POOL_WAIT_MS ?? DEFAULT_POOL_WAIT_MS);
   return Number.isFinite(v) && v >= 0 ? v : DEFAULT_POOL_WAIT_MS;
 }
@@ -60,7 +61,7 @@ export function poolConfigFor(
   upstreams: readonly ProxyUpstream[],
   active: ActiveHealth | undefined,
   passive: PassiveHealth | undefined,
-  env: Record<string, unknown>,
+  env: Env,
   sharesLoad = false,
 ): PoolConfig | undefined {
   const passiveCfg: PassiveHealthConfig | undefined =
@@ -103,7 +104,7 @@ export function poolName(config: PoolConfig): string {
   return `pool:${xxhash64(JSON.stringify(config)).toString(16)}`;
 }
 
-export function poolNamespace(env: Record<string, unknown>): PoolNamespace | undefined {
+export function poolNamespace(env: Env): PoolNamespace | undefined {
   const ns = env.UPSTREAM_POOL as Partial<PoolNamespace> | undefined;
   return ns && typeof ns.idFromName === 'function' && typeof ns.get === 'function' ? (ns as PoolNamespace) : undefined;
 }
@@ -120,7 +121,7 @@ export interface SharedPoolOptions {
   /** Bound on a request's wait for a missing or long-stale snapshot. */
   waitMs?: number;
   /** The Worker env the pool's metrics go to. */
-  env?: Record<string, unknown>;
+  env?: Env;
   /** The isolate's holder name (made lazily: random values are not allowed at module scope in Workers). */
   holder: () => string;
 }
@@ -148,7 +149,7 @@ export class SharedPool {
   /** This isolate's name at the object: the holder it counts, and the reporter of its load. */
   private readonly holder: () => string;
   /** The Worker env the pool was made with (its metrics go to the recorder that env configures). */
-  private readonly env: Record<string, unknown>;
+  private readonly env: Env;
   /**
    * Set while no request has waited for the object's first answer, which carries the first round of active checks
    * (Caddy checks at load, before traffic): requests until then wait for it, up to firstWaitMs.
@@ -217,7 +218,7 @@ export class SharedPool {
    * Configures the object (which starts its health checks) when a config using it is activated: in the
    * background, through the cache, so the first request joins that call instead of making its own.
    */
-  activate(exec?: { waitUntil(p: Promise<unknown>): void }): Promise<unknown> {
+  activate(exec?: WaitUntil): Promise<unknown> {
     if (this.configured || this.released) return Promise.resolve();
     return this.cache.revalidate(exec);
   }

@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../env.ts';
 import type { Handler, Matcher, RequestContext, Template } from '../http/types.ts';
 import type { PoolScope } from './pool-scope.ts';
 
@@ -14,7 +15,7 @@ export interface ProxyDeps {
   /** JSON path of the handler, for ConfigError messages. */
   readonly path?: string;
   /** Registers work to start when the config is activated (the shared pool's health checks). */
-  onActivate?(hook: (env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }) => void): void;
+  onActivate?(hook: (env: Env, exec?: WaitUntil) => void): void;
   /** The config's shared upstream pools; without them health stays per isolate. */
   readonly pools?: PoolScope;
 }

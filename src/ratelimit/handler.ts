@@ -1,4 +1,3 @@
-import type { RateLimiter } from '../../durable/rate-limiter.ts';
 import type { HandlerJSON, MatcherSetJSON } from '../config/caddy-json.ts';
 import { ConfigError } from '../config/errors.ts';
 import { compileMatcherSets } from '../http/matchers/index.ts';
@@ -49,11 +48,6 @@ interface Zone {
   ipv6Prefix?: number;
   failOpen: boolean;
   limit: Limit;
-}
-
-/** Bindings the handler needs at request time. */
-interface RateLimitEnv {
-  RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
 }
 
 /** This isolate's leases and deny cache, for every zone and key. */
@@ -116,7 +110,7 @@ function compileZones(json: Record<string, ZoneJSON>): Zone[] {
 /** A lease or the deny cache answers without a promise; only a call to the limiter object is awaited. */
 function hitZone(ctx: RequestContext, zone: Zone, key: string): Decision | Promise<Decision> {
   const id = `${zone.name}\n${key}`;
-  const ns = (ctx.env as RateLimitEnv).RATE_LIMITER;
+  const ns = ctx.env.RATE_LIMITER;
   if (!ns) return unavailable(ctx, zone, new LimiterUnavailable('the RATE_LIMITER Durable Object binding is missing'));
   let d: Decision | Promise<Decision>;
   try {

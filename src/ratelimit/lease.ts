@@ -1,3 +1,4 @@
+import type { WaitUntil } from '../env.ts';
 import type { Grant, RateLimiter } from '../../durable/rate-limiter.ts';
 import { settleWithin } from '../util/settle-within.ts';
 import { DenyCache } from './deny-cache.ts';
@@ -103,7 +104,7 @@ export class LimiterUnavailable extends Error {
 }
 
 type Namespace = DurableObjectNamespace<RateLimiter>;
-type Exec = { waitUntil(p: Promise<unknown>): void } | undefined;
+type Exec = WaitUntil | undefined;
 
 interface Waiter {
   resolve(d: Decision | typeof AGAIN): void;

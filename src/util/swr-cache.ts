@@ -1,3 +1,4 @@
+import type { WaitUntil } from '../env.ts';
 import { settleWithin } from './settle-within.ts';
 
 /**
@@ -19,7 +20,7 @@ export interface SwrOptions<T = unknown> {
 }
 
 /** A request's ExecutionContext, as far as the cache needs it. */
-type Exec = { waitUntil(p: Promise<unknown>): void };
+type Exec = WaitUntil;
 
 export class SwrCache<T> {
   private value: T | undefined;

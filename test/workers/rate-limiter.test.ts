@@ -95,7 +95,7 @@ describe('RateLimiter Durable Object (sliding log)', () => {
   });
 });
 
-/** Runs `body` on a fresh object with Date.now() under the test's control (starting at `start`). */
+/** Runs `body` on a fresh object whose clock the test drives (starting at `start`). */
 async function withClock(
   name: string,
   body: (o: RateLimiter, clock: { now: number }, state: DurableObjectState) => void,
@@ -103,13 +103,13 @@ async function withClock(
 ) {
   const stub = ns.get(ns.idFromName(name));
   await runInDurableObject(stub, (instance: RateLimiter, state: DurableObjectState) => {
-    const realNow = Date.now;
     const clock = { now: start };
-    Date.now = () => clock.now;
+    const realClock = instance.now;
+    instance.now = () => clock.now;
     try {
       body(instance, clock, state);
     } finally {
-      Date.now = realNow;
+      instance.now = realClock;
     }
   });
 }
@@ -197,6 +197,7 @@ describe('RateLimiter leases (acquire / release)', () => {
       const h = o.acquire(100, 10_000, 2, 64, 1000);
       expect(h).toMatchObject({ now: 2, lease: 24 });
       const fresh = new (o.constructor as new (ctx: DurableObjectState, env: unknown) => RateLimiter)(state, env);
+      fresh.now = o.now;
       expect(fresh.peek(100, 10_000)).toBe(100 - 1 - 2 - 24);
       fresh.settleLease(h.id, h.t, 0);
       expect(fresh.peek(100, 10_000)).toBe(97);
@@ -211,6 +212,7 @@ describe('RateLimiter leases (acquire / release)', () => {
       state.storage.sql.exec('CREATE TABLE events (t INTEGER NOT NULL)');
       for (let i = 0; i < 3; i++) state.storage.sql.exec('INSERT INTO events (t) VALUES (?)', clock.now - 100 * i);
       const fresh = new (o.constructor as new (ctx: DurableObjectState, env: unknown) => RateLimiter)(state, env);
+      fresh.now = o.now;
       expect(fresh.peek(5, 60_000)).toBe(2);
       expect(fresh.hit(5, 60_000)).toMatchObject({ allowed: true, remaining: 1 });
     });

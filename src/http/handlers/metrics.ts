@@ -1,5 +1,5 @@
 import { ConfigError } from '../../config/errors.ts';
-import { serveScrape, type MetricsEnv } from '../../metrics/index.ts';
+import { serveScrape } from '../../metrics/index.ts';
 import { upstreamHealth } from '../../proxy/upstream-status.ts';
 import { HandlerError } from '../types.ts';
 import { errorId } from './errors.ts';
@@ -24,7 +24,7 @@ export const compileMetrics: HandlerCompiler = (json, deps) => {
   const configGauges = deps.configGauges;
   const registry = deps.pools?.registry;
   return async (ctx) => {
-    const env = ctx.env as MetricsEnv;
+    const env = ctx.env;
     if (!env.METRICS) throw new HandlerError(500, 'metrics: METRICS binding missing', errorId());
     return serveScrape(env, {
       config: configGauges && (() => configGauges(ctx.env)),

@@ -1,3 +1,4 @@
+import type { Env, WaitUntil } from '../../env.ts';
 import type { HandlerJSON, RouteJSON } from '../../config/caddy-json.ts';
 import type { ConfigGauges } from '../../metrics/index.ts';
 import type { Handler } from '../types.ts';
@@ -20,10 +21,10 @@ export interface CompileDeps {
 }
 
 /** Reads the config version gauges for a scrape. */
-export type ConfigGaugesSource = (env: Record<string, unknown>) => Promise<ConfigGauges | undefined>;
+export type ConfigGaugesSource = (env: Env) => Promise<ConfigGauges | undefined>;
 
 /** Started when a config becomes active in an isolate; background work goes to `exec.waitUntil`. */
-export type ActivationHook = (env: Record<string, unknown>, exec?: { waitUntil(p: Promise<unknown>): void }) => void;
+export type ActivationHook = (env: Env, exec?: WaitUntil) => void;
 
 /** Turns one handler module's JSON into a Handler, validating every field it is given. */
 export type HandlerCompiler = (json: HandlerJSON, deps: CompileDeps) => Handler;
