@@ -1,3 +1,4 @@
+import { canonicalHeaderKey } from '../util/go-header-key.ts';
 import { splitHostPort } from '../http/placeholders/request.ts';
 import type { RequestContext } from '../http/types.ts';
 
@@ -52,17 +53,6 @@ export function loggableHeaders(headers: Headers, logCredentials: boolean, dropH
       continue;
     }
     (out[key] ??= []).push(value);
-  }
-  return out;
-}
-
-/** Go's CanonicalMIMEHeaderKey: `x-forwarded-for` → `X-Forwarded-For`. */
-export function canonicalHeaderKey(name: string): string {
-  let out = '';
-  let upper = true;
-  for (const ch of name) {
-    out += upper ? ch.toUpperCase() : ch.toLowerCase();
-    upper = ch === '-';
   }
   return out;
 }

@@ -51,24 +51,4 @@ export function sortedKeys<T>(obj: Record<string, T>): Record<string, T> {
   return out;
 }
 
-/** Bytes Go accepts in a header field name (RFC 7230 tchar). */
-function isTokenChar(c: number): boolean {
-  if (c >= 0x30 && c <= 0x39) return true;
-  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
-  return "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
-}
-
-/**
- * Go's textproto.CanonicalMIMEHeaderKey, which http.Header.Add applies: `x-foo-bar` → `X-Foo-Bar`. A key with any
- * byte that is not a token character (space, `{`, non-ASCII …) is left as written, so placeholders survive.
- */
-export function canonicalHeaderKey(s: string): string {
-  for (let i = 0; i < s.length; i++) if (!isTokenChar(s.charCodeAt(i))) return s;
-  let upper = true;
-  let out = '';
-  for (const ch of s) {
-    out += upper ? ch.toUpperCase() : ch.toLowerCase();
-    upper = ch === '-';
-  }
-  return out;
-}
+export { canonicalHeaderKey } from '../../util/go-header-key.ts';

@@ -185,12 +185,6 @@ export function requestCookies(ctx: RequestContext): Array<[string, string]> {
   return out;
 }
 
-/** Go's textproto.CanonicalMIMEHeaderKey: `x-forwarded-for` → `X-Forwarded-For`. */
-export function canonicalHeaderKey(name: string): string {
-  if (!/^[A-Za-z0-9-]+$/.test(name)) return name;
-  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
-}
-
 /** The values of a request header as Go sees them: Host is not a header field (it is req.Host). */
 export function headerValues(ctx: RequestContext, field: string): string[] | undefined {
   const lower = field.toLowerCase();
