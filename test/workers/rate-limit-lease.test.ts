@@ -6,7 +6,7 @@ import { LeaseHolder, leaseLimit, type Decision } from '../../src/ratelimit/leas
 import { watchNamespace } from './watched-namespace.ts';
 import { maxInWindow } from './sliding-window.ts';
 
-// Issue 6, "keep the hot path cheap": each LeaseHolder is one simulated isolate (its own leases, single flights and
+// Keeping the hot path cheap: each LeaseHolder is one simulated isolate (its own leases, single flights and
 // deny cache) talking to the real RateLimiter objects through a watched namespace that counts every call (acquire
 // and release alike).
 
@@ -49,7 +49,7 @@ describe('rate_limit leases across simulated isolates', () => {
     const holders = Array.from({ length: 4 }, () => new LeaseHolder());
     const limit = leaseLimit(150, 1000); // hold 100 ms, margin 20 ms
     expect(limit).toMatchObject({ holdMs: 100, marginMs: 20 });
-    const { allowed, requests } = await hammer(holders, 'lease-hammer\nk', limit, ns, {
+    const { allowed, requests, denied } = await hammer(holders, 'lease-hammer\nk', limit, ns, {
       loops: 12,
       until: Date.now() + 2500,
     });
@@ -65,8 +65,10 @@ describe('rate_limit leases across simulated isolates', () => {
     // The limit was the bottleneck (more than two windows' worth allowed, and many more asked) …
     expect(allowed.length).toBeGreaterThan(300);
     expect(requests).toBeGreaterThan(allowed.length * 2);
-    // … and the isolates did not ask the object for each request (deny caches and leases answered most).
-    expect(calls()).toBeLessThan(requests / 3);
+    // … and the isolates did not ask the object about the denied ones: near the limit each allowed request is
+    // decided by the object (about one call each), while the deny caches answer the denials. Counted against what
+    // the clients did rather than against elapsed time, so a slow machine (fewer requests) does not change it.
+    expect(calls()).toBeLessThan(allowed.length + denied.length / 10);
     for (const h of holders) h.clear();
   });
 
