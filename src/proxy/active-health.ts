@@ -1,3 +1,5 @@
+import { checkFields } from '../http/handlers/util.ts';
+import { ACTIVE_HEALTH_FIELDS } from './json.ts';
 import type { Env } from '../env.ts';
 import { ConfigError } from '../config/errors.ts';
 import { createRequestContext } from '../http/context.ts';
@@ -39,24 +41,6 @@ export interface ActiveHealth {
   firstRound: Promise<void> | undefined;
 }
 
-const FIELDS = [
-  'uri',
-  'path',
-  'upstream',
-  'port',
-  'headers',
-  'method',
-  'body',
-  'follow_redirects',
-  'interval',
-  'timeout',
-  'passes',
-  'fails',
-  'max_size',
-  'expect_status',
-  'expect_body',
-];
-
 export function compileActiveHealth(
   json: unknown,
   path: string,
@@ -68,8 +52,7 @@ export function compileActiveHealth(
   if (typeof json !== 'object' || Array.isArray(json))
     throw new ConfigError('active health checks must be an object', path);
   const rec = json as Record<string, unknown>;
-  for (const k of Object.keys(rec))
-    if (!FIELDS.includes(k)) throw new ConfigError(`active health checks: unsupported field "${k}"`, path);
+  checkFields(rec, ACTIVE_HEALTH_FIELDS, path, 'active health checks');
   const str = (k: string): string => {
     const v = rec[k];
     if (v === undefined || v === null) return '';

@@ -18,12 +18,39 @@ export type UpstreamJSON = {
   max_requests?: number;
 };
 
+/** Durations are nanoseconds, or a duration string. */
+export type ActiveHealthJSON = {
+  uri?: string;
+  path?: string;
+  upstream?: string;
+  port?: number;
+  headers?: Record<string, string[]>;
+  method?: string;
+  body?: string;
+  follow_redirects?: boolean;
+  interval?: number | string;
+  timeout?: number | string;
+  passes?: number;
+  fails?: number;
+  max_size?: number;
+  expect_status?: number;
+  expect_body?: string;
+};
+
+export type PassiveHealthJSON = {
+  fail_duration?: number | string;
+  max_fails?: number;
+  unhealthy_status?: number[];
+  unhealthy_latency?: number | string;
+  unhealthy_request_count?: number;
+};
+
 // Type aliases, not interfaces: they stay assignable to the open HandlerJSON while keyof lists only these fields.
 export type ReverseProxyJSON = {
   handler: 'reverse_proxy';
   transport?: Record<string, unknown>;
   load_balancing?: LoadBalancingJSON;
-  health_checks?: { active?: Record<string, unknown>; passive?: Record<string, unknown> };
+  health_checks?: { active?: ActiveHealthJSON; passive?: PassiveHealthJSON };
   upstreams?: UpstreamJSON[];
   flush_interval?: number;
   trusted_proxies?: string[];
@@ -71,3 +98,29 @@ export const LOAD_BALANCING_FIELDS = declaredFields<LoadBalancingJSON>({
 });
 
 export const UPSTREAM_FIELDS = declaredFields<UpstreamJSON>({ dial: true, max_requests: true });
+
+export const ACTIVE_HEALTH_FIELDS = declaredFields<ActiveHealthJSON>({
+  uri: true,
+  path: true,
+  upstream: true,
+  port: true,
+  headers: true,
+  method: true,
+  body: true,
+  follow_redirects: true,
+  interval: true,
+  timeout: true,
+  passes: true,
+  fails: true,
+  max_size: true,
+  expect_status: true,
+  expect_body: true,
+});
+
+export const PASSIVE_HEALTH_FIELDS = declaredFields<PassiveHealthJSON>({
+  fail_duration: true,
+  max_fails: true,
+  unhealthy_status: true,
+  unhealthy_latency: true,
+  unhealthy_request_count: true,
+});

@@ -1,3 +1,5 @@
+import { checkFields } from '../http/handlers/util.ts';
+import { PASSIVE_HEALTH_FIELDS } from './json.ts';
 import { statusMatches } from './pool-protocol.ts';
 import { ConfigError } from '../config/errors.ts';
 import { parseDurationNs } from '../util/duration.ts';
@@ -61,9 +63,7 @@ export function compilePassiveHealth(json: unknown, path: string): PassiveHealth
   if (typeof json !== 'object' || Array.isArray(json))
     throw new ConfigError('passive health checks must be an object', path);
   const rec = json as Record<string, unknown>;
-  const known = ['fail_duration', 'max_fails', 'unhealthy_status', 'unhealthy_latency', 'unhealthy_request_count'];
-  for (const k of Object.keys(rec))
-    if (!known.includes(k)) throw new ConfigError(`passive health checks: unsupported field "${k}"`, path);
+  checkFields(rec, PASSIVE_HEALTH_FIELDS, path, 'passive health checks');
   const status = rec.unhealthy_status ?? [];
   if (!Array.isArray(status) || !status.every((s) => Number.isInteger(s))) {
     throw new ConfigError('unhealthy_status must be a list of integers', path);

@@ -1,6 +1,6 @@
 import { unsupportedError } from '../../../caddyfile/errors.ts';
 import { durationArg, intArg, requireArg } from '../../args.ts';
-import type { ReverseProxyJSON } from '../../../proxy/json.ts';
+import type { ActiveHealthJSON, PassiveHealthJSON, ReverseProxyJSON } from '../../../proxy/json.ts';
 import { policyModule, type FallbackJSON, type SelectionPolicyJSON } from '../../../proxy/policies/index.ts';
 import type { HandlerJSON, MatcherSetJSON } from '../../../config/caddy-json.ts';
 import type { Helper } from '../../helper.ts';
@@ -129,8 +129,8 @@ export function parseReverseProxy(h: Helper): HandlerJSON {
   for (const a of h.remainingArgs()) addUpstream(a);
 
   const lb = (): Record<string, unknown> => (json.load_balancing ??= {});
-  const active = (): Record<string, unknown> => ((json.health_checks ??= {}).active ??= {});
-  const passive = (): Record<string, unknown> => ((json.health_checks ??= {}).passive ??= {});
+  const active = (): ActiveHealthJSON => ((json.health_checks ??= {}).active ??= {});
+  const passive = (): PassiveHealthJSON => ((json.health_checks ??= {}).passive ??= {});
 
   const responseMatchers: Record<string, ResponseMatcherJSON> = {};
   const handleResponse: Array<Record<string, unknown>> = [];
