@@ -4,6 +4,7 @@ import { goDuration } from '../../src/proxy/go-duration.ts';
 import { cleanResponseHeaders, prepareRequestHeaders } from '../../src/proxy/headers.ts';
 import { compilePassiveHealth, countFailure, currentFails, responseStrikes } from '../../src/proxy/passive-health.ts';
 import { parseDial, parseUpstreamAddress } from '../../src/proxy/upstreams.ts';
+import { proxy } from './proxy-helpers.ts';
 
 describe('upstream addresses', () => {
   it('parses JSON dial addresses', () => {
@@ -84,6 +85,16 @@ describe('passive health bookkeeping', () => {
     expect(responseStrikes(cfg, 503, 10)).toBe(2);
     expect(responseStrikes(cfg, 500, 1000)).toBe(2);
     expect(responseStrikes(cfg, 200, 10)).toBe(0);
+  });
+
+  it('refuses a health check field it does not implement, by name, at its JSON path', () => {
+    expect(() => compilePassiveHealth({ max_fails: 2, unhealthy_bytes: 9 }, 'h.health_checks.passive')).toThrow(
+      /passive health checks: unsupported field "unhealthy_bytes"/,
+    );
+    const active = { uri: '/health', interval: '1m', expect_json: true };
+    expect(() => proxy({ upstreams: [{ dial: '127.0.0.1:1' }], health_checks: { active } })).toThrow(
+      /active health checks: unsupported field "expect_json"/,
+    );
   });
 
   it('records nothing without fail_duration', () => {
