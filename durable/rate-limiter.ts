@@ -72,12 +72,19 @@ interface Entry {
   id: number;
 }
 
+/** Denials since the last grant that are told the plain next-free time (a few isolates are no herd). */
+const HERD_BEFORE_STAGGER = 8;
+
 export class RateLimiter extends DurableObject {
   /** The log sorted by time; entries before `head` have left the window. */
   private log: Entry[] | undefined;
   private head = 0;
   /** Sum of `n` over the entries from `head` on. */
   private total = 0;
+  /** Requests denied since the window was last not full: the herd recheckAfter spreads out. */
+  private deniedWhileFull = 0;
+  /** The latest time recheckAfter has told a denied caller to come back at. */
+  private promisedAt = 0;
   /** The object's clock: every decision reads the time here once (tests drive it instead of waiting). */
   now: () => number = Date.now;
 
@@ -114,6 +121,7 @@ export class RateLimiter extends DurableObject {
       resetAt: 0,
     };
     if (remaining > 0) {
+      this.deniedWhileFull = 0;
       g.resetAt = this.oldest(now) + windowMs;
       return g;
     }
@@ -133,7 +141,30 @@ export class RateLimiter extends DurableObject {
     for (let j = log.length - 1; j >= this.head && log[j].t > now; j--) {
       if (log[j].n > 0) g.recheckMs = Math.min(g.recheckMs, log[j].t - now);
     }
+    if (wantNow > 0 && granted === 0) g.recheckMs = this.recheckAfter(now, g.recheckMs, maxEvents, windowMs);
     return g;
+  }
+
+  /**
+   * When a denied caller should ask again. Every isolate denied while the window is full would otherwise come back
+   * the moment the next slot frees, all of them for the one slot: a key over its limit at a thousand isolates would
+   * cost the object a call per isolate per freed slot. Past the first few denials of a full spell, the callers are
+   * given return times one slot interval (window / events) apart, after the last one handed out, so they come back
+   * about as fast as slots free. No caller is sent more than two windows past the next free slot (beyond that,
+   * somewhere in the window after it), so a key that goes quiet is not denied long where nobody asks. The deny cache
+   * answers Retry-After with this time, so it stays honest.
+   */
+  private recheckAfter(now: number, recheckMs: number, maxEvents: number, windowMs: number): number {
+    const next = now + recheckMs;
+    if (this.deniedWhileFull++ < HERD_BEFORE_STAGGER) {
+      this.promisedAt = Math.max(this.promisedAt, next);
+      return recheckMs;
+    }
+    const at = Math.max(next, this.promisedAt + windowMs / Math.max(1, maxEvents));
+    // More callers than two windows have slots: the rest come back at random within a window, not all at one time.
+    if (at > next + 2 * windowMs) return Math.ceil(recheckMs + Math.random() * windowMs);
+    this.promisedAt = at;
+    return Math.ceil(at - now);
   }
 
   /**

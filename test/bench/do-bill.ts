@@ -183,11 +183,13 @@ export function doBillRows(b: DoBill): Row[] {
 }
 
 /** The 1M rps fleet with the hot key only (no Zipf tail): what the targets are about, fast enough for CI. */
-export async function targetRuns(): Promise<{ shipped: SimResult; noBudget: SimResult }> {
+export async function targetRuns(): Promise<{ shipped: SimResult; noBudget: SimResult; overLimit: SimResult }> {
   const base = { rps: 1_000_000, tailSampleIsolates: 1, warmupSeconds: 8 };
   const shipped = await runScenario(scenario({ ...base, name: 'shipped' }));
   const noBudget = await runScenario(scenario({ ...base, name: 'no pool refresh budget', poolRefreshBudget: false }));
-  return { shipped, noBudget };
+  // A whole window or more, so that the grants of a window can be counted.
+  const overLimit = await runScenario(overLimitScenario({ tailSampleIsolates: 1, seconds: 10 }));
+  return { shipped, noBudget, overLimit };
 }
 
 /** The hot key over its limit (an abusive client at 100k requests/s against 1,000 per 10 s): one wave a window. */

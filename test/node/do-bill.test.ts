@@ -10,7 +10,7 @@ import { REFRESHES_PER_SECOND } from '../../src/proxy/pool-protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function targetRuns(): { shipped: SimResult; noBudget: SimResult } {
+function targetRuns(): { shipped: SimResult; noBudget: SimResult; overLimit: SimResult } {
   const res = spawnSync(process.execPath, [join(ROOT, 'test/bench/do-bill.ts'), '--target'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -25,7 +25,7 @@ function targetRuns(): { shipped: SimResult; noBudget: SimResult } {
 const feature = (r: SimResult, name: string) => r.features.find((f) => f.feature === name)!;
 
 describe('Durable Object calls of a 1M requests/s fleet', () => {
-  const { shipped, noBudget } = targetRuns();
+  const { shipped, noBudget, overLimit } = targetRuns();
 
   it('one hot rate-limit key (100k requests/s, far below its limit) keeps its object under 500 calls/s', () => {
     const hot = feature(shipped, 'rate_limit, hot key');
@@ -34,6 +34,17 @@ describe('Durable Object calls of a 1M requests/s fleet', () => {
     // Every hot request was allowed (the count is of decisions made in the measured seconds: a few straddle its ends).
     expect(shipped.hotDenied).toBe(0);
     expect(shipped.hotAllowed).toBeGreaterThan(0.999 * 100_000 * shipped.scenario.seconds);
+  });
+
+  it('a hot key far over its limit keeps its object under 500 calls/s and is still granted its whole limit', () => {
+    const hot = feature(overLimit, 'rate_limit, hot key');
+    expect(hot.peakRps).toBeGreaterThan(0);
+    expect(hot.peakRps).toBeLessThanOrEqual(500);
+    // 1,000 per 10 s: denied isolates come back about as fast as slots free, and every slot is used.
+    const { maxEvents, windowMs } = overLimit.scenario.hotLimit;
+    const windows = Math.floor((overLimit.scenario.seconds * 1000) / windowMs);
+    expect(windows).toBeGreaterThanOrEqual(1);
+    expect(overLimit.hotAllowed).toBeGreaterThanOrEqual(maxEvents * windows);
   });
 
   it('metrics flushes cost each isolate one call per flush interval, spread over the shards', () => {

@@ -114,6 +114,37 @@ async function withClock(
   });
 }
 
+describe('RateLimiter denials of a full window', () => {
+  it('tells a herd of denied callers to come back one slot interval apart, not all when the next slot frees', async () => {
+    await withClock('herd\nk', (o, clock) => {
+      const events = 10;
+      const windowMs = 1000; // one slot interval = 100 ms
+      for (let i = 0; i < events; i++) expect(o.hit(events, windowMs).allowed).toBe(true);
+      clock.now += 50;
+      const rechecks = Array.from({ length: 20 }, () => o.acquire(events, windowMs, 1, 0, 0)).map((g) => {
+        expect(g.now).toBe(0);
+        expect(g.waitMs).toBe(950); // the oldest event leaves the window 950 ms from now
+        return g.recheckMs;
+      });
+      // A few denials are no herd: they are told the next free slot as it is.
+      expect(rechecks.slice(0, 8)).toEqual(Array(8).fill(950));
+      // After that each caller comes back one slot interval after the one before.
+      expect(rechecks.slice(8)).toEqual(Array.from({ length: 12 }, (_, i) => 950 + 100 * (i + 1)));
+      // Never more than two windows past the next free slot.
+      const more = Array.from({ length: 30 }, () => o.acquire(events, windowMs, 1, 0, 0).recheckMs);
+      expect(Math.max(...more)).toBeLessThanOrEqual(950 + 2 * windowMs);
+
+      // Once the window has room again, the next herd starts afresh.
+      clock.now += windowMs + 1;
+      expect(o.acquire(events, windowMs, 1, 0, 0).now).toBe(1);
+      for (let i = 0; i < events - 1; i++) o.hit(events, windowMs);
+      const next = o.acquire(events, windowMs, 1, 0, 0);
+      expect(next.now).toBe(0);
+      expect(next.recheckMs).toBe(next.waitMs);
+    });
+  });
+});
+
 describe('RateLimiter leases (acquire / release)', () => {
   it('leases at most a quarter of the headroom at now + hold, single slots near the limit, and the right wait when full', async () => {
     await withClock('lease-sizes\nk', (o, clock, state) => {
