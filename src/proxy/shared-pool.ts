@@ -19,7 +19,8 @@ import { countDurableObjectError } from '../metrics/index.ts';
 // Upstream health shared between isolates. A handler whose health state can live in the UpstreamPool
 // Durable Object reads the pool's snapshot through a stale-while-revalidate cache, at most one refresh per isolate
 // in flight:
-// - fresh (younger than snapshotMaxAgeMs): served, no object call;
+// - fresh (younger than snapshotMaxAgeMs, or the longer interval the object asks for when so many isolates hold the
+//   pool that their refreshes would exceed its budget): served, no object call;
 // - stale: served while a refresh runs in the background;
 // - missing (the isolate's first request, Caddy's initial state: every upstream healthy) or older than four
 //   refresh ages (an idle spell): the request waits for the refresh, but at most UPSTREAM_POOL_WAIT_MS (100 ms);
@@ -27,8 +28,8 @@ import { countDurableObjectError } from '../metrics/index.ts';
 //   therefore costs a request at most that bound, and after a failure the object is left alone for a second.
 // Passive failures still count locally at once and are sent to the pool in batches. For least_conn,
 // random_choose and max_requests the pool also sums in-flight load: each snapshot refresh carries this isolate's
-// counts (reportLoad) and brings back everyone's, so another isolate's load is at most one snapshot age old
-// (≤ 1 s), and an isolate that went quiet stops counting after the object's report TTL (5 s).
+// counts (reportLoad) and brings back everyone's, so another isolate's load is at most one snapshot age old, and an
+// isolate that went quiet stops counting after a few of them (pool-protocol.ts, loadReportTtlMs).
 //
 // Which pools an isolate holds, and for how long, is decided by the configs that use them (pool-scope.ts,
 // pool-registry.ts); this file is one pool's cache and calls.
