@@ -1,3 +1,4 @@
+import { lastAttempt } from '../proxy/placeholders.ts';
 import { replaceRequest } from '../http/handlers/request.ts';
 import { requestHostport } from '../http/placeholders/request.ts';
 import type { HandlerError, RequestContext } from '../http/types.ts';
@@ -7,9 +8,9 @@ import { type CfProperties, loggableHeaders, loggableRequest } from './loggable.
 import type { ServerLogPolicy } from './server-logs.ts';
 
 // The access log of one request, as current Caddy's Server.ServeHTTP writes it: the request as it arrived, then
-// bytes_read (2.7+), user_id, duration, size, status and resp_headers; `error` level for 5xx only (2.9+; 2.6 from
-// 400). What only the edge knows (colo, country, config version) follows under `edge`. Nothing here runs for a
-// server without `logs`.
+// bytes_read (2.7+), user_id, duration, size, status and resp_headers; `error` level for 5xx only (2.8+; 2.6 from
+// 400). What only the edge knows (colo, country, config version, and for a proxied request the upstream of its last
+// attempt and how many attempts it took) follows under `edge`. Nothing here runs for a server without `logs`.
 
 /** Edge facts the Worker entry can add to each entry. */
 export interface EdgeFacts {
@@ -192,6 +193,11 @@ export class RequestLog {
       if (typeof cf.country === 'string') out.country = cf.country;
     }
     if (this.configVersion !== undefined) out.config_version = this.configVersion;
+    const attempt = lastAttempt(this.ctx);
+    if (attempt) {
+      out.upstream = attempt.upstream;
+      out.attempts = attempt.attempts;
+    }
     return Object.keys(out).length ? out : undefined;
   }
 

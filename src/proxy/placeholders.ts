@@ -45,6 +45,15 @@ function results(ctx: RequestContext): ProxyResults | undefined {
   return ctx.vars.get(RESULTS_VAR) as ProxyResults | undefined;
 }
 
+/**
+ * The upstream of the request's last proxy attempt (host:port, or a binding's name) and how many attempts were
+ * made; undefined when no attempt was made.
+ */
+export function lastAttempt(ctx: RequestContext): { upstream: string; attempts: number } | undefined {
+  const r = results(ctx);
+  return r?.upstream ? { upstream: r.upstream.hostport, attempts: r.retries + 1 } : undefined;
+}
+
 type Read = (r: ProxyResults) => string | number | undefined;
 
 const FIELDS: Record<string, Read> = {

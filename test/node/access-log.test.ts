@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { adaptCaddyfile } from '../../src/adapt/index.ts';
 import { compileConfig } from '../../src/config/compile.ts';
@@ -504,5 +506,31 @@ describe('server logs policy and error routes', () => {
     expect(err).toEqual([]);
     expect(json(out)).toHaveLength(1);
     expect(json(out)[0]).toMatchObject({ level: 'error', status: 502, size: 5 });
+  });
+});
+
+describe('edge fields of a proxied request', () => {
+  it('name the upstream of the last attempt and how many attempts it took', async () => {
+    const upstream = createServer((_req, res) => res.end('from upstream'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const refused = createServer();
+    await new Promise<void>((r) => refused.listen(0, '127.0.0.1', r));
+    const deadPort = (refused.address() as AddressInfo).port;
+    await new Promise<void>((r) => refused.close(() => r())); // nothing listens there now: the dial is refused
+    const live = `127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    try {
+      const [res] = await serve(
+        `:80 {\n\tlog {\n\t\toutput stdout\n\t}\n\treverse_proxy 127.0.0.1:${deadPort} ${live} {\n\t\tlb_policy first\n\t\tlb_retries 1\n\t\tfail_duration 10s\n\t}\n}\n`,
+        ['http://h.test/'],
+      );
+      expect(res.status).toBe(200);
+      const [entry] = json(out);
+      expect(entry.edge).toEqual({ config_version: 3, upstream: live, attempts: 2 });
+      out.length = 0;
+      await serve(':80 {\n\tlog {\n\t\toutput stdout\n\t}\n\trespond "not proxied"\n}\n', ['http://h.test/']);
+      expect(json(out)[0].edge).toEqual({ config_version: 3 });
+    } finally {
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
   });
 });

@@ -80,8 +80,8 @@ type Entry = Record<string, any>;
 const KNOWN_DIFFERENCES = [
   ['request.client_ip', 'absent', 'the client IP after trusted_proxies', '2.7'],
   ['bytes_read', 'absent', 'request body bytes read', '2.7'],
-  ['credential headers', '[]', '["REDACTED"]', '2.7'],
-  ['level of a 4xx', 'error', 'info (error for 5xx only)', '2.9'],
+  ['credential headers', '[]', '["REDACTED"]', '2.8'],
+  ['level of a 4xx', 'error', 'info (error for 5xx only)', '2.8'],
 ] as const;
 
 function as262(e: Entry): Entry {
