@@ -72,6 +72,25 @@ export function v6Groups(s: string, group: HexGroup = hexGroup): number[] | unde
   return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
 }
 
+/** An address as a number: IPv4 in 32 bits, IPv6 in 128. */
+export interface IpValue {
+  v6: boolean;
+  value: bigint;
+}
+
+/** An IPv4 or IPv6 address (no zone) as netip.ParseAddr reads it, as a number; undefined when netip would fail. */
+export function ipValue(s: string): IpValue | undefined {
+  if (!s.includes(':')) {
+    const b = v4Bytes(s);
+    return b && { v6: false, value: BigInt(b[0] * 0x1000000 + ((b[1] << 16) | (b[2] << 8) | b[3])) };
+  }
+  const groups = v6Groups(s);
+  if (!groups) return undefined;
+  let value = 0n;
+  for (const g of groups) value = (value << 16n) | BigInt(g);
+  return { v6: true, value };
+}
+
 function v6String(s: string): string | undefined {
   const groups = v6Groups(s);
   if (!groups) return undefined;

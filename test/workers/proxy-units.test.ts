@@ -65,6 +65,9 @@ describe('trusted proxy ranges', () => {
     expect(rangeContains(v6, parseIp('fd12:3456::1')!)).toBe(true);
     expect(rangeContains(v6, parseIp('fe80::1')!)).toBe(false);
     expect(rangeContains(parseRange('127.0.0.1', 'p'), parseIp('127.0.0.1')!)).toBe(true);
+    // netip's grammar, as Caddy parses trusted_proxies: no leading zeros, which some parsers read as octal.
+    expect(() => parseRange('010.0.0.0/8', 'p')).toThrow(/invalid IP address or range/);
+    expect(parseIp('10.0.0.01')).toBeUndefined();
     expect(() => parseRange('10.0.0.0/33', 'p')).toThrow(/invalid IP/);
   });
 });

@@ -2,8 +2,8 @@ import type { Matcher, RequestContext } from '../types.ts';
 import { splitHostPort } from '../placeholders/request.ts';
 import { matcherError, stringMap, type MatcherCompileContext } from './types.ts';
 import { isDigits } from '../../util/digits.ts';
-import { pushAll } from '../../util/push-all.ts';
 import { formatIpv6Groups } from '../../util/ipv6-text.ts';
+import { ipValue, type IpValue } from '../go-addr.ts';
 
 // `remote_ip` / `client_ip`: CIDR ranges or bare IPs (a bare IP is a /32 or /128), with an optional IPv6 zone
 // (`fe80::1%eth0` matches only that zone). As with Go's netip, IPv4 ranges never contain IPv6 addresses (including
@@ -11,61 +11,11 @@ import { formatIpv6Groups } from '../../util/ipv6-text.ts';
 
 export const PRIVATE_RANGES = ['192.168.0.0/16', '172.16.0.0/12', '10.0.0.0/8', '127.0.0.1/8', 'fd00::/8', '::1'];
 
-export interface IP {
-  v6: boolean;
-  value: bigint;
-}
+export type IP = IpValue;
 
-export function parseIPv4(s: string): bigint | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p.startsWith('0'))) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    v = (v << 8n) | BigInt(n);
-  }
-  return v;
-}
-
+/** netip.ParseAddr (no zone): IPv4 fields without leading zeros, IPv6 with an IPv4 tail allowed. */
 export function parseIP(s: string): IP | null {
-  if (!s.includes(':')) {
-    const v = parseIPv4(s);
-    return v === null ? null : { v6: false, value: v };
-  }
-  let str = s;
-  // Embedded IPv4 at the end (::ffff:1.2.3.4) becomes two hex groups.
-  const lastColon = str.lastIndexOf(':');
-  if (str.slice(lastColon + 1).includes('.')) {
-    const v4 = parseIPv4(str.slice(lastColon + 1));
-    if (v4 === null) return null;
-    str = `${str.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const halves = str.split('::');
-  if (halves.length > 2) return null;
-  const parse = (h: string): bigint[] | null => {
-    if (h === '') return [];
-    const out: bigint[] = [];
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(BigInt(parseInt(g, 16)));
-    }
-    return out;
-  };
-  const head = parse(halves[0]);
-  const rest = halves.length === 2 ? parse(halves[1]) : [];
-  if (!head || !rest) return null;
-  const groups = [...head];
-  const total = head.length + rest.length;
-  if (halves.length === 2) {
-    if (total > 7) return null;
-    for (let i = total; i < 8; i++) groups.push(0n);
-  } else if (total !== 8) return null;
-  pushAll(groups, rest);
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | g;
-  return { v6: true, value: v };
+  return ipValue(s) ?? null;
 }
 
 interface Range {
