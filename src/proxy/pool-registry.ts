@@ -73,7 +73,7 @@ export class PoolRegistry {
   }
 
   /** `scope` no longer uses `pool`; the last user releases it at its object (never throws). */
-  let(scope: PoolScope, pool: SharedPool): Promise<void> {
+  letGo(scope: PoolScope, pool: SharedPool): Promise<void> {
     const scopes = this.users.get(pool);
     if (!scopes?.delete(scope) || scopes.size > 0) return Promise.resolve();
     this.users.delete(pool);

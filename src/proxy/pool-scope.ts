@@ -132,7 +132,7 @@ export class PoolScope {
     this.holding = false;
     const work: Promise<unknown>[] = [];
     for (const user of this.users)
-      for (const pool of user.pools.values()) if (pool) work.push(this.registry.let(this, pool));
+      for (const pool of user.pools.values()) if (pool) work.push(this.registry.letGo(this, pool));
     return work;
   }
 
