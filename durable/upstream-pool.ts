@@ -231,8 +231,8 @@ export class UpstreamPool extends DurableObject<PoolEnv> {
   }
 
   /**
-   * The refresh interval this pool asks of its isolates: 0 (their own) while few hold it, else long enough that
-   * the isolates that called recently refresh within the object's budget together.
+   * The refresh interval this pool asks of its isolates: long enough that the isolates that called recently refresh
+   * within the object's budget together. An isolate follows it only when it is longer than its own.
    */
   private refreshMs(s: Stored, now: number): number {
     let recent = 0;
