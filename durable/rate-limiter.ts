@@ -72,7 +72,7 @@ interface Entry {
   id: number;
 }
 
-/** Denials since the last grant that are told the plain next-free time (a few isolates are no herd). */
+/** Denials of a full spell that are told the plain next-free time (a few isolates are no herd). */
 const HERD_BEFORE_STAGGER = 8;
 
 export class RateLimiter extends DurableObject {

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { recordHealthRound } from '../src/metrics/health-round.ts';
 import { MetricsRecorder } from '../src/metrics/recorder.ts';
-import { shardIndex, shardName, type ShardEnv } from '../src/metrics/shards.ts';
+import { shardIndex, shardStub, type ShardEnv } from '../src/metrics/shards.ts';
 import {
   budgetRefreshMs,
   checkRequest,
@@ -132,7 +132,8 @@ export class UpstreamPool extends DurableObject<PoolEnv> {
     const s = this.load();
     if (!s) return { at: Date.now(), upstreams: {} };
     const now = Date.now();
-    this.expire(s, now);
+    const refreshMs = this.refreshMs(s, now);
+    this.expire(s, now, refreshMs);
     const upstreams: Record<string, UpstreamState> = {};
     for (const u of s.config.upstreams) {
       const st = s.states[u];
@@ -140,7 +141,6 @@ export class UpstreamPool extends DurableObject<PoolEnv> {
       for (const report of Object.values(s.load)) inFlight += report.counts[u] ?? 0;
       upstreams[u] = { ...st, fails: s.failures[u]?.length ?? 0, inFlight };
     }
-    const refreshMs = this.refreshMs(s, now);
     return refreshMs > 0 ? { at: now, upstreams, refreshMs } : { at: now, upstreams };
   }
 
@@ -222,7 +222,7 @@ export class UpstreamPool extends DurableObject<PoolEnv> {
   private async flushMetrics(): Promise<void> {
     const ns = this.env.METRICS;
     if (!ns) return;
-    const shard = ns.get(ns.idFromName(shardName(shardIndex(this.env, this.metrics.shardSeed))));
+    const shard = shardStub(ns, shardIndex(this.env, this.metrics.shardSeed));
     await this.metrics
       .flush(async (batch) => {
         await shard.add(batch);
@@ -254,10 +254,11 @@ export class UpstreamPool extends DurableObject<PoolEnv> {
     await this.ctx.storage.deleteAll();
   }
 
-  private expire(s: Stored, now: number): void {
+  /** Drops passive failures past fail_duration and load reports past their TTL (which follows `refreshMs`). */
+  private expire(s: Stored, now: number, refreshMs = this.refreshMs(s, now)): void {
     const window = s.config.passive?.failDurationMs ?? 0;
     for (const [u, times] of Object.entries(s.failures)) s.failures[u] = times.filter((t) => now - t < window);
-    const ttl = loadReportTtlMs(this.refreshMs(s, now));
+    const ttl = loadReportTtlMs(refreshMs);
     for (const [id, report] of Object.entries(s.load)) if (now - report.at > ttl) delete s.load[id];
   }
 

@@ -24,7 +24,6 @@ import { countDurableObjectError } from '../metrics/index.ts';
  *   every CONFIG_REFRESH_MS (default 5 s: the bounded staleness of a config change). If the store cannot be
  *   reached, the last snapshot keeps serving, else the base config.
  */
-export type ActiveEnv = Pick<Env, 'GATEHOUSE_CONFIG' | 'CONFIG_STORE' | 'CONFIG_REFRESH_MS'>;
 
 /** Set at build time by `gatehouse deploy` (the [define] of the wrangler config it generates); absent otherwise. */
 declare const GATEHOUSE_BAKED_CONFIG: string | undefined;

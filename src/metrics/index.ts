@@ -5,7 +5,7 @@ import type { SeriesData } from './batch.ts';
 import { METRICS, type DurableObjectKind } from './catalog.ts';
 import { MetricsRecorder } from './recorder.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './render.ts';
-import { shardCount, shardIndex, shardName } from './shards.ts';
+import { shardCount, shardIndex, shardStub } from './shards.ts';
 
 /**
  * Wiring of metrics to the Worker: one recorder per isolate, flushed to a shard chosen once per isolate, and the
@@ -39,8 +39,7 @@ export function useMetricsRecorder(rec: MetricsRecorder | undefined): MetricsRec
 }
 
 function shard(env: MetricsEnv, index: number): DurableObjectStub<MetricsShard> {
-  const ns = env.METRICS!;
-  return ns.get(ns.idFromName(shardName(index)));
+  return shardStub(env.METRICS!, index);
 }
 
 /** Each recorder (isolate) writes to one shard, picked once by its seed, so shards share the write load. */
@@ -81,7 +80,7 @@ export interface ConfigGauges {
   percent: number;
 }
 
-/** Sends this isolate's pending deltas now (a Durable Object after its alarm work has no later request to wait for). */
+/** Sends this isolate's pending deltas now, due or not (tests that read the shards right after recording). */
 export async function flushMetricsNow(env: MetricsEnv): Promise<void> {
   if (!env.METRICS) return;
   const rec = metricsRecorder(env);

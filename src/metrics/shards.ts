@@ -20,3 +20,11 @@ export function shardName(index: number): string {
 export function shardIndex(env: ShardEnv, seed: number): number {
   return Math.floor(seed * shardCount(env));
 }
+
+/** The stub of the shard at `index`. */
+export function shardStub<T extends Rpc.DurableObjectBranded | undefined>(
+  ns: DurableObjectNamespace<T>,
+  index: number,
+): DurableObjectStub<T> {
+  return ns.get(ns.idFromName(shardName(index)));
+}

@@ -16,8 +16,6 @@ import type { ProxyUpstream } from './upstreams.ts';
 // checks run whenever the handler's UpstreamPool object cannot run them (health_upstream, service:/durable: or
 // placeholder upstreams); otherwise the object runs them on its alarms (durable/upstream-pool.ts).
 
-export { TARGET_UPSTREAM, TARGET_UPSTREAM_PLACEHOLDER };
-
 export interface ActiveHealth {
   readonly upstreams: readonly ProxyUpstream[];
   readonly tls: boolean;

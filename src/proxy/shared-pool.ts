@@ -42,6 +42,9 @@ export function snapshotMaxAgeMs(active: ActiveHealth | undefined): number {
   return Math.min(1000, Math.max(250, active.intervalMs / 2));
 }
 
+/** A snapshot this many refresh ages old is refreshed before use (an idle spell), within the wait bound. */
+const AWAIT_AFTER_AGES = 4;
+
 /** After a failed call the pool is left alone this long (requests keep the last snapshot meanwhile). */
 const RETRY_AFTER_MS = 1000;
 
@@ -176,7 +179,7 @@ export class SharedPool {
       () => this.load(),
       maxAgeMs,
       (e) => this.warn(e),
-      { awaitAfterMs: 4 * maxAgeMs, maxWaitMs: waitMs },
+      { awaitAfterMs: AWAIT_AFTER_AGES * maxAgeMs, maxWaitMs: waitMs },
     );
     // Caddy's initial state until the object answers; fetchedAt 0 makes the first get() refresh (within waitMs).
     this.cache.set(healthySnapshot(config), 0);
@@ -309,7 +312,7 @@ export class SharedPool {
     if (refreshMs !== this.refreshMs) {
       this.refreshMs = refreshMs;
       const maxAge = Math.max(this.maxAgeMs, refreshMs ?? 0);
-      this.cache.retune(maxAge, 4 * maxAge);
+      this.cache.retune(maxAge, AWAIT_AFTER_AGES * maxAge);
     }
     return snap;
   }
