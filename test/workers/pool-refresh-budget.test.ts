@@ -1,7 +1,12 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamPool } from '../../durable/upstream-pool.ts';
-import { budgetRefreshMs, type PoolConfig, type PoolSnapshot } from '../../src/proxy/pool-protocol.ts';
+import {
+  budgetRefreshMs,
+  initialUpstreamState,
+  type PoolConfig,
+  type PoolSnapshot,
+} from '../../src/proxy/pool-protocol.ts';
 import { SharedPool, type PoolNamespace } from '../../src/proxy/shared-pool.ts';
 import type { RequestContext } from '../../src/http/types.ts';
 
@@ -46,7 +51,7 @@ describe('pool refresh budget', () => {
     let refreshMs: number | undefined = 1500;
     const snap = (): PoolSnapshot => ({
       at: Date.now(),
-      upstreams: { [A]: { activeHealthy: true, fails: 0, inFlight: 0, passCount: 0, failCount: 0 } },
+      upstreams: { [A]: initialUpstreamState() },
       refreshMs,
     });
     const fakeNs = {
